@@ -1,0 +1,3 @@
+from jobpack.cli import main
+
+main()

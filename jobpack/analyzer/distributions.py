@@ -1,0 +1,213 @@
+"""Installed distributions of the analysed environment, indexed by the modules they provide.
+
+Module names come from each distribution's RECORD (every file that is a module makes all
+its dotted prefixes known), so namespace packages shared by several distributions
+(`google.protobuf`, `google.cloud.storage`) resolve by the deepest matching module.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import importlib_metadata as metadata
+from packaging.utils import canonicalize_name
+
+_MODULE_SUFFIXES = (".py", ".so", ".pyd")
+_MAPPING = re.compile(r"^MAPPING\s*(?::[^=]*)?=\s*(\{.*?\})\s*$", re.MULTILINE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class InstalledDistribution:
+    """What jobpack reads of one installed distribution."""
+
+    name: str  # canonical (PEP 503)
+    version: str | None
+    requires: tuple[str, ...]
+    provides_extras: tuple[str, ...]
+    modules: frozenset[str]
+    direct_url: dict[str, Any] | None
+    wheel_tags: tuple[str, ...]
+    purelib: bool | None
+    has_extensions: bool
+    local_roots: tuple[tuple[str, Path], ...]  # top-level name -> folder, for local code
+
+    @property
+    def is_editable(self) -> bool:
+        return bool((self.direct_url or {}).get("dir_info", {}).get("editable"))
+
+    @property
+    def is_local_folder(self) -> bool:
+        url = (self.direct_url or {}).get("url", "")
+        return "dir_info" in (self.direct_url or {}) and str(url).startswith("file:")
+
+    @property
+    def vcs_url(self) -> str | None:
+        info = (self.direct_url or {}).get("vcs_info")
+        if not info:
+            return None
+        url = str((self.direct_url or {}).get("url", ""))
+        return f"{info.get('vcs', 'git')}+{url}@{info.get('commit_id', '')}"
+
+    @property
+    def pure(self) -> bool:
+        if self.wheel_tags:
+            return bool(self.purelib) and all(t.endswith("-none-any") for t in self.wheel_tags)
+        return not self.has_extensions
+
+
+class DistributionIndex:
+    """The installed distributions and the modules each provides."""
+
+    def __init__(self, distributions: Iterable[InstalledDistribution]) -> None:
+        self.distributions: dict[str, InstalledDistribution] = {}
+        self._providers: dict[str, set[str]] = {}
+        self.local_roots: dict[str, tuple[Path, str]] = {}
+        for dist in distributions:
+            if dist.name in self.distributions:  # shadowed by one earlier on sys.path
+                continue
+            self.distributions[dist.name] = dist
+            if dist.is_editable or dist.is_local_folder:
+                for top, folder in dist.local_roots:
+                    self.local_roots.setdefault(top, (folder, dist.name))
+                continue
+            for module in dist.modules:
+                self._providers.setdefault(module, set()).add(dist.name)
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[Path]) -> DistributionIndex:
+        found = metadata.distributions(path=[str(p) for p in paths])
+        return cls(d for d in (read_distribution(dist) for dist in found) if d is not None)
+
+    def get(self, name: str) -> InstalledDistribution | None:
+        return self.distributions.get(canonicalize_name(name))
+
+    def deepest(self, module: str) -> str | None:
+        """The longest prefix of `module` that some distribution provides."""
+        parts = module.split(".")
+        for depth in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:depth])
+            if prefix in self._providers:
+                return prefix
+        return None
+
+    def providers(self, module: str) -> list[InstalledDistribution]:
+        """The distributions that provide `module` (several for a shared namespace)."""
+        return [self.distributions[n] for n in sorted(self._providers.get(module, ()))]
+
+
+def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | None:
+    meta: Message | None = dist.metadata  # type: ignore[assignment]
+    raw_name = meta["Name"] if meta is not None else None
+    if not raw_name:
+        return None
+    files = list(dist.files or [])
+    location = Path(str(dist.locate_file("")))
+    modules = _modules_from_record([f.parts for f in files])
+    if not files:
+        modules = frozenset((dist.read_text("top_level.txt") or "").split())
+    direct_url = _json(dist.read_text("direct_url.json"))
+    wheel = Message()
+    for line in (dist.read_text("WHEEL") or "").splitlines():
+        key, _, value = line.partition(":")
+        if value:
+            wheel[key.strip()] = value.strip()
+    return InstalledDistribution(
+        name=canonicalize_name(raw_name),
+        version=meta.get("Version") if meta is not None else None,
+        requires=tuple(dist.requires or ()),
+        provides_extras=tuple(meta.get_all("Provides-Extra") or ()) if meta is not None else (),
+        modules=modules,
+        direct_url=direct_url,
+        wheel_tags=tuple(wheel.get_all("Tag") or ()),
+        purelib=(wheel.get("Root-Is-Purelib", "").lower() == "true") if wheel.keys() else None,
+        has_extensions=any(f.suffix in {".so", ".pyd"} for f in files),
+        local_roots=_local_roots(dist, files, location, modules, direct_url),
+    )
+
+
+def _json(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _modules_from_record(records: Iterable[tuple[str, ...]]) -> frozenset[str]:
+    modules: set[str] = set()
+    for parts in records:
+        if not parts or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if parts[0] in {"..", "__pycache__"} or "__pycache__" in parts:
+            continue
+        stem, dot, _ = parts[-1].partition(".")
+        if not dot or not parts[-1].endswith(_MODULE_SUFFIXES):
+            continue
+        names = [*parts[:-1], stem] if stem != "__init__" else list(parts[:-1])
+        if not names or not all(n.isidentifier() for n in names):
+            continue
+        for depth in range(1, len(names) + 1):
+            modules.add(".".join(names[:depth]))
+    return frozenset(modules)
+
+
+def _local_roots(
+    dist: metadata.Distribution,
+    files: list[metadata.PackagePath],
+    location: Path,
+    modules: frozenset[str],
+    direct_url: dict[str, Any] | None,
+) -> tuple[tuple[str, Path], ...]:
+    """Where the code of an editable or local-folder install really lives."""
+    info = (direct_url or {}).get("dir_info")
+    if info is None:
+        return ()
+    if not info.get("editable"):
+        return tuple((m, location) for m in sorted(modules) if "." not in m)
+    roots: dict[str, Path] = {}
+    for file in files:
+        if file.name.endswith("_finder.py") and file.name.startswith("__editable__"):
+            text = file.read_text(encoding="utf-8") if _exists(dist, file) else ""
+            for top, target in _finder_mapping(text).items():
+                roots[top] = Path(target).parent
+        elif file.suffix == ".pth" and _exists(dist, file):
+            for line in file.read_text(encoding="utf-8").splitlines():
+                folder = Path(line.strip())
+                if line.strip() and not line.startswith(("import ", "#")) and folder.is_dir():
+                    for top in _top_level_names(folder):
+                        roots.setdefault(top, folder)
+    return tuple(sorted(roots.items()))
+
+
+def _exists(dist: metadata.Distribution, file: metadata.PackagePath) -> bool:
+    return Path(str(dist.locate_file(file))).is_file()
+
+
+def _finder_mapping(text: str) -> dict[str, str]:
+    match = _MAPPING.search(text)
+    if match is None:
+        return {}
+    try:
+        value = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _top_level_names(folder: Path) -> list[str]:
+    names = []
+    for child in sorted(folder.iterdir()):
+        if child.suffix == ".py" and child.stem.isidentifier():
+            names.append(child.stem)
+        elif child.is_dir() and child.name.isidentifier() and (child / "__init__.py").exists():
+            names.append(child.name)
+    return names

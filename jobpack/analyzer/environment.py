@@ -1,0 +1,104 @@
+"""Read the analysed interpreter's environment without importing anything from it.
+
+A small stdlib-only script runs in that interpreter (`-E -s`-free: the user's own site
+folders count, PYTHONPATH does not since the VM will not have it) and reports its version
+and `sys.path`; distributions are then read from those folders with importlib-metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobpack.errors import EnvironmentInspectionError
+from jobpack.target import Target
+
+_PROBE = r"""
+import json, sys, sysconfig
+paths = sysconfig.get_paths()
+print(json.dumps({
+    "version": list(sys.version_info[:3]),
+    "executable": sys.executable,
+    "path": [p for p in sys.path if p],
+    "stdlib": [paths.get("stdlib", ""), paths.get("platstdlib", "")],
+    "site": [paths.get("purelib", ""), paths.get("platlib", "")],
+    "platform": sysconfig.get_platform(),
+}))
+"""
+
+
+@dataclass(frozen=True)
+class PythonEnvironment:
+    """The facts jobpack needs about the analysed interpreter."""
+
+    executable: str
+    version: tuple[int, int, int]
+    path: tuple[Path, ...]  # sys.path without the script folder, stdlib first
+    stdlib: tuple[Path, ...]
+    site: tuple[Path, ...]
+    platform: str  # sysconfig platform, e.g. linux-x86_64, macosx-14.0-arm64
+
+    @property
+    def target(self) -> Target:
+        return Target(*self.version)
+
+    @property
+    def distribution_paths(self) -> tuple[Path, ...]:
+        """sys.path entries that can hold installed distributions (not the stdlib)."""
+        stdlib = set(self.stdlib)
+        return tuple(p for p in self.path if p not in stdlib and not _is_under(p, stdlib))
+
+
+def _is_under(path: Path, folders: set[Path]) -> bool:
+    return any(path.is_relative_to(folder) for folder in folders)
+
+
+def default_python() -> str:
+    """`$VIRTUAL_ENV`'s interpreter when one is active, else the one running jobpack."""
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        for name in ("bin/python", "bin/python3", "Scripts/python.exe"):
+            candidate = Path(venv) / name
+            if candidate.exists():
+                return str(candidate)
+    return sys.executable
+
+
+def inspect_python(python: str | None = None) -> PythonEnvironment:
+    """Run the probe in `python` (default: `default_python()`) and read its answer."""
+    executable = python or default_python()
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+    try:
+        with tempfile.TemporaryDirectory() as neutral:  # not the project: keep it off sys.path
+            completed = subprocess.run(
+                [executable, "-c", _PROBE],
+                capture_output=True,
+                text=True,
+                cwd=neutral,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EnvironmentInspectionError(f"cannot run {executable}: {exc}") from None
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EnvironmentInspectionError(f"{executable} failed to report its environment: {last}")
+    try:
+        data = json.loads(completed.stdout)
+        major, minor, micro = (int(v) for v in data["version"])
+    except (ValueError, KeyError, TypeError):
+        raise EnvironmentInspectionError(f"{executable} is not a usable Python 3") from None
+    return PythonEnvironment(
+        executable=data["executable"],
+        version=(major, minor, micro),
+        path=tuple(Path(p) for p in data["path"]),
+        stdlib=tuple(Path(p) for p in data["stdlib"] if p),
+        site=tuple(Path(p) for p in data["site"] if p),
+        platform=data["platform"],
+    )

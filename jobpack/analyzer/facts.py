@@ -1,0 +1,70 @@
+"""Per-file import facts: what one source file imports, and under which conditions.
+
+A `FileFacts` depends only on the file's bytes and the target, so it is what the cache
+stores (`to_dict` / `from_dict`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+ImportKind = Literal["import", "from", "dynamic"]
+Scope = Literal["module", "function", "class"]
+
+
+@dataclass(frozen=True)
+class ImportFact:
+    """One import statement (or literal `import_module` call) as written in a file.
+
+    `module` is written without its leading dots; `level` counts them. `names` are the
+    names of a `from` import (`("*",)` for a star import). `main` is True when the import
+    only runs as `__main__`, False when it only runs when the file is imported, None when
+    it runs in both roles. `optional` marks an import guarded by `except ImportError`.
+    """
+
+    module: str
+    line: int
+    kind: ImportKind = "import"
+    names: tuple[str, ...] = ()
+    level: int = 0
+    scope: Scope = "module"
+    main: bool | None = None
+    optional: bool = False
+    conditional: bool = False
+
+
+@dataclass(frozen=True)
+class FileNote:
+    """A diagnostic found while reading one file (the path is added later)."""
+
+    line: int
+    code: str
+    message: str
+    level: Literal["error", "warning", "info"] = "warning"
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """Everything the walker needs to know about one file."""
+
+    imports: tuple[ImportFact, ...] = ()
+    all_names: tuple[str, ...] | None = None
+    notes: tuple[FileNote, ...] = ()
+    syntax_error: FileNote | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileFacts:
+        error = data["syntax_error"]
+        all_names = data["all_names"]
+        return cls(
+            imports=tuple(
+                ImportFact(**{**fact, "names": tuple(fact["names"])}) for fact in data["imports"]
+            ),
+            all_names=None if all_names is None else tuple(all_names),
+            notes=tuple(FileNote(**note) for note in data["notes"]),
+            syntax_error=None if error is None else FileNote(**error),
+        )

@@ -1,0 +1,132 @@
+"""The import graph of a job and the queries asked of it.
+
+Nodes are modules: entry points are named by their project-relative path (`main.py`,
+`-m pkg.cli`), everything else by its dotted name. Edges carry the line of each import.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+ModuleKind = Literal["entry", "local", "namespace", "stdlib", "external", "unresolved"]
+
+
+@dataclass(frozen=True)
+class Module:
+    """One node: a module and where it lives (project-relative POSIX path, if local)."""
+
+    name: str
+    kind: ModuleKind
+    path: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class ImportSite:
+    """Where one module imports another: the importer's file and line."""
+
+    path: str | None
+    line: int
+    optional: bool = False
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of an import chain: `importer` imports `imported` at `site`."""
+
+    importer: str
+    imported: str
+    site: ImportSite
+
+
+class ImportGraph:
+    """A directed graph of modules; `importer -> imported` with the sites of each import."""
+
+    def __init__(self) -> None:
+        self._modules: dict[str, Module] = {}
+        self._imports: dict[str, dict[str, set[ImportSite]]] = {}
+        self._importers: dict[str, set[str]] = {}
+
+    # -- building ------------------------------------------------------------------------
+    def add_module(self, module: Module) -> None:
+        """Add a node; a node added twice keeps its first description."""
+        self._modules.setdefault(module.name, module)
+        self._imports.setdefault(module.name, {})
+        self._importers.setdefault(module.name, set())
+
+    def add_import(self, importer: str, imported: str, site: ImportSite) -> None:
+        """Add an edge; both modules must already be nodes."""
+        self._imports[importer].setdefault(imported, set()).add(site)
+        self._importers[imported].add(importer)
+
+    # -- queries -------------------------------------------------------------------------
+    @property
+    def modules(self) -> frozenset[str]:
+        """Every module name in the graph."""
+        return frozenset(self._modules)
+
+    def get_module(self, name: str) -> Module:
+        """The node called `name` (KeyError when there is none)."""
+        return self._modules[name]
+
+    def find_modules(self, *kinds: ModuleKind) -> list[Module]:
+        """The nodes of the given kinds, sorted by name."""
+        return sorted(
+            (m for m in self._modules.values() if m.kind in kinds), key=lambda m: m.name
+        )
+
+    def find_modules_directly_imported_by(self, name: str) -> frozenset[str]:
+        """What `name` imports itself."""
+        return frozenset(self._imports[name])
+
+    def find_modules_that_directly_import(self, name: str) -> frozenset[str]:
+        """Who imports `name` directly."""
+        return frozenset(self._importers[name])
+
+    def get_import_sites(self, importer: str, imported: str) -> list[ImportSite]:
+        """The lines at which `importer` imports `imported`, in file order."""
+        return sorted(self._imports[importer].get(imported, ()))
+
+    def path_exists(self, importer: str, imported: str) -> bool:
+        """Whether `importer` reaches `imported` through any chain of imports."""
+        return self.find_shortest_chain(importer, imported) is not None
+
+    def find_shortest_chain(self, importer: str, imported: str) -> tuple[Step, ...] | None:
+        """The shortest chain of imports from `importer` to `imported`, or None."""
+        if importer not in self._modules or imported not in self._modules:
+            return None
+        previous: dict[str, str | None] = {importer: None}
+        queue = deque([importer])
+        while queue:
+            current = queue.popleft()
+            if current == imported:
+                return self._chain(previous, imported)
+            for nxt in sorted(self._imports[current]):
+                if nxt not in previous:
+                    previous[nxt] = current
+                    queue.append(nxt)
+        return None
+
+    def find_chains(self, imported: str, sources: Iterable[str]) -> list[tuple[Step, ...]]:
+        """The shortest chain from each of `sources` that reaches `imported`."""
+        chains = (self.find_shortest_chain(source, imported) for source in sources)
+        return [chain for chain in chains if chain is not None]
+
+    def _chain(self, previous: dict[str, str | None], end: str) -> tuple[Step, ...]:
+        steps: list[Step] = []
+        current = end
+        while (before := previous[current]) is not None:
+            steps.append(Step(before, current, self.get_import_sites(before, current)[0]))
+            current = before
+        return tuple(reversed(steps))
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(sorted(self._modules.values(), key=lambda m: m.name))
+
+    def __len__(self) -> int:
+        return len(self._modules)

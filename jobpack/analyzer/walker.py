@@ -1,0 +1,264 @@
+"""Walk the import graph from the entry points the way the interpreter would.
+
+The walker is pure over two seams: `facts_for(path)` (parse or cache) and
+`find_external(name)` (the analysed environment). It never imports user code.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobpack.analyzer.facts import FileFacts, ImportFact
+from jobpack.analyzer.finder import Finder, Located
+from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.analyzer.stdlib import BUILTIN, is_stdlib
+from jobpack.manifest import Diagnostic
+from jobpack.target import Target
+
+FactsFor = Callable[[Path], FileFacts]
+# The deepest prefix of a dotted name the environment provides, or None when it has none.
+FindExternal = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry point: a script (`module` None) or the file `python -m module` runs."""
+
+    file: Path
+    name: str
+    module: str | None = None
+    package: str | None = None
+
+
+@dataclass
+class WalkResult:
+    graph: ImportGraph
+    local_files: dict[str, Path] = field(default_factory=dict)  # relative path -> file
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Visit:
+    node: str
+    file: Path
+    is_entry: bool
+    package: str | None
+    roots: tuple[Path, ...]
+
+
+class Walker:
+    """One analysis walk; `walk` may be called once."""
+
+    def __init__(
+        self,
+        root: Path,
+        target: Target,
+        facts_for: FactsFor,
+        find_external: FindExternal,
+        extra_roots: Iterable[Path] = (),
+    ) -> None:
+        self.root = root
+        self.target = target
+        self.facts_for = facts_for
+        self.find_external = find_external
+        self.extra_roots = tuple(extra_roots)
+        self.finder = Finder()
+        self.result = WalkResult(ImportGraph())
+        self.queue: deque[_Visit] = deque()
+        self.seen: set[str] = set()
+
+    def walk(self, entries: Iterable[Entry]) -> WalkResult:
+        for entry in entries:
+            self._add_entry(entry)
+        while self.queue:
+            self._visit(self.queue.popleft())
+        return self.result
+
+    # -- nodes ---------------------------------------------------------------------------
+    def relative(self, file: Path) -> str:
+        for base in (self.root, *self.extra_roots):
+            if file.is_relative_to(base):
+                return file.relative_to(base).as_posix()
+        return file.as_posix()
+
+    def _add_entry(self, entry: Entry) -> None:
+        graph = self.result.graph
+        rel = self.relative(entry.file)
+        graph.add_module(Module(entry.name, "entry", rel))
+        self.result.local_files[rel] = entry.file
+        roots = (self.root,) if entry.module else (entry.file.parent,)
+        if entry.module is not None:
+            # `python -m pkg.mod` imports pkg (and pkg.mod for a package) before running it.
+            site = ImportSite(rel, 0)
+            self._import(entry.name, entry.module.rpartition(".")[0] or "", site, roots, False)
+            if entry.file.name == "__main__.py":
+                self._import(entry.name, entry.module, site, roots, False)
+        self._enqueue(_Visit(entry.name, entry.file, True, entry.package, roots))
+
+    def _enqueue(self, visit: _Visit) -> None:
+        if visit.node not in self.seen:
+            self.seen.add(visit.node)
+            self.queue.append(visit)
+
+    def _add_local(self, located: Located, roots: tuple[Path, ...]) -> None:
+        graph = self.result.graph
+        if located.file is None:
+            graph.add_module(Module(located.name, "namespace"))
+            return
+        rel = self.relative(located.file)
+        graph.add_module(Module(located.name, "local", rel))
+        self.result.local_files[rel] = located.file
+        if located.is_source:
+            package = located.name if located.search else located.name.rpartition(".")[0]
+            self._enqueue(_Visit(located.name, located.file, False, package or None, roots))
+
+    def _edge(self, importer: str, module: Module, site: ImportSite) -> None:
+        self.result.graph.add_module(module)
+        self.result.graph.add_import(importer, module.name, site)
+
+    def _warn(self, site: ImportSite, code: str, message: str, level: str = "warning") -> None:
+        self.result.diagnostics.append(
+            Diagnostic(site.path, site.line, code, message, level)  # type: ignore[arg-type]
+        )
+
+    # -- visiting a file -----------------------------------------------------------------
+    def _visit(self, visit: _Visit) -> None:
+        facts = self.facts_for(visit.file)
+        rel = self.relative(visit.file)
+        if facts.syntax_error is not None:
+            error = facts.syntax_error
+            self._warn(ImportSite(rel, error.line), error.code, error.message, "error")
+        for note in facts.notes:
+            self._warn(ImportSite(rel, note.line), note.code, note.message, note.level)
+        for fact in facts.imports:
+            if fact.main is not None and fact.main != visit.is_entry:
+                continue
+            self._import_fact(visit, fact, ImportSite(rel, fact.line, fact.optional))
+
+    def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
+        module = fact.module
+        if fact.level:
+            module = self._absolute(visit, fact, site)
+            if module is None:
+                return
+        if fact.kind != "from":
+            self._import(visit.node, module, site, visit.roots, fact.optional)
+            return
+        base = self._import(visit.node, module, site, visit.roots, fact.optional)
+        if base is None:
+            return
+        names = fact.names
+        if names == ("*",):
+            names = self._star_names(base)
+        for name in names:
+            self._import_from(visit.node, base, name, site, visit.roots)
+
+    def _absolute(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> str | None:
+        if not visit.package:
+            code = "relative-import-in-script" if visit.is_entry else "relative-import-no-package"
+            self._warn(site, code, "relative import in a module that is not in a package")
+            return None
+        parts = visit.package.split(".")
+        if fact.level > len(parts):
+            self._warn(
+                site, "relative-import-beyond-top", "relative import beyond the top-level package"
+            )
+            return None
+        base = parts[: len(parts) - fact.level + 1]
+        return ".".join(base + ([fact.module] if fact.module else []))
+
+    # -- resolution ----------------------------------------------------------------------
+    def _import(
+        self, importer: str, name: str, site: ImportSite, roots: tuple[Path, ...], optional: bool
+    ) -> Module | Located | None:
+        """Import `name` and its parent packages; return the innermost module reached."""
+        if not name:
+            return None
+        top = name.partition(".")[0]
+        if top not in BUILTIN:
+            located = self._import_local(importer, name, site, roots, optional)
+            if located is not None:
+                return located
+        if is_stdlib(name, self.target):
+            module = Module(top, "stdlib")
+            self._edge(importer, module, site)
+            return module
+        if self.extra_roots:
+            located = self._import_local(importer, name, site, self.extra_roots, optional)
+            if located is not None:
+                return located
+        return self._import_external(importer, name, site, optional)
+
+    def _import_local(
+        self, importer: str, name: str, site: ImportSite, roots: tuple[Path, ...], optional: bool
+    ) -> Located | Module | None:
+        parts = name.split(".")
+        search = roots
+        located: Located | None = None
+        for depth in range(1, len(parts) + 1):
+            partial = ".".join(parts[:depth])
+            found = self.finder.find(partial, search)
+            if found is None:
+                if located is None:
+                    return None
+                if located.is_namespace and depth == 2:
+                    return None  # a local namespace portion merges with installed ones
+                return self._unresolved(importer, name, site, optional)
+            self._add_local(found, roots)
+            self._edge(importer, self.result.graph.get_module(partial), site)
+            located, search = found, found.search
+        return located
+
+    def _import_external(
+        self, importer: str, name: str, site: ImportSite, optional: bool
+    ) -> Module | None:
+        provided = self.find_external(name)
+        if provided is None:
+            return self._unresolved(importer, name, site, optional)
+        module = Module(provided, "external")
+        self._edge(importer, module, site)
+        return module
+
+    def _unresolved(self, importer: str, name: str, site: ImportSite, optional: bool) -> None:
+        self._edge(importer, Module(name, "unresolved"), site)
+        if optional:
+            self._warn(
+                site,
+                "optional-import-missing",
+                f"optional import {name!r} is not available; it will not be shipped",
+                "info",
+            )
+        else:
+            self._warn(
+                site,
+                "unresolved-import",
+                f"cannot resolve {name!r}: not a local module, not in the standard library "
+                f"of Python {self.target.python}, not installed",
+            )
+        return None
+
+    def _import_from(
+        self, importer: str, base: Module | Located, name: str, site: ImportSite,
+        roots: tuple[Path, ...],
+    ) -> None:
+        if isinstance(base, Located):
+            if not base.is_package:
+                return
+            found = self.finder.find(f"{base.name}.{name}", base.search)
+            if found is not None:
+                self._add_local(found, roots)
+                self._edge(importer, self.result.graph.get_module(found.name), site)
+            return
+        if base.kind == "external":
+            deeper = self.find_external(f"{base.name}.{name}")
+            if deeper is not None and deeper != base.name and deeper.startswith(base.name + "."):
+                self._edge(importer, Module(deeper, "external"), site)
+
+    def _star_names(self, base: Module | Located) -> tuple[str, ...]:
+        if not isinstance(base, Located) or not base.is_package or not base.is_source:
+            return ()
+        assert base.file is not None
+        return self.facts_for(base.file).all_names or ()

@@ -1,0 +1,78 @@
+"""The one error hierarchy of jobpack.
+
+Every error a user can cause is a `JobpackError`. Each carries what it is about (a file,
+a key path in a config, a line) and renders itself as one line; the CLI prints that line
+and exits non-zero at exactly one place (`jobpack.cli`).
+"""
+
+from __future__ import annotations
+
+
+class JobpackError(Exception):
+    """Base of every error jobpack reports to a user."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.key = key
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = self.path
+            if self.line is not None:
+                where += f":{self.line}"
+        if self.key is not None:
+            where = f"{where}: {self.key}" if where else self.key
+        return f"{where}: {self.message}" if where else self.message
+
+
+class ConfigError(JobpackError):
+    """The job config (config.yaml) is invalid."""
+
+
+class RequirementsFileError(JobpackError):
+    """A requirements file cannot be used."""
+
+
+class SourceSyntaxError(JobpackError):
+    """A reached local module cannot be parsed."""
+
+
+class EntryPointError(JobpackError):
+    """An entry point does not exist or cannot be determined."""
+
+
+class EnvironmentInspectionError(JobpackError):
+    """The analysed interpreter or its distributions cannot be read."""
+
+
+class DistributionError(JobpackError):
+    """An installed distribution cannot be pinned."""
+
+
+class BuildError(JobpackError):
+    """The archive cannot be built."""
+
+
+class MissingWheelsError(BuildError):
+    """Some pinned distributions have no wheel for the target."""
+
+
+class ArchiveError(JobpackError):
+    """An archive is unreadable or does not match its manifest."""
+
+
+class UnsafeArchiveMember(ArchiveError):
+    """An archive member would write outside its folder or is otherwise unsafe."""

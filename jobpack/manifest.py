@@ -1,0 +1,206 @@
+"""The manifest: the contract between analyzer, packager and runner.
+
+Plain frozen dataclasses, serialised as canonical JSON (sorted keys, lists in a stable
+order, UTF-8, one trailing newline). The field names are a public contract documented in
+`docs/manifest.md`; add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from jobpack.errors import JobpackError
+
+SCHEMA = "jobpack/manifest/1"
+Level = Literal["error", "warning", "info"]
+PythonMode = Literal["auto", "manual", "plain"]
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """Something the user should know, with a stable code and a place (file:line)."""
+
+    path: str | None
+    line: int | None
+    code: str
+    message: str
+    level: Level = "warning"
+
+    def render(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = self.path if self.line is None else f"{self.path}:{self.line}"
+        text = f"{self.level}[{self.code}]: {self.message}"
+        return f"{where}: {text}" if where else text
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One pinned distribution the job needs on the target."""
+
+    name: str
+    version: str
+    direct: bool
+    imported_as: tuple[str, ...] = ()
+    required_by: tuple[str, ...] = ()
+    marker: str | None = None
+    url: str | None = None
+    extras: tuple[str, ...] = ()
+    pure: bool | None = None
+
+    def pip_line(self) -> str:
+        """The line `pip install -r` reads for this requirement."""
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        line = f"{self.name}{extras} @ {self.url}" if self.url else (
+            f"{self.name}{extras}=={self.version}"
+        )
+        if self.marker:
+            line += f" ; {self.marker}"
+        return line
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file of the job's own code, POSIX path relative to the project root."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DataPath:
+    """An input or output of the job, optionally bound to a `${VAR}` of the cmd."""
+
+    path: str
+    var: str | None = None
+
+
+@dataclass(frozen=True)
+class PipOptions:
+    """pip options the runner passes on when it installs the requirements."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    trusted_hosts: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_deps: bool = False
+
+    def option_lines(self) -> list[str]:
+        """The options as lines of a pip requirements file."""
+        lines = []
+        if self.index_url:
+            lines.append(f"--index-url {self.index_url}")
+        lines += [f"--extra-index-url {url}" for url in self.extra_index_urls]
+        lines += [f"--trusted-host {host}" for host in self.trusted_hosts]
+        lines += [f"--find-links {link}" for link in self.find_links]
+        if self.no_deps:
+            lines.append("--no-deps")
+        return lines
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    python: str
+    platform: str = "linux_x86_64"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything the packager and the runner know about a job."""
+
+    target: TargetSpec
+    entry_points: tuple[str, ...]
+    cmd: str | None = None
+    requirements: tuple[Requirement, ...] = ()
+    local_files: tuple[LocalFile, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    inputs: tuple[DataPath, ...] = ()
+    outputs: tuple[DataPath, ...] = ()
+    pip: PipOptions = field(default_factory=PipOptions)
+    python_mode: PythonMode = "auto"
+    env: tuple[tuple[str, str | None], ...] = ()
+    schema: str = SCHEMA
+
+    def normalized(self) -> Manifest:
+        """The same manifest with every list in its canonical order."""
+        return replace(
+            self,
+            requirements=tuple(sorted(self.requirements, key=lambda r: r.name)),
+            local_files=tuple(sorted(self.local_files, key=lambda f: f.path)),
+            diagnostics=tuple(sorted(set(self.diagnostics), key=_diagnostic_key)),
+            env=tuple(sorted(self.env)),
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.level == "error" for d in self.diagnostics)
+
+    def requirements_txt(self) -> str:
+        """A pip requirements file: options first, then one pin per line."""
+        lines = self.pip.option_lines()
+        lines += [r.pip_line() for r in sorted(self.requirements, key=lambda r: r.name)]
+        return "".join(line + "\n" for line in lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self.normalized())
+        data["python"] = {"mode": data.pop("python_mode")}
+        data["env"] = {"vars": {name: value for name, value in self.normalized().env}}
+        return data
+
+    def to_json(self) -> str:
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        try:
+            if data.get("schema") != SCHEMA:
+                raise JobpackError(f"unsupported manifest schema {data.get('schema')!r}")
+            return cls(
+                schema=data["schema"],
+                target=TargetSpec(**data["target"]),
+                entry_points=tuple(data["entry_points"]),
+                cmd=data.get("cmd"),
+                requirements=tuple(
+                    Requirement(**_tuples(r, "imported_as", "required_by", "extras"))
+                    for r in data.get("requirements", [])
+                ),
+                local_files=tuple(LocalFile(**f) for f in data.get("local_files", [])),
+                diagnostics=tuple(Diagnostic(**d) for d in data.get("diagnostics", [])),
+                inputs=tuple(DataPath(**p) for p in data.get("inputs", [])),
+                outputs=tuple(DataPath(**p) for p in data.get("outputs", [])),
+                pip=PipOptions(
+                    **_tuples(
+                        data.get("pip", {}), "extra_index_urls", "trusted_hosts", "find_links"
+                    )
+                ),
+                python_mode=data.get("python", {}).get("mode", "auto"),
+                env=tuple(sorted(data.get("env", {}).get("vars", {}).items())),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise JobpackError(f"malformed manifest: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Manifest:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise JobpackError(f"manifest is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise JobpackError("manifest is not a JSON object")
+        return cls.from_dict(data)
+
+
+def _diagnostic_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
+    return (d.path or "", d.line or 0, d.code, d.message, d.level)
+
+
+def _tuples(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: tuple(v) if k in keys else v for k, v in data.items()}
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys, two-space indents, UTF-8 text and a trailing newline."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,1 @@
+"""Stage 2: manifest in, byte-reproducible archive out."""

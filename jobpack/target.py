@@ -1,0 +1,59 @@
+"""The machine a job will run on: Linux x86_64 and one CPython version."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from jobpack.errors import JobpackError
+
+PLATFORM = "linux_x86_64"
+_VERSION = re.compile(r"^(3)\.(\d{1,2})(?:\.(\d{1,3}))?$")
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """A target Python (`"3.11"`, optionally with a micro version) on Linux x86_64."""
+
+    major: int
+    minor: int
+    micro: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """Parse `3.11` or `3.11.4`; anything else is a `JobpackError`."""
+        match = _VERSION.match(text.strip())
+        if match is None:
+            raise JobpackError(f"invalid target Python version {text!r} (expected e.g. 3.11)")
+        micro = match.group(3)
+        return cls(int(match.group(1)), int(match.group(2)), None if micro is None else int(micro))
+
+    @property
+    def python(self) -> str:
+        """The `X.Y` form used in the manifest."""
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def full_version(self) -> str:
+        return self.python if self.micro is None else f"{self.python}.{self.micro}"
+
+    @property
+    def platform(self) -> str:
+        return PLATFORM
+
+    def marker_environment(self) -> dict[str, str]:
+        """The PEP 508 marker environment of the target machine."""
+        micro = 0 if self.micro is None else self.micro
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": f"{self.python}.{micro}",
+            "os_name": "posix",
+            "platform_machine": "x86_64",
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": "Linux",
+            "platform_version": "",
+            "python_full_version": f"{self.python}.{micro}",
+            "python_version": self.python,
+            "sys_platform": "linux",
+        }
