@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class JobConfig:
     requirements_file: str | None = None
     local_paths: tuple[str, ...] = ()
     root_paths: tuple[str, ...] = ()
-    pip: PipOptions = PipOptions()
+    pip: PipOptions = field(default_factory=PipOptions)
     env_vars: tuple[tuple[str, str | None], ...] = ()
     python_configured: bool = False
     notes: tuple[Diagnostic, ...] = ()
@@ -107,7 +107,7 @@ class _Reader:
             return [self._value(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
         constructor = yaml.SafeLoader(b"")
         try:
-            return constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+            return constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise self.error(path, f"invalid value: {exc}") from None
 
@@ -135,7 +135,7 @@ class _Validator:
         data = self.data
         self._check_keys(data, _TOP_KEYS | CLOUD_KEYS, "")
         cloud = sorted(k for k in data if k in CLOUD_KEYS)
-        cmd = self._string("cmd", required=True)
+        cmd = self._string("cmd", required=True) or ""
         name = self._string("name")
         self._string("desc")
         args = self._mapping_of_strings("args")
@@ -149,7 +149,7 @@ class _Validator:
         python = self._python(env.get("python"))
         cmd = self._substitute(cmd, args, inputs, outputs)
         if cloud:
-            self.notes.append(Diagnostic(self.reader.display, None, "cloud-only-key",
+            self.notes.append(Diagnostic(self.reader.file.name, None, "cloud-only-key",
                 f"{', '.join(cloud)}: only the cloud service can honour "
                 f"{'this key' if len(cloud) == 1 else 'these keys'}; jobpack ignores it", "info"))
         return JobConfig(file=self.reader.file, cmd=cmd, name=name, inputs=inputs,
@@ -349,4 +349,5 @@ def _kind(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "a boolean"
-    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "a mapping", list: "a list", str: "a string"}
+    return names.get(type(value), type(value).__name__)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from jobpack.errors import JobpackError
 
 SCHEMA = "jobpack/manifest/1"
+CONSTRAINTS_FILE = "constraints.txt"
 Level = Literal["error", "warning", "info"]
 PythonMode = Literal["auto", "manual", "plain"]
 
@@ -49,15 +50,21 @@ class Requirement:
     url: str | None = None
     extras: tuple[str, ...] = ()
     pure: bool | None = None
+    specifier: str | None = None  # a manual requirement's range, when it pins no version
+    hashes: tuple[str, ...] = ()
 
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
-        line = f"{self.name}{extras} @ {self.url}" if self.url else (
-            f"{self.name}{extras}=={self.version}"
-        )
+        if self.url:
+            line = f"{self.name}{extras} @ {self.url}"
+        elif self.version:
+            line = f"{self.name}{extras}=={self.version}"
+        else:
+            line = f"{self.name}{extras}{self.specifier or ''}"
         if self.marker:
             line += f" ; {self.marker}"
+        line += "".join(f" --hash={h}" for h in self.hashes)
         return line
 
 
@@ -87,6 +94,7 @@ class PipOptions:
     trusted_hosts: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_deps: bool = False
+    constraints: tuple[str, ...] = ()  # lines of a constraints file, shipped beside
 
     def option_lines(self) -> list[str]:
         """The options as lines of a pip requirements file."""
@@ -98,6 +106,8 @@ class PipOptions:
         lines += [f"--find-links {link}" for link in self.find_links]
         if self.no_deps:
             lines.append("--no-deps")
+        if self.constraints:
+            lines.append(f"-c {CONSTRAINTS_FILE}")
         return lines
 
 
@@ -147,7 +157,7 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self.normalized())
         data["python"] = {"mode": data.pop("python_mode")}
-        data["env"] = {"vars": {name: value for name, value in self.normalized().env}}
+        data["env"] = {"vars": dict(self.normalized().env)}
         return data
 
     def to_json(self) -> str:
@@ -164,7 +174,7 @@ class Manifest:
                 entry_points=tuple(data["entry_points"]),
                 cmd=data.get("cmd"),
                 requirements=tuple(
-                    Requirement(**_tuples(r, "imported_as", "required_by", "extras"))
+                    Requirement(**_tuples(r, "imported_as", "required_by", "extras", "hashes"))
                     for r in data.get("requirements", [])
                 ),
                 local_files=tuple(LocalFile(**f) for f in data.get("local_files", [])),
@@ -173,7 +183,8 @@ class Manifest:
                 outputs=tuple(DataPath(**p) for p in data.get("outputs", [])),
                 pip=PipOptions(
                     **_tuples(
-                        data.get("pip", {}), "extra_index_urls", "trusted_hosts", "find_links"
+                        data.get("pip", {}), "extra_index_urls", "trusted_hosts", "find_links",
+                        "constraints",
                     )
                 ),
                 python_mode=data.get("python", {}).get("mode", "auto"),

@@ -1,22 +1,31 @@
-"""`analyze`: entry points in, `Analysis` (manifest + import graph) out."""
+"""`analyze`: entry points or a job config in, `Analysis` (manifest + import graph) out.
+
+The steps, each in its own module: read the config (`jobpack.config`), find the entry
+points (`cmdline`, `entries`), inspect the analysed interpreter (`environment`,
+`distributions`), walk the imports (`walker`), pin the distributions (`requirements`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jobpack.analyzer.cmdline import find_cmd_entries
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.entries import default_root, parse_entry
 from jobpack.analyzer.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.facts import FileFacts
 from jobpack.analyzer.finder import Finder
-from jobpack.analyzer.graph import ImportGraph
+from jobpack.analyzer.graph import ImportGraph, Step
+from jobpack.analyzer.reqfile import read_requirements_file
 from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.walker import Entry, Walker
-from jobpack.errors import EntryPointError
-from jobpack.manifest import Diagnostic, LocalFile, Manifest, TargetSpec
+from jobpack.config import JobConfig, load_config
+from jobpack.errors import EntryPointError, JobpackError
+from jobpack.files import expand
+from jobpack.manifest import Diagnostic, LocalFile, Manifest, PipOptions, TargetSpec
 from jobpack.target import Target
 
 FactsFor = Callable[[Path], FileFacts]
@@ -31,6 +40,7 @@ class Analysis:
     root: Path
     sources: dict[str, Path] = field(default_factory=dict)  # manifest path -> file on disk
     environment: PythonEnvironment | None = None
+    index: DistributionIndex | None = None
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -38,27 +48,57 @@ class Analysis:
 
 
 def analyze(
-    entry_points: Sequence[str | Path],
+    entry_points: Sequence[str | Path] = (),
     *,
+    config: str | Path | None = None,
     python: str | None = None,
     target_python: str | None = None,
     root: str | Path | None = None,
     no_deps: bool = False,
     facts_for: FactsFor | None = None,
 ) -> Analysis:
-    """Analyse a job statically, starting at `entry_points` (`main.py` or `-m pkg.mod`)."""
+    """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
+
+    Nothing of the job is imported or run. `python` names the interpreter whose installed
+    distributions are used (default: `$VIRTUAL_ENV`, else the one running jobpack);
+    `target_python` (`"3.11"`) the Python the job will run on (default: the config's
+    `env.python.version`, else the analysed interpreter's).
+    """
+    job = load_config(config) if config is not None else None
     texts = [str(e) for e in entry_points]
-    if not texts:
+    if job is not None:
+        base = job.root
+        found = find_cmd_entries(job.cmd, base, config=str(config))
+        texts = list(dict.fromkeys([*texts, *found.as_entry_points(), *job.root_paths]))
+        if not texts and not job.local_paths and (found.runs_python or job.python_configured):
+            raise EntryPointError(
+                f"cannot find the Python entry point in cmd {job.cmd!r}; "
+                "list it in env.python.root-paths", path=str(config), key="cmd")
+    elif not texts:
         raise EntryPointError("no entry point given (name a .py file or use --config)")
-    base = Path(root).resolve() if root is not None else default_root(texts)
-    entries = [parse_entry(text, base) for text in texts]
+    else:
+        base = Path(root).resolve() if root is not None else default_root(texts)
+    if root is not None:
+        base = Path(root).resolve()
     environment = inspect_python(python)
-    target = Target.parse(target_python) if target_python else environment.target
-    diagnostics = _version_check(environment, target)
+    version = target_python or (job.version if job else None)
+    target = Target.parse(version) if version else environment.target
+    diagnostics = list(job.notes) if job else []
+    if job is not None and not texts and not job.local_paths:
+        return _plain(job, target, environment, diagnostics)
+    diagnostics += _version_check(environment, target)
+    entries = [parse_entry(text, base) for text in texts]
     index = DistributionIndex.from_paths(environment.distribution_paths)
-    return walk(
-        entries, base, target, index, environment, facts_for, diagnostics, no_deps=no_deps
-    )
+    pip = job.pip if job else PipOptions()
+    walker_entries = entries + _local_path_scripts(job, entries)
+    analysis = walk(walker_entries, base, target, index, environment, facts_for, diagnostics,
+                    no_deps=no_deps or pip.no_deps)
+    manifest = replace(analysis.manifest, entry_points=tuple(e.name for e in entries), pip=pip,
+                       cmd=_default_cmd(entries[0]) if entries else None)
+    sources = analysis.sources
+    if job is not None:
+        manifest, sources = _apply_job(job, manifest, sources, entries)
+    return replace(analysis, manifest=manifest.normalized(), sources=sources)
 
 
 def walk(
@@ -84,22 +124,78 @@ def walk(
         return top if site_paths and site_finder.find(top, site_paths) else None
 
     extra = {top: folder for top, (folder, _) in index.local_roots.items()}
-    walker = Walker(root, target, facts_for or _parse_file(target), find_external, extra)
+    walker = Walker(root, target, facts_for or _parse_file(target), find_external, extra,
+                    is_external_namespace=index.is_namespace)
     walked = walker.walk(entries)
+    notes = list(diagnostics)
     for top, (folder, dist) in sorted(index.local_roots.items()):
         if top in walked.graph.modules:
-            diagnostics.append(Diagnostic(None, None, "local-install",
+            notes.append(Diagnostic(None, None, "local-install",
                 f"{top!r} comes from {dist}, installed from the folder {folder}; "
                 "it ships as local code"))
-    requirements, notes = resolve_requirements(walked.graph, index, target, no_deps=no_deps)
+    requirements, found = resolve_requirements(walked.graph, index, target, no_deps=no_deps)
     manifest = Manifest(
         target=TargetSpec(python=target.python),
         entry_points=tuple(e.name for e in entries),
         requirements=requirements,
         local_files=tuple(_local_file(rel, file) for rel, file in walked.local_files.items()),
-        diagnostics=tuple(walked.diagnostics) + tuple(diagnostics) + notes,
+        diagnostics=(*walked.diagnostics, *notes, *found),
     ).normalized()
-    return Analysis(manifest, walked.graph, root, dict(walked.local_files), environment)
+    return Analysis(manifest, walked.graph, root, dict(walked.local_files), environment, index)
+
+
+def _plain(job: JobConfig, target: Target, environment: PythonEnvironment,
+           diagnostics: list[Diagnostic]) -> Analysis:
+    """A job whose cmd runs no Python: nothing to analyse, its inputs ship as they are."""
+    manifest = Manifest(
+        target=TargetSpec(python=target.python), entry_points=(), cmd=job.cmd,
+        inputs=job.inputs, outputs=job.outputs, env=job.env_vars, python_mode="plain",
+        diagnostics=tuple(diagnostics),
+    ).normalized()
+    return Analysis(manifest, ImportGraph(), job.root, {}, environment)
+
+
+def _default_cmd(entry: Entry) -> str:
+    return f"python {entry.name}"
+
+
+def _local_path_scripts(job: JobConfig | None, entries: list[Entry]) -> list[Entry]:
+    """With manual local-paths, every script in them is walked to find what it imports."""
+    if job is None or not job.local_paths:
+        return []
+    known = {e.file for e in entries}
+    files = expand([job.root / p for p in job.local_paths]).files
+    return [Entry(file=f, name=f.relative_to(job.root).as_posix())
+            for f in files if f.suffix == ".py" and f not in known]
+
+
+def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
+               entries: list[Entry]) -> tuple[Manifest, dict[str, Path]]:
+    diagnostics = list(manifest.diagnostics)
+    requirements = manifest.requirements
+    pip = job.pip
+    if job.requirements_file is not None:
+        requirements, pip = read_requirements_file(job.root / job.requirements_file, job.root, pip)
+    if job.local_paths:
+        expansion = expand([job.root / p for p in job.local_paths])
+        sources = {f.relative_to(job.root).as_posix(): f for f in expansion.files}
+        for entry in entries:
+            sources.setdefault(entry.name, entry.file)
+        diagnostics += _left_out(expansion.left_out, job.root, "env.python.local-paths")
+    manifest = replace(
+        manifest, cmd=job.cmd, inputs=job.inputs, outputs=job.outputs, env=job.env_vars,
+        python_mode="manual" if job.python_type == "manual" else "auto", pip=pip,
+        requirements=requirements, diagnostics=tuple(diagnostics),
+        local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
+    )
+    return manifest, sources
+
+
+def _left_out(left_out: tuple[tuple[Path, str], ...], root: Path, key: str) -> list[Diagnostic]:
+    if not left_out:
+        return []
+    listed = ", ".join(f"{p.relative_to(root).as_posix()} ({why})" for p, why in left_out)
+    return [Diagnostic(None, None, "left-out", f"{key}: not shipped: {listed}")]
 
 
 def _version_check(environment: PythonEnvironment, target: Target) -> list[Diagnostic]:
@@ -123,3 +219,33 @@ def _parse_file(target: Target) -> FactsFor:
 def _local_file(rel: str, file: Path) -> LocalFile:
     data = file.read_bytes()
     return LocalFile(path=rel, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a job needs `name`: chains of imports, and distributions that require it."""
+
+    name: str
+    chains: tuple[tuple[Step, ...], ...]
+    required_by: tuple[str, ...] = ()
+
+
+def why(analysis: Analysis, name: str) -> Explanation:
+    """The import chains from the entry points to a distribution, import name or module."""
+    from packaging.utils import canonicalize_name
+
+    graph = analysis.graph
+    wanted = {m.name for m in graph if name in {m.name, m.path}}
+    canonical = canonicalize_name(name)
+    requirement = next((r for r in analysis.manifest.requirements if r.name == canonical), None)
+    if requirement is not None and analysis.index is not None:
+        wanted |= {
+            m.name for m in graph.find_modules("external")
+            if canonical in {d.name for d in analysis.index.providers(m.name)}
+        }
+    if not wanted and requirement is None:
+        raise JobpackError(f"{name!r} is neither a module of the job nor a distribution it needs")
+    sources = [m.name for m in graph.find_modules("entry")]
+    chains = [c for target in sorted(wanted) for c in graph.find_chains(target, sources)]
+    required_by = () if requirement is None or requirement.direct else requirement.required_by
+    return Explanation(name, tuple(chains), required_by)

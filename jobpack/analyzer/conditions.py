@@ -136,7 +136,7 @@ def _compare(left: cst.BaseExpression, comp: cst.ComparisonTarget, target: Targe
         if value is None:
             return None
         if flipped:
-            return _apply(lambda a, b: func(b, a), actual, value)
+            return _apply(lambda a, b, f=func: f(b, a), actual, value)
         return _apply(func, actual, value)
     return None
 

@@ -37,6 +37,7 @@ class InstalledDistribution:
     purelib: bool | None
     has_extensions: bool
     local_roots: tuple[tuple[str, Path], ...]  # top-level name -> folder, for local code
+    concrete: frozenset[str] = frozenset()  # modules with code (a .py or an __init__)
 
     @property
     def is_editable(self) -> bool:
@@ -68,6 +69,7 @@ class DistributionIndex:
     def __init__(self, distributions: Iterable[InstalledDistribution]) -> None:
         self.distributions: dict[str, InstalledDistribution] = {}
         self._providers: dict[str, set[str]] = {}
+        self._concrete: set[str] = set()
         self.local_roots: dict[str, tuple[Path, str]] = {}
         for dist in distributions:
             if dist.name in self.distributions:  # shadowed by one earlier on sys.path
@@ -79,11 +81,13 @@ class DistributionIndex:
                 continue
             for module in dist.modules:
                 self._providers.setdefault(module, set()).add(dist.name)
+            self._concrete |= dist.concrete
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path]) -> DistributionIndex:
         found = metadata.distributions(path=[str(p) for p in paths])
-        return cls(d for d in (read_distribution(dist) for dist in found) if d is not None)
+        read = (read_distribution(dist) for dist in found)  # type: ignore[arg-type]
+        return cls(d for d in read if d is not None)
 
     def get(self, name: str) -> InstalledDistribution | None:
         return self.distributions.get(canonicalize_name(name))
@@ -97,21 +101,25 @@ class DistributionIndex:
                 return prefix
         return None
 
+    def is_namespace(self, module: str) -> bool:
+        """Whether `module` is installed only as a namespace (a folder with no __init__)."""
+        return module in self._providers and module not in self._concrete
+
     def providers(self, module: str) -> list[InstalledDistribution]:
         """The distributions that provide `module` (several for a shared namespace)."""
         return [self.distributions[n] for n in sorted(self._providers.get(module, ()))]
 
 
 def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | None:
-    meta: Message | None = dist.metadata  # type: ignore[assignment]
+    meta: Message | None = dist.metadata
     raw_name = meta["Name"] if meta is not None else None
     if not raw_name:
         return None
     files = list(dist.files or [])
     location = Path(str(dist.locate_file("")))
-    modules = _modules_from_record([f.parts for f in files])
+    modules, concrete = _modules_from_record([f.parts for f in files])
     if not files:
-        modules = frozenset((dist.read_text("top_level.txt") or "").split())
+        modules = concrete = frozenset((dist.read_text("top_level.txt") or "").split())
     direct_url = _json(dist.read_text("direct_url.json"))
     wheel = Message()
     for line in (dist.read_text("WHEEL") or "").splitlines():
@@ -129,6 +137,7 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
         purelib=(wheel.get("Root-Is-Purelib", "").lower() == "true") if wheel.keys() else None,
         has_extensions=any(f.suffix in {".so", ".pyd"} for f in files),
         local_roots=_local_roots(dist, files, location, modules, direct_url),
+        concrete=concrete,
     )
 
 
@@ -142,8 +151,12 @@ def _json(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _modules_from_record(records: Iterable[tuple[str, ...]]) -> frozenset[str]:
+def _modules_from_record(
+    records: Iterable[tuple[str, ...]],
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Every dotted prefix of every module file, and the modules that have code."""
     modules: set[str] = set()
+    concrete: set[str] = set()
     for parts in records:
         if not parts or parts[0].endswith((".dist-info", ".egg-info", ".data")):
             continue
@@ -155,9 +168,10 @@ def _modules_from_record(records: Iterable[tuple[str, ...]]) -> frozenset[str]:
         names = [*parts[:-1], stem] if stem != "__init__" else list(parts[:-1])
         if not names or not all(n.isidentifier() for n in names):
             continue
+        concrete.add(".".join(names))
         for depth in range(1, len(names) + 1):
             modules.add(".".join(names[:depth]))
-    return frozenset(modules)
+    return frozenset(modules), frozenset(concrete)
 
 
 def _local_roots(

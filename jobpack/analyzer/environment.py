@@ -19,13 +19,15 @@ from jobpack.errors import EnvironmentInspectionError
 from jobpack.target import Target
 
 _PROBE = r"""
-import json, sys, sysconfig
+import json, os, sys, sysconfig
 paths = sysconfig.get_paths()
+stdlib = paths.get("stdlib", "")
+zips = [p for p in sys.path if p.endswith(".zip") and p.startswith(sys.base_prefix)]
 print(json.dumps({
     "version": list(sys.version_info[:3]),
     "executable": sys.executable,
     "path": [p for p in sys.path if p],
-    "stdlib": [paths.get("stdlib", ""), paths.get("platstdlib", "")],
+    "stdlib": [stdlib] + zips,
     "site": [paths.get("purelib", ""), paths.get("platlib", "")],
     "platform": sysconfig.get_platform(),
 }))

@@ -6,6 +6,7 @@ encoding declarations and BOMs, and never executes anything.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -32,8 +33,7 @@ def parse_facts(source: bytes, target: Target) -> FileFacts:
         visitor = _ImportVisitor(target)
         wrapper.visit(visitor)
     except cst.ParserSyntaxError as exc:
-        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
-        return FileFacts(syntax_error=FileNote(exc.raw_line, "syntax-error", message, "error"))
+        return FileFacts(syntax_error=_precise_error(source, exc))
     except (UnicodeError, LookupError, SyntaxError, ValueError, RecursionError) as exc:
         return FileFacts(syntax_error=FileNote(1, "syntax-error", _one_line(exc), "error"))
     except BaseException as exc:
@@ -42,6 +42,20 @@ def parse_facts(source: bytes, target: Target) -> FileFacts:
             raise
         return FileFacts(syntax_error=FileNote(1, "syntax-error", _one_line(exc), "error"))
     return visitor.facts()
+
+
+def _precise_error(source: bytes, exc: cst.ParserSyntaxError) -> FileNote:
+    """libcst reports where its tokenizer stopped; CPython's parser (parse only, nothing
+    runs) usually names the line the user must fix, so prefer it when it also fails."""
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        if error.lineno:
+            return FileNote(error.lineno, "syntax-error", error.msg or "invalid syntax", "error")
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+    return FileNote(exc.raw_line, "syntax-error", message, "error")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -69,7 +69,9 @@ def resolve_requirements(
     return requirements, tuple(diagnostics)
 
 
-def _import_name(module: str, providers: list[InstalledDistribution], index: DistributionIndex) -> str:
+def _import_name(
+    module: str, providers: list[InstalledDistribution], index: DistributionIndex
+) -> str:
     """The shortest prefix of `module` that still names exactly these distributions."""
     wanted = [d.name for d in providers]
     parts = module.split(".")
@@ -89,7 +91,7 @@ def _applies(requirement: PackagingRequirement, target: Target, extras: set[str]
 def _evaluate(marker: Marker, target: Target, extra: str) -> bool:
     environment = {**target.marker_environment(), "extra": extra}
     try:
-        return marker.evaluate(environment)  # type: ignore[arg-type]
+        return marker.evaluate(environment)
     except (UndefinedComparison, UndefinedEnvironmentName):
         return True
 
@@ -104,7 +106,9 @@ def _parsed(dist: InstalledDistribution) -> list[PackagingRequirement]:
     return parsed
 
 
-def _extras_in_use(dist: InstalledDistribution, index: DistributionIndex, target: Target) -> set[str]:
+def _extras_in_use(
+    dist: InstalledDistribution, index: DistributionIndex, target: Target
+) -> set[str]:
     """Extras whose every requirement (for the target) is installed."""
     in_use = set()
     requirements = _parsed(dist)

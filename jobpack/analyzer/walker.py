@@ -7,7 +7,7 @@ The walker is pure over two seams: `facts_for(path)` (parse or cache) and
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,13 +58,16 @@ class Walker:
         target: Target,
         facts_for: FactsFor,
         find_external: FindExternal,
-        extra_roots: Iterable[Path] = (),
+        extra_roots: Mapping[str, Path] | None = None,
+        is_external_namespace: Callable[[str], bool] = lambda name: False,
     ) -> None:
         self.root = root
         self.target = target
         self.facts_for = facts_for
         self.find_external = find_external
-        self.extra_roots = tuple(extra_roots)
+        # top-level name -> folder, for code of editable or local-folder installs
+        self.extra_roots = dict(extra_roots or {})
+        self.is_external_namespace = is_external_namespace
         self.finder = Finder()
         self.result = WalkResult(ImportGraph())
         self.queue: deque[_Visit] = deque()
@@ -79,7 +82,7 @@ class Walker:
 
     # -- nodes ---------------------------------------------------------------------------
     def relative(self, file: Path) -> str:
-        for base in (self.root, *self.extra_roots):
+        for base in (self.root, *sorted(set(self.extra_roots.values()))):
             if file.is_relative_to(base):
                 return file.relative_to(base).as_posix()
         return file.as_posix()
@@ -139,13 +142,15 @@ class Walker:
             self._import_fact(visit, fact, ImportSite(rel, fact.line, fact.optional))
 
     def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
-        module = fact.module
+        module: str | None = fact.module
         if fact.level:
             module = self._absolute(visit, fact, site)
-            if module is None:
-                return
+        if module is None:
+            return
         if fact.kind != "from":
             self._import(visit.node, module, site, visit.roots, fact.optional)
+            return
+        if self._import_external_submodules(visit.node, module, fact.names, site, visit.roots):
             return
         base = self._import(visit.node, module, site, visit.roots, fact.optional)
         if base is None:
@@ -186,8 +191,9 @@ class Walker:
             module = Module(top, "stdlib")
             self._edge(importer, module, site)
             return module
-        if self.extra_roots:
-            located = self._import_local(importer, name, site, self.extra_roots, optional)
+        if top in self.extra_roots:
+            roots = (self.extra_roots[top],)
+            located = self._import_local(importer, name, site, roots, optional)
             if located is not None:
                 return located
         return self._import_external(importer, name, site, optional)
@@ -206,7 +212,8 @@ class Walker:
                     return None
                 if located.is_namespace and depth == 2:
                     return None  # a local namespace portion merges with installed ones
-                return self._unresolved(importer, name, site, optional)
+                self._unresolved(importer, name, site, optional)
+                return None
             self._add_local(found, roots)
             self._edge(importer, self.result.graph.get_module(partial), site)
             located, search = found, found.search
@@ -217,7 +224,8 @@ class Walker:
     ) -> Module | None:
         provided = self.find_external(name)
         if provided is None:
-            return self._unresolved(importer, name, site, optional)
+            self._unresolved(importer, name, site, optional)
+            return None
         module = Module(provided, "external")
         self._edge(importer, module, site)
         return module
@@ -238,7 +246,6 @@ class Walker:
                 f"cannot resolve {name!r}: not a local module, not in the standard library "
                 f"of Python {self.target.python}, not installed",
             )
-        return None
 
     def _import_from(
         self, importer: str, base: Module | Located, name: str, site: ImportSite,
@@ -256,6 +263,27 @@ class Walker:
             deeper = self.find_external(f"{base.name}.{name}")
             if deeper is not None and deeper != base.name and deeper.startswith(base.name + "."):
                 self._edge(importer, Module(deeper, "external"), site)
+
+    def _import_external_submodules(
+        self, importer: str, module: str, names: tuple[str, ...], site: ImportSite,
+        roots: tuple[Path, ...],
+    ) -> bool:
+        """`from nsp import beta` where nsp is installed: link `nsp.beta`, not the (possibly
+        shared namespace) package `nsp`. False when the import is not of that kind."""
+        top = module.partition(".")[0]
+        if top in BUILTIN or self.finder.find(top, roots) is not None:
+            return False
+        if is_stdlib(module, self.target) or top in self.extra_roots:
+            return False
+        deeper = [self.find_external(f"{module}.{name}") for name in names if name != "*"]
+        found = {d for d in deeper if d is not None and d.startswith(module + ".")}
+        if not found:
+            return False
+        if not self.is_external_namespace(module):
+            self._import_external(importer, module, site, site.optional)
+        for name in sorted(found):
+            self._edge(importer, Module(name, "external"), site)
+        return True
 
     def _star_names(self, base: Module | Located) -> tuple[str, ...]:
         if not isinstance(base, Located) or not base.is_package or not base.is_source:

@@ -1,0 +1,218 @@
+"""The `jobpack` command: a thin typer layer over the library.
+
+Errors become one line on stderr and a non-zero exit code here, and only here;
+`--debug` re-raises them with their traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from jobpack.errors import JobpackError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from jobpack.analyzer.api import Analysis
+
+app = typer.Typer(
+    name="jobpack",
+    help="Ship a Python job to a Linux x86_64 VM as one byte-reproducible archive.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+Entries = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045 - typer needs Optional
+    help="Entry points: script paths, or '-m pkg.mod'.", show_default=False)]
+ConfigOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    "--config", "-c", help="A DataSphere-style job config.yaml.", dir_okay=False)]
+PythonOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--python", help="Interpreter whose environment is analysed (default: $VIRTUAL_ENV, "
+    "else the one running jobpack).")]
+TargetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--target-python", help="Python X.Y the job runs on (default: the config's or the "
+    "analysed interpreter's).")]
+
+
+def _stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _analyze(entries: list[str] | None, config: Path | None, python: str | None,
+             target: str | None) -> Analysis:
+    from jobpack.analyzer.api import analyze
+
+    return analyze(entries or [], config=config, python=python, target_python=target)
+
+
+@app.command("analyze")
+def analyze_command(
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    requirements: Annotated[bool, typer.Option(
+        "--requirements", help="Print a pip requirements file.")] = False,
+) -> None:
+    """Find what a job needs, without running it, and print the manifest."""
+    analysis = _analyze(entries, config, python, target_python)
+    manifest = analysis.manifest
+    if as_json:
+        sys.stdout.write(manifest.to_json())
+    elif requirements:
+        sys.stdout.write(manifest.requirements_txt())
+    else:
+        from jobpack.report import print_manifest
+
+        print_manifest(manifest, _stdout())
+    if as_json or requirements:
+        _print_diagnostics_to_stderr(analysis)
+    if manifest.has_errors:
+        raise typer.Exit(1)
+
+
+def _print_diagnostics_to_stderr(analysis: Analysis) -> None:
+    for diagnostic in analysis.manifest.diagnostics:
+        if diagnostic.level != "info":
+            typer.echo(diagnostic.render(), err=True)
+
+
+@app.command("why")
+def why_command(
+    name: Annotated[str, typer.Argument(help="A distribution, import name or local module.")],
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+) -> None:
+    """Show the chains of imports from an entry point to NAME."""
+    from jobpack.analyzer.api import why
+
+    analysis = _analyze(entries, config, python, target_python)
+    explanation = why(analysis, name)
+    console = _stdout()
+    if explanation.required_by:
+        console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
+    if not explanation.chains and not explanation.required_by:
+        console.print(f"{name} is not reached from any entry point")
+    for chain in explanation.chains:
+        console.print(chain[0].importer if chain else name)
+        for step in chain:
+            kind = analysis.graph.get_module(step.imported).kind
+            console.print(f"  {step.site.render()}: imports {step.imported} ({kind})")
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turn `JobpackError`s into one line."""
+    try:
+        app()
+    except JobpackError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@app.command("build")
+def build_command(
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.")] = None,
+    wheels: Annotated[bool, typer.Option(
+        "--wheels", help="Bundle the target's wheels so the VM installs offline.")] = False,
+    allow_sdist: Annotated[bool, typer.Option(
+        "--allow-sdist", help="With --wheels: let pip build what has no wheel on the VM.")
+    ] = False,
+    find_links: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--find-links", help="With --wheels: also look for wheels here.")] = None,
+    no_index: Annotated[bool, typer.Option(
+        "--no-index", help="With --wheels: only use --find-links, never an index.")] = False,
+    wheel_cache: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--wheel-cache", help="Where downloaded wheels are kept between builds.")] = None,
+) -> None:
+    """Write a byte-reproducible archive of the job."""
+    from jobpack.packager.api import archive_name, build
+    from jobpack.packager.wheels import WheelFetcher
+    from jobpack.paths import cache_dir
+
+    analysis = _analyze(entries, config, python, target_python)
+    name = archive_name(analysis.manifest, analysis.root, config)
+    target = output or Path(name)
+    if target.is_dir():
+        target = target / name
+    fetcher = None
+    console = _stdout()
+    if wheels:
+        fetcher = WheelFetcher(cache=wheel_cache or cache_dir() / "wheels",
+                               allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
+                               no_index=no_index,
+                               on_progress=lambda n: console.print(f"fetching wheel: {n}"))
+    _print_diagnostics_to_stderr(analysis)
+    result = build(analysis, target, wheels=fetcher)
+    for diagnostic in result.diagnostics:
+        typer.echo(diagnostic.render(), err=True)
+    if fetcher is not None and fetcher.skipped:
+        typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
+                   "pip builds them on the VM", err=True)
+    console.print(f"{result.path}  {result.size} bytes  sha256:{result.sha256}")
+
+
+@app.command("inspect")
+def inspect_command(
+    archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
+) -> None:
+    """Show an archive's manifest and members."""
+    from jobpack.report import print_archive
+
+    print_archive(archive, _stdout())
+
+
+@app.command("verify")
+def verify_command(
+    archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
+) -> None:
+    """Recompute every digest; name any member that differs, is missing or unexpected."""
+    from jobpack.runner.runner import verify
+
+    problems = verify(archive)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{archive}: OK")
+
+
+@app.command(
+    "run",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run_command(ctx: typer.Context) -> None:
+    """Run an archive as the VM would: verify, unpack, build the venv, run cmd.
+
+    Same options as `python3 ARCHIVE`: [--workdir DIR] [--keep] [--env-cache DIR]
+    [--offline] [--output-dir DIR] [--allow-python-mismatch] [-- ARGS].
+    """
+    from jobpack.runner.runner import main as run_main
+
+    raise typer.Exit(run_main(list(ctx.args)))

@@ -1,0 +1,164 @@
+"""`build`: a manifest (or an analysis) in, one reproducible `NAME.jobpack.zip` out.
+
+Layout: `__main__.py` (the runner), `jobpack.json` (the manifest plus `files`, the digest
+of every other member), `requirements.txt`, `constraints.txt` when there are constraints,
+the job's files under `src/` at their project-relative paths, and with `--wheels` the
+target's wheels under `wheels/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jobpack.errors import BuildError
+from jobpack.files import expand
+from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, canonical_json
+from jobpack.packager.archive import Member, write_zip
+
+if TYPE_CHECKING:
+    from jobpack.analyzer.api import Analysis
+    from jobpack.packager.wheels import WheelFetcher
+
+MANIFEST_NAME = "jobpack.json"
+RUNNER_NAME = "__main__.py"
+SOURCE_PREFIX = "src/"
+WHEEL_PREFIX = "wheels/"
+BIG_FILE = 100 * 1024 * 1024
+BIG_ARCHIVE = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What was written: the archive's path, size and sha256, and what to know about it."""
+
+    path: Path
+    size: int
+    sha256: str
+    members: int
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def archive_name(manifest: Manifest, root: Path, config: Path | None = None) -> str:
+    """`NAME.jobpack.zip`: NAME is the config's folder, else the first entry point's stem."""
+    if config is not None:
+        stem = config.resolve().parent.name
+    elif manifest.entry_points:
+        first = manifest.entry_points[0]
+        stem = first.split()[-1].rsplit(".", 1)[0] if first.startswith("-m ") else Path(first).stem
+    else:
+        stem = root.name
+    return f"{stem or 'job'}.jobpack.zip"
+
+
+def build(
+    analysis_or_manifest: Analysis | Manifest,
+    out: str | Path,
+    *,
+    root: str | Path | None = None,
+    wheels: WheelFetcher | None = None,
+    on_member: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Write the archive for a job to `out` and return what was written.
+
+    With a bare `Manifest`, `root` names the project folder its paths are relative to.
+    `wheels` (a `WheelFetcher`) bundles the target's wheels.
+    """
+    manifest, sources, base = _inputs(analysis_or_manifest, root)
+    diagnostics: list[Diagnostic] = []
+    members = [Member.from_bytes(RUNNER_NAME, runner_source())]
+    for rel, file in sorted(sources.items()):
+        members.append(Member.from_file(SOURCE_PREFIX + rel, file))
+    members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in sources}, diagnostics)
+    wheel_records: list[dict[str, Any]] = []
+    if wheels is not None:
+        for fetched in wheels.fetch(manifest):
+            members.append(Member.from_file(WHEEL_PREFIX + fetched.filename, fetched.path))
+            wheel_records.append({"name": fetched.name, "file": WHEEL_PREFIX + fetched.filename,
+                                  "sha256": members[-1].sha256})
+    members.append(Member.from_bytes("requirements.txt", manifest.requirements_txt().encode()))
+    if manifest.pip.constraints:
+        text = "".join(line + "\n" for line in manifest.pip.constraints)
+        members.append(Member.from_bytes(CONSTRAINTS_FILE, text.encode()))
+    members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(manifest, members,
+                                                                    wheel_records)))
+    diagnostics += _size_warnings(members)
+    target = Path(out)
+    write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+    data_digest = hashlib.sha256()
+    with target.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            data_digest.update(chunk)
+    size = target.stat().st_size
+    if size > BIG_ARCHIVE:
+        diagnostics.append(Diagnostic(None, None, "big-archive",
+            f"the archive is {size / 2**30:.1f} GiB; biggest members: {_biggest(members)}"))
+    return BuildResult(target, size, data_digest.hexdigest(), len(members), tuple(diagnostics))
+
+
+def runner_source() -> bytes:
+    """The runner, which travels as the archive's `__main__.py`."""
+    return (Path(__file__).resolve().parent.parent / "runner" / "runner.py").read_bytes()
+
+
+def _inputs(
+    given: Analysis | Manifest, root: str | Path | None
+) -> tuple[Manifest, dict[str, Path], Path]:
+    if isinstance(given, Manifest):
+        if root is None:
+            raise BuildError("building from a manifest needs the project folder (root)")
+        base = Path(root).resolve()
+        sources = {f.path: base / f.path for f in given.local_files}
+        manifest = given
+    else:
+        manifest, sources, base = given.manifest, dict(given.sources), given.root
+    if manifest.has_errors:
+        first = next(d for d in manifest.diagnostics if d.level == "error")
+        raise BuildError(f"the analysis has errors; first: {first.render()}")
+    for rel, file in sources.items():
+        if not file.is_file():
+            raise BuildError("local file is missing", path=rel)
+    return manifest, sources, base
+
+
+def _data_members(manifest: Manifest, root: Path, taken: set[str],
+                  diagnostics: list[Diagnostic]) -> list[Member]:
+    """The config's inputs, shipped beside the code; folders filtered like local-paths."""
+    members = []
+    expansion = expand([root / item.path for item in manifest.inputs])
+    for file in expansion.files:
+        name = SOURCE_PREFIX + file.relative_to(root).as_posix()
+        if name not in taken:
+            taken.add(name)
+            members.append(Member.from_file(name, file))
+    if expansion.left_out:
+        listed = ", ".join(f"{p.relative_to(root).as_posix()} ({why})"
+                           for p, why in expansion.left_out)
+        diagnostics.append(Diagnostic(None, None, "left-out", f"inputs: not shipped: {listed}"))
+    return members
+
+
+def _manifest_bytes(manifest: Manifest, members: list[Member],
+                    wheels: list[dict[str, Any]]) -> bytes:
+    data = manifest.to_dict()
+    data["files"] = [{"path": m.name, "sha256": m.sha256, "size": m.size}
+                     for m in sorted(members, key=lambda m: m.name)]
+    data["wheels"] = sorted(wheels, key=lambda w: str(w["file"]))
+    return canonical_json(data).encode()
+
+
+def _size_warnings(members: list[Member]) -> list[Diagnostic]:
+    big = [m for m in members if m.size > BIG_FILE]
+    if not big:
+        return []
+    return [Diagnostic(m.name, None, "big-file",
+                       f"{m.size / 2**20:.0f} MiB: consider downloading it in the job instead")
+            for m in big]
+
+
+def _biggest(members: list[Member]) -> str:
+    top = sorted(members, key=lambda m: (-m.size, m.name))[:3]
+    return ", ".join(f"{m.name} ({m.size / 2**20:.0f} MiB)" for m in top)

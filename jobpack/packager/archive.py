@@ -1,0 +1,120 @@
+"""Write a byte-reproducible zip: sorted members, fixed times and modes, no extras.
+
+Members are stored, not deflated: deflate output depends on the zlib build (zlib-ng
+gives other bytes than zlib), and "same bytes on any machine" is the point. Sizes and
+digests come from a first pass; the copy re-hashes and refuses a file that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobpack.errors import BuildError
+
+_CHUNK = 1 << 20
+_ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
+DEFAULT_EPOCH = _ZIP_EPOCH
+
+
+@dataclass(frozen=True)
+class Member:
+    """One archive member: its name and where its bytes come from (a file or memory)."""
+
+    name: str
+    sha256: str
+    size: int
+    executable: bool = False
+    source: Path | None = None
+    data: bytes | None = None
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> Member:
+        return cls(name, hashlib.sha256(data).hexdigest(), len(data), data=data)
+
+    @classmethod
+    def from_file(cls, name: str, source: Path) -> Member:
+        digest, size = hash_file(source)
+        executable = bool(source.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+        return cls(name, digest, size, executable, source=source)
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def zip_timestamp() -> tuple[int, int, int, int, int, int]:
+    """SOURCE_DATE_EPOCH when set (clamped to what a zip can hold), else 1980-01-01."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    try:
+        epoch = int(raw) if raw else DEFAULT_EPOCH
+    except ValueError:
+        raise BuildError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds") from None
+    epoch = min(max(epoch, _ZIP_EPOCH), 4354819199)  # 2107-12-31, the last a zip can hold
+    return time.gmtime(epoch)[:6]
+
+
+def write_zip(out: Path, members: list[Member],
+              on_member: Callable[[Member], None] | None = None) -> None:
+    """Write `members` sorted by name to `out`, atomically (a temp file, then a rename)."""
+    names = [m.name for m in members]
+    if len(set(names)) != len(names):
+        raise BuildError(f"two archive members share a name: {_first_duplicate(names)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = zip_timestamp()
+    handle, temp = tempfile.mkstemp(prefix=".jobpack-", suffix=".zip.part", dir=out.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for member in sorted(members, key=lambda m: m.name):
+                _write_member(archive, member, stamp)
+                if on_member is not None:
+                    on_member(member)
+        Path(temp).chmod(0o644)
+        Path(temp).replace(out)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_member(archive: zipfile.ZipFile, member: Member,
+                  stamp: tuple[int, int, int, int, int, int]) -> None:
+    info = zipfile.ZipInfo(member.name, stamp)
+    info.create_system = 3  # Unix, so the mode bits below mean the same everywhere
+    info.external_attr = ((0o100755 if member.executable else 0o100644) & 0xFFFF) << 16
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = member.size
+    if member.data is not None:
+        archive.writestr(info, member.data)
+        return
+    assert member.source is not None
+    digest = hashlib.sha256()
+    with member.source.open("rb") as source, archive.open(info, "w") as target:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            target.write(chunk)
+    if digest.hexdigest() != member.sha256:
+        raise BuildError("file changed while the archive was being written",
+                         path=str(member.source))
+
+
+def _first_duplicate(names: list[str]) -> str:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return ""

@@ -1,0 +1,121 @@
+"""Resolving imports against a real venv of real (tiny) wheels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.requirements import resolve_requirements
+from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.errors import DistributionError
+from jobpack.target import Target
+from tests.conftest import FIXTURES, UserEnv
+
+pytestmark = pytest.mark.slow
+DEPS = FIXTURES / "jobs" / "deps"
+
+
+@pytest.fixture(scope="module")
+def analysis(user_env: UserEnv) -> jobpack.Analysis:
+    return jobpack.analyze(["main.py"], root=DEPS, python=str(user_env.python))
+
+
+def pins(analysis: jobpack.Analysis) -> dict[str, str]:
+    return {r.name: r.pip_line() for r in analysis.manifest.requirements}
+
+
+def test_import_names_map_to_their_distributions_and_are_pinned(
+    analysis: jobpack.Analysis,
+) -> None:
+    requirements = {r.name: r for r in analysis.manifest.requirements}
+    assert requirements["py-yamlish"].version == "6.0.1"
+    assert requirements["py-yamlish"].imported_as == ("yamlish",)
+    assert requirements["py-yamlish"].required_by == ("main.py:2",)
+    assert requirements["greet"].direct
+
+
+def test_the_closure_follows_requires_dist_with_target_markers_and_extras_in_use(
+    analysis: jobpack.Analysis,
+) -> None:
+    requirements = {r.name: r for r in analysis.manifest.requirements}
+    assert not requirements["colorx"].direct
+    assert requirements["colorx"].required_by == ("greet",)
+    assert requirements["greet"].extras == ("fancy",)  # fancylib is installed, absentdep not
+    assert "fancylib" in requirements
+    assert "winhelper" not in requirements and "oldpy" not in requirements
+
+
+def test_namespace_packages_resolve_by_the_deepest_module(analysis: jobpack.Analysis) -> None:
+    requirements = {r.name: r for r in analysis.manifest.requirements}
+    assert requirements["nspkg-beta"].imported_as == ("nsp.beta",)
+    assert requirements["nspkg-alpha"].imported_as == ("nsp.alpha",)
+
+
+def test_a_name_from_two_distributions_is_a_warning_naming_both(
+    analysis: jobpack.Analysis,
+) -> None:
+    [warning] = [d for d in analysis.diagnostics if d.code == "ambiguous-distribution"]
+    assert "dupe-one and dupe-two" in warning.message
+    assert (warning.path, warning.line) == ("main.py", 5)
+
+
+def test_vcs_installs_pin_the_commit(analysis: jobpack.Analysis) -> None:
+    assert pins(analysis)["vcsdist"] == (
+        "vcsdist @ git+https://example.org/vcsdist.git@0123456789abcdef"
+    )
+
+
+def test_editable_installs_ship_as_local_code_with_a_warning(
+    analysis: jobpack.Analysis, user_env: UserEnv,
+) -> None:
+    local = {f.path for f in analysis.manifest.local_files}
+    assert {"editmod/__init__.py", "editmod/inner.py"} <= local
+    assert "editdist" not in pins(analysis)
+    assert any(d.code == "local-install" and "editdist" in d.message
+               for d in analysis.diagnostics)
+
+
+def test_platform_specific_builds_for_another_platform_are_flagged(
+    analysis: jobpack.Analysis,
+) -> None:
+    requirements = {r.name: r for r in analysis.manifest.requirements}
+    assert requirements["binpkg"].pure is False
+    assert requirements["greet"].pure is True
+    assert any(d.code == "platform-mismatch" and "binpkg" in d.message
+               for d in analysis.diagnostics)
+
+
+def test_no_deps_leaves_out_the_closure(user_env: UserEnv) -> None:
+    analysis = jobpack.analyze(["main.py"], root=DEPS, python=str(user_env.python),
+                               no_deps=True)
+    assert "colorx" not in {r.name for r in analysis.manifest.requirements}
+
+
+def test_why_names_the_chain_to_a_distribution(analysis: jobpack.Analysis) -> None:
+    from jobpack.analyzer.api import why
+
+    explanation = why(analysis, "PY_YAMLISH")
+    [chain] = explanation.chains
+    assert [(s.importer, s.site.render()) for s in chain] == [("main.py", "main.py:2")]
+    assert why(analysis, "colorx").required_by == ("greet",)
+
+
+def test_a_distribution_without_a_version_is_an_error() -> None:
+    dist = InstalledDistribution("nover", None, (), (), frozenset({"nover"}), None, (), True,
+                                 False, ())
+    graph = ImportGraph()
+    graph.add_module(Module("main.py", "entry", "main.py"))
+    graph.add_module(Module("nover", "external"))
+    graph.add_import("main.py", "nover", ImportSite("main.py", 1))
+    with pytest.raises(DistributionError, match="nover"):
+        resolve_requirements(graph, DistributionIndex([dist]), Target(3, 11))
+
+
+def test_requirements_output_installs_with_pip(analysis: jobpack.Analysis, tmp_path: Path,
+                                               user_env: UserEnv) -> None:
+    text = analysis.manifest.requirements_txt()
+    assert "greet[fancy]==1.2\n" in text
+    assert "py-yamlish==6.0.1\n" in text
