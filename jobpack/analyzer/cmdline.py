@@ -64,7 +64,10 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
         if found is not None:
             runs_python = True
             kind, value = found
-            (modules if kind == "module" else scripts).append(value)
+            if kind == "module":
+                modules.append(value)
+            elif kind == "script":
+                scripts.append(value)
         for word in segment:
             path = _local_script(word, root)
             if path is not None:
@@ -84,7 +87,7 @@ def _segments(words: list[str]) -> list[list[str]]:
 
 
 def _segment_entries(words: list[str], root: Path) -> tuple[str, str] | None:
-    """('script', path) or ('module', name) for what one command runs, else None."""
+    """('script', path), ('module', name) or ('python', '') for what one command runs."""
     while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
         words = words[1:]  # FOO=bar python main.py
     if not words:
@@ -94,7 +97,8 @@ def _segment_entries(words: list[str], root: Path) -> tuple[str, str] | None:
     if program == "env":
         return _segment_entries(rest, root)
     if _PYTHON.match(program):
-        return _python_args(rest, root)
+        # python with code inline (-c) or on stdin still runs Python: ("python", "")
+        return _python_args(rest, root) or ("python", "")
     if program in {"torchrun", "deepspeed"}:
         return _launcher_args(rest, _LAUNCHER_FLAGS[program])
     if program == "accelerate" and rest[:1] == ["launch"]:

@@ -135,10 +135,13 @@ def _compare(left: cst.BaseExpression, comp: cst.ComparisonTarget, target: Targe
         value = _literal(literal)
         if value is None:
             return None
-        if flipped:
-            return _apply(lambda a, b, f=func: f(b, a), actual, value)
-        return _apply(func, actual, value)
+        return _apply(_swap(func) if flipped else func, actual, value)
     return None
+
+
+def _swap(func: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """`func` with its operands swapped, for `(3, 8) <= sys.version_info`."""
+    return lambda a, b: func(b, a)
 
 
 def _membership(actual: object, literal: cst.BaseExpression, negate: bool) -> Truth:

@@ -23,6 +23,7 @@ import tempfile
 import venv
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 MANIFEST = "jobpack.json"
 SCHEMA = "jobpack/manifest/1"
@@ -44,7 +45,7 @@ class UnsafeMember(RunnerError):
 
 
 # -- verification ----------------------------------------------------------------------
-def read_manifest(archive: zipfile.ZipFile) -> dict:
+def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
         info = archive.getinfo(MANIFEST)
     except KeyError:
@@ -75,9 +76,9 @@ def check_name(name: str) -> None:
         raise UnsafeMember(name, "path leaves the archive folder or is not a plain file")
 
 
-def check_members(archive: zipfile.ZipFile, manifest: dict) -> dict[str, dict]:
+def check_members(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Check every zip header against the manifest before a byte is written."""
-    expected: dict[str, dict] = {}
+    expected: dict[str, dict[str, Any]] = {}
     for entry in manifest["files"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             raise RunnerError(f"{MANIFEST}: malformed files entry {entry!r}")
@@ -91,10 +92,10 @@ def check_members(archive: zipfile.ZipFile, manifest: dict) -> dict[str, dict]:
         if name in seen:
             raise UnsafeMember(name, "duplicate member name")
         seen.add(name)
-        mode = info.external_attr >> 16
-        if mode and not stat.S_ISREG(mode):
-            kind = "symlink" if stat.S_ISLNK(mode) else "device, folder or other special file"
-            raise UnsafeMember(name, kind)
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip tool set no type
+        if (kind and kind != stat.S_IFREG) or info.external_attr & 0x10:  # 0x10: DOS folder
+            why = "symlink" if kind == stat.S_IFLNK else "device, folder or other special file"
+            raise UnsafeMember(name, why)
         if name == MANIFEST:
             continue
         entry = expected.get(name)
@@ -119,7 +120,9 @@ def verify(path: str | Path) -> list[str]:
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = read_manifest(archive)
-            expected = {e.get("path"): e for e in manifest["files"] if isinstance(e, dict)}
+            expected: dict[str, dict[str, Any]] = {
+                str(e.get("path")): e for e in manifest["files"] if isinstance(e, dict)
+            }
             names = [i.filename for i in archive.infolist()]
             for name in sorted(set(names) - set(expected) - {MANIFEST}):
                 problems.append(f"{name}: unexpected member, not in the manifest")
@@ -153,7 +156,7 @@ def _digest(archive: zipfile.ZipFile, name: str, limit: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def unpack(path: Path, into: Path) -> dict:
+def unpack(path: Path, into: Path) -> dict[str, Any]:
     """Verify and unpack the archive into the empty folder `into`; return the manifest."""
     with zipfile.ZipFile(path) as archive:
         manifest = read_manifest(archive)
@@ -185,7 +188,7 @@ def cache_root() -> Path:
     return Path(base) / "jobpack" / "envs"
 
 
-def environment_key(workdir: Path, manifest: dict) -> str:
+def environment_key(workdir: Path, manifest: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(sys.version.encode())
     digest.update(sys.executable.encode())
@@ -197,7 +200,9 @@ def environment_key(workdir: Path, manifest: dict) -> str:
     return digest.hexdigest()[:24]
 
 
-def prepare_environment(workdir: Path, manifest: dict, cache: Path, offline: bool) -> Path:
+def prepare_environment(
+    workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool
+) -> Path:
     """A venv with the job's requirements, reused when the same requirements ran before."""
     if manifest.get("python", {}).get("mode") == "plain":
         return Path(sys.prefix)
@@ -251,7 +256,7 @@ def _python(env: Path) -> Path:
     return env / "bin" / "python"
 
 
-def _install(env: Path, workdir: Path, manifest: dict, offline: bool) -> None:
+def _install(env: Path, workdir: Path, manifest: dict[str, Any], offline: bool) -> None:
     command = [str(_python(env)), "-m", "pip", "install", "--disable-pip-version-check",
                "--no-input", "-r", str(workdir / "requirements.txt")]
     wheels = workdir / "wheels"
@@ -271,7 +276,7 @@ def _install(env: Path, workdir: Path, manifest: dict, offline: bool) -> None:
 
 
 # -- running ---------------------------------------------------------------------------
-def job_environment(env: Path, manifest: dict) -> dict[str, str]:
+def job_environment(env: Path, manifest: dict[str, Any]) -> dict[str, str]:
     """The caller's environment minus what would leak the caller's Python into the job."""
     result = {k: v for k, v in os.environ.items()
               if k not in {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE",
@@ -286,7 +291,7 @@ def job_environment(env: Path, manifest: dict) -> dict[str, str]:
     return result
 
 
-def build_command(manifest: dict, src: Path, extra: list[str]) -> str:
+def build_command(manifest: dict[str, Any], src: Path, extra: list[str]) -> str:
     paths = {item["var"]: src / item["path"]
              for item in manifest.get("inputs", []) + manifest.get("outputs", [])
              if item.get("var")}
@@ -322,7 +327,7 @@ def run_command(command: str, cwd: Path, env: dict[str, str]) -> int:
     return 128 - code if code < 0 else code
 
 
-def collect_outputs(manifest: dict, src: Path, into: Path) -> list[str]:
+def collect_outputs(manifest: dict[str, Any], src: Path, into: Path) -> list[str]:
     collected = []
     for item in manifest.get("outputs", []):
         source = src / item["path"]
@@ -339,7 +344,7 @@ def collect_outputs(manifest: dict, src: Path, into: Path) -> list[str]:
     return collected
 
 
-def check_python(manifest: dict, allow_mismatch: bool) -> None:
+def check_python(manifest: dict[str, Any], allow_mismatch: bool) -> None:
     wanted = str(manifest.get("target", {}).get("python", ""))
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if wanted and wanted != running:

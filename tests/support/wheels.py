@@ -39,7 +39,7 @@ def _record_hash(data: bytes) -> str:
 
 def write_wheel(spec: WheelSpec, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    metadata = [f"Metadata-Version: 2.1", f"Name: {spec.name}", f"Version: {spec.version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {spec.name}", f"Version: {spec.version}"]
     metadata += [f"Provides-Extra: {extra}" for extra in spec.extras]
     metadata += [f"Requires-Dist: {req}" for req in spec.requires]
     wheel = [

@@ -8,8 +8,8 @@ import pytest
 
 import jobpack
 from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
-from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.errors import DistributionError
 from jobpack.target import Target
 from tests.conftest import FIXTURES, UserEnv

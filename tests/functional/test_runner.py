@@ -1,0 +1,206 @@
+"""The VM side, end to end: analyze -> build -> delete the tree -> run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack.packager.api import runner_source
+from jobpack.packager.wheels import WheelFetcher
+from tests.conftest import FIXTURES, UserEnv
+
+pytestmark = pytest.mark.slow
+
+
+def run_archive(archive: Path, *args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return subprocess.run(
+        [sys.executable, str(archive), "--env-cache", str(cache), *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def hello_archive(tmp_path_factory: pytest.TempPathFactory, user_env: UserEnv) -> Path:
+    job = tmp_path_factory.mktemp("job") / "hello"
+    shutil.copytree(FIXTURES / "jobs" / "hello", job)
+    analysis = jobpack.analyze(config=job / "config.yaml", python=str(user_env.python))
+    fetcher = WheelFetcher(cache=tmp_path_factory.mktemp("wheels"),
+                           find_links=(str(user_env.wheelhouse),), no_index=True)
+    out = tmp_path_factory.mktemp("dist") / "hello.jobpack.zip"
+    jobpack.build(analysis, out, wheels=fetcher)
+    shutil.rmtree(job)  # the VM never sees the original tree
+    return out
+
+
+def test_a_job_with_real_dependencies_runs_from_its_archive_alone(
+    hello_archive: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "envs"
+    first = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=cache)
+    assert first.returncode == 0, first.stderr
+    assert "done" in first.stdout
+    output = tmp_path / "jobpack-outputs" / "out" / "result.txt"
+    assert output.read_text() == "HELLO WORLD\n"
+    assert str(output) in first.stderr  # outputs are listed at the end
+    second = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=cache)
+    assert second.returncode == 0, second.stderr
+    assert "reusing environment" in second.stderr
+    assert "installing requirements" not in second.stderr
+
+
+def test_jobpack_run_is_the_same_as_running_the_archive(
+    hello_archive: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    result = subprocess.run(
+        [sys.executable, "-m", "jobpack", "run", str(hello_archive), "--offline",
+         "--env-cache", str(tmp_path / "envs"), "--output-dir", str(tmp_path / "o")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o" / "out" / "result.txt").read_text() == "HELLO WORLD\n"
+
+
+def test_the_jobs_exit_code_is_returned_and_extra_args_are_passed(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    result = run_archive(archive, "--", "--ignored", cwd=tmp_path, cache=tmp_path / "envs")
+    assert result.returncode == 3
+    assert "exiting with 3" in result.stdout
+
+
+def test_the_job_is_isolated_from_the_callers_python(tmp_path: Path) -> None:
+    job = tmp_path / "iso"
+    job.mkdir()
+    (job / "main.py").write_text(
+        "import os, sys\n"
+        "print('PP', os.environ.get('PYTHONPATH'), os.environ.get('PYTHONNOUSERSITE'))\n"
+        "print('MODE', os.environ.get('MODE'), 'TOKEN', os.environ.get('TOKEN'))\n"
+        "print('CWD', os.getcwd())\n"
+    )
+    (job / "config.yaml").write_text(
+        "cmd: python main.py\nenv:\n  vars:\n    - MODE: fast\n    - TOKEN\n")
+    archive = jobpack.build(jobpack.analyze(config=job / "config.yaml"), tmp_path / "i.zip").path
+    shutil.rmtree(job)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "TOKEN": "t0k"}
+    result = subprocess.run([sys.executable, str(archive), "--env-cache", str(tmp_path / "e")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "PP None 1" in result.stdout
+    assert "MODE fast TOKEN t0k" in result.stdout
+    assert "/src" in result.stdout and str(job) not in result.stdout
+
+
+def test_a_python_mismatch_is_an_error_unless_allowed(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3",
+                               target_python="3.10")
+    archive = jobpack.build(analysis, tmp_path / "m.zip").path
+    refused = run_archive(archive, cwd=tmp_path, cache=tmp_path / "envs")
+    assert refused.returncode == 2 and "targets Python 3.10" in refused.stderr
+    allowed = run_archive(archive, "--allow-python-mismatch", cwd=tmp_path,
+                          cache=tmp_path / "envs")
+    assert allowed.returncode == 3
+
+
+# -- malicious archives ------------------------------------------------------------------
+def _archive(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]],
+             files: list[dict[str, object]] | None = None) -> Path:
+    import hashlib
+
+    runner = runner_source()
+    listed = files if files is not None else [
+        {"path": m.filename if isinstance(m, zipfile.ZipInfo) else m,
+         "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for m, data in members
+    ]
+    listed = [*listed, {"path": "__main__.py", "sha256": hashlib.sha256(runner).hexdigest(),
+                        "size": len(runner)}]
+    manifest = {"schema": "jobpack/manifest/1", "target": {"python": "3.11"},
+                "cmd": "python main.py", "files": listed}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("jobpack.json", json.dumps(manifest))
+        archive.writestr("__main__.py", runner)
+        for member, data in members:
+            archive.writestr(member, data)
+    return path
+
+
+def _symlink(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def _bomb() -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo("src/bomb.bin")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+MALICIOUS = {
+    "absolute": ([("/tmp/jobpack-evil-abs", b"x")], None, "absolute path"),
+    "dotdot": ([("src/../../jobpack-evil-dotdot", b"x")], None, "leaves the archive folder"),
+    "symlink": ([(_symlink("src/link"), b"/etc/passwd")], None, "symlink"),
+    "unlisted": ([("src/main.py", b"x")], [], "not listed in the manifest"),
+    "size": ([("src/main.py", b"xx")],
+             [{"path": "src/main.py", "sha256": "0" * 64, "size": 1}], "size differs"),
+    "digest": ([("src/main.py", b"x")],
+               [{"path": "src/main.py", "sha256": "0" * 64, "size": 1}], "sha256 differs"),
+    "bomb": ([(_bomb(), b"\0" * (8 << 20))], None, "compression ratio"),
+    "missing": ([], [{"path": "src/main.py", "sha256": "0" * 64, "size": 1}],
+                "listed in the manifest but missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALICIOUS))
+def test_malicious_archives_are_refused_writing_nothing_outside_the_workdir(
+    case: str, tmp_path: Path
+) -> None:
+    members, files, reason = MALICIOUS[case]
+    archive = _archive(tmp_path / f"{case}.zip", members, files)
+    workdir = tmp_path / "work"
+    before = set(Path("/tmp").iterdir())
+    result = run_archive(archive, "--workdir", str(workdir), cwd=tmp_path,
+                         cache=tmp_path / "envs")
+    assert result.returncode == 2
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(p.name.startswith("jobpack-evil") for p in set(Path("/tmp").iterdir()) - before)
+    assert not (tmp_path / "envs").exists()  # refused before any environment was built
+    assert {p for p in tmp_path.rglob("*") if "work" not in p.parts} <= {
+        tmp_path / f"{case}.zip"
+    }
+
+
+def test_duplicate_member_names_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dup.zip"
+    runner = runner_source()
+    import hashlib
+    import warnings
+
+    manifest = {"schema": "jobpack/manifest/1", "target": {"python": "3.11"},
+                "cmd": "python main.py",
+                "files": [{"path": "src/a.py", "sha256": hashlib.sha256(b"1").hexdigest(),
+                           "size": 1},
+                          {"path": "__main__.py", "sha256": hashlib.sha256(runner).hexdigest(),
+                           "size": len(runner)}]}
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as archive:
+        warnings.simplefilter("ignore")
+        archive.writestr("jobpack.json", json.dumps(manifest))
+        archive.writestr("__main__.py", runner)
+        archive.writestr("src/a.py", b"1")
+        archive.writestr("src/a.py", b"2")
+    result = run_archive(path, "--workdir", str(tmp_path / "w"), cwd=tmp_path,
+                         cache=tmp_path / "envs")
+    assert result.returncode == 2 and "duplicate member name" in result.stderr

@@ -1,0 +1,179 @@
+"""The archive: byte reproducibility, what never ships, bundled wheels, verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack.errors import MissingWheelsError
+from jobpack.packager.wheels import WheelFetcher
+from jobpack.runner.runner import verify
+from tests.conftest import FIXTURES, UserEnv
+
+JOBPACK = [sys.executable, "-m", "jobpack"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _copy_with(source: Path, target: Path, mtime: int, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        shutil.copytree(source, target, copy_function=shutil.copy)
+    finally:
+        os.umask(old)
+    for path in [target, *target.rglob("*")]:
+        os.utime(path, (mtime, mtime))
+
+
+def test_same_inputs_give_the_same_bytes_whatever_the_machine_state(tmp_path: Path) -> None:
+    digests = []
+    for index, (tz, umask, mtime) in enumerate(
+        [("UTC", 0o022, 1_000_000_000), ("Asia/Tokyo", 0o077, 1_700_000_000)]
+    ):
+        job = tmp_path / f"copy{index}" / ("deep/" * index) / "example"
+        _copy_with(FIXTURES / "example", job, mtime, umask)
+        out = tmp_path / f"out{index}.zip"
+        env = {**os.environ, "TZ": tz, "LC_ALL": "C" if index else "C.UTF-8"}
+        env.pop("SOURCE_DATE_EPOCH", None)
+        subprocess.run(
+            ["sh", "-c", f'umask {umask:03o} && cd "$1" && shift && exec "$@"', "sh",
+             str(tmp_path), *JOBPACK, "build", "--config", str(job / "config.yaml"),
+             "-o", str(out)],
+            check=True, env=env, capture_output=True,
+        )
+        digests.append(sha256(out))
+    assert digests[0] == digests[1]
+
+
+def test_members_are_sorted_with_fixed_times_and_modes(tmp_path: Path) -> None:
+    job = tmp_path / "example"
+    shutil.copytree(FIXTURES / "example", job)
+    (job / "main.py").chmod(0o755)
+    analysis = jobpack.analyze(config=job / "config.yaml")
+    result = jobpack.build(analysis, tmp_path / "a.zip")
+    with zipfile.ZipFile(result.path) as archive:
+        infos = archive.infolist()
+        names = [i.filename for i in infos]
+        assert names == sorted(names)
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+        modes = {i.filename: i.external_attr >> 16 for i in infos}
+        assert modes["src/main.py"] == 0o100755
+        assert modes["src/lib/stats.py"] == 0o100644
+        assert all(not i.extra and i.compress_type == zipfile.ZIP_STORED for i in infos)
+        manifest = json.loads(archive.read("jobpack.json"))
+    listed = {f["path"] for f in manifest["files"]}
+    assert listed == set(names) - {"jobpack.json"}
+    assert {"__main__.py", "requirements.txt", "src/data.csv"} <= listed
+
+
+def test_source_date_epoch_sets_the_timestamps(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    analysis = jobpack.analyze(config=FIXTURES / "example" / "config.yaml")
+    result = jobpack.build(analysis, tmp_path / "a.zip")
+    with zipfile.ZipFile(result.path) as archive:
+        assert archive.infolist()[0].date_time == (2023, 11, 14, 22, 13, 20)
+
+
+def test_secrets_vcs_caches_and_venvs_never_ship(tmp_path: Path) -> None:
+    job = tmp_path / "secrets"
+    shutil.copytree(FIXTURES / "jobs" / "secrets", job)
+    (job / "data" / ".git").mkdir()
+    (job / "data" / ".git" / "config").write_text("[core]\n")
+    (job / "data" / "__pycache__").mkdir()
+    (job / "data" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    (job / "data" / "venv").mkdir()
+    (job / "data" / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    analysis = jobpack.analyze(config=job / "config.yaml")
+    result = jobpack.build(analysis, tmp_path / "s.zip")
+    with zipfile.ZipFile(result.path) as archive:
+        data = {n for n in archive.namelist() if n.startswith("src/data/")}
+    assert data == {"src/data/table.csv", "src/data/sub/keep.txt"}
+    [warning] = [d for d in result.diagnostics if d.code == "left-out"]
+    for name in (".env", "id_rsa", "server.pem", ".netrc", ".git", "__pycache__", "venv"):
+        assert f"data/{name}" in warning.message
+
+
+def test_wheels_are_bundled_for_the_target_from_a_local_folder(
+    tmp_path: Path, user_env: UserEnv
+) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "hello",
+                               python=str(user_env.python))
+    fetcher = WheelFetcher(cache=tmp_path / "cache", find_links=(str(user_env.wheelhouse),),
+                           no_index=True)
+    result = jobpack.build(analysis, tmp_path / "w.zip", wheels=fetcher)
+    with zipfile.ZipFile(result.path) as archive:
+        manifest = json.loads(archive.read("jobpack.json"))
+        wheels = sorted(n for n in archive.namelist() if n.startswith("wheels/"))
+    assert wheels == [
+        "wheels/colorx-1.0.3-py3-none-any.whl", "wheels/fancylib-0.1-py3-none-any.whl",
+        "wheels/greet-1.2-py3-none-any.whl", "wheels/py_yamlish-6.0.1-py3-none-any.whl",
+    ]
+    digests = {w["file"]: w["sha256"] for w in manifest["wheels"]}
+    assert digests["wheels/greet-1.2-py3-none-any.whl"] == sha256(
+        user_env.wheelhouse / "greet-1.2-py3-none-any.whl")
+    # The second build finds every wheel in the cache: no folder to download from needed.
+    cached = WheelFetcher(cache=tmp_path / "cache", no_index=True)
+    again = jobpack.build(analysis, tmp_path / "w2.zip", wheels=cached)
+    assert again.sha256 == result.sha256
+
+
+def test_distributions_without_a_target_wheel_are_reported_together(
+    tmp_path: Path, user_env: UserEnv
+) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "deps",
+                               python=str(user_env.python))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    fetcher = WheelFetcher(cache=tmp_path / "cache", find_links=(str(empty),), no_index=True)
+    with pytest.raises(MissingWheelsError) as caught:
+        jobpack.build(analysis, tmp_path / "x.zip", wheels=fetcher)
+    message = str(caught.value)
+    for name in ("greet==1.2", "vcsdist", "colorx==1.0.3", "--allow-sdist"):
+        assert name in message
+    assert not (tmp_path / "x.zip").exists()
+
+
+def _rewrite(source: Path, target: Path, change: dict[str, bytes | None]) -> None:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if info.filename in change:
+                data = change.pop(info.filename)
+                if data is not None:
+                    new.writestr(info, data)
+            else:
+                new.writestr(info, old.read(info))
+        for name, data in change.items():
+            assert data is not None
+            new.writestr(name, data)
+
+
+def test_verify_names_changed_added_and_removed_members(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(config=FIXTURES / "example" / "config.yaml")
+    built = jobpack.build(analysis, tmp_path / "ok.zip").path
+    assert verify(built) == []
+    original = zipfile.ZipFile(built).read("src/lib/stats.py")
+    changed = original.replace(b"csv", b"CSV", 1)
+    cases = {
+        "changed.zip": ({"src/lib/stats.py": changed}, "src/lib/stats.py: content differs"),
+        "added.zip": ({"src/evil.py": b"x"}, "src/evil.py: unexpected member"),
+        "removed.zip": ({"src/main.py": None}, "src/main.py: missing"),
+    }
+    for name, (change, expected) in cases.items():
+        _rewrite(built, tmp_path / name, dict(change))
+        problems = verify(tmp_path / name)
+        assert any(expected in p for p in problems), problems
+        cli = subprocess.run([*JOBPACK, "verify", str(tmp_path / name)], capture_output=True,
+                             text=True)
+        assert cli.returncode == 1 and expected in cli.stderr
