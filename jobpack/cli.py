@@ -35,6 +35,10 @@ ConfigOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
 PythonOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--python", help="Interpreter whose environment is analysed (default: $VIRTUAL_ENV, "
     "else the one running jobpack).")]
+CacheDirOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    "--cache-dir", help="Cache of per-file import facts (default: $JOBPACK_CACHE_DIR, "
+    "else the user cache folder).")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Parse every file afresh.")]
 TargetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--target-python", help="Python X.Y the job runs on (default: the config's or the "
     "analysed interpreter's).")]
@@ -54,10 +58,12 @@ def _main(
 
 
 def _analyze(entries: list[str] | None, config: Path | None, python: str | None,
-             target: str | None) -> Analysis:
+             target: str | None, cache_dir: Path | None = None, no_cache: bool = False
+             ) -> Analysis:
     from jobpack.analyzer.api import analyze
 
-    return analyze(entries or [], config=config, python=python, target_python=target)
+    return analyze(entries or [], config=config, python=python, target_python=target,
+                   cache_dir=cache_dir, no_cache=no_cache)
 
 
 @app.command("analyze")
@@ -66,12 +72,14 @@ def analyze_command(
     config: ConfigOption = None,
     python: PythonOption = None,
     target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
     requirements: Annotated[bool, typer.Option(
         "--requirements", help="Print a pip requirements file.")] = False,
 ) -> None:
     """Find what a job needs, without running it, and print the manifest."""
-    analysis = _analyze(entries, config, python, target_python)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
     manifest = analysis.manifest
     if as_json:
         sys.stdout.write(manifest.to_json())
@@ -100,11 +108,13 @@ def why_command(
     config: ConfigOption = None,
     python: PythonOption = None,
     target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Show the chains of imports from an entry point to NAME."""
     from jobpack.analyzer.api import why
 
-    analysis = _analyze(entries, config, python, target_python)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
     explanation = why(analysis, name)
     console = _stdout()
     if explanation.required_by:
@@ -137,6 +147,8 @@ def build_command(
     config: ConfigOption = None,
     python: PythonOption = None,
     target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
     output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.")] = None,
     wheels: Annotated[bool, typer.Option(
@@ -154,9 +166,9 @@ def build_command(
     """Write a byte-reproducible archive of the job."""
     from jobpack.packager.api import archive_name, build
     from jobpack.packager.wheels import WheelFetcher
-    from jobpack.paths import cache_dir
+    from jobpack.paths import cache_dir as default_cache_dir
 
-    analysis = _analyze(entries, config, python, target_python)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
     name = archive_name(analysis.manifest, analysis.root, config)
     target = output or Path(name)
     if target.is_dir():
@@ -164,7 +176,7 @@ def build_command(
     fetcher = None
     console = _stdout()
     if wheels:
-        fetcher = WheelFetcher(cache=wheel_cache or cache_dir() / "wheels",
+        fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",
                                allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
                                no_index=no_index,
                                on_progress=lambda n: console.print(f"fetching wheel: {n}"))

@@ -11,7 +11,9 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from jobpack.analyzer.cache import FactsStore
 from jobpack.analyzer.cmdline import find_cmd_entries
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.entries import default_root, parse_entry
@@ -19,14 +21,16 @@ from jobpack.analyzer.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.facts import FileFacts
 from jobpack.analyzer.finder import Finder
 from jobpack.analyzer.graph import ImportGraph, Step
-from jobpack.analyzer.reqfile import read_requirements_file
 from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.walker import Entry, Walker
-from jobpack.config import JobConfig, load_config
 from jobpack.errors import EntryPointError, JobpackError
 from jobpack.files import expand
 from jobpack.manifest import Diagnostic, LocalFile, Manifest, PipOptions, TargetSpec
+from jobpack.paths import cache_dir as default_cache_dir
 from jobpack.target import Target
+
+if TYPE_CHECKING:
+    from jobpack.config import JobConfig
 
 FactsFor = Callable[[Path], FileFacts]
 
@@ -55,6 +59,9 @@ def analyze(
     target_python: str | None = None,
     root: str | Path | None = None,
     no_deps: bool = False,
+    cache_dir: str | Path | None = None,
+    no_cache: bool = False,
+    workers: int | None = None,
     facts_for: FactsFor | None = None,
 ) -> Analysis:
     """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
@@ -62,9 +69,15 @@ def analyze(
     Nothing of the job is imported or run. `python` names the interpreter whose installed
     distributions are used (default: `$VIRTUAL_ENV`, else the one running jobpack);
     `target_python` (`"3.11"`) the Python the job will run on (default: the config's
-    `env.python.version`, else the analysed interpreter's).
+    `env.python.version`, else the analysed interpreter's). Per-file import facts are
+    cached in `cache_dir` (default: `$JOBPACK_CACHE_DIR`, else the user cache folder) unless
+    `no_cache`; `workers` caps the processes that parse a cold tree (default: all cores).
     """
-    job = load_config(config) if config is not None else None
+    job = None
+    if config is not None:
+        from jobpack.config import load_config  # PyYAML only when there is a config
+
+        job = load_config(config)
     texts = [str(e) for e in entry_points]
     if job is not None:
         base = job.root
@@ -91,8 +104,15 @@ def analyze(
     index = DistributionIndex.from_paths(environment.distribution_paths)
     pip = job.pip if job else PipOptions()
     walker_entries = entries + _local_path_scripts(job, entries)
-    analysis = walk(walker_entries, base, target, index, environment, facts_for, diagnostics,
-                    no_deps=no_deps or pip.no_deps)
+    if facts_for is None:
+        folder = None if no_cache else Path(cache_dir) if cache_dir else default_cache_dir()
+        facts_for = FactsStore(target, folder, workers=workers)
+    try:
+        analysis = walk(walker_entries, base, target, index, environment, facts_for,
+                        diagnostics, no_deps=no_deps or pip.no_deps)
+    finally:
+        if isinstance(facts_for, FactsStore):
+            facts_for.close()
     manifest = replace(analysis.manifest, entry_points=tuple(e.name for e in entries), pip=pip,
                        cmd=_default_cmd(entries[0]) if entries else None)
     sources = analysis.sources
@@ -124,8 +144,10 @@ def walk(
         return top if site_paths and site_finder.find(top, site_paths) else None
 
     extra = {top: folder for top, (folder, _) in index.local_roots.items()}
-    walker = Walker(root, target, facts_for or _parse_file(target), find_external, extra,
-                    is_external_namespace=index.is_namespace)
+    store = facts_for if facts_for is not None else FactsStore(target, None)
+    prefetch = store.prefetch if isinstance(store, FactsStore) else None
+    walker = Walker(root, target, store, find_external, extra,
+                    is_external_namespace=index.is_namespace, prefetch=prefetch)
     walked = walker.walk(entries)
     notes = list(diagnostics)
     for top, (folder, dist) in sorted(index.local_roots.items()):
@@ -175,6 +197,8 @@ def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
     requirements = manifest.requirements
     pip = job.pip
     if job.requirements_file is not None:
+        from jobpack.analyzer.reqfile import read_requirements_file
+
         requirements, pip = read_requirements_file(job.root / job.requirements_file, job.root, pip)
     if job.local_paths:
         expansion = expand([job.root / p for p in job.local_paths])
@@ -205,15 +229,6 @@ def _version_check(environment: PythonEnvironment, target: Target) -> list[Diagn
     return [Diagnostic(None, None, "target-mismatch",
         f"the analysed interpreter is Python {env.full_version} but the target is Python "
         f"{target.full_version}; installed versions may differ on the target")]
-
-
-def _parse_file(target: Target) -> FactsFor:
-    from jobpack.analyzer.parser import parse_facts
-
-    def facts_for(path: Path) -> FileFacts:
-        return parse_facts(path.read_bytes(), target)
-
-    return facts_for
 
 
 def _local_file(rel: str, file: Path) -> LocalFile:

@@ -60,6 +60,7 @@ class Walker:
         find_external: FindExternal,
         extra_roots: Mapping[str, Path] | None = None,
         is_external_namespace: Callable[[str], bool] = lambda name: False,
+        prefetch: Callable[[list[Path]], None] | None = None,
     ) -> None:
         self.root = root
         self.target = target
@@ -68,6 +69,7 @@ class Walker:
         # top-level name -> folder, for code of editable or local-folder installs
         self.extra_roots = dict(extra_roots or {})
         self.is_external_namespace = is_external_namespace
+        self.prefetch = prefetch
         self.finder = Finder()
         self.result = WalkResult(ImportGraph())
         self.queue: deque[_Visit] = deque()
@@ -76,8 +78,15 @@ class Walker:
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
             self._add_entry(entry)
+        # In waves: every file of a wave is known before any is read, so a cold cache can
+        # parse the whole wave in parallel. The visiting order stays breadth-first.
         while self.queue:
-            self._visit(self.queue.popleft())
+            wave = list(self.queue)
+            self.queue.clear()
+            if self.prefetch is not None:
+                self.prefetch([visit.file for visit in wave if visit.file.suffix == ".py"])
+            for visit in wave:
+                self._visit(visit)
         return self.result
 
     # -- nodes ---------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""Import facts per file: parsed once, cached by content, parsed in parallel when cold.
+
+An entry is keyed by the file's sha256, the target and jobpack's version, so an edit, a
+rename or another target never reads a stale entry. Writes go to a temp file and are
+renamed into place, which is atomic, so two jobpack processes can share a cache. An entry
+that does not load or does not match its key is ignored and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from jobpack import __version__
+from jobpack.analyzer.facts import FileFacts
+from jobpack.target import Target
+
+FACTS_SCHEMA = 1
+PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
+
+
+class FactsStore:
+    """Gives the walker `FileFacts` per path; `prefetch` parses a batch in parallel."""
+
+    def __init__(self, target: Target, cache_dir: Path | None, *, workers: int | None = None
+                 ) -> None:
+        self.target = target
+        self.folder = None if cache_dir is None else cache_dir / "facts" / f"v{FACTS_SCHEMA}"
+        self.workers = workers if workers is not None else default_workers()
+        self._facts: dict[Path, FileFacts] = {}
+        self._executor: Executor | None = None
+        self.parsed = 0  # files parsed (not served from the cache) by this store
+        self.hits = 0
+
+    # -- the walker's seam -----------------------------------------------------------------
+    def __call__(self, path: Path) -> FileFacts:
+        facts = self._facts.get(path)
+        if facts is None:
+            self.prefetch([path])
+            facts = self._facts[path]
+        return facts
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        """Make facts for `paths` ready: from the cache, else parsed (in parallel if many)."""
+        todo: list[tuple[Path, bytes, str]] = []
+        for path in dict.fromkeys(paths):
+            if path in self._facts:
+                continue
+            source = path.read_bytes()
+            key = self._key(source)
+            cached = self._load(key)
+            if cached is not None:
+                self.hits += 1
+                self._facts[path] = cached
+            else:
+                todo.append((path, source, key))
+        if not todo:
+            return
+        results = self._parse_all([source for _, source, _ in todo])
+        self.parsed += len(todo)
+        for (path, _, key), facts in zip(todo, results, strict=True):
+            self._facts[path] = facts
+            self._store(key, facts)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
+    # -- parsing -----------------------------------------------------------------------------
+    def _parse_all(self, sources: list[bytes]) -> list[FileFacts]:
+        from jobpack.analyzer.parser import parse_facts
+
+        if self.workers < 2 or len(sources) < PARALLEL_THRESHOLD:
+            return [parse_facts(source, self.target) for source in sources]
+        if self._executor is None:
+            self._executor = _process_pool(self.workers)
+        chunk = max(1, len(sources) // (self.workers * 4))
+        targets = [self.target] * len(sources)
+        return list(self._executor.map(parse_facts, sources, targets, chunksize=chunk))
+
+    # -- the cache on disk ----------------------------------------------------------------
+    def _key(self, source: bytes) -> str:
+        digest = hashlib.sha256(source)
+        digest.update(f"\0{self.target.full_version}\0{__version__}\0{FACTS_SCHEMA}".encode())
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path | None:
+        return None if self.folder is None else self.folder / key[:2] / f"{key}.json"
+
+    def _load(self, key: str) -> FileFacts | None:
+        entry = self._entry(key)
+        if entry is None:
+            return None
+        try:
+            data: Any = json.loads(entry.read_bytes())
+            if not isinstance(data, dict) or data.get("key") != key:
+                return None
+            return FileFacts.from_dict(data["facts"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, corrupt or foreign: parse again and overwrite
+
+    def _store(self, key: str, facts: FileFacts) -> None:
+        entry = self._entry(key)
+        if entry is None:
+            return
+        payload = json.dumps({"key": key, "facts": facts.to_dict()}, sort_keys=True)
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(payload)
+            Path(temp).replace(entry)
+        except OSError:
+            return  # a read-only or full cache only costs speed
+
+
+def default_workers() -> int:
+    """`$JOBPACK_WORKERS` when set (1 forces sequential parsing), else every core."""
+    raw = os.environ.get("JOBPACK_WORKERS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    # fork is cheap and inherits the imported parser; elsewhere use the platform default.
+    method = "fork" if sys.platform == "linux" else None
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context(method))

@@ -1,0 +1,107 @@
+"""The facts cache: hits, misses, invalidation, corruption, sharing, parallel parsing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jobpack
+from jobpack.analyzer.cache import FactsStore
+from jobpack.target import Target
+
+PY311 = Target(*sys.version_info[:3])  # what `jobpack analyze` targets by default
+
+
+def make_tree(root: Path, modules: int) -> None:
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    lines = [f"import pkg.m{i}" for i in range(modules)]
+    (root / "main.py").write_text("\n".join(lines) + "\n")
+    for i in range(modules):
+        body = f"from . import m{(i + 1) % modules}\nimport json\n"
+        body += "".join(f"def f{j}(x):\n    return x + {j}\n" for j in range(20))
+        (root / "pkg" / f"m{i}.py").write_text(body)
+
+
+def analyze(root: Path, cache: Path | None, workers: int = 1) -> tuple[jobpack.Analysis, FactsStore]:
+    store = FactsStore(PY311, cache, workers=workers)
+    try:
+        analysis = jobpack.analyze(["main.py"], root=root, facts_for=store)
+    finally:
+        store.close()
+    return analysis, store
+
+
+def test_a_warm_run_parses_nothing_and_an_edit_parses_one_file(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 5)
+    cache = tmp_path / "cache"
+    first, cold = analyze(tmp_path / "p", cache)
+    assert (cold.parsed, cold.hits) == (7, 0)
+    second, warm = analyze(tmp_path / "p", cache)
+    assert (warm.parsed, warm.hits) == (0, 7)
+    assert second.manifest == first.manifest
+    (tmp_path / "p" / "pkg" / "m3.py").write_text("import yaml\n")
+    edited, store = analyze(tmp_path / "p", cache)
+    assert store.parsed == 1
+    assert "yaml" in {m.name for m in edited.graph.find_modules("external", "unresolved")}
+
+
+def test_renames_and_deletions_are_seen(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 3)
+    cache = tmp_path / "cache"
+    analyze(tmp_path / "p", cache)
+    (tmp_path / "p" / "pkg" / "m2.py").rename(tmp_path / "p" / "pkg" / "renamed.py")
+    after, store = analyze(tmp_path / "p", cache)
+    local = {f.path for f in after.manifest.local_files}
+    assert "pkg/m2.py" not in local and "pkg/renamed.py" not in local
+    assert any(d.code == "unresolved-import" for d in after.diagnostics)
+    assert store.parsed == 0  # the renamed file has the same content: served from the cache
+
+
+def test_another_target_does_not_share_entries(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 2)
+    cache = tmp_path / "cache"
+    analyze(tmp_path / "p", cache)
+    store = FactsStore(Target(3, 12), cache, workers=1)
+    store.prefetch([tmp_path / "p" / "main.py"])
+    assert store.parsed == 1
+
+
+def test_corrupt_and_foreign_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 2)
+    cache = tmp_path / "cache"
+    first, _ = analyze(tmp_path / "p", cache)
+    entries = sorted((cache / "facts").rglob("*.json"))
+    entries[0].write_text("{not json")
+    entries[1].write_text(json.dumps({"key": "someone else's", "facts": {}}))
+    entries[2].write_text(json.dumps({"key": entries[2].stem, "facts": {"imports": 3}}))
+    again, store = analyze(tmp_path / "p", cache)
+    assert store.parsed == 3
+    assert again.manifest == first.manifest
+    assert json.loads(entries[0].read_text())["key"] == entries[0].stem
+
+
+def test_two_processes_can_share_one_cache(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 40)
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "jobpack", "analyze", "main.py", "--json",
+               "--cache-dir", str(cache)]
+    procs = [subprocess.Popen(command, cwd=tmp_path / "p", stdout=subprocess.PIPE)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outputs[0] == outputs[1]
+    assert not list(cache.rglob(".tmp-*"))
+    _, store = analyze(tmp_path / "p", cache)
+    assert store.parsed == 0
+
+
+def test_parallel_and_sequential_parsing_give_identical_results(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 60)
+    sequential, seq_store = analyze(tmp_path / "p", None, workers=1)
+    parallel, par_store = analyze(tmp_path / "p", None, workers=2)
+    assert seq_store.parsed == par_store.parsed == 62
+    assert parallel.manifest.to_json() == sequential.manifest.to_json()
+    assert parallel.graph.modules == sequential.graph.modules
