@@ -8,12 +8,13 @@ its dotted prefixes known), so namespace packages shared by several distribution
 from __future__ import annotations
 
 import ast
+import csv
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import importlib_metadata as metadata
@@ -115,7 +116,9 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
     raw_name = meta["Name"] if meta is not None else None
     if not raw_name:
         return None
-    files = list(dist.files or [])
+    files = [PurePosixPath(p) for p in _record_paths(dist)]
+    if not files:  # legacy egg-info: let importlib-metadata find installed-files.txt
+        files = [PurePosixPath(str(f)) for f in dist.files or []]
     location = Path(str(dist.locate_file("")))
     modules, concrete = _modules_from_record([f.parts for f in files])
     if not files:
@@ -136,9 +139,18 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
         wheel_tags=tuple(wheel.get_all("Tag") or ()),
         purelib=(wheel.get("Root-Is-Purelib", "").lower() == "true") if wheel.keys() else None,
         has_extensions=any(f.suffix in {".so", ".pyd"} for f in files),
-        local_roots=_local_roots(dist, files, location, modules, direct_url),
+        local_roots=_local_roots(files, location, modules, direct_url),
         concrete=concrete,
     )
+
+
+def _record_paths(dist: metadata.Distribution) -> list[str]:
+    """The paths RECORD lists. `Distribution.files` would also stat every one of them,
+    which costs more than the rest of an analysis on a large environment."""
+    text = dist.read_text("RECORD")
+    if not text:
+        return []
+    return [row[0] for row in csv.reader(text.splitlines()) if row and row[0]]
 
 
 def _json(text: str | None) -> dict[str, Any] | None:
@@ -175,8 +187,7 @@ def _modules_from_record(
 
 
 def _local_roots(
-    dist: metadata.Distribution,
-    files: list[metadata.PackagePath],
+    files: list[PurePosixPath],
     location: Path,
     modules: frozenset[str],
     direct_url: dict[str, Any] | None,
@@ -188,22 +199,19 @@ def _local_roots(
     if not info.get("editable"):
         return tuple((m, location) for m in sorted(modules) if "." not in m)
     roots: dict[str, Path] = {}
-    for file in files:
-        if file.name.endswith("_finder.py") and file.name.startswith("__editable__"):
-            text = file.read_text(encoding="utf-8") if _exists(dist, file) else ""
+    for record in files:
+        file = location / record
+        if record.name.endswith("_finder.py") and record.name.startswith("__editable__"):
+            text = file.read_text(encoding="utf-8") if file.is_file() else ""
             for top, target in _finder_mapping(text).items():
                 roots[top] = Path(target).parent
-        elif file.suffix == ".pth" and _exists(dist, file):
+        elif record.suffix == ".pth" and file.is_file():
             for line in file.read_text(encoding="utf-8").splitlines():
                 folder = Path(line.strip())
                 if line.strip() and not line.startswith(("import ", "#")) and folder.is_dir():
                     for top in _top_level_names(folder):
                         roots.setdefault(top, folder)
     return tuple(sorted(roots.items()))
-
-
-def _exists(dist: metadata.Distribution, file: metadata.PackagePath) -> bool:
-    return Path(str(dist.locate_file(file))).is_file()
 
 
 def _finder_mapping(text: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ class Finder:
 
     def __init__(self) -> None:
         self._listings: dict[Path, frozenset[str]] = {}
+        self._found: dict[tuple[str, tuple[Path, ...]], Located | None] = {}
 
     def _listing(self, folder: Path) -> frozenset[str]:
         listing = self._listings.get(folder)
@@ -55,6 +56,12 @@ class Finder:
 
     def find(self, name: str, search: tuple[Path, ...]) -> Located | None:
         """Find `name` (full dotted name) whose last part lives in one of `search`."""
+        key = (name, search)
+        if key not in self._found:
+            self._found[key] = self._find(name, search)
+        return self._found[key]
+
+    def _find(self, name: str, search: tuple[Path, ...]) -> Located | None:
         tail = name.rpartition(".")[2]
         portions: list[Path] = []
         for folder in search:

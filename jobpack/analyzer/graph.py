@@ -7,7 +7,8 @@ Nodes are modules: entry points are named by their project-relative path (`main.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from dataclasses import dataclass
 from typing import Literal
 
@@ -65,6 +66,11 @@ class ImportGraph:
         self._importers[imported].add(importer)
 
     # -- queries -------------------------------------------------------------------------
+    @property
+    def modules_view(self) -> Mapping[str, Module]:
+        """Read-only view of the nodes by name (cheap, for hot paths)."""
+        return MappingProxyType(self._modules)
+
     @property
     def modules(self) -> frozenset[str]:
         """Every module name in the graph."""

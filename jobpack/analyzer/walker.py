@@ -74,6 +74,7 @@ class Walker:
         self.result = WalkResult(ImportGraph())
         self.queue: deque[_Visit] = deque()
         self.seen: set[str] = set()
+        self._relative: dict[Path, str] = {}
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -91,10 +92,16 @@ class Walker:
 
     # -- nodes ---------------------------------------------------------------------------
     def relative(self, file: Path) -> str:
-        for base in (self.root, *sorted(set(self.extra_roots.values()))):
-            if file.is_relative_to(base):
-                return file.relative_to(base).as_posix()
-        return file.as_posix()
+        """The manifest path of `file`: relative to the root (or its install's folder)."""
+        known = self._relative.get(file)
+        if known is None:
+            known = file.as_posix()
+            for base in (self.root, *sorted(set(self.extra_roots.values()))):
+                if file.is_relative_to(base):
+                    known = file.relative_to(base).as_posix()
+                    break
+            self._relative[file] = known
+        return known
 
     def _add_entry(self, entry: Entry) -> None:
         graph = self.result.graph
@@ -117,6 +124,8 @@ class Walker:
 
     def _add_local(self, located: Located, roots: tuple[Path, ...]) -> None:
         graph = self.result.graph
+        if located.name in graph.modules_view:
+            return
         if located.file is None:
             graph.add_module(Module(located.name, "namespace"))
             return
