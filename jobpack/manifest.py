@@ -97,15 +97,16 @@ class PipOptions:
     constraints: tuple[str, ...] = ()  # lines of a constraints file, shipped beside
 
     def option_lines(self) -> list[str]:
-        """The options as lines of a pip requirements file."""
+        """The options as lines of a pip requirements file. `--no-deps` is not allowed in
+        such a file, so it becomes a comment; the runner passes it to pip itself."""
         lines = []
+        if self.no_deps:
+            lines.append("# install with: pip install --no-deps -r requirements.txt")
         if self.index_url:
             lines.append(f"--index-url {self.index_url}")
         lines += [f"--extra-index-url {url}" for url in self.extra_index_urls]
         lines += [f"--trusted-host {host}" for host in self.trusted_hosts]
         lines += [f"--find-links {link}" for link in self.find_links]
-        if self.no_deps:
-            lines.append("--no-deps")
         if self.constraints:
             lines.append(f"-c {CONSTRAINTS_FILE}")
         return lines

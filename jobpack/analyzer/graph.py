@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from types import MappingProxyType
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 ModuleKind = Literal["entry", "local", "namespace", "stdlib", "external", "unresolved"]

@@ -32,6 +32,7 @@ MAX_TOTAL = 64 * 1024 * 1024 * 1024  # unpacked bytes, all members together
 MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
 _CHUNK = 1 << 20
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SHELL_SYNTAX = re.compile(r"[;&|<>()`$*?~\n]|^\s*[A-Za-z_][A-Za-z0-9_]*=")
 
 
 class RunnerError(Exception):
@@ -259,6 +260,8 @@ def _python(env: Path) -> Path:
 def _install(env: Path, workdir: Path, manifest: dict[str, Any], offline: bool) -> None:
     command = [str(_python(env)), "-m", "pip", "install", "--disable-pip-version-check",
                "--no-input", "-r", str(workdir / "requirements.txt")]
+    if manifest.get("pip", {}).get("no_deps"):
+        command.append("--no-deps")
     wheels = workdir / "wheels"
     bundled = {str(w.get("name")) for w in manifest.get("wheels", [])}
     needed = {r.get("name") for r in manifest.get("requirements", [])}
@@ -309,9 +312,23 @@ def build_command(manifest: dict[str, Any], src: Path, extra: list[str]) -> str:
     return " ".join([command, *(shlex.quote(a) for a in extra)])
 
 
+def command_argv(command: str, env: dict[str, str]) -> list[str]:
+    """A simple command runs directly (so signals reach the job, not a shell that dies of
+    them first); one with shell syntax (`&&`, pipes, redirections) runs under /bin/sh."""
+    if not _SHELL_SYNTAX.search(command):
+        try:
+            argv = shlex.split(command)
+        except ValueError:
+            argv = []
+        program = shutil.which(argv[0], path=env.get("PATH")) if argv else None
+        if program is not None:
+            return [program, *argv[1:]]
+    return ["/bin/sh", "-c", command]
+
+
 def run_command(command: str, cwd: Path, env: dict[str, str]) -> int:
-    """Run `command` in a shell, forwarding SIGINT/SIGTERM; return its exit code."""
-    process = subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, env=env,
+    """Run `command`, forwarding SIGINT/SIGTERM to its process group; return its exit code."""
+    process = subprocess.Popen(command_argv(command, env), cwd=cwd, env=env,
                                start_new_session=True)
 
     def forward(signum: int, _frame: object) -> None:

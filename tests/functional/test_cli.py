@@ -154,3 +154,19 @@ def test_build_prints_path_size_and_sha256(tmp_path: Path) -> None:
     assert digest.startswith("sha256:")
     inspect = jobpack("inspect", path)
     assert "src/lib/stats.py" in inspect.stdout and "jobpack.json" in inspect.stdout
+
+
+def test_no_deps_requirements_are_a_file_pip_accepts(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("")
+    (tmp_path / "config.yaml").write_text(
+        "cmd: python main.py\nenv:\n  python:\n    pip:\n      no-deps: true\n"
+        "      index-url: https://example.org/simple\n")
+    text = jobpack("analyze", "--config", "config.yaml", "--requirements", cwd=tmp_path).stdout
+    assert text == ("# install with: pip install --no-deps -r requirements.txt\n"
+                    "--index-url https://example.org/simple\n")
+    (tmp_path / "requirements.txt").write_text(text)
+    check = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps",
+         "-r", str(tmp_path / "requirements.txt")],
+        capture_output=True, text=True, env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
+    assert check.returncode == 0, check.stderr

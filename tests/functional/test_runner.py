@@ -204,3 +204,22 @@ def test_duplicate_member_names_are_refused(tmp_path: Path) -> None:
     result = run_archive(path, "--workdir", str(tmp_path / "w"), cwd=tmp_path,
                          cache=tmp_path / "envs")
     assert result.returncode == 2 and "duplicate member name" in result.stderr
+
+
+def test_sigterm_is_forwarded_to_the_job(tmp_path: Path) -> None:
+    import signal
+
+    job = tmp_path / "sig"
+    job.mkdir()
+    (job / "main.py").write_text(
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(7))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n")
+    archive = jobpack.build(jobpack.analyze(["main.py"], root=job), tmp_path / "s.zip").path
+    process = subprocess.Popen([sys.executable, str(archive), "--env-cache", str(tmp_path / "e")],
+                               cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 7

@@ -119,3 +119,14 @@ def test_requirements_output_installs_with_pip(analysis: jobpack.Analysis, tmp_p
     text = analysis.manifest.requirements_txt()
     assert "greet[fancy]==1.2\n" in text
     assert "py-yamlish==6.0.1\n" in text
+
+
+def test_the_default_interpreter_is_the_active_virtualenvs(
+    user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobpack.analyzer.environment import default_python
+
+    monkeypatch.setenv("VIRTUAL_ENV", str(user_env.python.parent.parent))
+    assert default_python() == str(user_env.python)
+    analysis = jobpack.analyze(["main.py"], root=DEPS)
+    assert "greet" in {r.name for r in analysis.manifest.requirements}

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobpack.analyzer.api import walk
+from jobpack.analyzer.distributions import DistributionIndex
+from jobpack.analyzer.entries import parse_entry
+from jobpack.target import Target
 from tests.unit.analyzer.helpers import codes, external, local, run
 
 
@@ -150,3 +158,16 @@ def test_graph_answers_chains_with_lines() -> None:
     ]
     assert analysis.graph.path_exists("main.py", "a.b")
     assert not analysis.graph.path_exists("helper", "main.py")
+
+
+_FUZZ_ROOT = __import__("tempfile").mkdtemp(prefix="jobpack-fuzz-")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)))
+def test_arbitrary_files_never_crash_the_walk(data: bytes) -> None:
+    root = Path(_FUZZ_ROOT)
+    (root / "main.py").write_bytes(data)
+    entry = parse_entry("main.py", root)
+    analysis = walk([entry], root, Target(3, 11), DistributionIndex([]), None, None, [])
+    assert "main.py" in {f.path for f in analysis.manifest.local_files}

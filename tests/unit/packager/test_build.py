@@ -177,3 +177,14 @@ def test_verify_names_changed_added_and_removed_members(tmp_path: Path) -> None:
         cli = subprocess.run([*JOBPACK, "verify", str(tmp_path / name)], capture_output=True,
                              text=True)
         assert cli.returncode == 1 and expected in cli.stderr
+
+
+def test_big_members_are_named_in_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    import jobpack.packager.api as packager
+
+    monkeypatch.setattr(packager, "BIG_FILE", 10)
+    analysis = jobpack.analyze(config=FIXTURES / "example" / "config.yaml")
+    result = jobpack.build(analysis, tmp_path / "big.zip")
+    big = {d.path for d in result.diagnostics if d.code == "big-file"}
+    assert {"src/main.py", "src/lib/stats.py", "src/data.csv"} <= big
