@@ -115,17 +115,9 @@ def why_command(
     from jobpack.analyzer.api import why
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
-    explanation = why(analysis, name)
-    console = _stdout()
-    if explanation.required_by:
-        console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
-    if not explanation.chains and not explanation.required_by:
-        console.print(f"{name} is not reached from any entry point")
-    for chain in explanation.chains:
-        console.print(chain[0].importer if chain else name)
-        for step in chain:
-            kind = analysis.graph.get_module(step.imported).kind
-            console.print(f"  {step.site.render()}: imports {step.imported} ({kind})")
+    from jobpack.report import print_explanation
+
+    print_explanation(why(analysis, name), analysis.graph, _stdout())
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from jobpack.analyzer.graph import ImportGraph, Step
+from jobpack.analyzer.api import Explanation
+from jobpack.analyzer.graph import ImportGraph
 from jobpack.manifest import Diagnostic, Manifest
 
 
@@ -56,15 +57,18 @@ def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> No
         console.print(f"[{colours[item.level]}]{_escape(item.render())}[/]", highlight=False)
 
 
-def print_chains(name: str, chains: list[tuple[Step, ...]], graph: ImportGraph,
-                 console: Console) -> None:
-    console.print(f"[bold]Why {name}[/bold]")
-    for chain in chains:
-        console.print(f"  {chain[0].importer}" if chain else "", highlight=False)
+def print_explanation(explanation: Explanation, graph: ImportGraph, console: Console) -> None:
+    """`jobpack why`: each chain from an entry point, one import (file:line) a line."""
+    name = explanation.name
+    if explanation.required_by:
+        console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
+    if not explanation.chains and not explanation.required_by:
+        console.print(f"{name} is not reached from any entry point")
+    for chain in explanation.chains:
+        console.print(chain[0].importer if chain else name)
         for step in chain:
             kind = graph.get_module(step.imported).kind
-            console.print(f"    -> {step.imported} ({kind})  at {step.site.render()}",
-                          highlight=False)
+            console.print(f"  {step.site.render()}: imports {step.imported} ({kind})")
 
 
 def _escape(text: str) -> str:

@@ -269,18 +269,13 @@ class Walker:
         self, importer: str, base: Module | Located, name: str, site: ImportSite,
         roots: tuple[Path, ...],
     ) -> None:
-        if isinstance(base, Located):
-            if not base.is_package:
-                return
-            found = self.finder.find(f"{base.name}.{name}", base.search)
-            if found is not None:
-                self._add_local(found, roots)
-                self._edge(importer, self.result.graph.get_module(found.name), site)
+        # Installed bases were handled by _import_external_submodules; stdlib is not walked.
+        if not isinstance(base, Located) or not base.is_package:
             return
-        if base.kind == "external":
-            deeper = self.find_external(f"{base.name}.{name}")
-            if deeper is not None and deeper != base.name and deeper.startswith(base.name + "."):
-                self._edge(importer, Module(deeper, "external"), site)
+        found = self.finder.find(f"{base.name}.{name}", base.search)
+        if found is not None:
+            self._add_local(found, roots)
+            self._edge(importer, self.result.graph.get_module(found.name), site)
 
     def _import_external_submodules(
         self, importer: str, module: str, names: tuple[str, ...], site: ImportSite,

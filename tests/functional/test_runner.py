@@ -184,23 +184,13 @@ def test_malicious_archives_are_refused_writing_nothing_outside_the_workdir(
 
 
 def test_duplicate_member_names_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "dup.zip"
-    runner = runner_source()
     import hashlib
     import warnings
 
-    manifest = {"schema": "jobpack/manifest/1", "target": {"python": "3.11"},
-                "cmd": "python main.py",
-                "files": [{"path": "src/a.py", "sha256": hashlib.sha256(b"1").hexdigest(),
-                           "size": 1},
-                          {"path": "__main__.py", "sha256": hashlib.sha256(runner).hexdigest(),
-                           "size": len(runner)}]}
-    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as archive:
-        warnings.simplefilter("ignore")
-        archive.writestr("jobpack.json", json.dumps(manifest))
-        archive.writestr("__main__.py", runner)
-        archive.writestr("src/a.py", b"1")
-        archive.writestr("src/a.py", b"2")
+    listed = [{"path": "src/a.py", "sha256": hashlib.sha256(b"1").hexdigest(), "size": 1}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate it writes
+        path = _archive(tmp_path / "dup.zip", [("src/a.py", b"1"), ("src/a.py", b"2")], listed)
     result = run_archive(path, "--workdir", str(tmp_path / "w"), cwd=tmp_path,
                          cache=tmp_path / "envs")
     assert result.returncode == 2 and "duplicate member name" in result.stderr

@@ -130,3 +130,20 @@ def test_the_default_interpreter_is_the_active_virtualenvs(
     assert default_python() == str(user_env.python)
     analysis = jobpack.analyze(["main.py"], root=DEPS)
     assert "greet" in {r.name for r in analysis.manifest.requirements}
+
+
+def test_why_on_the_command_line_prints_each_step_with_file_line(user_env: UserEnv) -> None:
+    import subprocess
+    import sys
+
+    def why(name: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "jobpack", "why", name, "main.py", "--python",
+             str(user_env.python)], cwd=DEPS, capture_output=True, text=True, check=True,
+        ).stdout
+
+    assert why("py-yamlish") == "main.py\n  main.py:2: imports yamlish.loader (external)\n"
+    assert why("colorx") == "colorx is required by: greet\n"
+    assert why("editmod/inner.py") == (
+        "main.py\n  main.py:8: imports editmod (local)\n"
+        "  editmod/__init__.py:1: imports editmod.inner (local)\n")
