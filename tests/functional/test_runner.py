@@ -148,7 +148,8 @@ def _bomb() -> zipfile.ZipInfo:
     return info
 
 
-MALICIOUS = {
+Members = list[tuple[zipfile.ZipInfo | str, bytes]]
+MALICIOUS: dict[str, tuple[Members, list[dict[str, object]] | None, str]] = {
     "absolute": ([("/tmp/jobpack-evil-abs", b"x")], None, "absolute path"),
     "dotdot": ([("src/../../jobpack-evil-dotdot", b"x")], None, "leaves the archive folder"),
     "symlink": ([(_symlink("src/link"), b"/etc/passwd")], None, "symlink"),

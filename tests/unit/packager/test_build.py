@@ -165,7 +165,7 @@ def test_verify_names_changed_added_and_removed_members(tmp_path: Path) -> None:
     assert verify(built) == []
     original = zipfile.ZipFile(built).read("src/lib/stats.py")
     changed = original.replace(b"csv", b"CSV", 1)
-    cases = {
+    cases: dict[str, tuple[dict[str, bytes | None], str]] = {
         "changed.zip": ({"src/lib/stats.py": changed}, "src/lib/stats.py: content differs"),
         "added.zip": ({"src/evil.py": b"x"}, "src/evil.py: unexpected member"),
         "removed.zip": ({"src/main.py": None}, "src/main.py: missing"),
