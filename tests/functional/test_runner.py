@@ -142,6 +142,12 @@ def _symlink(name: str) -> zipfile.ZipInfo:
     return info
 
 
+def _device(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFCHR | 0o666) << 16
+    return info
+
+
 def _bomb() -> zipfile.ZipInfo:
     info = zipfile.ZipInfo("src/bomb.bin")
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -153,6 +159,7 @@ MALICIOUS: dict[str, tuple[Members, list[dict[str, object]] | None, str]] = {
     "absolute": ([("/tmp/jobpack-evil-abs", b"x")], None, "absolute path"),
     "dotdot": ([("src/../../jobpack-evil-dotdot", b"x")], None, "leaves the archive folder"),
     "symlink": ([(_symlink("src/link"), b"/etc/passwd")], None, "symlink"),
+    "device": ([(_device("src/tty"), b"")], None, "device"),
     "unlisted": ([("src/main.py", b"x")], [], "not listed in the manifest"),
     "size": ([("src/main.py", b"xx")],
              [{"path": "src/main.py", "sha256": "0" * 64, "size": 1}], "size differs"),
@@ -214,3 +221,19 @@ def test_sigterm_is_forwarded_to_the_job(tmp_path: Path) -> None:
     assert process.stdout.readline().strip() == "ready"
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 7
+
+
+def test_a_machine_without_venv_support_gets_an_error_saying_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import venv
+
+    from jobpack.runner import runner
+
+    def broken(self: venv.EnvBuilder, env_dir: str) -> None:
+        raise subprocess.CalledProcessError(1, ["ensurepip"])
+
+    monkeypatch.setattr(venv.EnvBuilder, "create", broken)
+    (tmp_path / "requirements.txt").write_text("greet==1.2\n")
+    with pytest.raises(runner.RunnerError, match="install python3-venv"):
+        runner.prepare_environment(tmp_path, {"requirements": []}, tmp_path / "envs", False)

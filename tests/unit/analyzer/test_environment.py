@@ -147,3 +147,35 @@ def test_why_on_the_command_line_prints_each_step_with_file_line(user_env: UserE
     assert why("editmod/inner.py") == (
         "main.py\n  main.py:8: imports editmod (local)\n"
         "  editmod/__init__.py:1: imports editmod.inner (local)\n")
+
+
+def _other_python() -> str | None:
+    """A runnable CPython of another minor version (pyenv's real binaries, not its shims)."""
+    import shutil
+    import subprocess
+    import sys
+
+    for version in ("3.12", "3.10", "3.13"):
+        if version == f"{sys.version_info[0]}.{sys.version_info[1]}":
+            continue
+        candidates = [str(p) for p in
+                      sorted(Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}"))]
+        candidates.append(shutil.which(f"python{version}") or "")
+        for candidate in filter(None, candidates):
+            if "/shims/" in candidate:
+                continue
+            if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+                return candidate
+    return None
+
+
+def test_another_cpython_is_inspected_and_becomes_the_target(tmp_path: Path) -> None:
+    other = _other_python()
+    if other is None:
+        pytest.skip("no second CPython version (3.10, 3.12 or 3.13) on this machine")
+    (tmp_path / "main.py").write_text("import tomllib\nimport distutils\n")
+    analysis = jobpack.analyze(["main.py"], root=tmp_path, python=other)
+    target = analysis.manifest.target.python
+    unresolved = {m.name for m in analysis.graph.find_modules("unresolved")}
+    assert target in {"3.10", "3.12", "3.13"}
+    assert unresolved == ({"tomllib"} if target == "3.10" else {"distutils"})
