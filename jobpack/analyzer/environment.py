@@ -74,6 +74,10 @@ def default_python() -> str:
 def inspect_python(python: str | None = None) -> PythonEnvironment:
     """Run the probe in `python` (default: `default_python()`) and read its answer."""
     executable = python or default_python()
+    if os.sep in executable:
+        # The probe runs in a neutral folder, so a relative path must be made absolute
+        # first; abspath, not resolve: a venv's python is a symlink out of the venv.
+        executable = os.path.abspath(executable)
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
     try:
         with tempfile.TemporaryDirectory() as neutral:  # not the project: keep it off sys.path

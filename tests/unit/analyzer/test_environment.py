@@ -179,3 +179,14 @@ def test_another_cpython_is_inspected_and_becomes_the_target(tmp_path: Path) -> 
     unresolved = {m.name for m in analysis.graph.find_modules("unresolved")}
     assert target in {"3.10", "3.12", "3.13"}
     assert unresolved == ({"tomllib"} if target == "3.10" else {"distutils"})
+
+
+def test_a_relative_python_path_is_taken_from_the_working_folder(
+    user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.chdir(user_env.python.parent.parent)
+    relative = os.path.join("bin", "python")
+    analysis = jobpack.analyze(["main.py"], root=DEPS, python=relative)
+    assert "greet" in {r.name for r in analysis.manifest.requirements}
