@@ -77,7 +77,7 @@ def inspect_python(python: str | None = None) -> PythonEnvironment:
     if os.sep in executable:
         # The probe runs in a neutral folder, so a relative path must be made absolute
         # first; abspath, not resolve: a venv's python is a symlink out of the venv.
-        executable = os.path.abspath(executable)
+        executable = os.path.abspath(executable)  # noqa: PTH100 - must not follow symlinks
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
     try:
         with tempfile.TemporaryDirectory() as neutral:  # not the project: keep it off sys.path

@@ -184,9 +184,7 @@ def test_another_cpython_is_inspected_and_becomes_the_target(tmp_path: Path) -> 
 def test_a_relative_python_path_is_taken_from_the_working_folder(
     user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
-
     monkeypatch.chdir(user_env.python.parent.parent)
-    relative = os.path.join("bin", "python")
+    relative = str(Path("bin") / "python")
     analysis = jobpack.analyze(["main.py"], root=DEPS, python=relative)
     assert "greet" in {r.name for r in analysis.manifest.requirements}
