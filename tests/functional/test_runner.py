@@ -237,3 +237,23 @@ def test_a_machine_without_venv_support_gets_an_error_saying_what_to_install(
     (tmp_path / "requirements.txt").write_text("greet==1.2\n")
     with pytest.raises(runner.RunnerError, match="install python3-venv"):
         runner.prepare_environment(tmp_path, {"requirements": []}, tmp_path / "envs", False)
+
+
+def test_folder_outputs_are_collected_whole(tmp_path: Path) -> None:
+    job = tmp_path / "folders"
+    (job / "in").mkdir(parents=True)
+    (job / "in" / "a.txt").write_text("A")
+    (job / "main.py").write_text(
+        "import pathlib, sys\n"
+        "src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])\n"
+        "out.mkdir(parents=True, exist_ok=True)\n"
+        "for f in src.iterdir():\n"
+        "    (out / (f.name + '.copy')).write_text(f.read_text() * 2)\n")
+    (job / "config.yaml").write_text(
+        "cmd: python main.py ${IN} ${OUT}\ninputs:\n  - in/: IN\noutputs:\n  - results/: OUT\n")
+    archive = jobpack.build(jobpack.analyze(config=job / "config.yaml"), tmp_path / "f.zip").path
+    shutil.rmtree(job)
+    result = run_archive(archive, "--output-dir", str(tmp_path / "got"), cwd=tmp_path,
+                         cache=tmp_path / "envs")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "got" / "results" / "a.txt.copy").read_text() == "AA"
