@@ -156,9 +156,10 @@ class Manifest:
         return "".join(line + "\n" for line in lines)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self.normalized())
+        normalized = self.normalized()
+        data = asdict(normalized)
         data["python"] = {"mode": data.pop("python_mode")}
-        data["env"] = {"vars": dict(self.normalized().env)}
+        data["env"] = {"vars": dict(normalized.env)}
         return data
 
     def to_json(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,12 +79,13 @@ def print_archive(path: Path, console: Console) -> None:
     import zipfile
 
     from jobpack.errors import ArchiveError
+    from jobpack.runner.runner import RunnerError, read_manifest
 
     try:
         with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("jobpack.json"))
+            data = read_manifest(archive)  # the runner's reader: size limit, schema check
             infos = archive.infolist()
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, RunnerError) as exc:
         raise ArchiveError(f"not a readable jobpack archive: {exc}", path=str(path)) from None
     manifest = Manifest.from_dict(data)
     print_manifest(manifest, console)

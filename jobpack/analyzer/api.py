@@ -24,7 +24,7 @@ from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.walker import Entry, Walker
 from jobpack.errors import EntryPointError, JobpackError
-from jobpack.files import expand
+from jobpack.files import Expansion, expand
 from jobpack.manifest import Diagnostic, LocalFile, Manifest, PipOptions, TargetSpec
 from jobpack.paths import cache_dir as default_cache_dir
 from jobpack.target import Target
@@ -80,8 +80,7 @@ def analyze(
         job = load_config(config)
     texts = [str(e) for e in entry_points]
     if job is not None:
-        base = job.root
-        found = find_cmd_entries(job.cmd, base, config=str(config))
+        found = find_cmd_entries(job.cmd, job.root, config=str(config))
         texts = list(dict.fromkeys([*texts, *found.as_entry_points(), *job.root_paths]))
         if not texts and not job.local_paths and (found.runs_python or job.python_configured):
             raise EntryPointError(
@@ -89,10 +88,10 @@ def analyze(
                 "list it in env.python.root-paths", path=str(config), key="cmd")
     elif not texts:
         raise EntryPointError("no entry point given (name a .py file or use --config)")
-    else:
-        base = Path(root).resolve() if root is not None else default_root(texts)
     if root is not None:
         base = Path(root).resolve()
+    else:
+        base = job.root if job is not None else default_root(texts)
     environment = inspect_python(python)
     version = target_python or (job.version if job else None)
     target = Target.parse(version) if version else environment.target
@@ -103,7 +102,9 @@ def analyze(
     entries = [parse_entry(text, base) for text in texts]
     index = DistributionIndex.from_paths(environment.distribution_paths)
     pip = job.pip if job else PipOptions()
-    walker_entries = entries + _local_path_scripts(job, entries)
+    local_paths = expand([job.root / p for p in job.local_paths]) if job and job.local_paths \
+        else None
+    walker_entries = entries + _local_path_scripts(local_paths, job, entries)
     if facts_for is None:
         folder = None if no_cache else Path(cache_dir) if cache_dir else default_cache_dir()
         facts_for = FactsStore(target, folder, workers=workers)
@@ -117,7 +118,7 @@ def analyze(
                        cmd=_default_cmd(entries[0]) if entries else None)
     sources = analysis.sources
     if job is not None:
-        manifest, sources = _apply_job(job, manifest, sources, entries)
+        manifest, sources = _apply_job(job, manifest, sources, entries, local_paths)
     return replace(analysis, manifest=manifest.normalized(), sources=sources)
 
 
@@ -181,18 +182,19 @@ def _default_cmd(entry: Entry) -> str:
     return f"python {entry.name}"
 
 
-def _local_path_scripts(job: JobConfig | None, entries: list[Entry]) -> list[Entry]:
+def _local_path_scripts(local_paths: Expansion | None, job: JobConfig | None,
+                        entries: list[Entry]) -> list[Entry]:
     """With manual local-paths, every script in them is walked to find what it imports."""
-    if job is None or not job.local_paths:
+    if local_paths is None or job is None:
         return []
     known = {e.file for e in entries}
-    files = expand([job.root / p for p in job.local_paths]).files
     return [Entry(file=f, name=f.relative_to(job.root).as_posix())
-            for f in files if f.suffix == ".py" and f not in known]
+            for f in local_paths.files if f.suffix == ".py" and f not in known]
 
 
 def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
-               entries: list[Entry]) -> tuple[Manifest, dict[str, Path]]:
+               entries: list[Entry], local_paths: Expansion | None,
+               ) -> tuple[Manifest, dict[str, Path]]:
     diagnostics = list(manifest.diagnostics)
     requirements = manifest.requirements
     pip = job.pip
@@ -200,12 +202,11 @@ def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
         from jobpack.analyzer.reqfile import read_requirements_file
 
         requirements, pip = read_requirements_file(job.root / job.requirements_file, job.root, pip)
-    if job.local_paths:
-        expansion = expand([job.root / p for p in job.local_paths])
-        sources = {f.relative_to(job.root).as_posix(): f for f in expansion.files}
+    if local_paths is not None:
+        sources = {f.relative_to(job.root).as_posix(): f for f in local_paths.files}
         for entry in entries:
             sources.setdefault(entry.name, entry.file)
-        diagnostics += _left_out(expansion.left_out, job.root, "env.python.local-paths")
+        diagnostics += _left_out(local_paths.left_out, job.root, "env.python.local-paths")
     manifest = replace(
         manifest, cmd=job.cmd, inputs=job.inputs, outputs=job.outputs, env=job.env_vars,
         python_mode="manual" if job.python_type == "manual" else "auto", pip=pip,

@@ -7,6 +7,7 @@ encoding declarations and BOMs, and never executes anything.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -315,8 +316,10 @@ def _bound_name(alias: cst.ImportAlias) -> str | None:
     return None
 
 
-def _catches_import_error(handlers: object) -> bool:
-    for handler in handlers:  # type: ignore[attr-defined]
+def _catches_import_error(
+    handlers: Sequence[cst.ExceptHandler] | Sequence[cst.ExceptStarHandler],
+) -> bool:
+    for handler in handlers:
         if handler.type is None:
             return True
         kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else None

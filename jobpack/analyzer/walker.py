@@ -168,16 +168,19 @@ class Walker:
         if fact.kind != "from":
             self._import(visit.node, module, site, visit.roots, fact.optional)
             return
-        if self._import_external_submodules(visit.node, module, fact.names, site, visit.roots):
-            return
-        base = self._import(visit.node, module, site, visit.roots, fact.optional)
+        base = self._import(visit.node, module, site, visit.roots, fact.optional,
+                            hold_namespace=True)
         if base is None:
             return
         names = fact.names
         if names == ("*",):
             names = self._star_names(base)
-        for name in names:
-            self._import_from(visit.node, base, name, site, visit.roots)
+        deeper = [self._import_from(visit.node, base, name, site, visit.roots) for name in names]
+        held_back = isinstance(base, Module) and base.kind == "external" \
+            and self.is_external_namespace(base.name)
+        if held_back and not any(deeper):
+            assert isinstance(base, Module)
+            self._edge(visit.node, base, site)  # nothing under the namespace: link it after all
 
     def _absolute(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> str | None:
         if not visit.package:
@@ -195,9 +198,15 @@ class Walker:
 
     # -- resolution ----------------------------------------------------------------------
     def _import(
-        self, importer: str, name: str, site: ImportSite, roots: tuple[Path, ...], optional: bool
+        self, importer: str, name: str, site: ImportSite, roots: tuple[Path, ...], optional: bool,
+        *, hold_namespace: bool = False,
     ) -> Module | Located | None:
-        """Import `name` and its parent packages; return the innermost module reached."""
+        """Import `name` and its parent packages; return the innermost module reached.
+
+        With `hold_namespace`, an installed pure namespace package (`nsp`, shared by several
+        distributions) is returned without an edge: `from nsp import beta` needs `nsp.beta`'s
+        distribution, not every distribution with a portion of `nsp`.
+        """
         if not name:
             return None
         top = name.partition(".")[0]
@@ -214,7 +223,7 @@ class Walker:
             located = self._import_local(importer, name, site, roots, optional)
             if located is not None:
                 return located
-        return self._import_external(importer, name, site, optional)
+        return self._import_external(importer, name, site, optional, hold_namespace)
 
     def _import_local(
         self, importer: str, name: str, site: ImportSite, roots: tuple[Path, ...], optional: bool
@@ -238,14 +247,16 @@ class Walker:
         return located
 
     def _import_external(
-        self, importer: str, name: str, site: ImportSite, optional: bool
+        self, importer: str, name: str, site: ImportSite, optional: bool,
+        hold_namespace: bool = False,
     ) -> Module | None:
         provided = self.find_external(name)
         if provided is None:
             self._unresolved(importer, name, site, optional)
             return None
         module = Module(provided, "external")
-        self._edge(importer, module, site)
+        if not (hold_namespace and self.is_external_namespace(provided)):
+            self._edge(importer, module, site)
         return module
 
     def _unresolved(self, importer: str, name: str, site: ImportSite, optional: bool) -> None:
@@ -268,34 +279,23 @@ class Walker:
     def _import_from(
         self, importer: str, base: Module | Located, name: str, site: ImportSite,
         roots: tuple[Path, ...],
-    ) -> None:
-        # Installed bases were handled by _import_external_submodules; stdlib is not walked.
-        if not isinstance(base, Located) or not base.is_package:
-            return
-        found = self.finder.find(f"{base.name}.{name}", base.search)
-        if found is not None:
-            self._add_local(found, roots)
-            self._edge(importer, self.result.graph.get_module(found.name), site)
-
-    def _import_external_submodules(
-        self, importer: str, module: str, names: tuple[str, ...], site: ImportSite,
-        roots: tuple[Path, ...],
     ) -> bool:
-        """`from nsp import beta` where nsp is installed: link `nsp.beta`, not the (possibly
-        shared namespace) package `nsp`. False when the import is not of that kind."""
-        top = module.partition(".")[0]
-        if top in BUILTIN or self.finder.find(top, roots) is not None:
+        """Link `base.name` when it is a submodule (not an attribute); True if it was."""
+        if isinstance(base, Module):
+            if base.kind != "external":
+                return False  # the standard library is not walked
+            deeper = self.find_external(f"{base.name}.{name}")
+            if deeper is None or not deeper.startswith(base.name + "."):
+                return False
+            self._edge(importer, Module(deeper, "external"), site)
+            return True
+        if not base.is_package:
             return False
-        if is_stdlib(module, self.target) or top in self.extra_roots:
+        found = self.finder.find(f"{base.name}.{name}", base.search)
+        if found is None:
             return False
-        deeper = [self.find_external(f"{module}.{name}") for name in names if name != "*"]
-        found = {d for d in deeper if d is not None and d.startswith(module + ".")}
-        if not found:
-            return False
-        if not self.is_external_namespace(module):
-            self._import_external(importer, module, site, site.optional)
-        for name in sorted(found):
-            self._edge(importer, Module(name, "external"), site)
+        self._add_local(found, roots)
+        self._edge(importer, self.result.graph.get_module(found.name), site)
         return True
 
     def _star_names(self, base: Module | Located) -> tuple[str, ...]:
