@@ -63,6 +63,7 @@ def analyze(
     no_cache: bool = False,
     workers: int | None = None,
     facts_for: FactsFor | None = None,
+    exclude: Sequence[str] = (),
 ) -> Analysis:
     """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
 
@@ -72,6 +73,7 @@ def analyze(
     `env.python.version`, else the analysed interpreter's). Per-file import facts are
     cached in `cache_dir` (default: `$JOBPACK_CACHE_DIR`, else the user cache folder) unless
     `no_cache`; `workers` caps the processes that parse a cold tree (default: all cores).
+    `exclude` names distributions not to ship, with whatever only they bring in.
     """
     job = None
     if config is not None:
@@ -110,7 +112,7 @@ def analyze(
         facts_for = FactsStore(target, folder, workers=workers)
     try:
         analysis = walk(walker_entries, base, target, index, environment, facts_for,
-                        diagnostics, no_deps=no_deps or pip.no_deps)
+                        diagnostics, no_deps=no_deps or pip.no_deps, exclude=exclude)
     finally:
         if isinstance(facts_for, FactsStore):
             facts_for.close()
@@ -132,8 +134,13 @@ def walk(
     diagnostics: list[Diagnostic],
     *,
     no_deps: bool = False,
+    exclude: Sequence[str] = (),
 ) -> Analysis:
-    """Walk from `entries` and resolve what the graph needs into a manifest."""
+    """Walk from `entries` and resolve what the graph needs into a manifest.
+
+    The installed libraries the job reaches are walked too, from the analysed
+    environment's distribution folders.
+    """
     site_finder = Finder()
     site_paths = environment.distribution_paths if environment else ()
 
@@ -148,7 +155,8 @@ def walk(
     store = facts_for if facts_for is not None else FactsStore(target, None)
     prefetch = store.prefetch if isinstance(store, FactsStore) else None
     walker = Walker(root, target, store, find_external, extra,
-                    is_external_namespace=index.is_namespace, prefetch=prefetch)
+                    is_external_namespace=index.is_namespace, prefetch=prefetch,
+                    site_paths=tuple(site_paths))
     walked = walker.walk(entries)
     notes = list(diagnostics)
     for top, (folder, dist) in sorted(index.local_roots.items()):
@@ -156,7 +164,8 @@ def walk(
             notes.append(Diagnostic(None, None, "local-install",
                 f"{top!r} comes from {dist}, installed from the folder {folder}; "
                 "it ships as local code"))
-    requirements, found = resolve_requirements(walked.graph, index, target, no_deps=no_deps)
+    requirements, found = resolve_requirements(walked.graph, index, target, no_deps=no_deps,
+                                               exclude=exclude)
     manifest = Manifest(
         target=TargetSpec(python=target.python),
         entry_points=tuple(e.name for e in entries),
