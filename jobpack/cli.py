@@ -197,7 +197,7 @@ def verify_command(
     archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
 ) -> None:
     """Recompute every digest; name any member that differs, is missing or unexpected."""
-    from jobpack.runner.runner import verify
+    from jobpack.runner.verify import verify
 
     problems = verify(archive)
     for problem in problems:
@@ -209,14 +209,11 @@ def verify_command(
 
 @app.command(
     "run",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                      "help_option_names": []},  # --help is the runner's: its real options
 )
 def run_command(ctx: typer.Context) -> None:
-    """Run an archive as the VM would: verify, unpack, build the venv, run cmd.
-
-    Same options as `python3 ARCHIVE`: [--workdir DIR] [--keep] [--env-cache DIR]
-    [--offline] [--output-dir DIR] [--allow-python-mismatch] [-- ARGS].
-    """
-    from jobpack.runner.runner import main as run_main
+    """Run an archive as the VM would (same as python3 ARCHIVE); see jobpack run --help."""
+    from jobpack.runner.main import main as run_main
 
     raise typer.Exit(run_main(list(ctx.args)))

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from jobpack.errors import ConfigError
+from jobpack.layout import VARIABLE
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
 
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOP_KEYS = {"name", "desc", "cmd", "args", "inputs", "outputs", "env", "flags"}
 CLOUD_KEYS = {
     "cloud-instance-types", "cloud-instance-type", "working-storage", "s3-mounts",
