@@ -76,3 +76,7 @@ class ArchiveError(JobpackError):
 
 class UnsafeArchiveMember(ArchiveError):
     """An archive member would write outside its folder or is otherwise unsafe."""
+
+
+class OutputPathError(BuildError):
+    """The archive cannot be written where it was asked to go without losing something."""

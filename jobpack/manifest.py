@@ -134,6 +134,9 @@ class Manifest:
     python_mode: PythonMode = "auto"
     env: tuple[tuple[str, str | None], ...] = ()
     schema: str = SCHEMA
+    # ${VARS} of cmd defined on the VM (DS_PROJECT_HOME, datasets); the runner fills them
+    # from its environment and names any that is not set
+    runtime_vars: tuple[str, ...] = ()
 
     def normalized(self) -> Manifest:
         """The same manifest with every list in its canonical order."""
@@ -143,6 +146,7 @@ class Manifest:
             local_files=tuple(sorted(self.local_files, key=lambda f: f.path)),
             diagnostics=tuple(sorted(set(self.diagnostics), key=_diagnostic_key)),
             env=tuple(sorted(self.env)),
+            runtime_vars=tuple(sorted(set(self.runtime_vars))),
         )
 
     @property
@@ -191,6 +195,7 @@ class Manifest:
                 ),
                 python_mode=data.get("python", {}).get("mode", "auto"),
                 env=tuple(sorted(data.get("env", {}).get("vars", {}).items())),
+                runtime_vars=tuple(data.get("runtime_vars", [])),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise JobpackError(f"malformed manifest: {exc}") from None

@@ -173,7 +173,7 @@ def _plain(job: JobConfig, target: Target, environment: PythonEnvironment,
     manifest = Manifest(
         target=TargetSpec(python=target.python), entry_points=(), cmd=job.cmd,
         inputs=job.inputs, outputs=job.outputs, env=job.env_vars, python_mode="plain",
-        diagnostics=tuple(diagnostics),
+        diagnostics=tuple(diagnostics), runtime_vars=job.runtime_vars,
     ).normalized()
     return Analysis(manifest, ImportGraph(), job.root, {}, environment)
 
@@ -211,6 +211,7 @@ def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
         manifest, cmd=job.cmd, inputs=job.inputs, outputs=job.outputs, env=job.env_vars,
         python_mode="manual" if job.python_type == "manual" else "auto", pip=pip,
         requirements=requirements, diagnostics=tuple(diagnostics),
+        runtime_vars=job.runtime_vars,
         local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
     )
     return manifest, sources
