@@ -38,6 +38,18 @@ class JobpackError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+class ManifestError(JobpackError):
+    """A manifest (jobpack.json) is unreadable or of an unknown schema."""
+
+
+class TargetError(JobpackError):
+    """The target Python is malformed or not supported."""
+
+
+class QueryError(JobpackError):
+    """A question about the analysis names nothing the job has (`jobpack why NAME`)."""
+
+
 class ConfigError(JobpackError):
     """The job config (config.yaml) is invalid."""
 
@@ -68,6 +80,10 @@ class BuildError(JobpackError):
 
 class MissingWheelsError(BuildError):
     """Some pinned distributions have no wheel for the target."""
+
+
+class WheelDownloadError(BuildError):
+    """pip could not download the target's wheels; carries pip's own message."""
 
 
 class ArchiveError(JobpackError):

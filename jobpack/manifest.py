@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from jobpack.errors import JobpackError
+from jobpack.errors import ManifestError
 
 SCHEMA = "jobpack/manifest/1"
 CONSTRAINTS_FILE = "constraints.txt"
@@ -173,7 +173,7 @@ class Manifest:
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         try:
             if data.get("schema") != SCHEMA:
-                raise JobpackError(f"unsupported manifest schema {data.get('schema')!r}")
+                raise ManifestError(f"unsupported manifest schema {data.get('schema')!r}")
             return cls(
                 schema=data["schema"],
                 target=TargetSpec(**data["target"]),
@@ -198,16 +198,16 @@ class Manifest:
                 runtime_vars=tuple(data.get("runtime_vars", [])),
             )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise JobpackError(f"malformed manifest: {exc}") from None
+            raise ManifestError(f"malformed manifest: {exc}") from None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Manifest:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise JobpackError(f"manifest is not valid JSON: {exc}") from None
+            raise ManifestError(f"manifest is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise JobpackError("manifest is not a JSON object")
+            raise ManifestError("manifest is not a JSON object")
         return cls.from_dict(data)
 
 

@@ -23,7 +23,7 @@ from jobpack.analyzer.finder import Finder
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.walker import Entry, Walker
-from jobpack.errors import EntryPointError, JobpackError
+from jobpack.errors import EntryPointError, QueryError
 from jobpack.files import Expansion, expand
 from jobpack.manifest import Diagnostic, LocalFile, Manifest, PipOptions, TargetSpec
 from jobpack.paths import cache_dir as default_cache_dir
@@ -261,7 +261,7 @@ def why(analysis: Analysis, name: str) -> Explanation:
             if canonical in {d.name for d in analysis.index.providers(m.name)}
         }
     if not wanted and requirement is None:
-        raise JobpackError(f"{name!r} is neither a module of the job nor a distribution it needs")
+        raise QueryError(f"{name!r} is neither a module of the job nor a distribution it needs")
     sources = [m.name for m in graph.find_modules("entry")]
     chains = [c for target in sorted(wanted) for c in graph.find_chains(target, sources)]
     required_by = () if requirement is None or requirement.direct else requirement.required_by
