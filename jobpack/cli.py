@@ -144,7 +144,7 @@ def build_command(
     target_python: TargetOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - str keeps a trailing /
         "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.")] = None,
     wheels: Annotated[bool, typer.Option(
         "--wheels", help="Bundle the target's wheels so the VM installs offline.")] = False,
@@ -160,14 +160,13 @@ def build_command(
 ) -> None:
     """Write a byte-reproducible archive of the job."""
     from jobpack.packager.api import archive_name, build
+    from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
     from jobpack.paths import cache_dir as default_cache_dir
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
     name = archive_name(analysis.manifest, analysis.root, config)
-    target = output or Path(name)
-    if target.is_dir():
-        target = target / name
+    target = output_path(output, name)
     fetcher = None
     console = _stdout()
     if wheels:

@@ -38,6 +38,18 @@ class JobpackError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+class ManifestError(JobpackError):
+    """A manifest (jobpack.json) is unreadable or of an unknown schema."""
+
+
+class TargetError(JobpackError):
+    """The target Python is malformed or not supported."""
+
+
+class QueryError(JobpackError):
+    """A question about the analysis names nothing the job has (`jobpack why NAME`)."""
+
+
 class ConfigError(JobpackError):
     """The job config (config.yaml) is invalid."""
 
@@ -70,12 +82,20 @@ class MissingWheelsError(BuildError):
     """Some pinned distributions have no wheel for the target."""
 
 
+class WheelDownloadError(BuildError):
+    """pip could not download the target's wheels; carries pip's own message."""
+
+
 class ArchiveError(JobpackError):
     """An archive is unreadable or does not match its manifest."""
 
 
 class UnsafeArchiveMember(ArchiveError):
     """An archive member would write outside its folder or is otherwise unsafe."""
+
+
+class OutputPathError(BuildError):
+    """The archive cannot be written where it was asked to go without losing something."""
 
 
 class DestinationError(JobpackError):
