@@ -20,6 +20,7 @@ from jobpack.files import expand
 from jobpack.layout import FileRecord, WheelRecord, hash_file
 from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, canonical_json
 from jobpack.packager.archive import Member, write_zip
+from jobpack.packager.output import check_output
 
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis
@@ -69,6 +70,8 @@ def build(
     `wheels` (a `WheelFetcher`) bundles the target's wheels.
     """
     manifest, sources, base = _inputs(analysis_or_manifest, root)
+    target = Path(out)
+    check_output(target, [*sources.values(), *(base / i.path for i in manifest.inputs)])
     diagnostics: list[Diagnostic] = []
     members = [Member.from_bytes(name, data) for name, data in runner_members().items()]
     for rel, file in sorted(sources.items()):
@@ -88,8 +91,11 @@ def build(
     members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(manifest, members,
                                                                     wheel_records)))
     diagnostics += _size_warnings(members)
-    target = Path(out)
-    write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+    try:
+        write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+    except OSError as exc:
+        raise BuildError(f"cannot write the archive: {exc.strerror or exc}",
+                         path=str(target)) from None
     digest, size = hash_file(target)
     if size > BIG_ARCHIVE:
         diagnostics.append(Diagnostic(None, None, "big-archive",

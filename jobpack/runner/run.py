@@ -32,21 +32,25 @@ _STRIPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIR
 
 def variables(manifest: dict[str, Any], src: Path,
               environ: Mapping[str, str]) -> Callable[[str], str]:
-    """A lookup for `${NAME}`: paths first, then `args`, then the environment."""
+    """A lookup for `${NAME}`: paths first, then `args`, then the environment for the
+    manifest's `runtime_vars` (the service's `DS_PROJECT_HOME`, datasets' variables)."""
     paths = {item["var"]: str(src / item["path"])
              for item in [*manifest.get("inputs", []), *manifest.get("outputs", [])]
              if isinstance(item, dict) and item.get("var")}
     args = {str(k): str(v) for k, v in (manifest.get("args") or {}).items()}
+    runtime = set(manifest.get("runtime_vars") or [])
 
     def value(name: str) -> str:
         if name in paths:
             return paths[name]
         if name in args:
             return args[name]
-        if name in environ:
-            return environ[name]
-        raise RunnerError(f"cmd uses ${{{name}}}, which is not set: run with "
-                          f"{name}=VALUE in the environment")
+        if name not in runtime:
+            raise RunnerError(f"cmd uses ${{{name}}}, which no input, output or args defines")
+        if name not in environ:
+            raise RunnerError(f"cmd uses ${{{name}}}, which is not set: run with "
+                              f"{name}=VALUE in the environment")
+        return environ[name]
 
     return value
 

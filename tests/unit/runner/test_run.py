@@ -17,6 +17,7 @@ MANIFEST: dict[str, Any] = {
     "inputs": [{"path": "in put.csv", "var": "DATA"}],
     "outputs": [],
     "args": {"NAME": "x; touch PWNED"},
+    "runtime_vars": ["DS_PROJECT_HOME"],
 }
 
 
@@ -41,6 +42,12 @@ def test_an_unset_run_time_variable_is_named(tmp_path: Path) -> None:
     value = variables(MANIFEST, tmp_path, {})
     with pytest.raises(RunnerError, match=r"\$\{DS_PROJECT_HOME\}.*DS_PROJECT_HOME=VALUE"):
         command_argv(MANIFEST, value, [], None)
+
+
+def test_a_variable_nothing_defines_is_not_read_from_the_environment(tmp_path: Path) -> None:
+    value = variables({"cmd": "echo ${HOME}"}, tmp_path, {"HOME": "/root"})
+    with pytest.raises(RunnerError, match="no input, output or args defines"):
+        command_argv({"cmd": "echo ${HOME}"}, value, [], None)
 
 
 def test_an_empty_cmd_is_refused(tmp_path: Path) -> None:
