@@ -76,3 +76,11 @@ class ArchiveError(JobpackError):
 
 class UnsafeArchiveMember(ArchiveError):
     """An archive member would write outside its folder or is otherwise unsafe."""
+
+
+class FormatError(JobpackError):
+    """The analysis cannot be written in the requested format (a range in a lock file)."""
+
+
+class ScriptMetadataError(JobpackError):
+    """An entry script's PEP 723 `# /// script` block is malformed."""
