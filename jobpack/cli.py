@@ -233,7 +233,7 @@ def build_command(
     target_python: TargetOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - str keeps a trailing /
         "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.",
         metavar="PATH")] = None,
     wheels: Annotated[bool, typer.Option(
@@ -257,6 +257,7 @@ def build_command(
     """Write a byte-reproducible archive of the job."""
     from jobpack import report
     from jobpack.packager.api import archive_name, build
+    from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
     from jobpack.paths import cache_dir as default_cache_dir
 
@@ -269,9 +270,7 @@ def build_command(
                                      infos=False)
     _exit_for(analysis.manifest.diagnostics, strict)
     name = archive_name(analysis.manifest, analysis.root, config)
-    target = output or Path(name)
-    if target.is_dir():
-        target = target / name
+    target = output_path(output, name)
     fetcher = None
     if wheels:
         fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",

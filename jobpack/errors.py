@@ -38,6 +38,18 @@ class JobpackError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+class ManifestError(JobpackError):
+    """A manifest (jobpack.json) is unreadable or of an unknown schema."""
+
+
+class TargetError(JobpackError):
+    """The target Python is malformed or not supported."""
+
+
+class QueryError(JobpackError):
+    """A question about the analysis names nothing the job has (`jobpack why NAME`)."""
+
+
 class ConfigError(JobpackError):
     """The job config (config.yaml) is invalid."""
 
@@ -70,6 +82,10 @@ class MissingWheelsError(BuildError):
     """Some pinned distributions have no wheel for the target."""
 
 
+class WheelDownloadError(BuildError):
+    """pip could not download the target's wheels; carries pip's own message."""
+
+
 class ArchiveError(JobpackError):
     """An archive is unreadable or does not match its manifest."""
 
@@ -84,3 +100,7 @@ class FormatError(JobpackError):
 
 class ScriptMetadataError(JobpackError):
     """An entry script's PEP 723 `# /// script` block is malformed."""
+
+
+class OutputPathError(BuildError):
+    """The archive cannot be written where it was asked to go without losing something."""

@@ -23,7 +23,7 @@ from jobpack.analyzer.finder import Finder
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.walker import Entry, Walker
-from jobpack.errors import EntryPointError, JobpackError
+from jobpack.errors import EntryPointError, QueryError
 from jobpack.files import Expansion, expand
 from jobpack.manifest import (
     Diagnostic,
@@ -228,8 +228,8 @@ def _plain(job: JobConfig, target: Target, environment: PythonEnvironment,
     manifest = Manifest(
         target=TargetSpec(python=target.python), entry_points=(), cmd=job.cmd,
         inputs=job.inputs, outputs=job.outputs, env=job.env_vars, python_mode="plain",
-        name=job.name,
-        diagnostics=tuple(diagnostics), interpreter=_interpreter(environment),
+        name=job.name, diagnostics=tuple(diagnostics), runtime_vars=job.runtime_vars,
+        interpreter=_interpreter(environment),
     ).normalized()
     return Analysis(manifest, ImportGraph(), job.root, {}, environment)
 
@@ -268,6 +268,7 @@ def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
         name=job.name,
         python_mode="manual" if job.python_type == "manual" else "auto", pip=pip,
         requirements=requirements, diagnostics=tuple(diagnostics),
+        runtime_vars=job.runtime_vars,
         local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
     )
     return manifest, sources
@@ -317,7 +318,7 @@ def why(analysis: Analysis, name: str) -> Explanation:
             if canonical in {d.name for d in analysis.index.providers(m.name)}
         }
     if not wanted and requirement is None:
-        raise JobpackError(f"{name!r} is neither a module of the job nor a distribution it needs")
+        raise QueryError(f"{name!r} is neither a module of the job nor a distribution it needs")
     sources = [m.name for m in graph.find_modules("entry")]
     chains = [c for target in sorted(wanted) for c in graph.find_chains(target, sources)]
     required_by = () if requirement is None or requirement.direct else requirement.required_by

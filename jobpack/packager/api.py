@@ -19,6 +19,7 @@ from jobpack.errors import BuildError
 from jobpack.files import expand
 from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, canonical_json
 from jobpack.packager.archive import Member, write_zip
+from jobpack.packager.output import check_output
 
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis
@@ -72,6 +73,8 @@ def build(
     `wheels` (a `WheelFetcher`) bundles the target's wheels.
     """
     manifest, sources, base = _inputs(analysis_or_manifest, root)
+    target = Path(out)
+    check_output(target, [*sources.values(), *(base / i.path for i in manifest.inputs)])
     diagnostics: list[Diagnostic] = []
     members = [Member.from_bytes(RUNNER_NAME, runner_source())]
     for rel, file in sorted(sources.items()):
@@ -90,8 +93,11 @@ def build(
     members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(manifest, members,
                                                                     wheel_records)))
     diagnostics += _size_warnings(members)
-    target = Path(out)
-    write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+    try:
+        write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+    except OSError as exc:
+        raise BuildError(f"cannot write the archive: {exc.strerror or exc}",
+                         path=str(target)) from None
     data_digest = hashlib.sha256()
     with target.open("rb") as handle:
         while chunk := handle.read(1 << 20):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -77,6 +79,7 @@ def write_zip(out: Path, members: list[Member],
     stamp = zip_timestamp()
     handle, temp = tempfile.mkstemp(prefix=".jobpack-", suffix=".zip.part", dir=out.parent)
     os.close(handle)
+    previous = _exit_on_sigterm()
     try:
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for member in sorted(members, key=lambda m: m.name):
@@ -88,6 +91,21 @@ def write_zip(out: Path, members: list[Member],
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm() -> signal.Handlers | Callable[..., object] | int | None:
+    """Let SIGTERM unwind as an exception while the archive is written, so the `.part`
+    file is removed; returns the handler to restore (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _write_member(archive: zipfile.ZipFile, member: Member,
