@@ -312,7 +312,7 @@ def verify_command(
     archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
 ) -> None:
     """Recompute every digest; name any member that differs, is missing or unexpected."""
-    from jobpack.runner.runner import verify
+    from jobpack.runner.verify import verify
 
     problems = verify(archive)
     for problem in problems:
@@ -325,16 +325,14 @@ def verify_command(
 @app.command(
     "run",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
-                      "help_option_names": []},
-    add_help_option=False,
+                      "help_option_names": []},  # --help is the runner's: its real options
 )
 def run_command(ctx: typer.Context) -> None:
-    """Run an archive as the VM would: verify, unpack, build the venv, run cmd.
+    """Run an archive as the VM would (same as python3 ARCHIVE); see jobpack run --help.
 
-    The runner's own options (`jobpack run --help` lists them); the job's arguments go
-    after `--`. Same as `python3 ARCHIVE`.
+    The job's own arguments go after `--`.
     """
-    from jobpack.runner.runner import main as run_main
+    from jobpack.runner.main import main as run_main
 
     args = list(ctx.args)
     try:
@@ -345,7 +343,6 @@ def run_command(ctx: typer.Context) -> None:
             typer.echo("hint: the job's own arguments go after '--': "
                        "jobpack run ARCHIVE -- ARGS", err=True)
     raise typer.Exit(code)
-    raise typer.Exit(run_main(list(ctx.args)))
 
 
 # -- destinations: run an archive on a Ray cluster -------------------------------------

@@ -253,7 +253,8 @@ def print_archive(path: Path, console: Console) -> None:
     import zipfile
 
     from jobpack.errors import ArchiveError
-    from jobpack.runner.runner import RunnerError, read_manifest
+    from jobpack.runner.errors import RunnerError
+    from jobpack.runner.verify import read_manifest
 
     try:
         with zipfile.ZipFile(path) as archive:
