@@ -9,6 +9,7 @@ wheels under `wheels/`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +46,11 @@ class BuildResult:
 
 
 def archive_name(manifest: Manifest, root: Path, config: Path | None = None) -> str:
-    """`NAME.jobpack.zip`: NAME is the config's folder, else the first entry point's stem."""
-    if config is not None:
+    """`NAME.jobpack.zip`: NAME is the config's `name:`, else its folder, else the first
+    entry point's stem."""
+    if manifest.name and re.sub(r"[^A-Za-z0-9._-]+", "-", manifest.name).strip(".-"):
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", manifest.name).strip(".-")
+    elif config is not None:
         stem = config.resolve().parent.name
     elif manifest.entry_points:
         first = manifest.entry_points[0]
