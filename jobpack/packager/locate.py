@@ -77,5 +77,5 @@ def _wheel(item: dict[str, Any]) -> LockedWheel | None:
     if not url.endswith(".whl") or not digest:
         return None
     name = canonicalize_name(str(item.get("metadata", {}).get("name", "")))
-    return LockedWheel(name=name, filename=unquote(url.rsplit("/", 1)[-1].split("#", maxsplit=1)[0]),
-                       sha256=digest, url=url)
+    filename = unquote(url.rsplit("/", 1)[-1].split("#", maxsplit=1)[0])
+    return LockedWheel(name=name, filename=filename, sha256=digest, url=url)

@@ -17,21 +17,22 @@ from pathlib import Path
 
 import pytest
 
-CACHE = Path(os.environ.get("JOBPACK_TEST_CACHE", Path.home() / ".cache" / "jobpack-tests"))
+from tests.support.downloads import cache_home
 
 
 def tool_venv(name: str, requirements: list[str]) -> Path:
     """A venv with `requirements` installed; its folder. Skips (not in CI) when offline."""
     key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()[:12]
-    folder = CACHE / f"{name}-{key}"
+    cache = cache_home()
+    folder = cache / f"{name}-{key}"
     if (folder / "ready").is_file():
         return folder
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f"{name}-{key}.lock").open("w") as lock:
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / f"{name}-{key}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (folder / "ready").is_file():
             return folder
-        building = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
+        building = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
         try:
             subprocess.run([sys.executable, "-m", "venv", str(building)], check=True)
             pip = subprocess.run(
