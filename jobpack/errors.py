@@ -94,6 +94,14 @@ class UnsafeArchiveMember(ArchiveError):
     """An archive member would write outside its folder or is otherwise unsafe."""
 
 
+class FormatError(JobpackError):
+    """The analysis cannot be written in the requested format (a range in a lock file)."""
+
+
+class ScriptMetadataError(JobpackError):
+    """An entry script's PEP 723 `# /// script` block is malformed."""
+
+
 class OutputPathError(BuildError):
     """The archive cannot be written where it was asked to go without losing something."""
 

@@ -21,7 +21,7 @@ class LocalDestination:
 
     def run(self, archive: Path, job: JobRequest) -> int:
         """Run the archive's runner in this process; return the job's exit code."""
-        from jobpack.runner.runner import main as run_archive
+        from jobpack.runner.main import main as run_archive
 
         return run_archive(job.runner_argv(str(archive)))
 
