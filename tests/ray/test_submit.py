@@ -48,7 +48,9 @@ def test_the_example_job_runs_on_ray_and_its_outputs_reach_outputs_to(
     assert "jobpack: job exited with code 0" in result.stdout
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert f"gcs://_ray_pkg_{digest}.zip" in result.stderr
-    assert json.loads((outputs / "result.json").read_text()) == {"sum": 7.0}
+    collected = list(outputs.glob("*/result.json"))  # one new folder per run
+    assert len(collected) == 1
+    assert json.loads(collected[0].read_text()) == {"sum": 7.0}
 
 
 def test_a_resubmitted_archive_is_not_uploaded_again(ray_head: RayHead, tmp_path: Path,
