@@ -122,8 +122,10 @@ def why_command(
 
 def main() -> None:
     """Console-script entry point: run the app, turn `JobpackError`s into one line."""
+    from jobpack.analyzer.entries import module_arguments
+
     try:
-        app()
+        app(args=module_arguments(sys.argv[1:]))
     except JobpackError as exc:
         if _state["debug"]:
             raise

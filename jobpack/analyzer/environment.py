@@ -47,7 +47,7 @@ class PythonEnvironment:
 
     @property
     def target(self) -> Target:
-        return Target(*self.version)
+        return Target.parse(".".join(str(v) for v in self.version))
 
     @property
     def distribution_paths(self) -> tuple[Path, ...]:
