@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from jobpack.analyzer.cache import FactsStore
 from jobpack.analyzer.cmdline import find_cmd_entries
 from jobpack.analyzer.distributions import DistributionIndex
-from jobpack.analyzer.entries import default_root, local_path_entry, parse_entry
+from jobpack.analyzer.entries import (
+    absolute_entry,
+    default_root,
+    local_path_entry,
+    parse_entry,
+)
 from jobpack.analyzer.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.facts import FileFacts
 from jobpack.analyzer.finder import Finder
@@ -92,6 +97,8 @@ def analyze(
         base = Path(root).resolve()
     else:
         base = job.root if job is not None else default_root(texts)
+        if job is None:
+            texts = [absolute_entry(t) for t in texts]  # they were relative to the cwd
     environment = inspect_python(python)
     version = target_python or (job.version if job else None)
     target = Target.parse(version) if version else environment.target

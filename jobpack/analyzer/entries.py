@@ -65,6 +65,11 @@ def parse_entry(text: str, root: Path) -> Entry:
     return script_entry(Path(text), root)
 
 
+def absolute_entry(text: str) -> str:
+    """A script named relative to the working folder, made absolute; `-m` as it is."""
+    return text if text.startswith("-m ") else str(Path.cwd() / text)
+
+
 def default_root(entries: list[str]) -> Path:
     """The folder Python puts first on sys.path: the first script's folder (the working
     folder for `-m`), widened to hold every other script, so the archive's paths never
