@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 
 from jobpack.errors import ConfigError, TargetError
+from jobpack.layout import VARIABLE
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
 from jobpack.target import Target
 
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Variables the DataSphere service defines on the VM; the runner fills them from its
 # environment (`DS_PROJECT_HOME=/mnt/project python3 job.zip`).

@@ -94,5 +94,42 @@ class UnsafeArchiveMember(ArchiveError):
     """An archive member would write outside its folder or is otherwise unsafe."""
 
 
+class FormatError(JobpackError):
+    """The analysis cannot be written in the requested format (a range in a lock file)."""
+
+
+class ScriptMetadataError(JobpackError):
+    """An entry script's PEP 723 `# /// script` block is malformed."""
+
+
 class OutputPathError(BuildError):
     """The archive cannot be written where it was asked to go without losing something."""
+
+
+class DestinationError(JobpackError):
+    """A place that runs archives (a Ray cluster) cannot be used for a request."""
+
+
+class DestinationUnreachable(DestinationError):
+    """Nothing answers at the destination's address."""
+
+
+class DestinationTimeout(DestinationError):
+    """The destination did not answer in time."""
+
+
+class DestinationRequestError(DestinationError):
+    """The destination answered a request with an error status (4xx/5xx) or nonsense."""
+
+    def __init__(self, message: str, *, path: str | None = None, status: int | None = None
+                 ) -> None:
+        super().__init__(message, path=path)
+        self.status = status
+
+
+class JobNotFound(DestinationRequestError):
+    """The destination knows no job by that id."""
+
+
+class PackageTooLarge(DestinationError):
+    """An archive is over what the destination accepts in one upload."""

@@ -119,6 +119,22 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class Interpreter:
+    """The analysed interpreter: whose installed versions were pinned, from where.
+
+    No absolute paths: they differ between machines and would make archives differ.
+    """
+
+    python: str  # full version, e.g. 3.11.7
+    environment: str  # "venv" or "system"
+    platform: str  # sysconfig platform of the analysing machine, e.g. linux-x86_64
+    implementation: str = "CPython"
+
+    def describe(self) -> str:
+        return f"{self.implementation} {self.python} ({self.environment}, {self.platform})"
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Everything the packager and the runner know about a job."""
 
@@ -134,6 +150,8 @@ class Manifest:
     python_mode: PythonMode = "auto"
     env: tuple[tuple[str, str | None], ...] = ()
     schema: str = SCHEMA
+    interpreter: Interpreter | None = None
+    name: str | None = None  # the config's `name:`
     # ${VARS} of cmd defined on the VM (DS_PROJECT_HOME, datasets); the runner fills them
     # from its environment and names any that is not set
     runtime_vars: tuple[str, ...] = ()
@@ -195,6 +213,9 @@ class Manifest:
                 ),
                 python_mode=data.get("python", {}).get("mode", "auto"),
                 env=tuple(sorted(data.get("env", {}).get("vars", {}).items())),
+                interpreter=Interpreter(**data["interpreter"]) if data.get("interpreter")
+                else None,
+                name=data.get("name"),
                 runtime_vars=tuple(data.get("runtime_vars", [])),
             )
         except (KeyError, TypeError, AttributeError) as exc:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.errors import BuildError
+from jobpack.layout import hash_file, hash_stream
 
-_CHUNK = 1 << 20
 _ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 DEFAULT_EPOCH = _ZIP_EPOCH
 
@@ -46,16 +46,6 @@ class Member:
         digest, size = hash_file(source)
         executable = bool(source.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         return cls(name, digest, size, executable, source=source)
-
-
-def hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def zip_timestamp() -> tuple[int, int, int, int, int, int]:
@@ -119,12 +109,9 @@ def _write_member(archive: zipfile.ZipFile, member: Member,
         archive.writestr(info, member.data)
         return
     assert member.source is not None
-    digest = hashlib.sha256()
     with member.source.open("rb") as source, archive.open(info, "w") as target:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            target.write(chunk)
-    if digest.hexdigest() != member.sha256:
+        digest, _ = hash_stream(source, sink=target)
+    if digest != member.sha256:
         raise BuildError("file changed while the archive was being written",
                          path=str(member.source))
 
