@@ -18,7 +18,6 @@ from tests.hostile.harness import (
 )
 
 MAIN = "import sys\nprint('args', sys.argv[1:])\n"
-RUNNER_WIP = "runner work in progress"
 
 
 def job(config: str | None = None, extra: dict[str, FileSpec] | None = None,
@@ -335,22 +334,21 @@ RUNNER_CASES = [
         RUN, setup=BUILT, fragments=("$(touch",), check=no_file("PWNED")),
     Case("run-ds-project-home-filled", job("cmd: python main.py ${DS_PROJECT_HOME}/texts\n"),
          RUN, setup=BUILT, env={"DS_PROJECT_HOME": "/mnt/project"},
-         fragments=("/mnt/project/texts",), xfail=RUNNER_WIP),
+         fragments=("/mnt/project/texts",)),
     Case("run-ds-project-home-unset", job("cmd: python main.py ${DS_PROJECT_HOME}/texts\n"),
          RUN, NONZERO, ("DS_PROJECT_HOME",), setup=BUILT, absent=("args [",)),
     Case("run-dataset-variable-filled", job(
         "cmd: python main.py ${CIFAR}\ndatasets:\n  - someid: CIFAR\n"), RUN, setup=BUILT,
-        env={"CIFAR": "/data/cifar"}, fragments=("/data/cifar",), xfail=RUNNER_WIP),
+        env={"CIFAR": "/data/cifar"}, fragments=("/data/cifar",)),
     Case("run-output-dir-is-a-file", job(PY), ("python3", "{out}/a.zip", "--env-cache",
          "{envs}", "--output-dir", "{job}/main.py"), NONZERO, ("main.py",), setup=BUILT,
-         absent=("args [",), xfail=RUNNER_WIP),
+         absent=("args [",)),
     Case("run-each-run-its-own-folder", job(PY + "outputs:\n  - out.txt\n",
          extra={"main.py": "open('out.txt', 'w').write('x')\n"}), RUN,
-         setup=(BUILD, RUN), check=two_result_folders, xfail=RUNNER_WIP),
+         setup=(BUILD, RUN), check=two_result_folders),
     Case("run-on-python-3.8", job(PY), ("{py38}", "{out}/a.zip", "--env-cache", "{envs}",
          "--output-dir", "{out}/res"), setup=(("jobpack", "build", "--config", "config.yaml",
-         "--target-python", "3.8", "-o", "{out}/a.zip"),), fragments=("args []",),
-         xfail=RUNNER_WIP),
+         "--target-python", "3.8", "-o", "{out}/a.zip"),), fragments=("args []",)),
 ]
 
 ALL = (CONFIG_CASES + ENTRY_CASES + REQ_CASES + OUTPUT_CASES + FILE_CASES + TARGET_CASES
