@@ -162,7 +162,10 @@ def render_format(analysis: Analysis, name: str) -> str:
     if name == "pep723":
         return formats.pep723_block(manifest, extra=_declared(analysis))
     if name == "pylock":
-        return f"# {first_line(analysis)}\n" + formats.pylock_toml(manifest)
+        from jobpack.packager.locate import locate_wheels
+
+        wheels = locate_wheels(manifest)
+        return f"# {first_line(analysis)}\n" + formats.pylock_toml(manifest, wheels)
     raise ValueError(name)
 
 

@@ -160,7 +160,7 @@ def replace_block(text: str, block: str) -> str:
     any shebang and encoding lines; every other character is kept as it was."""
     found = find_block(text)
     if found is not None:
-        end = found.end()
+        end = found.end() - found[0].endswith("\r")  # keep the line's own ending
         return text[:found.start()] + block.rstrip("\r\n") + text[end:]
     position = 0
     for row in text.splitlines(keepends=True)[:2]:

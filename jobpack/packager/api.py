@@ -89,6 +89,7 @@ def build(
                                              members[-1].sha256))
     members.append(Member.from_bytes(layout.REQUIREMENTS_NAME,
                                      manifest.requirements_txt().encode()))
+    members += _lock_member(manifest, wheel_records)
     if manifest.pip.constraints:
         text = "".join(line + "\n" for line in manifest.pip.constraints)
         members.append(Member.from_bytes(CONSTRAINTS_FILE, text.encode()))
@@ -105,6 +106,19 @@ def build(
         diagnostics.append(Diagnostic(None, None, "big-archive",
             f"the archive is {size / 2**30:.1f} GiB; biggest members: {_biggest(members)}"))
     return BuildResult(target, size, digest, len(members), tuple(diagnostics))
+
+
+def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]:
+    """`pylock.toml` beside requirements.txt when every pin has its wheel in the archive
+    (a lock file entry needs a source; the bundled wheel, by path, is one)."""
+    from jobpack.packager.formats import PYLOCK_NAME, LockedWheel, pylock_toml
+
+    wheels = [LockedWheel(r.name, r.file.rsplit("/", 1)[-1], r.sha256, path=r.file)
+              for r in records]
+    if not records or {r.name for r in manifest.requirements} - {w.name for w in wheels} \
+            or any(r.url or not r.version for r in manifest.requirements):
+        return []
+    return [Member.from_bytes(PYLOCK_NAME, pylock_toml(manifest, wheels).encode())]
 
 
 _RUNNER_INIT = b'"""jobpack\'s runner, as it travels inside an archive (see __main__.py)."""\n'

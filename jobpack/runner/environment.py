@@ -19,8 +19,10 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,8 +178,6 @@ def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
     requirements = building / "jobpack-pip-requirements.txt"
     requirements.write_text("\n".join([*options, *missing]) + "\n", encoding="utf-8")
     if kind == "venv":
-        _run_quietly([str(building / "bin" / "python"), "-m", "ensurepip", "--default-pip"],
-                     "pip is missing (on Debian/Ubuntu: apt-get install python3-venv)")
         command = [str(building / "bin" / "python"), "-m", "pip", "install"]
     else:
         command = [sys.executable, "-m", "pip", "install", "--target", str(building / "site")]
@@ -191,24 +191,43 @@ def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
     if offline:
         command.append("--no-index")
     with Phase(f"pip installing {len(missing)} requirements without a bundled wheel"):
+        if kind == "venv":
+            _run_quietly([command[0], "-m", "ensurepip", "--default-pip"],
+                         "pip is missing (on Debian/Ubuntu: apt-get install python3-venv)")
         _run_quietly(command, "pip install failed")
 
 
 def _run_quietly(command: list[str], failure: str) -> None:
-    """Run a helper with its output on stderr; stop it if the runner is interrupted."""
-    process = subprocess.Popen(command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL)
+    """Run a helper with its output on stderr. It gets a process group of its own, so if
+    the runner is interrupted the whole group (ensurepip runs pip as a child) is stopped
+    before the temporary folder it writes into is removed."""
+    process = subprocess.Popen(command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL,
+                               start_new_session=True)
     try:
         code = process.wait()
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    except BaseException:
+        _stop_group(process)
+        raise
     if code != 0:
         raise RunnerError(f"{failure} (exit code {code})")
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    for signum, patience in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            if process.poll() is None:
+                time.sleep(0.05)
+                continue
+            try:
+                os.killpg(process.pid, 0)  # a child of the helper still alive?
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
 
 def _relocate_scripts(building: Path, final: Path) -> None:

@@ -57,7 +57,7 @@ class Installer:
 
     def __init__(self, scheme: Scheme) -> None:
         self.scheme = scheme
-        self._owners: dict[str, str] = {}
+        self._owners: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
 
     def install(self, wheel: Path) -> int:
@@ -65,11 +65,13 @@ class Installer:
         with zipfile.ZipFile(wheel) as archive:
             return _WheelInstall(self, wheel.name, archive).run()
 
-    def claim(self, path: Path, wheel: str) -> None:
+    def claim(self, path: Path, wheel: str, digest: str | None) -> None:
+        """Refuse a second wheel writing `path`, unless both write the same bytes (the
+        `__init__.py` of a pkgutil-style namespace package)."""
         key = os.path.normpath(str(path))
         with self._lock:
-            owner = self._owners.setdefault(key, wheel)
-        if owner != wheel:
+            owner, known = self._owners.setdefault(key, (wheel, digest))
+        if owner != wheel and (digest is None or digest != known):
             raise WheelError(wheel, f"{owner} installs {path} too")
 
 
@@ -132,24 +134,27 @@ class _WheelInstall:
                 data = _shebang(self.scheme.python) + data.split(b"\n", 1)[1]
             self._write(target, data, True)
             return
-        self.installer.claim(target, self.name)
+        known = self.known.get(info.filename)
+        if known is not None and known[1] != info.file_size:
+            known = None
+        self.installer.claim(target, self.name, known[0] if known else None)
         target.parent.mkdir(parents=True, exist_ok=True)
         with self.archive.open(info) as source, target.open("wb") as sink:
             shutil.copyfileobj(source, sink, 1 << 20)
         if executable:
             target.chmod(0o755)
-        known = self.known.get(info.filename)
-        if known is not None and known[1] == info.file_size:
+        if known is not None:
             self.written.append((self._relative(target), known[0], info.file_size))
         else:
             self.written.append((self._relative(target), *_hash_file(target)))
 
     def _write(self, target: Path, data: bytes, executable: bool) -> None:
-        self.installer.claim(target, self.name)
+        digest = _hash(data)
+        self.installer.claim(target, self.name, digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         target.chmod(0o755 if executable else 0o644)
-        self.written.append((self._relative(target), _hash(data), len(data)))
+        self.written.append((self._relative(target), digest, len(data)))
 
     def _entry_points(self) -> None:
         try:
@@ -187,7 +192,7 @@ class _WheelInstall:
             writer.writerow((path, digest, size))
         writer.writerow((posixpath.join(self.dist_info, "RECORD"), "", ""))
         target = self.root / self.dist_info / "RECORD"
-        self.installer.claim(target, self.name)
+        self.installer.claim(target, self.name, None)
         target.write_text(out.getvalue(), encoding="utf-8")
 
 

@@ -259,3 +259,102 @@ def test_folder_outputs_are_collected_whole(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [run] = (tmp_path / "got").iterdir()
     assert (run / "results" / "a.txt.copy").read_text() == "AA"
+
+
+def test_two_first_runs_at_once_both_succeed_and_build_the_environment_once(
+    hello_archive: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    command = [sys.executable, str(hello_archive), "--offline", "--env-cache",
+               str(tmp_path / "envs")]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    assert sum("installing 4 wheels" in err for _, err in results) == 1
+    assert sum("reusing environment" in err for _, err in results) == 1
+    assert [p.name for p in (tmp_path / "envs").iterdir() if p.is_dir()] != []
+    assert not list((tmp_path / "envs").glob(".tmp-*"))
+    assert len(list((tmp_path / "jobpack-outputs").iterdir())) == 2
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace"):
+                found.append(cmdline.parent.name)
+        except OSError:
+            continue
+    return found
+
+
+def test_sigterm_during_the_install_leaves_no_temp_folder_and_no_pip(
+    tmp_path: Path, user_env: UserEnv
+) -> None:
+    import signal
+    import time
+
+    job = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "jobs" / "hello", job)
+    analysis = jobpack.analyze(config=job / "config.yaml", python=str(user_env.python))
+    archive = jobpack.build(analysis, tmp_path / "nowheels.zip").path  # pip must install
+    cache = tmp_path / "envs"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(user_env.wheelhouse),
+               PIP_CONFIG_FILE=os.devnull)
+    process = subprocess.Popen([sys.executable, str(archive), "--env-cache", str(cache)],
+                               cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "pip installing" in line:
+            break
+    time.sleep(0.5)  # pip (or ensurepip) is running now
+    process.send_signal(signal.SIGTERM)
+    rest = process.stderr.read()
+    assert process.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert [p.name for p in cache.iterdir() if p.is_dir()] == []
+    assert _processes_mentioning(str(cache)) == []
+
+
+def test_an_unusable_output_dir_is_refused_before_the_job_runs(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    (tmp_path / "results").write_text("mine\n")
+    result = run_archive(archive, "--output-dir", str(tmp_path / "results"), cwd=tmp_path,
+                         cache=tmp_path / "envs")
+    assert result.returncode == EXIT_FAILURE
+    assert "is not a folder" in result.stderr and "exiting" not in result.stdout
+    assert (tmp_path / "results").read_text() == "mine\n"
+
+
+def test_when_collecting_fails_the_work_folder_is_kept_and_named(tmp_path: Path) -> None:
+    job = tmp_path / "fifo"
+    job.mkdir()
+    (job / "main.py").write_text("import os, sys\nos.mkfifo(sys.argv[1])\nprint('made')\n")
+    (job / "config.yaml").write_text("cmd: python main.py ${OUT}\noutputs:\n  - out.pipe: OUT\n")
+    archive = jobpack.build(jobpack.analyze(config=job / "config.yaml"), tmp_path / "p.zip").path
+    result = run_archive(archive, cwd=tmp_path, cache=tmp_path / "envs")
+    assert result.returncode == EXIT_FAILURE, result.stderr
+    assert "could not collect the outputs" in result.stderr
+    assert "archive" not in result.stderr.split("could not collect", 1)[1].splitlines()[0]
+    kept = result.stderr.split("work folder kept: ", 1)[1].split()[0]
+    assert (Path(kept) / "src" / "out.pipe").exists()
+    shutil.rmtree(kept)
+    assert [p.name for p in (tmp_path / "jobpack-outputs").iterdir()] == []
+
+
+def test_prune_cache_removes_stale_environments_without_running_the_job(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    cache = tmp_path / "envs"
+    assert run_archive(archive, cwd=tmp_path, cache=cache).returncode == 3
+    [entry] = [p for p in cache.iterdir() if p.is_dir()]
+    old = 1_000_000_000
+    os.utime(entry / ".jobpack-used", (old, old))
+    pruned = run_archive(archive, "--prune-cache", cwd=tmp_path, cache=cache)
+    assert pruned.returncode == 0, pruned.stderr
+    assert "exiting" not in pruned.stdout and not entry.exists()
