@@ -1,16 +1,19 @@
 """The `jobpack` command: a thin typer layer over the library.
 
-Errors become one line on stderr and a non-zero exit code here, and only here;
+Errors become one line on stderr and a non-zero exit code here, and only here (`main`);
 `--debug` re-raises them with their traceback.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from jobpack.errors import JobpackError
 
@@ -18,52 +21,103 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from jobpack.analyzer.api import Analysis
+    from jobpack.destinations import JobStatus
+    from jobpack.destinations.ray import RayCluster
+    from jobpack.manifest import Diagnostic
 
 app = typer.Typer(
     name="jobpack",
     help="Ship a Python job to a Linux x86_64 VM as one byte-reproducible archive.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: flags without a misleading <bool> metavar
 )
-_state = {"debug": False}
+
+
+@dataclass
+class Settings:
+    """The root options, carried to every command as typer's context object."""
+
+    debug: bool = False
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    requirements = "requirements"
+    pep723 = "pep723"
+    pylock = "pylock"
+
+
+class GraphFormat(str, Enum):
+    html = "html"
+    dot = "dot"
+    mermaid = "mermaid"
+
 
 Entries = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045 - typer needs Optional
-    help="Entry points: script paths, or '-m pkg.mod'.", show_default=False)]
+    help="Entry points: script paths, or '-m pkg.mod'.", show_default=False,
+    metavar="ENTRY")]
 ConfigOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
-    "--config", "-c", help="A DataSphere-style job config.yaml.", dir_okay=False)]
+    "--config", "-c", help="A DataSphere-style job config.yaml.", dir_okay=False,
+    metavar="FILE")]
 PythonOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--python", help="Interpreter whose environment is analysed (default: $VIRTUAL_ENV, "
-    "else the one running jobpack).")]
+    "else the one running jobpack).", metavar="PATH")]
 CacheDirOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
     "--cache-dir", help="Cache of per-file import facts (default: $JOBPACK_CACHE_DIR, "
-    "else the user cache folder).")]
-NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Parse every file afresh.")]
+    "else the user cache folder).", metavar="DIR")]
+NoCacheOption = Annotated[bool, typer.Option(
+    "--no-cache", help="Parse every file afresh.", show_default=False)]
 TargetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--target-python", help="Python X.Y the job runs on (default: the config's or the "
-    "analysed interpreter's).")]
+    "analysed interpreter's).", metavar="X.Y")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="Warnings fail the command too (exit 1), for CI.", show_default=False)]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print only warnings, errors and the result.", show_default=False)]
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="List every diagnostic instead of grouping repeats.",
+    show_default=False)]
 
 
-def _stdout() -> Console:
+def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, stderr=stderr)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"jobpack {version('jobpack')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show tracebacks.", show_default=False)] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print jobpack's version and exit.", callback=_version,
+        is_eager=True, show_default=False)] = False,
 ) -> None:
-    _state["debug"] = debug
+    ctx.ensure_object(Settings).debug = debug
 
 
 def _analyze(entries: list[str] | None, config: Path | None, python: str | None,
-             target: str | None, cache_dir: Path | None = None, no_cache: bool = False
-             ) -> Analysis:
+             target: str | None, cache_dir: Path | None = None, no_cache: bool = False,
+             read_pep723: bool = True, quiet: bool = False) -> Analysis:
     from jobpack.analyzer.api import analyze
+    from jobpack.report import progress_reporter
 
-    return analyze(entries or [], config=config, python=python, target_python=target,
-                   cache_dir=cache_dir, no_cache=no_cache)
+    with progress_reporter(_console(stderr=True), quiet) as on_progress:
+        return analyze(entries or [], config=config, python=python, target_python=target,
+                       cache_dir=cache_dir, no_cache=no_cache, read_pep723=read_pep723,
+                       on_progress=on_progress)
 
 
 @app.command("analyze")
@@ -74,31 +128,50 @@ def analyze_command(
     target_python: TargetOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    output_format: Annotated[Format, typer.Option(
+        "--format", "-f", help="What to print: a report, the manifest (json), a pip "
+        "requirements file, a PEP 723 block, or a PEP 751 pylock.toml.",
+        metavar="[table|json|requirements|pep723|pylock]")] = Format.table,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Same as --format json.", show_default=False)] = False,
     requirements: Annotated[bool, typer.Option(
-        "--requirements", help="Print a pip requirements file.")] = False,
+        "--requirements", help="Same as --format requirements.", show_default=False)] = False,
+    write_pep723: Annotated[bool, typer.Option(
+        "--write-pep723", help="Insert or update the PEP 723 block in the entry script.",
+        show_default=False)] = False,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Find what a job needs, without running it, and print the manifest."""
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
-    manifest = analysis.manifest
-    if as_json:
-        sys.stdout.write(manifest.to_json())
-    elif requirements:
-        sys.stdout.write(manifest.requirements_txt())
-    else:
-        from jobpack.report import print_manifest
+    from jobpack import report
 
-        print_manifest(manifest, _stdout())
-    if as_json or requirements:
-        _print_diagnostics_to_stderr(analysis)
-    if manifest.has_errors:
-        raise typer.Exit(1)
+    chosen = Format.json if as_json else Format.requirements if requirements else output_format
+    fresh = write_pep723 or chosen is Format.pep723  # infer anew, keep what a block declared
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        read_pep723=not fresh, quiet=quiet)
+    if write_pep723:
+        report.write_pep723(analysis, _console(stderr=True))
+    if chosen is Format.table:
+        report.print_analysis(analysis, _console(), quiet=quiet, verbose=verbose)
+    else:
+        sys.stdout.write(report.render_format(analysis, chosen.value))
+        report.print_diagnostics_grouped(analysis.manifest.diagnostics, _console(stderr=True),
+                                         verbose=verbose, infos=False)
+    _exit_for(analysis.manifest.diagnostics, strict)
 
 
 def _print_diagnostics_to_stderr(analysis: Analysis) -> None:
-    for diagnostic in analysis.manifest.diagnostics:
-        if diagnostic.level != "info":
-            typer.echo(diagnostic.render(), err=True)
+    from jobpack.report import print_diagnostics_grouped
+
+    print_diagnostics_grouped(analysis.manifest.diagnostics, _console(stderr=True),
+                              infos=False)
+
+
+def _exit_for(diagnostics: tuple[Diagnostic, ...], strict: bool) -> None:
+    failing = {"error", "warning"} if strict else {"error"}
+    if any(d.level in failing for d in diagnostics):
+        raise typer.Exit(1)
 
 
 @app.command("why")
@@ -113,19 +186,48 @@ def why_command(
 ) -> None:
     """Show the chains of imports from an entry point to NAME."""
     from jobpack.analyzer.api import why
-
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
     from jobpack.report import print_explanation
 
-    print_explanation(why(analysis, name), analysis.graph, _stdout())
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    print_explanation(why(analysis, name), analysis.graph, _console())
+
+
+@app.command("graph")
+def graph_command(
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--output", "-o", help="Write here (default: graph.html, or stdout for dot and "
+        "mermaid).", metavar="FILE")] = None,
+    graph_format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="A self-contained HTML page, or Graphviz dot, or Mermaid.",
+        metavar="[html|dot|mermaid]")
+    ] = GraphFormat.html,
+) -> None:
+    """Draw the job: local modules, distributions and the imports between them."""
+    from jobpack.graph_html import render_graph
+
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    text = render_graph(analysis, graph_format.value)
+    if output is None and graph_format is not GraphFormat.html:
+        sys.stdout.write(text)
+        return
+    target = output or Path("graph.html")
+    target.write_text(text, encoding="utf-8")
+    typer.echo(f"{target}  {len(analysis.graph)} modules")
 
 
 def main() -> None:
     """Console-script entry point: run the app, turn `JobpackError`s into one line."""
+    settings = Settings()
     try:
-        app()
+        app(obj=settings)
     except JobpackError as exc:
-        if _state["debug"]:
+        if settings.debug:
             raise
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -141,45 +243,58 @@ def build_command(
     target_python: TargetOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.")] = None,
+    output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - str keeps a trailing /
+        "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.",
+        metavar="PATH")] = None,
     wheels: Annotated[bool, typer.Option(
-        "--wheels", help="Bundle the target's wheels so the VM installs offline.")] = False,
+        "--wheels", help="Bundle the target's wheels so the VM installs offline.",
+        show_default=False)] = False,
     allow_sdist: Annotated[bool, typer.Option(
-        "--allow-sdist", help="With --wheels: let pip build what has no wheel on the VM.")
-    ] = False,
+        "--allow-sdist", help="With --wheels: let pip build what has no wheel on the VM.",
+        show_default=False)] = False,
     find_links: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--find-links", help="With --wheels: also look for wheels here.")] = None,
+        "--find-links", help="With --wheels: also look for wheels here.", metavar="URL")] = None,
     no_index: Annotated[bool, typer.Option(
-        "--no-index", help="With --wheels: only use --find-links, never an index.")] = False,
+        "--no-index", help="With --wheels: only use --find-links, never an index.",
+        show_default=False)] = False,
     wheel_cache: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--wheel-cache", help="Where downloaded wheels are kept between builds.")] = None,
+        "--wheel-cache", help="Where downloaded wheels are kept between builds.",
+        metavar="DIR")] = None,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write a byte-reproducible archive of the job."""
+    from jobpack import report
     from jobpack.packager.api import archive_name, build
+    from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
     from jobpack.paths import cache_dir as default_cache_dir
 
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        quiet=quiet)
+    err = _console(stderr=True)
+    if not quiet:
+        err.print(report.first_line(analysis))
+    report.print_diagnostics_grouped(analysis.manifest.diagnostics, err, verbose=verbose,
+                                     infos=False)
+    _exit_for(analysis.manifest.diagnostics, strict)
     name = archive_name(analysis.manifest, analysis.root, config)
-    target = output or Path(name)
-    if target.is_dir():
-        target = target / name
+    target = output_path(output, name)
     fetcher = None
-    console = _stdout()
     if wheels:
         fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",
                                allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
-                               no_index=no_index,
-                               on_progress=lambda n: console.print(f"fetching wheel: {n}"))
-    _print_diagnostics_to_stderr(analysis)
+                               no_index=no_index, on_progress=report.wheel_progress(err, quiet))
     result = build(analysis, target, wheels=fetcher)
-    for diagnostic in result.diagnostics:
-        typer.echo(diagnostic.render(), err=True)
+    report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
                    "pip builds them on the VM", err=True)
-    console.print(f"{result.path}  {result.size} bytes  sha256:{result.sha256}")
+    _console().print(f"{result.path}  {result.size} bytes  sha256:{result.sha256}")
+    if not quiet:
+        err.print(report.build_summary(analysis, result))
+    _exit_for(result.diagnostics, strict)
 
 
 @app.command("inspect")
@@ -189,7 +304,7 @@ def inspect_command(
     """Show an archive's manifest and members."""
     from jobpack.report import print_archive
 
-    print_archive(archive, _stdout())
+    print_archive(archive, _console())
 
 
 @app.command("verify")
@@ -197,7 +312,7 @@ def verify_command(
     archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
 ) -> None:
     """Recompute every digest; name any member that differs, is missing or unexpected."""
-    from jobpack.runner.runner import verify
+    from jobpack.runner.verify import verify
 
     problems = verify(archive)
     for problem in problems:
@@ -209,14 +324,177 @@ def verify_command(
 
 @app.command(
     "run",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                      "help_option_names": []},  # --help is the runner's: its real options
 )
 def run_command(ctx: typer.Context) -> None:
-    """Run an archive as the VM would: verify, unpack, build the venv, run cmd.
+    """Run an archive as the VM would (same as python3 ARCHIVE); see jobpack run --help.
 
-    Same options as `python3 ARCHIVE`: [--workdir DIR] [--keep] [--env-cache DIR]
-    [--offline] [--output-dir DIR] [--allow-python-mismatch] [-- ARGS].
+    The job's own arguments go after `--`.
     """
-    from jobpack.runner.runner import main as run_main
+    from jobpack.runner.main import main as run_main
 
-    raise typer.Exit(run_main(list(ctx.args)))
+    args = list(ctx.args)
+    try:
+        code = run_main(args)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        code = exc.code if isinstance(exc.code, int) else 2
+        if code == 2 and "--" not in args:
+            typer.echo("hint: the job's own arguments go after '--': "
+                       "jobpack run ARCHIVE -- ARGS", err=True)
+    raise typer.Exit(code)
+
+
+# -- destinations: run an archive on a Ray cluster -------------------------------------
+RayOption = Annotated[str, typer.Option(
+    "--ray", help="The Ray cluster's dashboard address, e.g. http://HOST:8265.",
+    show_default=False)]
+JobIdArgument = Annotated[str, typer.Argument(help="The job's submission id.")]
+
+
+class _JobArgsCommand(TyperCommand):
+    """Keeps what follows `--` for the job, even when no ARCHIVE precedes it."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if "--" in args:
+            index = args.index("--")
+            args, ctx.meta["job_args"] = args[:index], args[index + 1:]
+        return super().parse_args(ctx, args)
+
+
+@app.command("submit", cls=_JobArgsCommand)
+def submit_command(
+    ctx: typer.Context,
+    ray: RayOption,
+    archive: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
+        help="A .jobpack.zip archive (or build one with --config).", show_default=False)
+    ] = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    name: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name", help="A name for the job, shown by Ray.")] = None,
+    num_cpus: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--num-cpus", help="CPUs reserved for the job.")] = None,
+    num_gpus: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--num-gpus", help="GPUs reserved for the job.")] = None,
+    memory: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--memory", help="Memory reserved for the job, e.g. 4G.")] = None,
+    env: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--env", help="KEY=VALUE set in the job's environment (repeatable).")] = None,
+    no_wait: Annotated[bool, typer.Option(
+        "--no-wait", help="Print the submission id and return.")] = False,
+    outputs_to: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--outputs-to", help="Where the job's declared outputs go, as the cluster sees it "
+        "(shared storage).")] = None,
+) -> None:
+    """Run an archive on a Ray cluster; stream its logs; exit with its status.
+
+    Job arguments follow `--`. Ctrl-C asks whether to stop the job or detach.
+    """
+    import tempfile
+
+    from jobpack.destinations import JobRequest, parse_env, parse_size
+    from jobpack.destinations.ray import RayCluster
+
+    try:
+        job = JobRequest(args=tuple(ctx.meta.get("job_args", ())), name=name,
+                         num_cpus=num_cpus, num_gpus=num_gpus,
+                         memory=parse_size(memory) if memory is not None else None,
+                         env=parse_env(env or []), outputs_to=outputs_to)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if (archive is None) == (config is None):
+        raise typer.BadParameter("give either ARCHIVE or --config")
+    cluster = RayCluster(ray)
+    with tempfile.TemporaryDirectory(prefix="jobpack-submit-") as folder:
+        if archive is None:
+            archive = _build_for_submit(config, python, target_python, Path(folder))
+        submission = cluster.submit(archive, job)
+    typer.echo(f"{'uploaded' if submission.uploaded else 'cluster already has'} "
+               f"{submission.package}", err=True)
+    if no_wait:
+        typer.echo(submission.job_id)
+        return
+    typer.echo(f"submitted {submission.job_id}", err=True)
+    raise typer.Exit(_follow_job(cluster, submission.job_id))
+
+
+def _build_for_submit(config: Path | None, python: str | None, target: str | None,
+                      folder: Path) -> Path:
+    from jobpack.packager.api import archive_name, build
+
+    analysis = _analyze(None, config, python, target)
+    _print_diagnostics_to_stderr(analysis)
+    result = build(analysis, folder / archive_name(analysis.manifest, analysis.root, config))
+    typer.echo(f"built {result.path.name}  sha256:{result.sha256}", err=True)
+    return result.path
+
+
+def _follow_job(cluster: RayCluster, job_id: str) -> int:
+    """Stream the job's logs until it ends; its exit code, or 130 when detached."""
+    try:
+        for chunk in cluster.follow(job_id):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        if not _stop_wanted():
+            typer.echo(f"detached; {job_id} keeps running (jobpack logs {job_id} --ray "
+                       f"{cluster.address} --follow)", err=True)
+            return 130
+        cluster.stop(job_id)
+        typer.echo(f"stopping {job_id}", err=True)
+        return _follow_job(cluster, job_id)
+    status = cluster.status(job_id)
+    if not status.finished or status.process_exit_code():
+        typer.echo(_status_line(status), err=True)
+    return int(status.process_exit_code())
+
+
+def _stop_wanted() -> bool:
+    if not sys.stdin.isatty():
+        return False
+    answer = typer.prompt("\nstop the job on the cluster, or detach and leave it running? "
+                          "[stop/detach]", default="detach", show_default=False)
+    return str(answer).strip().lower() in {"s", "stop"}
+
+
+def _status_line(status: JobStatus) -> str:
+    line = f"{status.job_id} {status.state}"
+    if status.exit_code is not None:
+        line += f" (exit code {status.exit_code})"
+    message = status.message.strip().splitlines()
+    return f"{line}: {message[0]}" if message else line
+
+
+@app.command("status")
+def status_command(job_id: JobIdArgument, ray: RayOption) -> None:
+    """Show a submitted job's state: PENDING, RUNNING, SUCCEEDED, FAILED or STOPPED."""
+    from jobpack.destinations.ray import RayCluster
+
+    typer.echo(_status_line(RayCluster(ray).status(job_id)))
+
+
+@app.command("logs")
+def logs_command(
+    job_id: JobIdArgument,
+    ray: RayOption,
+    follow: Annotated[bool, typer.Option(
+        "--follow", "-f", help="Keep printing until the job ends.")] = False,
+) -> None:
+    """Print a submitted job's logs."""
+    from jobpack.destinations.ray import RayCluster
+
+    cluster = RayCluster(ray)
+    for chunk in cluster.follow(job_id) if follow else [cluster.logs(job_id)]:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+
+@app.command("stop")
+def stop_command(job_id: JobIdArgument, ray: RayOption) -> None:
+    """Ask a submitted job to stop."""
+    from jobpack.destinations.ray import RayCluster
+
+    stopped = RayCluster(ray).stop(job_id)
+    typer.echo(f"{job_id}: {'stop requested' if stopped else 'had already finished'}")

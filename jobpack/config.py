@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,19 @@ from typing import Any
 import yaml
 
 from jobpack.errors import ConfigError
+from jobpack.layout import VARIABLE
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
 
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Variables the DataSphere service defines on the VM; the runner fills them from its
+# environment (`DS_PROJECT_HOME=/mnt/project python3 job.zip`).
+SERVICE_VARS = frozenset({"DS_PROJECT_HOME"})
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_NODES = 100_000  # values after YAML aliases are expanded ("billion laughs" stops here)
+MAX_DEPTH = 64
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
 _TOP_KEYS = {"name", "desc", "cmd", "args", "inputs", "outputs", "env", "flags"}
 CLOUD_KEYS = {
     "cloud-instance-types", "cloud-instance-type", "working-storage", "s3-mounts",
@@ -48,6 +59,7 @@ class JobConfig:
     pip: PipOptions = field(default_factory=PipOptions)
     env_vars: tuple[tuple[str, str | None], ...] = ()
     python_configured: bool = False
+    runtime_vars: tuple[str, ...] = ()  # ${VARS} of cmd the runner fills from its environment
     notes: tuple[Diagnostic, ...] = ()
 
     @property
@@ -62,6 +74,7 @@ class _Reader:
         self.file = file
         self.display = file.name
         self.lines: dict[str, int] = {}
+        self.nodes = 0
 
     def error(self, key: str | None, message: str) -> ConfigError:
         line = self.lines.get(key or "")
@@ -69,6 +82,11 @@ class _Reader:
 
     def load(self) -> dict[str, Any]:
         try:
+            if self.file.is_file() and self.file.stat().st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"config is larger than {MAX_CONFIG_BYTES // 1024} KiB; "
+                                  "a job config is a few lines", path=self.display)
+            if not self.file.is_file() and self.file.exists():
+                raise ConfigError("config is not a regular file", path=self.display)
             text = self.file.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ConfigError("config file does not exist", path=str(self.file)) from None
@@ -85,31 +103,41 @@ class _Reader:
             raise ConfigError(f"invalid YAML: {exc}", path=self.display) from None
         if node is None:
             raise ConfigError("config is empty (it needs at least `cmd`)", path=self.display)
-        value = self._value(node, "")
+        value = self._value(node, "", 0)
         if not isinstance(value, dict):
             raise self.error(None, "config must be a mapping of keys to values")
         return value
 
-    def _value(self, node: yaml.Node, path: str) -> Any:
+    def _value(self, node: yaml.Node, path: str, depth: int) -> Any:
+        """Mappings, lists and strings: every scalar is read as its text, as DataSphere
+        reads it (`version: 3.10` is "3.10", not the number 3.1); only an empty or `null`
+        plain scalar is nothing."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise self.error(path or None, "the config expands to too many values (YAML "
+                             f"aliases nested too deep or more than {MAX_NODES} values)")
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.lines[path] = key_node.start_mark.line + 1
+                    raise self.error(path or None, "a key must be plain text")
                 key = str(key_node.value)
                 child = f"{path}.{key}" if path else key
                 if key in result:
                     self.lines[child] = key_node.start_mark.line + 1
                     raise self.error(child, "key is given twice")
                 self.lines[child] = key_node.start_mark.line + 1
-                result[key] = self._value(value_node, child)
+                result[key] = self._value(value_node, child, depth + 1)
             return result
         if isinstance(node, yaml.SequenceNode):
-            return [self._value(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
-        constructor = yaml.SafeLoader(b"")
-        try:
-            return constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.error(path, f"invalid value: {exc}") from None
+            return [self._value(item, f"{path}[{i}]", depth + 1)
+                    for i, item in enumerate(node.value)]
+        text = str(node.value)
+        if isinstance(node, yaml.ScalarNode) and node.style is None and text in _NULLS:
+            return None
+        return text
 
 
 def load_config(file: str | Path) -> JobConfig:
@@ -147,13 +175,15 @@ class _Validator:
             cloud.append("env.docker")
         env_vars = self._env_vars(env.get("vars"))
         python = self._python(env.get("python"))
-        cmd = self._substitute(cmd, args, inputs, outputs)
+        datasets = self._datasets()
+        cmd, runtime = self._substitute(cmd, args, inputs, outputs, datasets)
         if cloud:
             self.notes.append(Diagnostic(self.reader.file.name, None, "cloud-only-key",
                 f"{', '.join(cloud)}: only the cloud service can honour "
                 f"{'this key' if len(cloud) == 1 else 'these keys'}; jobpack ignores it", "info"))
         return JobConfig(file=self.reader.file, cmd=cmd, name=name, inputs=inputs,
-                         outputs=outputs, env_vars=env_vars, notes=tuple(self.notes), **python)
+                         outputs=outputs, env_vars=env_vars, notes=tuple(self.notes),
+                         runtime_vars=runtime, **python)
 
     # -- shapes --------------------------------------------------------------------------
     def _check_keys(self, mapping: dict[str, Any], allowed: set[str], path: str) -> None:
@@ -173,9 +203,11 @@ class _Validator:
                 raise self.error(full, "required key is missing")
             return None
         value = source[key]
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
             raise self.error(full, f"must be a string, not {_kind(value)}")
-        text = str(value)
+        text = value
         if required and not text.strip():
             raise self.error(full, "must not be empty")
         return text
@@ -200,9 +232,11 @@ class _Validator:
     def _mapping_of_strings(self, key: str) -> dict[str, str]:
         mapping = self._mapping(key)
         for name, value in mapping.items():
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
+            if value is not None and not isinstance(value, str):
                 raise self.error(f"{key}.{name}", f"must be a string, not {_kind(value)}")
-        return {name: str(value) for name, value in mapping.items()}
+            if not NAME.fullmatch(name):
+                raise self.error(f"{key}.{name}", f"{name!r} is not a valid variable name")
+        return {name: value or "" for name, value in mapping.items()}
 
     # -- paths ---------------------------------------------------------------------------
     def _relative_path(self, value: Any, path: str, *, must_exist: bool) -> str:
@@ -224,9 +258,10 @@ class _Validator:
                 if len(item) != 1:
                     raise self.error(path, "must be `path` or `path: VARIABLE`")
                 (raw, var), = item.items()
-                if not isinstance(var, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+                if var is not None and (not isinstance(var, str) or not NAME.fullmatch(var)):
                     raise self.error(path, f"variable name {var!r} is not a valid name")
-                result.append(DataPath(self._relative_path(raw, path, must_exist=must_exist), var))
+                result.append(DataPath(self._relative_path(raw, path, must_exist=must_exist),
+                                       var or None))
             else:
                 result.append(DataPath(self._relative_path(item, path, must_exist=must_exist)))
         return tuple(result)
@@ -245,10 +280,13 @@ class _Validator:
                 name, var_value = item, None
             elif isinstance(item, dict) and len(item) == 1:
                 (name, raw), = item.items()
-                var_value = None if raw is None else str(raw)
+                if raw is not None and not isinstance(raw, str):
+                    raise self.error(path, f"the value of {name!r} must be a string, "
+                                     f"not {_kind(raw)}")
+                var_value = raw
             else:
                 raise self.error(path, "must be `NAME` or `NAME: VALUE`")
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
+            if not NAME.fullmatch(str(name)):
                 raise self.error(path, f"{name!r} is not a valid variable name")
             if name in result:
                 raise self.error(path, f"variable {name!r} is defined twice")
@@ -307,9 +345,11 @@ class _Validator:
         if not isinstance(value, dict):
             raise self.error("env.python.pip", f"must be a mapping, not {_kind(value)}")
         self._check_keys(value, _PIP_KEYS, "env.python.pip")
-        no_deps = value.get("no-deps", False)
-        if not isinstance(no_deps, bool):
-            raise self.error("env.python.pip.no-deps", f"must be true or false, not {no_deps!r}")
+        raw = value.get("no-deps")
+        flag = raw.lower() if isinstance(raw, str) else raw
+        if flag is not None and flag not in _TRUE | _FALSE:
+            raise self.error("env.python.pip.no-deps", f"must be true or false, not {raw!r}")
+        no_deps = flag in _TRUE
         return PipOptions(
             index_url=self._string("index-url", within=value, path="env.python.pip.index-url"),
             extra_index_urls=self._strings(value, "extra-index-urls"),
@@ -326,22 +366,54 @@ class _Validator:
         return tuple(items)
 
     # -- cmd variables ---------------------------------------------------------------------
+    def _datasets(self) -> dict[str, str]:
+        """`datasets: - <id>: VAR` defines ${VAR}; the service mounts the dataset there."""
+        defined: dict[str, str] = {}
+        for index, item in enumerate(self._list(self.data.get("datasets"), "datasets")):
+            path = f"datasets[{index}]"
+            if isinstance(item, str):
+                continue  # a dataset without a variable
+            if not isinstance(item, dict) or len(item) != 1:
+                raise self.error(path, "must be `ID` or `ID: VARIABLE`")
+            (_, var), = item.items()
+            if var is None:
+                continue
+            if not isinstance(var, str) or not NAME.fullmatch(var):
+                raise self.error(path, f"variable name {var!r} is not a valid name")
+            defined[var] = path
+        return defined
+
     def _substitute(self, cmd: str, args: dict[str, str], inputs: tuple[DataPath, ...],
-                    outputs: tuple[DataPath, ...]) -> str:
+                    outputs: tuple[DataPath, ...], datasets: dict[str, str],
+                    ) -> tuple[str, tuple[str, ...]]:
+        """`cmd` with every ${ARG} replaced by its value as one shell word, and the
+        variables the runner fills from its environment (service and dataset ones)."""
         defined: dict[str, str] = {}
         sources = [("args", name) for name in args]
         sources += [(f"inputs[{i}]", p.var) for i, p in enumerate(inputs) if p.var]
         sources += [(f"outputs[{i}]", p.var) for i, p in enumerate(outputs) if p.var]
+        sources += [(key, var) for var, key in datasets.items()]
         for key, var in sources:
             if var in defined:
                 raise self.error(key, f"variable {var!r} is defined twice "
                                  f"(also in {defined[var]})")
             defined[var] = key
+        runtime: list[str] = []
         for var in VARIABLE.findall(cmd):
-            if var not in defined:
+            if var in SERVICE_VARS or var in datasets:
+                runtime.append(var)
+            elif var not in defined:
                 raise self.error("cmd", f"variable ${{{var}}} is used but never defined "
-                                 "(define it in inputs, outputs or args)")
-        return VARIABLE.sub(lambda m: args.get(m.group(1), m.group(0)), cmd)
+                                 "(define it in inputs, outputs, args or datasets)")
+        filled = tuple(sorted(set(runtime)))
+        if filled:
+            self.notes.append(Diagnostic(self.reader.file.name, self.reader.lines.get("cmd"),
+                "runtime-variable", f"cmd uses {', '.join('${' + v + '}' for v in filled)}: "
+                "set by the service on the VM; the runner takes "
+                f"{'it' if len(filled) == 1 else 'them'} from its environment", "info"))
+        quoted = VARIABLE.sub(lambda m: shlex.quote(args[m.group(1)]) if m.group(1) in args
+                              else m.group(0), cmd)
+        return quoted, filled
 
 
 def _kind(value: Any) -> str:

@@ -38,6 +38,18 @@ class JobpackError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+class ManifestError(JobpackError):
+    """A manifest (jobpack.json) is unreadable or of an unknown schema."""
+
+
+class TargetError(JobpackError):
+    """The target Python is malformed or not supported."""
+
+
+class QueryError(JobpackError):
+    """A question about the analysis names nothing the job has (`jobpack why NAME`)."""
+
+
 class ConfigError(JobpackError):
     """The job config (config.yaml) is invalid."""
 
@@ -70,9 +82,54 @@ class MissingWheelsError(BuildError):
     """Some pinned distributions have no wheel for the target."""
 
 
+class WheelDownloadError(BuildError):
+    """pip could not download the target's wheels; carries pip's own message."""
+
+
 class ArchiveError(JobpackError):
     """An archive is unreadable or does not match its manifest."""
 
 
 class UnsafeArchiveMember(ArchiveError):
     """An archive member would write outside its folder or is otherwise unsafe."""
+
+
+class FormatError(JobpackError):
+    """The analysis cannot be written in the requested format (a range in a lock file)."""
+
+
+class ScriptMetadataError(JobpackError):
+    """An entry script's PEP 723 `# /// script` block is malformed."""
+
+
+class OutputPathError(BuildError):
+    """The archive cannot be written where it was asked to go without losing something."""
+
+
+class DestinationError(JobpackError):
+    """A place that runs archives (a Ray cluster) cannot be used for a request."""
+
+
+class DestinationUnreachable(DestinationError):
+    """Nothing answers at the destination's address."""
+
+
+class DestinationTimeout(DestinationError):
+    """The destination did not answer in time."""
+
+
+class DestinationRequestError(DestinationError):
+    """The destination answered a request with an error status (4xx/5xx) or nonsense."""
+
+    def __init__(self, message: str, *, path: str | None = None, status: int | None = None
+                 ) -> None:
+        super().__init__(message, path=path)
+        self.status = status
+
+
+class JobNotFound(DestinationRequestError):
+    """The destination knows no job by that id."""
+
+
+class PackageTooLarge(DestinationError):
+    """An archive is over what the destination accepts in one upload."""

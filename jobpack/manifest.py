@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from jobpack.errors import JobpackError
+from jobpack.errors import ManifestError
 
 SCHEMA = "jobpack/manifest/1"
 CONSTRAINTS_FILE = "constraints.txt"
@@ -119,6 +119,22 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class Interpreter:
+    """The analysed interpreter: whose installed versions were pinned, from where.
+
+    No absolute paths: they differ between machines and would make archives differ.
+    """
+
+    python: str  # full version, e.g. 3.11.7
+    environment: str  # "venv" or "system"
+    platform: str  # sysconfig platform of the analysing machine, e.g. linux-x86_64
+    implementation: str = "CPython"
+
+    def describe(self) -> str:
+        return f"{self.implementation} {self.python} ({self.environment}, {self.platform})"
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Everything the packager and the runner know about a job."""
 
@@ -134,6 +150,11 @@ class Manifest:
     python_mode: PythonMode = "auto"
     env: tuple[tuple[str, str | None], ...] = ()
     schema: str = SCHEMA
+    interpreter: Interpreter | None = None
+    name: str | None = None  # the config's `name:`
+    # ${VARS} of cmd defined on the VM (DS_PROJECT_HOME, datasets); the runner fills them
+    # from its environment and names any that is not set
+    runtime_vars: tuple[str, ...] = ()
 
     def normalized(self) -> Manifest:
         """The same manifest with every list in its canonical order."""
@@ -143,6 +164,7 @@ class Manifest:
             local_files=tuple(sorted(self.local_files, key=lambda f: f.path)),
             diagnostics=tuple(sorted(set(self.diagnostics), key=_diagnostic_key)),
             env=tuple(sorted(self.env)),
+            runtime_vars=tuple(sorted(set(self.runtime_vars))),
         )
 
     @property
@@ -169,7 +191,7 @@ class Manifest:
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         try:
             if data.get("schema") != SCHEMA:
-                raise JobpackError(f"unsupported manifest schema {data.get('schema')!r}")
+                raise ManifestError(f"unsupported manifest schema {data.get('schema')!r}")
             return cls(
                 schema=data["schema"],
                 target=TargetSpec(**data["target"]),
@@ -191,18 +213,22 @@ class Manifest:
                 ),
                 python_mode=data.get("python", {}).get("mode", "auto"),
                 env=tuple(sorted(data.get("env", {}).get("vars", {}).items())),
+                interpreter=Interpreter(**data["interpreter"]) if data.get("interpreter")
+                else None,
+                name=data.get("name"),
+                runtime_vars=tuple(data.get("runtime_vars", [])),
             )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise JobpackError(f"malformed manifest: {exc}") from None
+            raise ManifestError(f"malformed manifest: {exc}") from None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Manifest:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise JobpackError(f"manifest is not valid JSON: {exc}") from None
+            raise ManifestError(f"manifest is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise JobpackError("manifest is not a JSON object")
+            raise ManifestError("manifest is not a JSON object")
         return cls.from_dict(data)
 
 

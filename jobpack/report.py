@@ -1,59 +1,236 @@
-"""Human-readable renderings of analyses and archives (the CLI prints these)."""
+"""Human-readable renderings of analyses and archives (the CLI prints these).
+
+On a terminal, tables; when stdout is piped, plain columns that are never truncated.
+Repeated diagnostics (same level, code and message pattern) collapse to one line with a
+count unless `verbose`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from jobpack.analyzer.api import Explanation
+from jobpack.analyzer.api import Analysis, Explanation
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.manifest import Diagnostic, Manifest
 
+if TYPE_CHECKING:
+    from jobpack.packager.api import BuildResult
 
-def print_manifest(manifest: Manifest, console: Console) -> None:
+PLAIN_EVERY = 1000  # piped progress: one line per this many files or distributions
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+(\.\d+)*\b")
+
+
+def first_line(analysis: Analysis) -> str:
+    """Which interpreter and environment were analysed, for which target."""
+    manifest = analysis.manifest
+    target = f"Python {manifest.target.python} on {manifest.target.platform}"
+    if analysis.environment is not None:
+        return f"Analysed {analysis.environment.describe()} for {target}"
+    if manifest.interpreter is not None:
+        return f"Analysed {manifest.interpreter.describe()} for {target}"
+    return f"Target: {target}"
+
+
+def print_analysis(analysis: Analysis, console: Console, *, quiet: bool = False,
+                   verbose: bool = False) -> None:
+    """`jobpack analyze`: first line, the manifest's tables, diagnostics, a summary."""
+    manifest = analysis.manifest
+    if quiet:
+        print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose, infos=False)
+        return
+    console.print(_escape(first_line(analysis)))
+    print_manifest(manifest, console, verbose=verbose)
+    console.print(summary(manifest))
+
+
+def summary(manifest: Manifest) -> str:
+    """One line: files, distributions, MB shipped as code, warnings and errors."""
+    size = sum(f.size for f in manifest.local_files) / 1e6
+    counts = {level: sum(d.level == level for d in manifest.diagnostics)
+              for level in ("error", "warning", "info")}
+    return (f"{_plural(len(manifest.local_files), 'local file')} ({size:.2f} MB), "
+            f"{_plural(len(manifest.requirements), 'distribution')}, "
+            f"{_plural(counts['warning'], 'warning')}, {_plural(counts['error'], 'error')}, "
+            f"{_plural(counts['info'], 'info')}")
+
+
+def build_summary(analysis: Analysis, result: BuildResult) -> str:
+    return (f"{result.members} members, {result.size / 1e6:.2f} MB; "
+            f"{summary(analysis.manifest)}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = False) -> None:
     """What ships, what is needed, and the diagnostics as `file:line: message`."""
     entries = ", ".join(manifest.entry_points) or "none (plain job)"
-    console.print(f"[bold]Job[/bold]: {entries}")
+    console.print(f"[bold]Job[/bold]: {_escape(entries)}")
     if manifest.cmd:
-        console.print(f"[bold]cmd[/bold]: {manifest.cmd}", markup=True, highlight=False)
+        console.print(f"[bold]cmd[/bold]: {_escape(manifest.cmd)}")
     console.print(f"[bold]Target[/bold]: Python {manifest.target.python} on "
                   f"{manifest.target.platform} ({manifest.python_mode} environment)")
-    files = Table(title=f"Local files ({len(manifest.local_files)})", title_justify="left")
-    files.add_column("path")
-    files.add_column("size", justify="right")
-    for local in manifest.local_files:
-        files.add_row(local.path, str(local.size))
-    console.print(files)
-    reqs = Table(title=f"Distributions ({len(manifest.requirements)})", title_justify="left")
-    for column in ("requirement", "kind", "imported as", "required by"):
-        reqs.add_column(column)
+    _print_table(console, f"Local files ({len(manifest.local_files)})", ("path", "size"),
+                 [(f.path, str(f.size)) for f in manifest.local_files], right={1})
+    rows = []
     for req in manifest.requirements:
         kind = "direct" if req.direct else "transitive"
         if req.pure is False:
             kind += ", binary"
-        reqs.add_row(req.pip_line(), kind, ", ".join(req.imported_as),
-                     ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3 else ""))
-    console.print(reqs)
-    if manifest.inputs or manifest.outputs:
-        for label, items in (("Inputs", manifest.inputs), ("Outputs", manifest.outputs)):
-            for item in items:
-                var = f" -> ${{{item.var}}}" if item.var else ""
-                console.print(f"{label[:-1].lower()}: {item.path}{var}", highlight=False)
-    print_diagnostics(manifest.diagnostics, console)
+        rows.append((req.pip_line(), kind, ", ".join(req.imported_as),
+                     ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
+                                                       else "")))
+    _print_table(console, f"Distributions ({len(manifest.requirements)})",
+                 ("requirement", "kind", "imported as", "required by"), rows)
+    for label, items in (("input", manifest.inputs), ("output", manifest.outputs)):
+        for item in items:
+            var = f" -> ${{{item.var}}}" if item.var else ""
+            console.print(_escape(f"{label}: {item.path}{var}"))
+    print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose)
 
 
-def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> None:
-    items = list(diagnostics)
+def _print_table(console: Console, title: str, columns: Sequence[str],
+                 rows: Sequence[Sequence[str]], right: frozenset[int] | set[int] = frozenset()
+                 ) -> None:
+    if console.is_terminal:
+        table = Table(title=title, title_justify="left")
+        for number, column in enumerate(columns):
+            table.add_column(column, justify="right" if number in right else "left",
+                             overflow="fold")
+        for row in rows:
+            table.add_row(*(_escape(cell) for cell in row))
+        console.print(table)
+        return
+    console.print(_escape(title))  # piped: plain columns, nothing truncated
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    for row in [tuple(columns), *rows]:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        console.print(_escape("  ".join(cells).rstrip()), crop=False, overflow="ignore")
+
+
+def group_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[tuple[Diagnostic, int]]:
+    """Each distinct (level, code, message pattern) once, with how often it occurs."""
+    groups: dict[tuple[str, str, str], list[Diagnostic]] = {}
+    for item in diagnostics:
+        key = (item.level, item.code, _QUOTED.sub("_", item.message))
+        groups.setdefault(key, []).append(item)
+    return [(items[0], len(items)) for items in groups.values()]
+
+
+def print_diagnostics_grouped(diagnostics: Iterable[Diagnostic], console: Console, *,
+                              verbose: bool = False, infos: bool = True) -> None:
+    """Diagnostics, one a line; repeats collapse to a count unless `verbose`.
+    Without `infos` (machine formats on stdout, builds) only warnings and errors."""
+    items = [d for d in diagnostics if infos or d.level != "info"]
+    if not infos and not items:
+        return
     if not items:
         console.print("No diagnostics.")
         return
-    console.print(f"[bold]Diagnostics ({len(items)})[/bold]")
+    if infos:
+        console.print(f"[bold]Diagnostics ({len(items)})[/bold]")
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
-    for item in items:
-        console.print(f"[{colours[item.level]}]{_escape(item.render())}[/]", highlight=False)
+    grouped = [(item, 1) for item in items] if verbose else group_diagnostics(items)
+    for item, count in grouped:
+        more = f" (and {count - 1} more like it; --verbose lists them)" if count > 1 else ""
+        console.print(f"[{colours[item.level]}]{_escape(item.render() + more)}[/]",
+                      crop=False, overflow="ignore")
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> None:
+    print_diagnostics_grouped(diagnostics, console, verbose=True)
+
+
+def render_format(analysis: Analysis, name: str) -> str:
+    """The analysis as text in one of the machine formats (json, requirements, ...)."""
+    from jobpack.packager import formats
+
+    manifest = analysis.manifest
+    if name == "json":
+        return manifest.to_json()
+    if name == "requirements":
+        return formats.requirements_with_via(manifest, header=(first_line(analysis),))
+    if name == "pep723":
+        return formats.pep723_block(manifest, extra=_declared(analysis))
+    if name == "pylock":
+        from jobpack.packager.locate import locate_wheels
+
+        wheels = locate_wheels(manifest)
+        return f"# {first_line(analysis)}\n" + formats.pylock_toml(manifest, wheels)
+    raise ValueError(name)
+
+
+def _declared(analysis: Analysis) -> tuple[str, ...]:
+    """What an entry script's existing block declares (kept when the block is rewritten)."""
+    from jobpack.analyzer.pep723 import metadata_of_entries
+
+    files = [(analysis.root / e, e) for e in analysis.manifest.entry_points
+             if not e.startswith("-m ")]
+    metadata = metadata_of_entries([(f, e) for f, e in files if f.is_file()])
+    return metadata.dependencies or () if metadata else ()
+
+
+def write_pep723(analysis: Analysis, console: Console) -> None:
+    """Insert or update the block in the first entry script; say what happened."""
+    from jobpack.analyzer.pep723 import write_block
+    from jobpack.errors import EntryPointError
+
+    scripts = [e for e in analysis.manifest.entry_points if not e.startswith("-m ")]
+    if not scripts:
+        raise EntryPointError("--write-pep723 needs an entry script, not a module")
+    block = render_format(analysis, "pep723")
+    changed = write_block(analysis.root / scripts[0], block)
+    console.print(_escape(f"{scripts[0]}: '# /// script' block "
+                          f"{'written' if changed else 'already up to date'}"))
+
+
+@contextmanager
+def progress_reporter(console: Console, quiet: bool = False
+                      ) -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress callback: a rich progress bar on a terminal, plain lines otherwise."""
+    if quiet:
+        yield lambda stage, done, total: None
+        return
+    if not console.is_terminal:  # a line per thousand, so small jobs stay silent
+        reported: dict[str, int] = {}
+
+        def plain(stage: str, done: int, total: int | None) -> None:
+            step = done // PLAIN_EVERY
+            if step > reported.get(stage, 0):
+                reported[stage] = step
+                console.print(f"{stage}: {done}" + (f"/{total}" if total else ""),
+                              crop=False, overflow="ignore")
+
+        yield plain
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def rich(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield rich
+
+
+def wheel_progress(console: Console, quiet: bool) -> Callable[[str], None] | None:
+    """What the wheel fetcher calls for each distribution it fetches."""
+    if quiet:
+        return None
+    return lambda name: console.print(_escape(f"fetching wheel: {name}"))
 
 
 def print_explanation(explanation: Explanation, graph: ImportGraph, console: Console) -> None:
@@ -79,7 +256,8 @@ def print_archive(path: Path, console: Console) -> None:
     import zipfile
 
     from jobpack.errors import ArchiveError
-    from jobpack.runner.runner import RunnerError, read_manifest
+    from jobpack.runner.errors import RunnerError
+    from jobpack.runner.verify import read_manifest
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -88,11 +266,10 @@ def print_archive(path: Path, console: Console) -> None:
     except (OSError, zipfile.BadZipFile, RunnerError) as exc:
         raise ArchiveError(f"not a readable jobpack archive: {exc}", path=str(path)) from None
     manifest = Manifest.from_dict(data)
+    if manifest.interpreter is not None:
+        console.print(f"Analysed {manifest.interpreter.describe()}")
     print_manifest(manifest, console)
-    members = Table(title=f"Members ({len(infos)})", title_justify="left")
-    for column in ("member", "size", "sha256"):
-        members.add_column(column)
     digests = {f["path"]: f["sha256"] for f in data.get("files", [])}
-    for info in infos:
-        members.add_row(info.filename, str(info.file_size), digests.get(info.filename, "")[:16])
-    console.print(members)
+    _print_table(console, f"Members ({len(infos)})", ("member", "size", "sha256"),
+                 [(i.filename, str(i.file_size), digests.get(i.filename, "")[:16])
+                  for i in infos], right={1})

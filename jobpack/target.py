@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jobpack.errors import JobpackError
+from jobpack.errors import TargetError
 
 PLATFORM = "linux_x86_64"
 _VERSION = re.compile(r"^(3)\.(\d{1,2})(?:\.(\d{1,3}))?$")
@@ -21,10 +21,10 @@ class Target:
 
     @classmethod
     def parse(cls, text: str) -> Target:
-        """Parse `3.11` or `3.11.4`; anything else is a `JobpackError`."""
+        """Parse `3.11` or `3.11.4`; anything else is a `TargetError`."""
         match = _VERSION.match(text.strip())
         if match is None:
-            raise JobpackError(f"invalid target Python version {text!r} (expected e.g. 3.11)")
+            raise TargetError(f"invalid target Python version {text!r} (expected e.g. 3.11)")
         micro = match.group(3)
         return cls(int(match.group(1)), int(match.group(2)), None if micro is None else int(micro))
 

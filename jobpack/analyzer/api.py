@@ -23,9 +23,16 @@ from jobpack.analyzer.finder import Finder
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.requirements import resolve_requirements
 from jobpack.analyzer.walker import Entry, Walker
-from jobpack.errors import EntryPointError, JobpackError
+from jobpack.errors import EntryPointError, QueryError
 from jobpack.files import Expansion, expand
-from jobpack.manifest import Diagnostic, LocalFile, Manifest, PipOptions, TargetSpec
+from jobpack.manifest import (
+    Diagnostic,
+    Interpreter,
+    LocalFile,
+    Manifest,
+    PipOptions,
+    TargetSpec,
+)
 from jobpack.paths import cache_dir as default_cache_dir
 from jobpack.target import Target
 
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from jobpack.config import JobConfig
 
 FactsFor = Callable[[Path], FileFacts]
+Progress = Callable[[str, int, "int | None"], None]  # (stage, done, total if known)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ def analyze(
     no_cache: bool = False,
     workers: int | None = None,
     facts_for: FactsFor | None = None,
+    read_pep723: bool = True,
+    on_progress: Progress | None = None,
 ) -> Analysis:
     """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
 
@@ -72,7 +82,10 @@ def analyze(
     `env.python.version`, else the analysed interpreter's). Per-file import facts are
     cached in `cache_dir` (default: `$JOBPACK_CACHE_DIR`, else the user cache folder) unless
     `no_cache`; `workers` caps the processes that parse a cold tree (default: all cores).
+    An entry script's PEP 723 block, when it declares dependencies, is authoritative
+    unless `read_pep723` is false. `on_progress(stage, done, total)` hears how far it is.
     """
+    progress = on_progress or _no_progress
     job = None
     if config is not None:
         from jobpack.config import load_config  # PyYAML only when there is a config
@@ -92,6 +105,7 @@ def analyze(
         base = Path(root).resolve()
     else:
         base = job.root if job is not None else default_root(texts)
+    progress("inspecting the interpreter", 0, None)
     environment = inspect_python(python)
     version = target_python or (job.version if job else None)
     target = Target.parse(version) if version else environment.target
@@ -100,7 +114,10 @@ def analyze(
         return _plain(job, target, environment, diagnostics)
     diagnostics += _version_check(environment, target)
     entries = [parse_entry(text, base) for text in texts]
+    progress("reading installed distributions", 0, None)
     index = DistributionIndex.from_paths(environment.distribution_paths)
+    progress("reading installed distributions", len(index.distributions),
+             len(index.distributions))
     pip = job.pip if job else PipOptions()
     local_paths = expand([job.root / p for p in job.local_paths]) if job and job.local_paths \
         else None
@@ -110,16 +127,50 @@ def analyze(
         facts_for = FactsStore(target, folder, workers=workers)
     try:
         analysis = walk(walker_entries, base, target, index, environment, facts_for,
-                        diagnostics, no_deps=no_deps or pip.no_deps)
+                        diagnostics, no_deps=no_deps or pip.no_deps, on_progress=progress)
     finally:
         if isinstance(facts_for, FactsStore):
             facts_for.close()
     manifest = replace(analysis.manifest, entry_points=tuple(e.name for e in entries), pip=pip,
                        cmd=_default_cmd(entries[0]) if entries else None)
+    if read_pep723:
+        manifest = _apply_pep723(manifest, entries, analysis.index)
     sources = analysis.sources
     if job is not None:
         manifest, sources = _apply_job(job, manifest, sources, entries, local_paths)
+    manifest = replace(manifest, interpreter=_interpreter(environment))
     return replace(analysis, manifest=manifest.normalized(), sources=sources)
+
+
+def _apply_pep723(manifest: Manifest, entries: list[Entry],
+                  index: DistributionIndex | None) -> Manifest:
+    from jobpack.analyzer.pep723 import apply_metadata, metadata_of_entries
+
+    metadata = metadata_of_entries([(e.file, e.name) for e in entries])
+    return manifest if metadata is None else apply_metadata(manifest, metadata, index)
+
+
+def _no_progress(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+def _counting(prefetch: Callable[[list[Path]], None],
+              on_progress: Progress) -> Callable[[list[Path]], None]:
+    """`prefetch` that reports how many files the walker has asked for so far."""
+    seen: set[Path] = set()
+
+    def counted(paths: list[Path]) -> None:
+        prefetch(paths)
+        seen.update(paths)
+        on_progress("parsing files", len(seen), None)
+
+    return counted
+
+
+def _interpreter(environment: PythonEnvironment) -> Interpreter:
+    return Interpreter(python=".".join(str(v) for v in environment.version),
+                       environment="venv" if environment.venv else "system",
+                       platform=environment.platform)
 
 
 def walk(
@@ -132,6 +183,7 @@ def walk(
     diagnostics: list[Diagnostic],
     *,
     no_deps: bool = False,
+    on_progress: Progress | None = None,
 ) -> Analysis:
     """Walk from `entries` and resolve what the graph needs into a manifest."""
     site_finder = Finder()
@@ -146,7 +198,10 @@ def walk(
 
     extra = {top: folder for top, (folder, _) in index.local_roots.items()}
     store = facts_for if facts_for is not None else FactsStore(target, None)
-    prefetch = store.prefetch if isinstance(store, FactsStore) else None
+    prefetch: Callable[[list[Path]], None] | None = (
+        store.prefetch if isinstance(store, FactsStore) else None)
+    if prefetch is not None and on_progress is not None:
+        prefetch = _counting(prefetch, on_progress)
     walker = Walker(root, target, store, find_external, extra,
                     is_external_namespace=index.is_namespace, prefetch=prefetch)
     walked = walker.walk(entries)
@@ -173,7 +228,8 @@ def _plain(job: JobConfig, target: Target, environment: PythonEnvironment,
     manifest = Manifest(
         target=TargetSpec(python=target.python), entry_points=(), cmd=job.cmd,
         inputs=job.inputs, outputs=job.outputs, env=job.env_vars, python_mode="plain",
-        diagnostics=tuple(diagnostics),
+        name=job.name, diagnostics=tuple(diagnostics), runtime_vars=job.runtime_vars,
+        interpreter=_interpreter(environment),
     ).normalized()
     return Analysis(manifest, ImportGraph(), job.root, {}, environment)
 
@@ -209,8 +265,10 @@ def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
         diagnostics += _left_out(local_paths.left_out, job.root, "env.python.local-paths")
     manifest = replace(
         manifest, cmd=job.cmd, inputs=job.inputs, outputs=job.outputs, env=job.env_vars,
+        name=job.name,
         python_mode="manual" if job.python_type == "manual" else "auto", pip=pip,
         requirements=requirements, diagnostics=tuple(diagnostics),
+        runtime_vars=job.runtime_vars,
         local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
     )
     return manifest, sources
@@ -260,7 +318,7 @@ def why(analysis: Analysis, name: str) -> Explanation:
             if canonical in {d.name for d in analysis.index.providers(m.name)}
         }
     if not wanted and requirement is None:
-        raise JobpackError(f"{name!r} is neither a module of the job nor a distribution it needs")
+        raise QueryError(f"{name!r} is neither a module of the job nor a distribution it needs")
     sources = [m.name for m in graph.find_modules("entry")]
     chains = [c for target in sorted(wanted) for c in graph.find_chains(target, sources)]
     required_by = () if requirement is None or requirement.direct else requirement.required_by

@@ -50,6 +50,18 @@ class PythonEnvironment:
         return Target(*self.version)
 
     @property
+    def venv(self) -> Path | None:
+        """The virtual environment the interpreter belongs to (its `pyvenv.cfg` folder)."""
+        folder = Path(self.executable).parent.parent
+        return folder if (folder / "pyvenv.cfg").is_file() else None
+
+    def describe(self) -> str:
+        """`/path/bin/python (CPython 3.11.7, venv /path)`: for the first line of reports."""
+        where = f"venv {self.venv}" if self.venv else "system"
+        version = ".".join(str(v) for v in self.version)
+        return f"{self.executable} (CPython {version}, {where})"
+
+    @property
     def distribution_paths(self) -> tuple[Path, ...]:
         """sys.path entries that can hold installed distributions (not the stdlib)."""
         stdlib = set(self.stdlib)

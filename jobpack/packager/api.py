@@ -1,32 +1,35 @@
 """`build`: a manifest (or an analysis) in, one reproducible `NAME.jobpack.zip` out.
 
-Layout: `__main__.py` (the runner), `jobpack.json` (the manifest plus `files`, the digest
-of every other member), `requirements.txt`, `constraints.txt` when there are constraints,
-the job's files under `src/` at their project-relative paths, and with `--wheels` the
-target's wheels under `wheels/`.
+The layout (member names, schema, records) is `jobpack.layout`, shared with the runner:
+`__main__.py` and `jobpack/` (the runner package), `jobpack.json` (the manifest plus
+`files`, the digest of every other member), `requirements.txt`, `constraints.txt` when
+there are constraints, the job's files under `src/`, and with `--wheels` the target's
+wheels under `wheels/`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from jobpack import layout
 from jobpack.errors import BuildError
 from jobpack.files import expand
+from jobpack.layout import FileRecord, WheelRecord, hash_file
 from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, canonical_json
 from jobpack.packager.archive import Member, write_zip
+from jobpack.packager.output import check_output
 
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis
     from jobpack.packager.wheels import WheelFetcher
 
-MANIFEST_NAME = "jobpack.json"
-RUNNER_NAME = "__main__.py"
-SOURCE_PREFIX = "src/"
-WHEEL_PREFIX = "wheels/"
+MANIFEST_NAME = layout.MANIFEST_NAME
+SOURCE_PREFIX = layout.SOURCE_PREFIX
+WHEEL_PREFIX = layout.WHEEL_PREFIX
 BIG_FILE = 100 * 1024 * 1024
 BIG_ARCHIVE = 1024 * 1024 * 1024
 
@@ -43,8 +46,11 @@ class BuildResult:
 
 
 def archive_name(manifest: Manifest, root: Path, config: Path | None = None) -> str:
-    """`NAME.jobpack.zip`: NAME is the config's folder, else the first entry point's stem."""
-    if config is not None:
+    """`NAME.jobpack.zip`: NAME is the config's `name:`, else its folder, else the first
+    entry point's stem."""
+    if manifest.name and re.sub(r"[^A-Za-z0-9._-]+", "-", manifest.name).strip(".-"):
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", manifest.name).strip(".-")
+    elif config is not None:
         stem = config.resolve().parent.name
     elif manifest.entry_points:
         first = manifest.entry_points[0]
@@ -68,40 +74,75 @@ def build(
     `wheels` (a `WheelFetcher`) bundles the target's wheels.
     """
     manifest, sources, base = _inputs(analysis_or_manifest, root)
+    target = Path(out)
+    check_output(target, [*sources.values(), *(base / i.path for i in manifest.inputs)])
     diagnostics: list[Diagnostic] = []
-    members = [Member.from_bytes(RUNNER_NAME, runner_source())]
+    members = [Member.from_bytes(name, data) for name, data in runner_members().items()]
     for rel, file in sorted(sources.items()):
         members.append(Member.from_file(SOURCE_PREFIX + rel, file))
     members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in sources}, diagnostics)
-    wheel_records: list[dict[str, Any]] = []
+    wheel_records: list[WheelRecord] = []
     if wheels is not None:
         for fetched in wheels.fetch(manifest):
             members.append(Member.from_file(WHEEL_PREFIX + fetched.filename, fetched.path))
-            wheel_records.append({"name": fetched.name, "file": WHEEL_PREFIX + fetched.filename,
-                                  "sha256": members[-1].sha256})
-    members.append(Member.from_bytes("requirements.txt", manifest.requirements_txt().encode()))
+            wheel_records.append(WheelRecord(fetched.name, WHEEL_PREFIX + fetched.filename,
+                                             members[-1].sha256))
+    members.append(Member.from_bytes(layout.REQUIREMENTS_NAME,
+                                     manifest.requirements_txt().encode()))
+    members += _lock_member(manifest, wheel_records)
     if manifest.pip.constraints:
         text = "".join(line + "\n" for line in manifest.pip.constraints)
         members.append(Member.from_bytes(CONSTRAINTS_FILE, text.encode()))
     members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(manifest, members,
                                                                     wheel_records)))
     diagnostics += _size_warnings(members)
-    target = Path(out)
-    write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
-    data_digest = hashlib.sha256()
-    with target.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            data_digest.update(chunk)
-    size = target.stat().st_size
+    try:
+        write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+    except OSError as exc:
+        raise BuildError(f"cannot write the archive: {exc.strerror or exc}",
+                         path=str(target)) from None
+    digest, size = hash_file(target)
     if size > BIG_ARCHIVE:
         diagnostics.append(Diagnostic(None, None, "big-archive",
             f"the archive is {size / 2**30:.1f} GiB; biggest members: {_biggest(members)}"))
-    return BuildResult(target, size, data_digest.hexdigest(), len(members), tuple(diagnostics))
+    return BuildResult(target, size, digest, len(members), tuple(diagnostics))
 
 
-def runner_source() -> bytes:
-    """The runner, which travels as the archive's `__main__.py`."""
-    return (Path(__file__).resolve().parent.parent / "runner" / "runner.py").read_bytes()
+def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]:
+    """`pylock.toml` beside requirements.txt when every pin has its wheel in the archive
+    (a lock file entry needs a source; the bundled wheel, by path, is one)."""
+    from jobpack.packager.formats import PYLOCK_NAME, LockedWheel, pylock_toml
+
+    wheels = [LockedWheel(r.name, r.file.rsplit("/", 1)[-1], r.sha256, path=r.file)
+              for r in records]
+    if not records or {r.name for r in manifest.requirements} - {w.name for w in wheels} \
+            or any(r.url or not r.version for r in manifest.requirements):
+        return []
+    return [Member.from_bytes(PYLOCK_NAME, pylock_toml(manifest, wheels).encode())]
+
+
+_RUNNER_INIT = b'"""jobpack\'s runner, as it travels inside an archive (see __main__.py)."""\n'
+_MAIN = b'''"""Run this job: python3 THIS.zip [options] [-- job arguments]; see --help."""
+import sys
+
+if sys.version_info < (3, 8):
+    sys.exit("jobpack: this archive needs Python 3.8 or newer")
+from jobpack.runner.main import main
+
+sys.exit(main(archive=sys.argv[0]))
+'''
+
+
+def runner_members() -> dict[str, bytes]:
+    """The runner as it travels: `__main__.py`, which imports the runner package from the
+    archive, the package itself and the layout module it shares with the packager. The
+    archive's `jobpack/__init__.py` is a stub, so nothing else of jobpack comes along."""
+    package = Path(__file__).resolve().parent.parent
+    members = {layout.MAIN_NAME: _MAIN, layout.RUNNER_PREFIX + "__init__.py": _RUNNER_INIT,
+               layout.RUNNER_PREFIX + "layout.py": (package / "layout.py").read_bytes()}
+    for module in sorted((package / "runner").glob("*.py")):
+        members[f"{layout.RUNNER_PREFIX}runner/{module.name}"] = module.read_bytes()
+    return members
 
 
 def _inputs(
@@ -142,11 +183,11 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
 
 
 def _manifest_bytes(manifest: Manifest, members: list[Member],
-                    wheels: list[dict[str, Any]]) -> bytes:
+                    wheels: list[WheelRecord]) -> bytes:
     data = manifest.to_dict()
-    data["files"] = [{"path": m.name, "sha256": m.sha256, "size": m.size}
+    data["files"] = [FileRecord(m.name, m.sha256, m.size).to_dict()
                      for m in sorted(members, key=lambda m: m.name)]
-    data["wheels"] = sorted(wheels, key=lambda w: str(w["file"]))
+    data["wheels"] = [w.to_dict() for w in sorted(wheels, key=lambda w: w.file)]
     return canonical_json(data).encode()
 
 

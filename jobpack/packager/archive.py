@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.errors import BuildError
+from jobpack.layout import hash_file, hash_stream
 
-_CHUNK = 1 << 20
 _ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 DEFAULT_EPOCH = _ZIP_EPOCH
 
@@ -46,16 +48,6 @@ class Member:
         return cls(name, digest, size, executable, source=source)
 
 
-def hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def zip_timestamp() -> tuple[int, int, int, int, int, int]:
     """SOURCE_DATE_EPOCH when set (clamped to what a zip can hold), else 1980-01-01."""
     raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -77,6 +69,7 @@ def write_zip(out: Path, members: list[Member],
     stamp = zip_timestamp()
     handle, temp = tempfile.mkstemp(prefix=".jobpack-", suffix=".zip.part", dir=out.parent)
     os.close(handle)
+    previous = _exit_on_sigterm()
     try:
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for member in sorted(members, key=lambda m: m.name):
@@ -88,6 +81,21 @@ def write_zip(out: Path, members: list[Member],
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm() -> signal.Handlers | Callable[..., object] | int | None:
+    """Let SIGTERM unwind as an exception while the archive is written, so the `.part`
+    file is removed; returns the handler to restore (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _write_member(archive: zipfile.ZipFile, member: Member,
@@ -101,12 +109,9 @@ def _write_member(archive: zipfile.ZipFile, member: Member,
         archive.writestr(info, member.data)
         return
     assert member.source is not None
-    digest = hashlib.sha256()
     with member.source.open("rb") as source, archive.open(info, "w") as target:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            target.write(chunk)
-    if digest.hexdigest() != member.sha256:
+        digest, _ = hash_stream(source, sink=target)
+    if digest != member.sha256:
         raise BuildError("file changed while the archive was being written",
                          path=str(member.source))
 

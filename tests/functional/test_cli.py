@@ -40,7 +40,19 @@ def test_analyze_json_is_the_manifest_alone_on_stdout() -> None:
     assert result.stdout == json.dumps(manifest, sort_keys=True, indent=2,
                                        ensure_ascii=False) + "\n"
     assert result.returncode == 0  # warnings do not fail the command
-    assert "main.py:5: warning[unresolved-import]" in result.stderr or "yaml" in result.stdout
+    pyyaml = next(r for r in manifest["requirements"] if r["name"] == "pyyaml")
+    assert pyyaml["required_by"] == ["main.py:5"]  # jobpack's own interpreter has PyYAML
+    assert manifest["interpreter"]["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_machine_formats_keep_warnings_on_stderr(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import json\nimport surely_not_installed_xyz\n")
+    result = jobpack("analyze", "main.py", "--format", "json", cwd=tmp_path)
+    assert json.loads(result.stdout)["entry_points"] == ["main.py"]
+    assert result.stderr.startswith("main.py:2: warning[unresolved-import]")
+    assert result.returncode == 0
+    strict = jobpack("analyze", "main.py", "--json", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1 and strict.stdout == result.stdout
 
 
 def test_human_output_lists_files_and_diagnostics_with_file_line() -> None:
@@ -125,9 +137,11 @@ def test_manual_requirements_file_and_local_paths(tmp_path: Path) -> None:
     assert manifest["pip"]["constraints"] == ["urllib3<2"]
     requirements = jobpack("analyze", "--config", "config.yaml", "--requirements",
                            cwd=tmp_path).stdout
-    assert requirements == (
+    assert _uncommented(requirements) == (
         "--extra-index-url https://example.org/simple\n-c constraints.txt\n"
         'numpy>=1.20 ; python_version < "3.13"\nrequests==2.31.0\n')
+    assert 'numpy>=1.20 ; python_version < "3.13"\n    # via requirements.txt:3\n' in (
+        requirements)
     assert any(d["code"] == "target-mismatch" for d in manifest["diagnostics"])
     assert any(d["code"] == "left-out" and "lib/.env" in d["message"]
                for d in manifest["diagnostics"])
@@ -162,7 +176,7 @@ def test_no_deps_requirements_are_a_file_pip_accepts(tmp_path: Path) -> None:
         "cmd: python main.py\nenv:\n  python:\n    pip:\n      no-deps: true\n"
         "      index-url: https://example.org/simple\n")
     text = jobpack("analyze", "--config", "config.yaml", "--requirements", cwd=tmp_path).stdout
-    assert text == ("# install with: pip install --no-deps -r requirements.txt\n"
+    assert _uncommented(text, keep="# install") == ("# install with: pip install --no-deps -r requirements.txt\n"
                     "--index-url https://example.org/simple\n")
     (tmp_path / "requirements.txt").write_text(text)
     check = subprocess.run(
@@ -170,3 +184,98 @@ def test_no_deps_requirements_are_a_file_pip_accepts(tmp_path: Path) -> None:
          "-r", str(tmp_path / "requirements.txt")],
         capture_output=True, text=True, env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
     assert check.returncode == 0, check.stderr
+
+
+def _uncommented(text: str, keep: str = "\0") -> str:
+    """The lines of a requirements file that are not comments (or start with `keep`)."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if not line.lstrip().startswith("#") or line.startswith(keep))
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = jobpack("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"jobpack {version('jobpack')}\n"
+
+
+def test_help_shows_flags_without_a_bool_metavar_and_offers_completion() -> None:
+    result = jobpack("analyze", "--help")
+    assert "--no-cache " in result.stdout and "--strict " in result.stdout
+    assert "<bool>" not in result.stdout and "BOOLEAN" not in result.stdout
+    assert "--install-completion" in jobpack("--help").stdout
+
+
+def test_report_names_the_interpreter_first_and_ends_with_a_summary(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import helper\n")
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    result = jobpack("analyze", "main.py", "--python", sys.executable, cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Analysed {sys.executable} (CPython ")
+    assert "venv" in lines[0] and "for Python" in lines[0]
+    assert lines[-1] == "2 local files (0.00 MB), 0 distributions, 0 warnings, 0 errors, 0 infos"
+    requirements = jobpack("analyze", "main.py", "--format", "requirements", cwd=tmp_path)
+    assert requirements.stdout.startswith("# Analysed ")
+
+
+def test_piped_output_is_plain_and_never_truncated(tmp_path: Path) -> None:
+    long_name = "module_with_a_really_long_name_" + "x" * 150
+    (tmp_path / "main.py").write_text(f"import {long_name}\n")
+    (tmp_path / f"{long_name}.py").write_text("")
+    result = jobpack("analyze", "main.py", cwd=tmp_path)
+    assert f"{long_name}.py  " in result.stdout  # whole, on one line, as a plain column
+    assert "\u2502" not in result.stdout and "\u2501" not in result.stdout  # no box drawing
+
+
+def test_repeated_diagnostics_are_grouped_unless_verbose(tmp_path: Path) -> None:
+    guarded = "".join(f"try:\n    import missing_mod_{n}\nexcept ImportError:\n    pass\n"
+                      for n in range(30))
+    (tmp_path / "main.py").write_text(guarded)
+    grouped = jobpack("analyze", "main.py", cwd=tmp_path).stdout
+    lines = [line for line in grouped.splitlines() if "optional-import-missing" in line]
+    assert len(lines) == 1 and "(and 29 more like it; --verbose lists them)" in lines[0]
+    verbose = jobpack("analyze", "main.py", "--verbose", cwd=tmp_path).stdout
+    assert sum("optional-import-missing" in line for line in verbose.splitlines()) == 30
+    assert grouped.splitlines()[-1].endswith("30 infos")
+
+
+def test_quiet_prints_only_warnings_and_errors(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import surely_not_installed_xyz\n")
+    result = jobpack("analyze", "main.py", "--quiet", cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        line for line in result.stdout.splitlines() if "warning[unresolved-import]" in line]
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_strict_build_fails_on_warnings_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import surely_not_installed_xyz\n")
+    result = jobpack("build", "main.py", "--strict", "-o", "out.zip", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "warning[unresolved-import]" in result.stderr
+    assert not (tmp_path / "out.zip").exists()
+    assert jobpack("build", "main.py", "-o", "out.zip", cwd=tmp_path).returncode == 0
+
+
+def test_the_archive_is_named_after_the_configs_name(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("print(1)\n")
+    (tmp_path / "config.yaml").write_text("name: nightly report\ncmd: python main.py\n")
+    result = jobpack("build", "--config", "config.yaml", "-o", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "nightly-report.jobpack.zip").is_file()
+
+
+def test_run_help_lists_the_runners_options() -> None:
+    result = jobpack("run", "--help")
+    assert result.returncode == 0
+    for option in ("--workdir", "--keep", "--offline", "--output-dir"):
+        assert option in result.stdout
+
+
+def test_a_job_argument_without_the_separator_gets_a_hint(tmp_path: Path) -> None:
+    build = jobpack("build", "--config", str(FIXTURES / "example" / "config.yaml"),
+                    "-o", str(tmp_path))
+    archive = build.stdout.split()[0]
+    result = jobpack("run", archive, "--data", "other.csv")
+    assert result.returncode == 2
+    assert "hint: the job's own arguments go after '--'" in result.stderr

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import jobpack
-from jobpack.packager.api import runner_source
+from jobpack.layout import EXIT_FAILURE
+from jobpack.packager.api import runner_members
 from jobpack.packager.wheels import WheelFetcher
 from tests.conftest import FIXTURES, UserEnv
 
@@ -50,13 +51,15 @@ def test_a_job_with_real_dependencies_runs_from_its_archive_alone(
     first = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=cache)
     assert first.returncode == 0, first.stderr
     assert "done" in first.stdout
-    output = tmp_path / "jobpack-outputs" / "out" / "result.txt"
-    assert output.read_text() == "HELLO WORLD\n"
-    assert str(output) in first.stderr  # outputs are listed at the end
+    [run] = (tmp_path / "jobpack-outputs").iterdir()
+    assert (run / "out" / "result.txt").read_text() == "HELLO WORLD\n"
+    assert f"outputs: {run}" in first.stderr  # the run's own folder is named at the end
+    assert "installing 4 wheels" in first.stderr and "pip" not in first.stderr, first.stderr
     second = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=cache)
     assert second.returncode == 0, second.stderr
     assert "reusing environment" in second.stderr
-    assert "installing requirements" not in second.stderr
+    assert "installing" not in second.stderr
+    assert len(list((tmp_path / "jobpack-outputs").iterdir())) == 2  # never merged
 
 
 def test_jobpack_run_is_the_same_as_running_the_archive(
@@ -69,7 +72,8 @@ def test_jobpack_run_is_the_same_as_running_the_archive(
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "o" / "out" / "result.txt").read_text() == "HELLO WORLD\n"
+    [run] = (tmp_path / "o").iterdir()
+    assert (run / "out" / "result.txt").read_text() == "HELLO WORLD\n"
 
 
 def test_the_jobs_exit_code_is_returned_and_extra_args_are_passed(tmp_path: Path) -> None:
@@ -107,7 +111,7 @@ def test_a_python_mismatch_is_an_error_unless_allowed(tmp_path: Path) -> None:
                                target_python="3.10")
     archive = jobpack.build(analysis, tmp_path / "m.zip").path
     refused = run_archive(archive, cwd=tmp_path, cache=tmp_path / "envs")
-    assert refused.returncode == 2 and "targets Python 3.10" in refused.stderr
+    assert refused.returncode == EXIT_FAILURE and "targets Python 3.10" in refused.stderr
     allowed = run_archive(archive, "--allow-python-mismatch", cwd=tmp_path,
                           cache=tmp_path / "envs")
     assert allowed.returncode == 3
@@ -118,19 +122,20 @@ def _archive(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]],
              files: list[dict[str, object]] | None = None) -> Path:
     import hashlib
 
-    runner = runner_source()
+    runner = runner_members()
     listed = files if files is not None else [
         {"path": m.filename if isinstance(m, zipfile.ZipInfo) else m,
          "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
         for m, data in members
     ]
-    listed = [*listed, {"path": "__main__.py", "sha256": hashlib.sha256(runner).hexdigest(),
-                        "size": len(runner)}]
+    listed = [*listed, *({"path": name, "sha256": hashlib.sha256(data).hexdigest(),
+                          "size": len(data)} for name, data in runner.items())]
     manifest = {"schema": "jobpack/manifest/1", "target": {"python": "3.11"},
                 "cmd": "python main.py", "files": listed}
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("jobpack.json", json.dumps(manifest))
-        archive.writestr("__main__.py", runner)
+        for name, data in runner.items():
+            archive.writestr(name, data)
         for member, data in members:
             archive.writestr(member, data)
     return path
@@ -181,7 +186,7 @@ def test_malicious_archives_are_refused_writing_nothing_outside_the_workdir(
     before = set(Path("/tmp").iterdir())
     result = run_archive(archive, "--workdir", str(workdir), cwd=tmp_path,
                          cache=tmp_path / "envs")
-    assert result.returncode == 2
+    assert result.returncode == EXIT_FAILURE
     assert reason in result.stderr
     assert "Traceback" not in result.stderr
     assert not any(p.name.startswith("jobpack-evil") for p in set(Path("/tmp").iterdir()) - before)
@@ -201,7 +206,7 @@ def test_duplicate_member_names_are_refused(tmp_path: Path) -> None:
         path = _archive(tmp_path / "dup.zip", [("src/a.py", b"1"), ("src/a.py", b"2")], listed)
     result = run_archive(path, "--workdir", str(tmp_path / "w"), cwd=tmp_path,
                          cache=tmp_path / "envs")
-    assert result.returncode == 2 and "duplicate member name" in result.stderr
+    assert result.returncode == EXIT_FAILURE and "duplicate member name" in result.stderr
 
 
 def test_sigterm_is_forwarded_to_the_job(tmp_path: Path) -> None:
@@ -223,20 +228,16 @@ def test_sigterm_is_forwarded_to_the_job(tmp_path: Path) -> None:
     assert process.wait(timeout=30) == 7
 
 
-def test_a_machine_without_venv_support_gets_an_error_saying_what_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_where_venv_is_unusable_a_plain_site_folder_serves_with_its_pth_files(
+    hello_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import venv
-
-    from jobpack.runner import runner
-
-    def broken(self: venv.EnvBuilder, env_dir: str) -> None:
-        raise subprocess.CalledProcessError(1, ["ensurepip"])
-
-    monkeypatch.setattr(venv.EnvBuilder, "create", broken)
-    (tmp_path / "requirements.txt").write_text("greet==1.2\n")
-    with pytest.raises(runner.RunnerError, match="install python3-venv"):
-        runner.prepare_environment(tmp_path, {"requirements": []}, tmp_path / "envs", False)
+    monkeypatch.setenv("JOBPACK_RUNNER_NO_VENV", "1")
+    result = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=tmp_path / "envs")
+    assert result.returncode == 0, result.stderr
+    [env] = [p for p in (tmp_path / "envs").iterdir() if p.is_dir()]
+    assert (env / "site").is_dir() and not (env / "pyvenv.cfg").exists()
+    [run] = (tmp_path / "jobpack-outputs").iterdir()
+    assert (run / "out" / "result.txt").read_text() == "HELLO WORLD\n"
 
 
 def test_folder_outputs_are_collected_whole(tmp_path: Path) -> None:
@@ -256,4 +257,104 @@ def test_folder_outputs_are_collected_whole(tmp_path: Path) -> None:
     result = run_archive(archive, "--output-dir", str(tmp_path / "got"), cwd=tmp_path,
                          cache=tmp_path / "envs")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "got" / "results" / "a.txt.copy").read_text() == "AA"
+    [run] = (tmp_path / "got").iterdir()
+    assert (run / "results" / "a.txt.copy").read_text() == "AA"
+
+
+def test_two_first_runs_at_once_both_succeed_and_build_the_environment_once(
+    hello_archive: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    command = [sys.executable, str(hello_archive), "--offline", "--env-cache",
+               str(tmp_path / "envs")]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    assert sum("installing 4 wheels" in err for _, err in results) == 1
+    assert sum("reusing environment" in err for _, err in results) == 1
+    assert [p.name for p in (tmp_path / "envs").iterdir() if p.is_dir()] != []
+    assert not list((tmp_path / "envs").glob(".tmp-*"))
+    assert len(list((tmp_path / "jobpack-outputs").iterdir())) == 2
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace"):
+                found.append(cmdline.parent.name)
+        except OSError:
+            continue
+    return found
+
+
+def test_sigterm_during_the_install_leaves_no_temp_folder_and_no_pip(
+    tmp_path: Path, user_env: UserEnv
+) -> None:
+    import signal
+    import time
+
+    job = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "jobs" / "hello", job)
+    analysis = jobpack.analyze(config=job / "config.yaml", python=str(user_env.python))
+    archive = jobpack.build(analysis, tmp_path / "nowheels.zip").path  # pip must install
+    cache = tmp_path / "envs"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(user_env.wheelhouse),
+               PIP_CONFIG_FILE=os.devnull)
+    process = subprocess.Popen([sys.executable, str(archive), "--env-cache", str(cache)],
+                               cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "pip installing" in line:
+            break
+    time.sleep(0.5)  # pip (or ensurepip) is running now
+    process.send_signal(signal.SIGTERM)
+    rest = process.stderr.read()
+    assert process.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert [p.name for p in cache.iterdir() if p.is_dir()] == []
+    assert _processes_mentioning(str(cache)) == []
+
+
+def test_an_unusable_output_dir_is_refused_before_the_job_runs(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    (tmp_path / "results").write_text("mine\n")
+    result = run_archive(archive, "--output-dir", str(tmp_path / "results"), cwd=tmp_path,
+                         cache=tmp_path / "envs")
+    assert result.returncode == EXIT_FAILURE
+    assert "is not a folder" in result.stderr and "exiting" not in result.stdout
+    assert (tmp_path / "results").read_text() == "mine\n"
+
+
+def test_when_collecting_fails_the_work_folder_is_kept_and_named(tmp_path: Path) -> None:
+    job = tmp_path / "fifo"
+    job.mkdir()
+    (job / "main.py").write_text("import os, sys\nos.mkfifo(sys.argv[1])\nprint('made')\n")
+    (job / "config.yaml").write_text("cmd: python main.py ${OUT}\noutputs:\n  - out.pipe: OUT\n")
+    archive = jobpack.build(jobpack.analyze(config=job / "config.yaml"), tmp_path / "p.zip").path
+    result = run_archive(archive, cwd=tmp_path, cache=tmp_path / "envs")
+    assert result.returncode == EXIT_FAILURE, result.stderr
+    assert "could not collect the outputs" in result.stderr
+    assert "archive" not in result.stderr.split("could not collect", 1)[1].splitlines()[0]
+    kept = result.stderr.split("work folder kept: ", 1)[1].split()[0]
+    assert (Path(kept) / "src" / "out.pipe").exists()
+    shutil.rmtree(kept)
+    assert [p.name for p in (tmp_path / "jobpack-outputs").iterdir()] == []
+
+
+def test_prune_cache_removes_stale_environments_without_running_the_job(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    cache = tmp_path / "envs"
+    assert run_archive(archive, cwd=tmp_path, cache=cache).returncode == 3
+    [entry] = [p for p in cache.iterdir() if p.is_dir()]
+    old = 1_000_000_000
+    os.utime(entry / ".jobpack-used", (old, old))
+    pruned = run_archive(archive, "--prune-cache", cwd=tmp_path, cache=cache)
+    assert pruned.returncode == 0, pruned.stderr
+    assert "exiting" not in pruned.stdout and not entry.exists()

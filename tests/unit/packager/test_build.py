@@ -16,7 +16,7 @@ import pytest
 import jobpack
 from jobpack.errors import MissingWheelsError
 from jobpack.packager.wheels import WheelFetcher
-from jobpack.runner.runner import verify
+from jobpack.runner.verify import verify
 from tests.conftest import FIXTURES, UserEnv
 
 JOBPACK = [sys.executable, "-m", "jobpack"]

@@ -1,0 +1,208 @@
+"""PEP 723 inline script metadata: read a `# /// script` block, apply it, write one back.
+
+When an entry script declares `dependencies` in such a block, the block is authoritative
+(the PEP says requirements must not be inferred then), like a manual requirements file:
+each dependency is pinned to the installed version when that version satisfies it, and
+what does not match becomes a diagnostic. `requires-python` must admit the target.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as Parsed
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from jobpack.analyzer.distributions import DistributionIndex
+from jobpack.errors import ScriptMetadataError
+from jobpack.manifest import Diagnostic, Manifest, Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+# The reference expression of PEP 723, on text read with its line endings kept.
+_BLOCK = re.compile(
+    r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)\r?$\r?\n(?P<content>(^#(| .*)\r?$\r?\n)+)^# ///\r?$")
+
+
+@dataclass(frozen=True)
+class ScriptMetadata:
+    """A script's `# /// script` block: where it is and what it declares."""
+
+    path: str  # as named in the manifest (main.py)
+    line: int
+    dependencies: tuple[str, ...] | None  # None when the block has no `dependencies` key
+    requires_python: str | None
+
+
+def find_block(text: str) -> re.Match[str] | None:
+    """The script's `# /// script` block, or None (two of them are an error)."""
+    blocks = [m for m in _BLOCK.finditer(text) if m["type"] == "script"]
+    if len(blocks) > 1:
+        line = text.count("\n", 0, blocks[1].start()) + 1
+        raise ScriptMetadataError("more than one '# /// script' block", line=line)
+    return blocks[0] if blocks else None
+
+
+def read_metadata(file: Path, name: str) -> ScriptMetadata | None:
+    """Read and check the block of `file` (shown as `name` in messages)."""
+    with file.open(encoding="utf-8", errors="replace", newline="") as handle:
+        text = handle.read()
+    try:
+        block = find_block(text)
+    except ScriptMetadataError as exc:
+        raise ScriptMetadataError(exc.message, path=name, line=exc.line) from None
+    if block is None:
+        return None
+    line = text.count("\n", 0, block.start()) + 1
+    content = "".join(
+        row[2:] if row.startswith("# ") else row[1:]
+        for row in block["content"].splitlines(keepends=True))
+    try:
+        data: dict[str, Any] = tomllib.loads(content.replace("\r\n", "\n"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScriptMetadataError(f"the '# /// script' block is not TOML: {exc}",
+                                  path=name, line=line) from None
+    dependencies = data.get("dependencies")
+    requires = data.get("requires-python")
+    if dependencies is not None and not (
+            isinstance(dependencies, list) and all(isinstance(d, str) for d in dependencies)):
+        raise ScriptMetadataError("dependencies must be a list of strings", path=name, line=line)
+    if requires is not None and not isinstance(requires, str):
+        raise ScriptMetadataError("requires-python must be a string", path=name, line=line)
+    return ScriptMetadata(name, line, None if dependencies is None else tuple(dependencies),
+                          requires)
+
+
+def apply_metadata(manifest: Manifest, metadata: ScriptMetadata,
+                   index: DistributionIndex | None) -> Manifest:
+    """The manifest with the block's dependencies as its requirements (pinned when the
+    installed version satisfies them) and diagnostics for what does not match."""
+    diagnostics = list(manifest.diagnostics) + _python_check(manifest, metadata)
+    if metadata.dependencies is None:
+        return replace(manifest, diagnostics=tuple(diagnostics))
+    requirements = []
+    for text in metadata.dependencies:
+        requirement, note = _pin(text, metadata, index)
+        requirements.append(requirement)
+        diagnostics += [note] if note else []
+    declared = {r.name for r in requirements}
+    for inferred in manifest.requirements:
+        if inferred.direct and inferred.name not in declared:
+            site = inferred.required_by[0] if inferred.required_by else metadata.path
+            path, _, line = site.rpartition(":")
+            diagnostics.append(Diagnostic(
+                path or site, int(line) if line.isdigit() else None, "pep723-undeclared",
+                f"{', '.join(inferred.imported_as) or inferred.name} is imported but "
+                f"{inferred.name} is not in the '# /// script' block of {metadata.path}"))
+    return replace(manifest, requirements=tuple(requirements), diagnostics=tuple(diagnostics))
+
+
+def _pin(text: str, metadata: ScriptMetadata,
+         index: DistributionIndex | None) -> tuple[Requirement, Diagnostic | None]:
+    where = (metadata.path, metadata.line)
+    try:
+        parsed = Parsed(text)
+    except InvalidRequirement as exc:
+        raise ScriptMetadataError(f"invalid dependency {text!r}: {exc}", path=metadata.path,
+                                  line=metadata.line) from None
+    name = canonicalize_name(parsed.name)
+    common = {"name": name, "direct": True, "required_by": (f"{metadata.path} (PEP 723)",),
+              "marker": str(parsed.marker) if parsed.marker else None,
+              "extras": tuple(sorted(parsed.extras))}
+    if parsed.url:
+        return Requirement(version="", url=parsed.url, **common), None  # type: ignore[arg-type]
+    installed = index.get(name) if index is not None else None
+    unpinned = Requirement(version="", specifier=str(parsed.specifier) or None,
+                           **common)  # type: ignore[arg-type]
+    if installed is None or not installed.version:
+        return unpinned, Diagnostic(*where, "pep723-not-installed",
+            f"{text!r} is not installed in the analysed environment; it is shipped "
+            "unpinned", "info")
+    if not parsed.specifier.contains(installed.version, prereleases=True):
+        return unpinned, Diagnostic(*where, "pep723-mismatch",
+            f"{text!r} is declared but {name} {installed.version} is installed; "
+            "it is shipped unpinned")
+    return Requirement(version=installed.version, pure=installed.pure,
+                       **common), None  # type: ignore[arg-type]
+
+
+def _python_check(manifest: Manifest, metadata: ScriptMetadata) -> list[Diagnostic]:
+    if metadata.requires_python is None:
+        return []
+    try:
+        specifier = SpecifierSet(metadata.requires_python)
+    except InvalidSpecifier:
+        raise ScriptMetadataError(f"invalid requires-python {metadata.requires_python!r}",
+                                  path=metadata.path, line=metadata.line) from None
+    version = manifest.target.python
+    if specifier.contains(f"{version}.0", prereleases=True) or specifier.contains(
+            f"{version}.99", prereleases=True):
+        return []
+    return [Diagnostic(metadata.path, metadata.line, "pep723-requires-python",
+                       f"the script requires Python {metadata.requires_python} but the "
+                       f"target is Python {version}", "error")]
+
+
+def replace_block(text: str, block: str) -> str:
+    """`text` with its `# /// script` block replaced by `block`, or `block` inserted after
+    any shebang and encoding lines; every other character is kept as it was."""
+    found = find_block(text)
+    if found is not None:
+        end = found.end() - found[0].endswith("\r")  # keep the line's own ending
+        return text[:found.start()] + block.rstrip("\r\n") + text[end:]
+    position = 0
+    for row in text.splitlines(keepends=True)[:2]:
+        if not (row.startswith("#!") or re.match(r"^[ \t\f]*#.*?coding[:=]", row)):
+            break
+        position += len(row)
+    prefix, rest = text[:position], text[position:]
+    if prefix and not prefix.endswith(("\n", "\r")):
+        prefix += _newline(text)
+    return prefix + block + (_newline(text) if rest else "") + rest
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def write_block(file: Path, manifest_block: str) -> bool:
+    """Insert or update the block in `file` in place (atomically); False if unchanged."""
+    with file.open(encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    newline = _newline(text)
+    block = manifest_block.replace("\n", newline) if newline != "\n" else manifest_block
+    updated = replace_block(text, block)
+    if updated == text:
+        return False
+    descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(updated)
+        os.chmod(temporary, file.stat().st_mode & 0o7777)  # noqa: PTH101
+        os.replace(temporary, file)  # noqa: PTH105
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def metadata_of_entries(files: Sequence[tuple[Path, str]]) -> ScriptMetadata | None:
+    """The block of the first entry script that has one."""
+    for file, name in files:
+        if not name.startswith("-m "):
+            metadata = read_metadata(file, name)
+            if metadata is not None:
+                return metadata
+    return None

@@ -1,0 +1,81 @@
+"""Where the target's wheels for the pins live: one `pip install --dry-run --report` call.
+
+pip picks, for every pin, the wheel a Linux x86_64 machine with the target CPython would
+install, and reports its URL and sha256 without installing anything (and, where the index
+serves wheel metadata separately, without downloading the wheels). That is what a lock
+file needs to name its wheels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from packaging.utils import canonicalize_name
+
+from jobpack.errors import WheelDownloadError
+from jobpack.manifest import Manifest
+from jobpack.packager.formats import LockedWheel
+from jobpack.packager.wheels import target_platforms
+
+
+def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
+                  no_index: bool = False) -> list[LockedWheel]:
+    """The target's wheel (file name, URL, sha256) for every pin with a version."""
+    pins = [f"{r.name}=={r.version}" for r in manifest.requirements if r.version and not r.url]
+    if not pins:
+        return []
+    with tempfile.TemporaryDirectory(prefix="jobpack-locate-") as folder:
+        requirements = Path(folder) / "pins.txt"
+        requirements.write_text("".join(pin + "\n" for pin in pins), encoding="utf-8")
+        report = Path(folder) / "report.json"
+        command = _command(manifest, requirements, report, Path(folder) / "target",
+                           find_links, no_index)
+        completed = subprocess.run(command, capture_output=True, text=True, check=False,
+                                   env={**os.environ, "PIP_NO_INPUT": "1"})
+        if completed.returncode != 0:
+            text = (completed.stderr or completed.stdout).strip()
+            raise WheelDownloadError(f"pip could not find the target's wheels: {text}")
+        data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return [wheel for item in data.get("install", []) if (wheel := _wheel(item)) is not None]
+
+
+def _command(manifest: Manifest, requirements: Path, report: Path, target: Path,
+             find_links: tuple[str, ...], no_index: bool) -> list[str]:
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+               "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
+               "--implementation", "cp", "--python-version", manifest.target.python,
+               "--target", str(target), "--report", str(report), "-r", str(requirements)]
+    for platform in target_platforms():
+        command += ["--platform", platform]
+    pip = manifest.pip
+    if pip.index_url:
+        command += ["--index-url", pip.index_url]
+    for url in pip.extra_index_urls:
+        command += ["--extra-index-url", url]
+    for host in pip.trusted_hosts:
+        command += ["--trusted-host", host]
+    for link in (*pip.find_links, *find_links):
+        command += ["--find-links", link]
+    if no_index:
+        command.append("--no-index")
+    return command
+
+
+def _wheel(item: dict[str, Any]) -> LockedWheel | None:
+    info = item.get("download_info") or {}
+    url = str(info.get("url", ""))
+    hashes = (info.get("archive_info") or {}).get("hashes") or {}
+    digest = hashes.get("sha256") or str((info.get("archive_info") or {}).get("hash", "")
+                                         ).removeprefix("sha256=")
+    if not url.endswith(".whl") or not digest:
+        return None
+    name = canonicalize_name(str(item.get("metadata", {}).get("name", "")))
+    filename = unquote(url.rsplit("/", 1)[-1].split("#", maxsplit=1)[0])
+    return LockedWheel(name=name, filename=filename, sha256=digest, url=url)

@@ -1,0 +1,250 @@
+"""The job's Python environment: built once per content, cached, reused, pruned.
+
+An environment is keyed by what decides its content (the bundled wheels' digests, the
+requirements, the interpreter, the runner's version), built in a temporary folder and
+renamed into place under a lock: two first runs at once both succeed and build it once,
+and a crash leaves only a temporary folder that no later run trusts (and prune removes).
+
+When every pin has a bundled wheel the stdlib installer (`install.py`) lays them out in a
+venv made `--without-pip` (fast, and it works where Debian's ensurepip is missing); where
+`venv` itself is unusable, in a plain site folder whose `.pth` files a `sitecustomize`
+processes. pip runs only for pins without a bundled wheel, its output on stderr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jobpack.layout import CONSTRAINTS_NAME, REQUIREMENTS_NAME, RUNNER_VERSION, WheelRecord
+
+from .cache import complete, locked, mark_complete, mark_used, temporary_folder
+from .errors import RunnerError
+from .install import Installer, Scheme
+from .progress import Phase, say
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the job's Python lives: `bin` goes first on PATH; `pythonpath` is set only for
+    the plain site folder (its sitecustomize processes the `.pth` files)."""
+
+    prefix: Path
+    kind: str  # "venv", "site" or "system"
+    bin: Path | None = None
+    pythonpath: str | None = None
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool) -> Environment:
+    """The environment for this archive: reused when cached, else built and cached."""
+    if manifest.get("python", {}).get("mode") == "plain":
+        return Environment(Path(sys.prefix), "system")
+    wheels = [WheelRecord.from_dict(w) for w in manifest.get("wheels") or []]
+    missing = _unbundled_pins(workdir, wheels)
+    if missing and offline and not wheels:
+        raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")
+    cache.mkdir(parents=True, exist_ok=True)
+    final = cache / _key(workdir, wheels)
+    with locked(cache / (final.name + ".lock")):
+        if complete(final):
+            mark_used(final)
+            say(f"reusing environment {final}")
+            return _describe(final)
+        if final.exists():  # not complete: never trusted, rebuilt
+            shutil.rmtree(final)
+        with temporary_folder(cache, final.name) as building:
+            _build(building, final, workdir, wheels, missing, manifest, offline)
+            mark_complete(building)
+            building.rename(final)
+        mark_used(final)
+    return _describe(final)
+
+
+def _key(workdir: Path, wheels: list[WheelRecord]) -> str:
+    digest = hashlib.sha256()
+    for part in (RUNNER_VERSION, sys.version, os.path.realpath(sys.executable),
+                 platform.machine(), *sorted(w.sha256 for w in wheels)):
+        digest.update(part.encode() + b"\0")
+    for name in (REQUIREMENTS_NAME, CONSTRAINTS_NAME):
+        file = workdir / name
+        digest.update(file.read_bytes() if file.exists() else b"")
+    return digest.hexdigest()[:24]
+
+
+def _unbundled_pins(workdir: Path, wheels: list[WheelRecord]) -> list[str]:
+    """requirements.txt lines (pins, not options) that no bundled wheel provides."""
+    bundled = {canonical(w.name) for w in wheels}
+    file = workdir / REQUIREMENTS_NAME
+    lines = file.read_text(encoding="utf-8").splitlines() if file.exists() else []
+    missing = []
+    for line in lines:
+        text = line.strip()
+        if not text or text.startswith(("#", "-")):
+            continue
+        name = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*", text)
+        if name is None or canonical(name.group(0)) not in bundled:
+            missing.append(text)
+    return missing
+
+
+def _build(building: Path, final: Path, workdir: Path, wheels: list[WheelRecord],
+           missing: list[str], manifest: dict[str, Any], offline: bool) -> None:
+    kind = _create(building)
+    scheme = _scheme(building, final, kind)
+    if wheels:
+        _install_wheels(workdir, wheels, scheme)
+    if missing:
+        _pip_install(building, kind, workdir, missing, manifest, offline, bool(wheels))
+        _relocate_scripts(building, final)
+    (building / "jobpack-env.json").write_text(json.dumps({"kind": kind}) + "\n")
+
+
+def _create(folder: Path) -> str:
+    """A venv without pip; where venv is unusable, a plain site folder."""
+    if _Venv is not None and not os.environ.get("JOBPACK_RUNNER_NO_VENV"):
+        try:
+            with Phase("creating a venv"):
+                _Venv(with_pip=False, symlinks=True).create(str(folder))
+            return "venv"
+        except (OSError, subprocess.CalledProcessError) as exc:
+            say(f"venv is unusable here ({exc}); using a plain site folder instead")
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+    (folder / "site").mkdir()
+    (folder / "bin").mkdir()
+    (folder / "boot").mkdir()
+    (folder / "bin" / "python").symlink_to(sys.executable)
+    (folder / "bin" / "python3").symlink_to(sys.executable)
+    (folder / "boot" / "sitecustomize.py").write_text(
+        "# jobpack: process the .pth files of the environment's site folder\n"
+        "import os, site\n"
+        "site.addsitedir(os.path.join(os.path.dirname(os.path.dirname("
+        "os.path.abspath(__file__))), 'site'))\n")
+    return "site"
+
+
+try:
+    import venv as _venv_module
+
+    class _Venv(_venv_module.EnvBuilder):
+        """No activate scripts: they would name the temporary folder, and nobody runs them."""
+
+        def setup_scripts(self, context: Any) -> None:
+            return None
+except ImportError:  # pragma: no cover - a Python built without venv
+    _Venv = None  # type: ignore[assignment,misc]
+
+
+def _scheme(building: Path, final: Path, kind: str) -> Scheme:
+    if kind == "site":
+        site = building / "site"
+        return Scheme(site, site, building / "bin", building / "data",
+                      building / "include", str(final / "bin" / "python"))
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site = building / "lib" / version / "site-packages"
+    return Scheme(site, site, building / "bin", building, building / "include" / "site" /
+                  version, str(final / "bin" / "python"))
+
+
+def _install_wheels(workdir: Path, wheels: list[WheelRecord], scheme: Scheme) -> None:
+    paths = [workdir.joinpath(*w.file.split("/")) for w in wheels]
+    size = sum(p.stat().st_size for p in paths)
+    installer = Installer(scheme)
+    with Phase(f"installing {len(paths)} wheels", size):
+        for path in sorted(paths, key=lambda p: -p.stat().st_size):
+            installer.install(path)
+
+
+def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
+                 manifest: dict[str, Any], offline: bool, has_wheels: bool) -> None:
+    """pip, only for pins without a bundled wheel; its output goes to stderr."""
+    options = [line.strip() for line in (workdir / REQUIREMENTS_NAME).read_text(
+        encoding="utf-8").splitlines() if line.strip().startswith("-")]
+    requirements = building / "jobpack-pip-requirements.txt"
+    requirements.write_text("\n".join([*options, *missing]) + "\n", encoding="utf-8")
+    if kind == "venv":
+        command = [str(building / "bin" / "python"), "-m", "pip", "install"]
+    else:
+        command = [sys.executable, "-m", "pip", "install", "--target", str(building / "site")]
+    command += ["--disable-pip-version-check", "--no-input", "-r", str(requirements)]
+    if manifest.get("pip", {}).get("no_deps"):
+        command.append("--no-deps")
+    if (workdir / CONSTRAINTS_NAME).exists():
+        command += ["-c", str(workdir / CONSTRAINTS_NAME)]
+    if has_wheels:
+        command += ["--find-links", str(workdir / "wheels")]
+    if offline:
+        command.append("--no-index")
+    with Phase(f"pip installing {len(missing)} requirements without a bundled wheel"):
+        if kind == "venv":
+            _run_quietly([command[0], "-m", "ensurepip", "--default-pip"],
+                         "pip is missing (on Debian/Ubuntu: apt-get install python3-venv)")
+        _run_quietly(command, "pip install failed")
+
+
+def _run_quietly(command: list[str], failure: str) -> None:
+    """Run a helper with its output on stderr. It gets a process group of its own, so if
+    the runner is interrupted the whole group (ensurepip runs pip as a child) is stopped
+    before the temporary folder it writes into is removed."""
+    process = subprocess.Popen(command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        code = process.wait()
+    except BaseException:
+        _stop_group(process)
+        raise
+    if code != 0:
+        raise RunnerError(f"{failure} (exit code {code})")
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    for signum, patience in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            if process.poll() is None:
+                time.sleep(0.05)
+                continue
+            try:
+                os.killpg(process.pid, 0)  # a child of the helper still alive?
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+
+def _relocate_scripts(building: Path, final: Path) -> None:
+    """pip wrote the temporary folder into its scripts' shebangs; point them at the final
+    place the folder is renamed to."""
+    old, new = f"#!{building}/".encode(), f"#!{final}/".encode()
+    for script in (building / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            with script.open("rb") as handle:
+                head = handle.read(len(old))
+            if head == old:
+                script.write_bytes(new + script.read_bytes()[len(old):])
+
+
+def _describe(final: Path) -> Environment:
+    kind = json.loads((final / "jobpack-env.json").read_text())["kind"]
+    if kind == "site":
+        return Environment(final, "site", final / "bin", str(final / "boot"))
+    return Environment(final, "venv", final / "bin")
+

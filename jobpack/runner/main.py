@@ -1,0 +1,188 @@
+"""The runner's command line: `python3 job.zip [options] [-- job arguments]`, and
+`jobpack run ARCHIVE ...`, which calls the same `main`.
+
+One orchestrator over the steps, each in its own module: verify (before a byte is
+written) -> unpack -> environment (cached) -> run -> outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from jobpack.layout import EXIT_FAILURE
+
+from . import outputs
+from .cache import DEFAULT_MAX, cache_root, parse_size, prune
+from .environment import prepare
+from .errors import Interrupted, RunnerError
+from .progress import say
+from .run import command_argv, job_environment, run_job, variables
+from .unpack import unpack
+from .verify import read_manifest
+
+DESCRIPTION = """\
+Run the job packed in this archive: check every file against the archive's manifest,
+unpack it into a fresh work folder, set up its Python environment (from the bundled
+wheels, without pip or network, when the archive has them; cached for later runs), run
+its command, and collect its declared outputs into a new folder of their own."""
+
+EPILOG = """\
+job arguments:
+  -- ARGS              everything after -- is appended to the job's command
+
+environment:
+  DS_PROJECT_HOME, dataset variables
+                       values for ${NAME}s the job's command uses at run time
+  JOBPACK_ENV_CACHE    the environment cache folder (like --env-cache)
+  JOBPACK_ENV_CACHE_MAX
+                       its size cap (like --env-cache-max)"""
+
+
+def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
+    extra: list[str] = []
+    if "--" in argv:
+        index = argv.index("--")
+        argv, extra = argv[:index], argv[index + 1 :]
+    prog = f"python3 {Path(archive).name}" if archive else "jobpack run"
+    parser = argparse.ArgumentParser(
+        prog=prog, description=DESCRIPTION, epilog=EPILOG,
+        usage=f"{prog}{'' if archive else ' ARCHIVE'} [options] [-- ARGS]",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    if archive is None:
+        parser.add_argument("archive", help="the .jobpack.zip archive to run")
+    parser.add_argument("--output-dir", type=Path, metavar="DIR",
+                        help="collect outputs into a new folder under DIR "
+                             "(default: ./jobpack-outputs)")
+    parser.add_argument("--offline", action="store_true",
+                        help="never use the network (every requirement must be bundled)")
+    parser.add_argument("--env-cache", type=Path, metavar="DIR",
+                        help="where environments are cached (default: ~/.cache/jobpack/envs)")
+    parser.add_argument("--env-cache-max", metavar="SIZE",
+                        help=f"prune cached environments beyond SIZE, least recently used "
+                             f"first (default: {DEFAULT_MAX}); unused for 30 days: always")
+    parser.add_argument("--prune-cache", action="store_true",
+                        help="prune the environment cache, then exit without running")
+    parser.add_argument("--workdir", type=Path, metavar="DIR",
+                        help="unpack into DIR, which must be empty (kept afterwards)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary work folder and print its path")
+    parser.add_argument("--allow-python-mismatch", action="store_true",
+                        help="run even when this Python is not the version the job targets")
+    args = parser.parse_args(argv)
+    args.archive = Path(archive if archive is not None else args.archive)
+    args.extra = extra
+    return args
+
+
+def check_python(manifest: dict[str, Any], allow_mismatch: bool) -> None:
+    wanted = str(manifest.get("target", {}).get("python", ""))
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if wanted and wanted != running:
+        message = f"the job targets Python {wanted} but this is Python {running}"
+        if not allow_mismatch:
+            raise RunnerError(message + " (use --allow-python-mismatch to run anyway)")
+        say("warning: " + message)
+
+
+def _cache_cap(args: argparse.Namespace) -> int:
+    return parse_size(args.env_cache_max or os.environ.get("JOBPACK_ENV_CACHE_MAX")
+                      or DEFAULT_MAX)
+
+
+def _workdir(args: argparse.Namespace) -> tuple[Path, bool]:
+    """The work folder and whether to remove it at the end."""
+    if args.workdir is None:
+        return Path(tempfile.mkdtemp(prefix="jobpack-run-")), not args.keep
+    workdir = Path(args.workdir).absolute()
+    if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
+        raise RunnerError(f"--workdir {workdir} is not an empty folder")
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir, False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check, unpack, prepare, run, collect; return the job's exit code."""
+    archive = Path(args.archive).absolute()
+    cache = cache_root(args.env_cache)
+    prune(cache, _cache_cap(args))
+    with zipfile.ZipFile(archive) as opened:
+        manifest = read_manifest(opened)
+    check_python(manifest, args.allow_python_mismatch)
+    output_root = None
+    if outputs.declared(manifest) or args.output_dir is not None:
+        output_root = outputs.check_output_root(args.output_dir or outputs.DEFAULT)
+    workdir, remove = _workdir(args)
+    try:
+        src = workdir / "src"
+        value = variables(manifest, src, os.environ)
+        command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
+        unpack(archive, workdir)
+        env = prepare(workdir, manifest, cache, args.offline)
+        src.mkdir(exist_ok=True)
+        for path in outputs.declared(manifest):
+            (src / path).parent.mkdir(parents=True, exist_ok=True)
+        job_env = job_environment(env, manifest, os.environ)
+        argv = command_argv(manifest, value, args.extra, job_env.get("PATH"))
+        say("running: " + " ".join(argv))
+        code = run_job(argv, src, job_env)
+        say(f"job exited with code {code}")
+        if output_root is not None and not _collect(manifest, src, output_root, workdir):
+            remove = False
+            return code or EXIT_FAILURE
+        return code
+    finally:
+        if remove:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif args.workdir is None:
+            say(f"work folder kept: {workdir}")
+
+
+def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:
+    try:
+        folder, missing = outputs.collect(manifest, src, root)
+    except OSError as exc:
+        say(f"error: could not collect the outputs into {root}: {exc}; the job's files "
+            f"are kept in {src}")
+        return False
+    for path in missing:
+        say(f"output {path} was not produced")
+    say(f"outputs: {folder}")
+    return True
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def main(argv: list[str] | None = None, archive: str | None = None) -> int:
+    """`python3 job.zip` passes `archive` (sys.argv[0]); `jobpack run` passes it in argv."""
+    args = parse_args(sys.argv[1:] if argv is None else argv, archive)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if args.prune_cache:
+            removed = prune(cache_root(args.env_cache), _cache_cap(args))
+            say(f"pruned {len(removed)} environments")
+            return 0
+        return run(args)
+    except KeyboardInterrupt:
+        say("error: interrupted; nothing half-built was kept")
+        return Interrupted(signal.SIGINT).exit_code
+    except RunnerError as exc:
+        say(f"error: {exc}")
+        return exc.exit_code
+    except zipfile.BadZipFile as exc:
+        say(f"error: {args.archive}: not a jobpack archive ({exc})")
+        return EXIT_FAILURE
+    except OSError as exc:
+        say(f"error: {exc}")
+        return EXIT_FAILURE
+    finally:
+        signal.signal(signal.SIGTERM, previous)

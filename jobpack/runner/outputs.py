@@ -1,0 +1,66 @@
+"""Collect the declared outputs of each run into a new folder of its own.
+
+`jobpack-outputs/<UTC time>-<short id>/`: a run never merges into, or replaces, what an
+earlier run collected. The folder is filled under a temporary name and renamed when
+complete. The output folder is checked before the job starts, so a job never runs for
+hours only to find it cannot keep its results.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import RunnerError
+
+DEFAULT = Path("jobpack-outputs")
+
+
+def declared(manifest: dict[str, Any]) -> list[str]:
+    return [str(item["path"]) for item in manifest.get("outputs") or []
+            if isinstance(item, dict) and item.get("path")]
+
+
+def check_output_root(root: Path) -> Path:
+    """`root`, made absolute and created; refused when it cannot hold the outputs."""
+    root = root.absolute()
+    if root.exists() and not root.is_dir():
+        raise RunnerError(f"--output-dir {root} is not a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunnerError(f"--output-dir {root} cannot be created: {exc.strerror}") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise RunnerError(f"--output-dir {root} is not writable")
+    return root
+
+
+def collect(manifest: dict[str, Any], src: Path, root: Path) -> tuple[Path, list[str]]:
+    """Copy the outputs from `src` into a new folder under `root`; return it and what was
+    missing. Raises OSError when copying fails (the caller keeps the work folder)."""
+    name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+    partial = root / f".{name}.partial"
+    partial.mkdir()
+    missing = []
+    try:
+        for path in declared(manifest):
+            source = src / path
+            if not source.exists():
+                missing.append(path)
+                continue
+            target = partial / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, symlinks=True)
+            else:
+                shutil.copy2(source, target)
+        final = root / name
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return final, missing

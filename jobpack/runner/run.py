@@ -1,0 +1,106 @@
+"""Turn the manifest's cmd into an argv and run it, isolated from the caller's Python.
+
+Every `${NAME}` is one argument whatever its value holds: an input's or output's unpacked
+path, an `args` value, or a run-time variable read from the environment (the service's
+`DS_PROJECT_HOME`, a dataset's variable). A cmd without shell syntax runs directly (so
+forwarded signals reach the job, not a shell that dies of them first); one with `&&`,
+pipes or redirections runs under /bin/sh with each value quoted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jobpack.layout import VARIABLE
+
+from .environment import Environment
+from .errors import RunnerError
+
+_SHELL_SYNTAX = re.compile(r"[;&|<>()`$*?~\n'\"\\]|^\s*[A-Za-z_][A-Za-z0-9_]*=")
+_STRIPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV",
+             "PYTHONSAFEPATH"}
+
+
+def variables(manifest: dict[str, Any], src: Path,
+              environ: Mapping[str, str]) -> Callable[[str], str]:
+    """A lookup for `${NAME}`: paths first, then `args`, then the environment for the
+    manifest's `runtime_vars` (the service's `DS_PROJECT_HOME`, datasets' variables)."""
+    paths = {item["var"]: str(src / item["path"])
+             for item in [*manifest.get("inputs", []), *manifest.get("outputs", [])]
+             if isinstance(item, dict) and item.get("var")}
+    args = {str(k): str(v) for k, v in (manifest.get("args") or {}).items()}
+    runtime = set(manifest.get("runtime_vars") or [])
+
+    def value(name: str) -> str:
+        if name in paths:
+            return paths[name]
+        if name in args:
+            return args[name]
+        if name not in runtime:
+            raise RunnerError(f"cmd uses ${{{name}}}, which no input, output or args defines")
+        if name not in environ:
+            raise RunnerError(f"cmd uses ${{{name}}}, which is not set: run with "
+                              f"{name}=VALUE in the environment")
+        return environ[name]
+
+    return value
+
+
+def command_argv(manifest: dict[str, Any], value: Callable[[str], str], extra: list[str],
+                 path: str | None) -> list[str]:
+    """The argv that runs the job's cmd with `extra` arguments appended."""
+    cmd = str(manifest.get("cmd") or "")
+    if not cmd.strip():
+        raise RunnerError("the manifest has no cmd to run")
+    template = VARIABLE.sub("x", cmd)
+    if not _SHELL_SYNTAX.search(template):
+        argv = [VARIABLE.sub(lambda m: value(m.group(1)), token) for token in cmd.split()]
+        program = shutil.which(argv[0], path=path)
+        if program is not None:
+            return [program, *argv[1:], *extra]
+    command = VARIABLE.sub(lambda m: shlex.quote(value(m.group(1))), cmd)
+    return ["/bin/sh", "-c", " ".join([command, *(shlex.quote(a) for a in extra)])]
+
+
+def job_environment(env: Environment, manifest: dict[str, Any],
+                    environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment minus what would leak the caller's Python into the job."""
+    result = {k: v for k, v in environ.items() if k not in _STRIPPED}
+    result["PYTHONNOUSERSITE"] = "1"
+    if env.kind == "venv":
+        result["VIRTUAL_ENV"] = str(env.prefix)
+    if env.bin is not None:
+        result["PATH"] = str(env.bin) + os.pathsep + result.get("PATH", os.defpath)
+    if env.pythonpath is not None:
+        result["PYTHONPATH"] = env.pythonpath
+    for name, value in sorted((manifest.get("env") or {}).get("vars", {}).items()):
+        if value is not None:
+            result[name] = str(value)
+    return result
+
+
+def run_job(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """Run the job, forwarding SIGINT/SIGTERM to its process group; return its exit code
+    (128 + N when a signal N ended it, as a shell reports it)."""
+    process = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 - code if code < 0 else code

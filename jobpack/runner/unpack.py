@@ -1,0 +1,49 @@
+"""Unpack a checked archive into an empty folder, re-hashing every member as it is written."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from jobpack.layout import SizeExceeded, hash_stream
+
+from .errors import UnsafeMember
+from .progress import Phase
+from .verify import check_members, read_manifest
+
+
+def unpack(path: Path, into: Path) -> dict[str, Any]:
+    """Verify and unpack the archive into the empty folder `into`; return the manifest.
+
+    Every header is checked before the first byte is written (`check_members`); each
+    member's sha256 is recomputed while it is copied and must match the manifest."""
+    with zipfile.ZipFile(path) as archive:
+        manifest = read_manifest(archive)
+        expected = check_members(archive, manifest)
+        root = os.path.realpath(into)
+        total = sum(record.size for record in expected.values())
+        with Phase(f"unpacking {len(expected)} files", total):
+            for name, record in sorted(expected.items()):
+                target = into.joinpath(*PurePosixPath(name).parts)
+                if not _inside(str(target.parent), root):
+                    raise UnsafeMember(name, "path leaves the work folder")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(name) as source, target.open("xb") as sink:
+                    try:
+                        digest, _ = hash_stream(source, sink, limit=record.size)
+                    except SizeExceeded:
+                        raise UnsafeMember(name, "more data than the manifest says") from None
+                if digest != record.sha256:
+                    raise UnsafeMember(name, "sha256 differs from the manifest")
+                mode = (archive.getinfo(name).external_attr >> 16) & 0o777
+                target.chmod(0o755 if mode & 0o111 else 0o644)
+    return manifest
+
+
+def _inside(folder: str, root: str) -> bool:
+    """Whether `folder` (after resolving symlinks) is `root` or below it (Python 3.8 has
+    no Path.is_relative_to)."""
+    real = os.path.realpath(folder)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)

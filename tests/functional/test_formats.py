@@ -1,0 +1,89 @@
+"""`--format pep723|pylock|requirements` and `--write-pep723`, through the installed CLI."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+from tests.functional.test_cli import jobpack
+
+PYYAML = version("PyYAML")  # jobpack's own interpreter, analysed by default, has PyYAML
+
+
+def _job(tmp_path: Path, head: str = "") -> Path:
+    (tmp_path / "main.py").write_text(f"{head}import yaml\nimport helper\n")
+    (tmp_path / "helper.py").write_text("import json\n")
+    return tmp_path
+
+
+def test_format_pep723_prints_the_block_of_direct_pins(tmp_path: Path) -> None:
+    result = jobpack("analyze", "main.py", "--format", "pep723", cwd=_job(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ('# /// script\n# requires-python = ">=3.{minor}"\n'
+                             '# dependencies = [\n#   "pyyaml=={v}",\n# ]\n# ///\n').format(
+        minor=__import__("sys").version_info.minor, v=PYYAML)
+
+
+def test_write_pep723_then_the_block_is_authoritative(tmp_path: Path) -> None:
+    job = _job(tmp_path, head="#!/usr/bin/env python3\n")
+    before = (job / "main.py").read_bytes()
+    result = jobpack("analyze", "main.py", "--write-pep723", "--quiet", cwd=job)
+    assert result.returncode == 0, result.stderr
+    assert "main.py: '# /// script' block written" in result.stderr
+    after = (job / "main.py").read_bytes()
+    block = jobpack("analyze", "main.py", "--format", "pep723", cwd=job).stdout.encode()
+    assert after == b"#!/usr/bin/env python3\n" + block + b"\n" + before[len(
+        b"#!/usr/bin/env python3\n"):]
+    manifest = json.loads(jobpack("analyze", "main.py", "--json", cwd=job).stdout)
+    assert [(r["name"], r["version"], r["required_by"]) for r in manifest["requirements"]] == [
+        ("pyyaml", PYYAML, ["main.py (PEP 723)"])]
+    again = jobpack("analyze", "main.py", "--write-pep723", cwd=job)
+    assert "already up to date" in again.stderr and (job / "main.py").read_bytes() == after
+
+
+def _with_block(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "main.py").write_text(f"# /// script\n{body}# ///\nimport yaml\n")
+    return tmp_path
+
+
+def test_a_declared_range_the_installed_version_misses_is_a_warning(tmp_path: Path) -> None:
+    job = _with_block(tmp_path, '# dependencies = ["pyyaml<1", "surely-absent-dist==1.0"]\n')
+    result = jobpack("analyze", "main.py", "--json", cwd=job)
+    manifest = json.loads(result.stdout)
+    codes = {d["code"]: d for d in manifest["diagnostics"]}
+    assert codes["pep723-mismatch"]["level"] == "warning"
+    assert codes["pep723-mismatch"]["path"] == "main.py" and codes["pep723-mismatch"]["line"] == 1
+    assert codes["pep723-not-installed"]["level"] == "info"
+    assert {r["name"]: r["specifier"] for r in manifest["requirements"]} == {
+        "pyyaml": "<1", "surely-absent-dist": "==1.0"}
+    assert "main.py:1: warning[pep723-mismatch]" in result.stderr
+
+
+def test_an_import_the_block_does_not_declare_is_a_warning(tmp_path: Path) -> None:
+    job = _with_block(tmp_path, "# dependencies = []\n")
+    result = jobpack("analyze", "main.py", "--json", cwd=job)
+    manifest = json.loads(result.stdout)
+    assert manifest["requirements"] == []
+    assert "main.py:4: warning[pep723-undeclared]" in result.stderr
+
+
+def test_requires_python_that_excludes_the_target_fails(tmp_path: Path) -> None:
+    job = _with_block(tmp_path, '# requires-python = ">=3.99"\n')
+    result = jobpack("analyze", "main.py", cwd=job)
+    assert result.returncode == 1
+    assert "main.py:1: error[pep723-requires-python]" in result.stdout
+
+
+def test_a_malformed_block_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    job = _with_block(tmp_path, '# dependencies = "pyyaml"\n')
+    result = jobpack("analyze", "main.py", cwd=job)
+    assert result.returncode == 1
+    assert result.stderr == "error: main.py:1: dependencies must be a list of strings\n"
+
+
+def test_requirements_carry_via_comments(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import rich\n")
+    text = jobpack("analyze", "main.py", "--format", "requirements", cwd=tmp_path).stdout
+    assert f"rich=={version('rich')}\n    # via main.py:1\n" in text
+    assert f"pygments=={version('pygments')}\n    # via rich\n" in text

@@ -1,0 +1,56 @@
+"""Each run collects into a folder of its own; an unusable output folder is refused early."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from jobpack.runner import outputs
+from jobpack.runner.errors import RunnerError
+
+MANIFEST = {"outputs": [{"path": "out/r.txt", "var": "R"}, {"path": "res", "var": "D"},
+                        {"path": "never.txt"}]}
+
+
+def _job(src: Path, text: str) -> None:
+    (src / "out").mkdir(parents=True, exist_ok=True)
+    (src / "out" / "r.txt").write_text(text)
+    (src / "res").mkdir(exist_ok=True)
+    (src / "res" / text).write_text(text)
+
+
+def test_two_runs_never_merge_and_missing_outputs_are_reported(tmp_path: Path) -> None:
+    root = outputs.check_output_root(tmp_path / "o")
+    _job(tmp_path / "a", "first")
+    one, missing = outputs.collect(MANIFEST, tmp_path / "a", root)
+    _job(tmp_path / "b", "second")
+    two, _ = outputs.collect(MANIFEST, tmp_path / "b", root)
+    assert one != two and missing == ["never.txt"]
+    assert (one / "out" / "r.txt").read_text() == "first"
+    assert sorted(p.name for p in (two / "res").iterdir()) == ["second"]
+    assert sorted(p.name for p in root.iterdir()) == sorted([one.name, two.name])
+
+
+def test_a_file_as_output_dir_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("mine")
+    with pytest.raises(RunnerError, match="is not a folder"):
+        outputs.check_output_root(tmp_path / "f")
+    assert (tmp_path / "f").read_text() == "mine"
+
+
+def test_an_output_dir_that_cannot_be_created_is_refused() -> None:
+    with pytest.raises(RunnerError, match="cannot be created"):
+        outputs.check_output_root(Path("/proc/jobpack-outputs"))
+
+
+def test_a_failed_collection_leaves_no_partial_folder(tmp_path: Path) -> None:
+    root = outputs.check_output_root(tmp_path / "o")
+    src = tmp_path / "src"
+    _job(src, "x")
+    os.mkfifo(src / "out" / "r.txt.fifo")
+    bad = {"outputs": [{"path": "res"}, {"path": "out/r.txt.fifo"}]}
+    with pytest.raises(OSError):
+        outputs.collect(bad, src, root)
+    assert list(root.iterdir()) == []

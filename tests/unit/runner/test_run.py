@@ -1,0 +1,55 @@
+"""How the runner turns cmd into an argv: every value is one argument, nothing more."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobpack.runner.errors import RunnerError
+from jobpack.runner.run import command_argv, variables
+
+MANIFEST: dict[str, Any] = {
+    "cmd": "python3 main.py --data ${DATA} --name ${NAME} --home ${DS_PROJECT_HOME}",
+    "inputs": [{"path": "in put.csv", "var": "DATA"}],
+    "outputs": [],
+    "args": {"NAME": "x; touch PWNED"},
+    "runtime_vars": ["DS_PROJECT_HOME"],
+}
+
+
+def test_a_simple_cmd_runs_directly_with_each_value_one_argument(tmp_path: Path) -> None:
+    value = variables(MANIFEST, tmp_path, {"DS_PROJECT_HOME": "/mnt/my project"})
+    argv = command_argv(MANIFEST, value, ["--extra", "a b"], os.environ["PATH"])
+    assert argv[1:] == ["main.py", "--data", str(tmp_path / "in put.csv"), "--name",
+                        "x; touch PWNED", "--home", "/mnt/my project", "--extra", "a b"]
+
+
+def test_a_shell_cmd_quotes_every_value_so_none_runs_as_a_command(tmp_path: Path) -> None:
+    manifest = {**MANIFEST, "cmd": "echo ${NAME} && echo ${DS_PROJECT_HOME}"}
+    value = variables(manifest, tmp_path, {"DS_PROJECT_HOME": "$(touch PWNED2)"})
+    argv = command_argv(manifest, value, ["; touch PWNED3"], None)
+    assert argv[:2] == ["/bin/sh", "-c"]
+    result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert result.stdout == "x; touch PWNED\n$(touch PWNED2) ; touch PWNED3\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unset_run_time_variable_is_named(tmp_path: Path) -> None:
+    value = variables(MANIFEST, tmp_path, {})
+    with pytest.raises(RunnerError, match=r"\$\{DS_PROJECT_HOME\}.*DS_PROJECT_HOME=VALUE"):
+        command_argv(MANIFEST, value, [], None)
+
+
+def test_a_variable_nothing_defines_is_not_read_from_the_environment(tmp_path: Path) -> None:
+    value = variables({"cmd": "echo ${HOME}"}, tmp_path, {"HOME": "/root"})
+    with pytest.raises(RunnerError, match="no input, output or args defines"):
+        command_argv({"cmd": "echo ${HOME}"}, value, [], None)
+
+
+def test_an_empty_cmd_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RunnerError, match="no cmd"):
+        command_argv({"cmd": " "}, variables({}, tmp_path, {}), [], None)
