@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -111,12 +112,14 @@ def test_the_cli_reports_1500_nested_parentheses_without_crashing(tmp_path: Path
     (many / "__init__.py").write_text("".join(f"from . import m{i}\n" for i in range(30)))
     (tmp_path / "main.py").write_text("import deep\nimport many\n")
     jobpack = Path(sys.executable).with_name("jobpack")
-    run = subprocess.run([str(jobpack), "analyze", "main.py", "--no-cache"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run([str(jobpack), "analyze", "main.py", "--no-cache", "--json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stdout + run.stderr
-    assert "deep.py:2: error[syntax-error]: too many nested parentheses" in run.stdout
-    assert run.stdout.count("error[syntax-error]") == 31
+    assert "deep.py:2: error[syntax-error]: too many nested parentheses" in run.stderr
+    diagnostics = json.loads(run.stdout)["diagnostics"]
+    assert sorted(d["path"] for d in diagnostics if d["code"] == "syntax-error") == sorted(
+        ["deep.py", *(f"many/m{i}.py" for i in range(30))])
 
 
 def test_generated_lambdas_with_long_polynomials_parse() -> None:
