@@ -157,7 +157,8 @@ class Walker:
         for fact in facts.imports:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
-            self._import_fact(visit, fact, ImportSite(rel, fact.line, fact.optional))
+            site = ImportSite(rel, fact.line, fact.optional, lazy=fact.scope == "function")
+            self._import_fact(visit, fact, site)
 
     def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
         module: str | None = fact.module
