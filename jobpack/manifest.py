@@ -52,6 +52,8 @@ class Requirement:
     pure: bool | None = None
     specifier: str | None = None  # a manual requirement's range, when it pins no version
     hashes: tuple[str, ...] = ()
+    size: int | None = None  # bytes installed, from the distribution's RECORD
+    lazy_only: bool = False  # reached only by imports inside library functions
 
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""

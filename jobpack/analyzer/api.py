@@ -71,6 +71,7 @@ def analyze(
     no_cache: bool = False,
     workers: int | None = None,
     facts_for: FactsFor | None = None,
+    exclude: Sequence[str] = (),
     read_pep723: bool = True,
     on_progress: Progress | None = None,
 ) -> Analysis:
@@ -82,6 +83,7 @@ def analyze(
     `env.python.version`, else the analysed interpreter's). Per-file import facts are
     cached in `cache_dir` (default: `$JOBPACK_CACHE_DIR`, else the user cache folder) unless
     `no_cache`; `workers` caps the processes that parse a cold tree (default: all cores).
+    `exclude` names distributions not to ship, with whatever only they bring in.
     An entry script's PEP 723 block, when it declares dependencies, is authoritative
     unless `read_pep723` is false. `on_progress(stage, done, total)` hears how far it is.
     """
@@ -127,7 +129,8 @@ def analyze(
         facts_for = FactsStore(target, folder, workers=workers)
     try:
         analysis = walk(walker_entries, base, target, index, environment, facts_for,
-                        diagnostics, no_deps=no_deps or pip.no_deps, on_progress=progress)
+                        diagnostics, no_deps=no_deps or pip.no_deps, exclude=exclude,
+                        on_progress=progress)
     finally:
         if isinstance(facts_for, FactsStore):
             facts_for.close()
@@ -183,9 +186,14 @@ def walk(
     diagnostics: list[Diagnostic],
     *,
     no_deps: bool = False,
+    exclude: Sequence[str] = (),
     on_progress: Progress | None = None,
 ) -> Analysis:
-    """Walk from `entries` and resolve what the graph needs into a manifest."""
+    """Walk from `entries` and resolve what the graph needs into a manifest.
+
+    The installed libraries the job reaches are walked too, from the analysed
+    environment's distribution folders.
+    """
     site_finder = Finder()
     site_paths = environment.distribution_paths if environment else ()
 
@@ -203,7 +211,8 @@ def walk(
     if prefetch is not None and on_progress is not None:
         prefetch = _counting(prefetch, on_progress)
     walker = Walker(root, target, store, find_external, extra,
-                    is_external_namespace=index.is_namespace, prefetch=prefetch)
+                    is_external_namespace=index.is_namespace, prefetch=prefetch,
+                    site_paths=tuple(site_paths))
     walked = walker.walk(entries)
     notes = list(diagnostics)
     for top, (folder, dist) in sorted(index.local_roots.items()):
@@ -211,7 +220,8 @@ def walk(
             notes.append(Diagnostic(None, None, "local-install",
                 f"{top!r} comes from {dist}, installed from the folder {folder}; "
                 "it ships as local code"))
-    requirements, found = resolve_requirements(walked.graph, index, target, no_deps=no_deps)
+    requirements, found = resolve_requirements(walked.graph, index, target, no_deps=no_deps,
+                                               exclude=exclude)
     manifest = Manifest(
         target=TargetSpec(python=target.python),
         entry_points=tuple(e.name for e in entries),

@@ -39,6 +39,7 @@ class InstalledDistribution:
     has_extensions: bool
     local_roots: tuple[tuple[str, Path], ...]  # top-level name -> folder, for local code
     concrete: frozenset[str] = frozenset()  # modules with code (a .py or an __init__)
+    size: int | None = None  # bytes of the files its RECORD lists (None without a RECORD)
 
     @property
     def is_editable(self) -> bool:
@@ -116,7 +117,8 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
     raw_name = meta["Name"] if meta is not None else None
     if not raw_name:
         return None
-    files = [PurePosixPath(p) for p in _record_paths(dist)]
+    rows = _record_rows(dist)
+    files = [PurePosixPath(row[0]) for row in rows]
     if not files:  # legacy egg-info: let importlib-metadata find installed-files.txt
         files = [PurePosixPath(str(f)) for f in dist.files or []]
     location = Path(str(dist.locate_file("")))
@@ -141,16 +143,18 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
         has_extensions=any(f.suffix in {".so", ".pyd"} for f in files),
         local_roots=_local_roots(files, location, modules, direct_url),
         concrete=concrete,
+        size=sum(int(row[2]) for row in rows if len(row) > 2 and row[2].isdigit())
+        if rows else None,
     )
 
 
-def _record_paths(dist: metadata.Distribution) -> list[str]:
-    """The paths RECORD lists. `Distribution.files` would also stat every one of them,
-    which costs more than the rest of an analysis on a large environment."""
+def _record_rows(dist: metadata.Distribution) -> list[list[str]]:
+    """The rows of RECORD (path, hash, size). `Distribution.files` would also stat every
+    file, which costs more than the rest of an analysis on a large environment."""
     text = dist.read_text("RECORD")
     if not text:
         return []
-    return [row[0] for row in csv.reader(text.splitlines()) if row and row[0]]
+    return [row for row in csv.reader(text.splitlines()) if row and row[0]]
 
 
 def _json(text: str | None) -> dict[str, Any] | None:

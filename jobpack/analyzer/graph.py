@@ -31,7 +31,7 @@ class ImportSite:
     path: str | None
     line: int
     optional: bool = False
-    lazy: bool = False  # inside a function: runs only when the function is called
+    lazy: bool = False  # inside a function: runs only when that function is called
 
     def render(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"

@@ -1,20 +1,31 @@
-"""From the external modules a job imports to pinned distributions and their closure."""
+"""From the external modules a job imports to a closed set of pinned distributions.
+
+A distribution is pinned when the job's code imports it, when an installed library the job
+reaches imports it (provenance: `scikit-learn (sklearn/x.py:42, lazy)`), when a pinned
+distribution requires it, or when a pinned distribution declares it under an extra and it
+is installed (optional dependencies follow their parent). Every requirement of every pin is
+either pinned or named in a diagnostic.
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
 
 from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
-from jobpack.analyzer.graph import ImportGraph
+from jobpack.analyzer.graph import ImportGraph, ImportSite
 from jobpack.errors import DistributionError
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
+
+_JOB_KINDS = {"entry", "local", "namespace"}
 
 
 @dataclass
@@ -23,50 +34,85 @@ class _Pending:
     imported_as: set[str] = field(default_factory=set)
     required_by: set[str] = field(default_factory=set)
     extras: set[str] = field(default_factory=set)
+    parents: set[str] = field(default_factory=set)  # distributions that brought it in
+    lazy_only: bool = True  # every reason so far is a lazy import in library code
+    library: dict[str, list[ImportSite]] = field(default_factory=dict)  # importer dist -> sites
+
+    def reasons(self) -> set[str]:
+        """`required_by`, with one line per importing library: its first eager import,
+        else its first lazy one."""
+        lines = set(self.required_by)
+        for owner, sites in self.library.items():
+            eager = [s for s in sites if not s.lazy]
+            site = min(eager or sites)
+            lines.add(f"{owner} ({site.render()}{'' if eager else ', lazy'})")
+        return lines
 
 
 def resolve_requirements(
-    graph: ImportGraph, index: DistributionIndex, target: Target, *, no_deps: bool = False
+    graph: ImportGraph, index: DistributionIndex, target: Target, *, no_deps: bool = False,
+    exclude: Iterable[str] = (),
 ) -> tuple[tuple[Requirement, ...], tuple[Diagnostic, ...]]:
     """Pin every distribution the graph's external modules need, plus their closure."""
     pending: dict[str, _Pending] = {}
     diagnostics: list[Diagnostic] = []
     for module in graph.find_modules("external"):
-        sites = [
-            site
-            for importer in graph.find_modules_that_directly_import(module.name)
-            for site in graph.get_import_sites(importer, module.name)
-        ]
-        providers = index.providers(module.name)
-        first = min(sites)
-        if not providers:
-            diagnostics.append(
-                Diagnostic(first.path, first.line, "unmanaged-module",
-                           f"{module.name!r} is installed but belongs to no distribution; "
-                           "it cannot be pinned")
-            )
-            continue
-        if len(providers) > 1:
-            names = " and ".join(d.name for d in providers)
-            diagnostics.append(
-                Diagnostic(first.path, first.line, "ambiguous-distribution",
-                           f"{module.name!r} is provided by {names}; both are pinned")
-            )
-        for dist in providers:
-            entry = pending.setdefault(dist.name, _Pending())
-            entry.direct = True
-            entry.imported_as.add(_import_name(module.name, providers, index))
-            entry.required_by.update(s.render() for s in sites)
-    for name in list(pending):
-        dist = index.distributions[name]
-        pending[name].extras.update(_extras_in_use(dist, index, target))
+        # with no_deps, the user vouches for everything the job's imports need
+        _add_module(graph, index, module.name, pending, diagnostics, libraries=not no_deps)
     if not no_deps:
         _add_closure(pending, index, target, diagnostics)
+    excluded: list[str] = [canonicalize_name(name) for name in exclude]
+    if excluded:
+        _exclude(pending, excluded, diagnostics)
     requirements = tuple(
         _pin(index.distributions[name], entry, target, diagnostics)
         for name, entry in sorted(pending.items())
     )
     return requirements, tuple(diagnostics)
+
+
+def _add_module(
+    graph: ImportGraph, index: DistributionIndex, name: str, pending: dict[str, _Pending],
+    diagnostics: list[Diagnostic], *, libraries: bool,
+) -> None:
+    by_job: list[ImportSite] = []
+    by_library: dict[str, list[ImportSite]] = {}
+    for importer in graph.find_modules_that_directly_import(name):
+        sites = graph.get_import_sites(importer, name)
+        if graph.get_module(importer).kind in _JOB_KINDS:
+            by_job += sites
+        elif libraries:
+            owners = [d.name for d in index.providers(importer)] or [importer.split(".")[0]]
+            for owner in owners:
+                by_library.setdefault(owner, []).extend(sites)
+    providers = index.providers(name)
+    if by_job:
+        first = min(by_job)
+        if not providers:
+            diagnostics.append(Diagnostic(
+                first.path, first.line, "unmanaged-module",
+                f"{name!r} is installed but belongs to no distribution; it cannot be pinned"))
+        elif len(providers) > 1:
+            names = " and ".join(d.name for d in providers)
+            diagnostics.append(Diagnostic(
+                first.path, first.line, "ambiguous-distribution",
+                f"{name!r} is provided by {names}; both are pinned"))
+    for dist in providers:
+        if by_job:
+            entry = pending.setdefault(dist.name, _Pending())
+            entry.direct = True
+            entry.lazy_only = False
+            entry.imported_as.add(_import_name(name, providers, index))
+            entry.required_by.update(s.render() for s in by_job)
+        for owner, sites in sorted(by_library.items()):
+            if owner != dist.name:
+                _add_library_reason(pending.setdefault(dist.name, _Pending()), owner, sites)
+
+
+def _add_library_reason(entry: _Pending, owner: str, sites: list[ImportSite]) -> None:
+    entry.parents.add(owner)
+    entry.lazy_only = entry.lazy_only and all(s.lazy for s in sites)
+    entry.library.setdefault(owner, []).extend(sites)
 
 
 def _import_name(
@@ -82,13 +128,9 @@ def _import_name(
     return module
 
 
-def _applies(requirement: PackagingRequirement, target: Target, extras: set[str]) -> bool:
-    if requirement.marker is None:
+def _evaluate(marker: Marker | None, target: Target, extra: str) -> bool:
+    if marker is None:
         return True
-    return any(_evaluate(requirement.marker, target, extra) for extra in {"", *extras})
-
-
-def _evaluate(marker: Marker, target: Target, extra: str) -> bool:
     environment = {**target.marker_environment(), "extra": extra}
     try:
         return marker.evaluate(environment)
@@ -96,7 +138,7 @@ def _evaluate(marker: Marker, target: Target, extra: str) -> bool:
         return True
 
 
-def _parsed(dist: InstalledDistribution) -> list[PackagingRequirement]:
+def parsed_requirements(dist: InstalledDistribution) -> list[PackagingRequirement]:
     parsed = []
     for text in dist.requires:
         try:
@@ -106,21 +148,34 @@ def _parsed(dist: InstalledDistribution) -> list[PackagingRequirement]:
     return parsed
 
 
-def _extras_in_use(
-    dist: InstalledDistribution, index: DistributionIndex, target: Target
-) -> set[str]:
-    """Extras whose every requirement (for the target) is installed."""
-    in_use = set()
-    requirements = _parsed(dist)
-    for extra in dist.provides_extras:
-        needed = [
-            r for r in requirements
-            if r.marker is not None
-            and _evaluate(r.marker, target, extra) and not _evaluate(r.marker, target, "")
-        ]
-        if needed and all(index.get(r.name) is not None for r in needed):
-            in_use.add(extra)
-    return in_use
+def requirements_for(
+    dist: InstalledDistribution, extras: Iterable[str], target: Target
+) -> tuple[list[PackagingRequirement], set[str]]:
+    """The requirements of `dist[extras]` for the target, and the extras really expanded.
+
+    A self-reference (`pandas[pyarrow]; extra == "parquet"` inside pandas) expands the
+    named extras of the same distribution; it never counts as a requirement of its own.
+    """
+    requirements = parsed_requirements(dist)
+    wanted = {canonicalize_name(e) for e in extras}
+    done: set[str] = set()
+    found: list[PackagingRequirement] = []
+    todo = ["", *sorted(wanted)]
+    while todo:
+        extra = todo.pop(0)
+        if extra in done:
+            continue
+        done.add(extra)
+        for requirement in requirements:
+            if not _evaluate(requirement.marker, target, extra):
+                continue
+            if extra and _evaluate(requirement.marker, target, ""):
+                continue  # a base requirement: already found with extra ""
+            if canonicalize_name(requirement.name) == dist.name:
+                todo += sorted(canonicalize_name(e) for e in requirement.extras)
+            elif requirement not in found:
+                found.append(requirement)
+    return found, done - {""}
 
 
 def _add_closure(
@@ -134,24 +189,96 @@ def _add_closure(
         extras = frozenset(pending[name].extras)
         if expanded.get(name) == extras:
             continue
+        first_time = name not in expanded
         expanded[name] = extras
         dist = index.distributions[name]
-        for requirement in _parsed(dist):
-            if not _applies(requirement, target, set(extras)):
-                continue
-            child = canonicalize_name(requirement.name)
-            installed = index.get(child)
-            if installed is None:
-                diagnostics.append(
-                    Diagnostic(None, None, "requirement-not-installed",
-                               f"{dist.name} requires {requirement} which is not installed; "
-                               "pip will resolve it on the target", "info")
-                )
-                continue
-            entry = pending.setdefault(installed.name, _Pending())
-            entry.required_by.add(dist.name)
-            entry.extras.update(requirement.extras)
-            queue.append(installed.name)
+        found, _ = requirements_for(dist, extras, target)
+        for requirement in found:
+            child = _require(dist, requirement, index, diagnostics)
+            if child is not None:
+                entry = pending.setdefault(child.name, _Pending())
+                entry.required_by.add(dist.name)
+                entry.parents.add(dist.name)
+                entry.lazy_only = False
+                entry.extras.update(canonicalize_name(e) for e in requirement.extras)
+                queue.append(child.name)
+        if first_time:
+            for child, extra in _installed_optional(dist, index, target):
+                if child.name in {canonicalize_name(r.name) for r in found}:
+                    continue  # asked for through an extra: already required
+                entry = pending.setdefault(child.name, _Pending())
+                entry.required_by.add(f"{dist.name} (optional, extra {extra})")
+                entry.parents.add(dist.name)
+                entry.lazy_only = False
+                queue.append(child.name)
+
+
+def _require(
+    dist: InstalledDistribution, requirement: PackagingRequirement, index: DistributionIndex,
+    diagnostics: list[Diagnostic],
+) -> InstalledDistribution | None:
+    installed = index.get(requirement.name)
+    if installed is None:
+        diagnostics.append(Diagnostic(
+            None, None, "requirement-not-installed",
+            f"{dist.name} requires {requirement} which is not installed; "
+            "it is not pinned and pip will resolve it on the target"))
+        return None
+    if installed.version and requirement.specifier:
+        try:
+            ok = requirement.specifier.contains(installed.version, prereleases=True)
+        except InvalidVersion:
+            ok = True
+        if not ok:
+            diagnostics.append(Diagnostic(
+                None, None, "requirement-version-conflict",
+                f"{dist.name} requires {requirement} but {installed.name} "
+                f"{installed.version} is installed; the installed version is pinned"))
+    return installed
+
+
+def _installed_optional(
+    dist: InstalledDistribution, index: DistributionIndex, target: Target
+) -> list[tuple[InstalledDistribution, str]]:
+    """Installed distributions that `dist` declares under one of its extras."""
+    base = {canonicalize_name(r.name) for r in requirements_for(dist, (), target)[0]}
+    found: dict[str, tuple[InstalledDistribution, str]] = {}
+    for extra in sorted(dist.provides_extras):
+        for requirement in requirements_for(dist, (extra,), target)[0]:
+            name = canonicalize_name(requirement.name)
+            installed = index.get(name)
+            if name not in base and installed is not None and name not in found:
+                found[name] = (installed, canonicalize_name(extra))
+    return [found[name] for name in sorted(found)]
+
+
+def _exclude(
+    pending: dict[str, _Pending], excluded: list[str], diagnostics: list[Diagnostic]
+) -> None:
+    """Drop the excluded distributions and whatever only they brought in."""
+    children: dict[str, set[str]] = {}
+    for name, entry in pending.items():
+        for parent in entry.parents:
+            children.setdefault(parent, set()).add(name)
+    kept: set[str] = set()
+    queue = deque(n for n, e in pending.items() if e.direct and n not in excluded)
+    while queue:
+        name = queue.popleft()
+        if name in kept:
+            continue
+        kept.add(name)
+        queue.extend(c for c in sorted(children.get(name, ())) if c not in excluded)
+    for name in excluded:
+        if name not in pending:
+            diagnostics.append(Diagnostic(None, None, "exclude-unknown",
+                                          f"--exclude {name}: the job does not need it"))
+            continue
+        gone = sorted(n for n in pending if n not in kept and n != name and n not in excluded)
+        also = f"; also dropped (only it needed them): {', '.join(gone)}" if gone else ""
+        diagnostics.append(Diagnostic(None, None, "excluded",
+                                      f"{name} is excluded and will not ship{also}"))
+    for name in [n for n in pending if n not in kept]:
+        del pending[name]
 
 
 def _pin(
@@ -172,10 +299,12 @@ def _pin(
         version=dist.version,
         direct=entry.direct,
         imported_as=tuple(sorted(entry.imported_as)),
-        required_by=tuple(sorted(entry.required_by)),
+        required_by=tuple(sorted(entry.reasons())),
         url=dist.vcs_url,
         extras=tuple(sorted(entry.extras)),
         pure=dist.pure,
+        size=dist.size,
+        lazy_only=entry.lazy_only and not entry.direct,
     )
 
 

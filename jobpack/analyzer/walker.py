@@ -2,6 +2,10 @@
 
 The walker is pure over two seams: `facts_for(path)` (parse or cache) and
 `find_external(name)` (the analysed environment). It never imports user code.
+
+Installed libraries are walked too (given `site_paths`), with the same semantics: an
+installed distribution reached only from library code must still ship. What library code
+imports but is not installed is normal (optional features) and stays silent.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class _Visit:
     is_entry: bool
     package: str | None
     roots: tuple[Path, ...]
+    library: bool = False
 
 
 class Walker:
@@ -61,6 +66,7 @@ class Walker:
         extra_roots: Mapping[str, Path] | None = None,
         is_external_namespace: Callable[[str], bool] = lambda name: False,
         prefetch: Callable[[list[Path]], None] | None = None,
+        site_paths: tuple[Path, ...] = (),
     ) -> None:
         self.root = root
         self.target = target
@@ -70,11 +76,16 @@ class Walker:
         self.extra_roots = dict(extra_roots or {})
         self.is_external_namespace = is_external_namespace
         self.prefetch = prefetch
+        self.site_paths = tuple(site_paths)
+        # longest first, so a venv inside the project is not mistaken for local code
+        self._bases = sorted({root, *self.site_paths, *self.extra_roots.values()},
+                             key=lambda p: len(p.parts), reverse=True)
         self.finder = Finder()
         self.result = WalkResult(ImportGraph())
         self.queue: deque[_Visit] = deque()
         self.seen: set[str] = set()
         self._relative: dict[Path, str] = {}
+        self._library = False  # whether the file being visited is installed library code
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -96,7 +107,7 @@ class Walker:
         known = self._relative.get(file)
         if known is None:
             known = file.as_posix()
-            for base in (self.root, *sorted(set(self.extra_roots.values()))):
+            for base in self._bases:
                 if file.is_relative_to(base):
                     known = file.relative_to(base).as_posix()
                     break
@@ -141,12 +152,15 @@ class Walker:
         self.result.graph.add_import(importer, module.name, site)
 
     def _warn(self, site: ImportSite, code: str, message: str, level: str = "warning") -> None:
+        if self._library:
+            return  # installed libraries' own notes are not the user's business
         self.result.diagnostics.append(
             Diagnostic(site.path, site.line, code, message, level)  # type: ignore[arg-type]
         )
 
     # -- visiting a file -----------------------------------------------------------------
     def _visit(self, visit: _Visit) -> None:
+        self._library = visit.library
         facts = self.facts_for(visit.file)
         rel = self.relative(visit.file)
         if facts.syntax_error is not None:
@@ -157,8 +171,8 @@ class Walker:
         for fact in facts.imports:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
-            site = ImportSite(rel, fact.line, fact.optional, lazy=fact.scope == "function")
-            self._import_fact(visit, fact, site)
+            lazy = fact.scope == "function"
+            self._import_fact(visit, fact, ImportSite(rel, fact.line, fact.optional, lazy))
 
     def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
         module: str | None = fact.module
@@ -258,9 +272,30 @@ class Walker:
         module = Module(provided, "external")
         if not (hold_namespace and self.is_external_namespace(provided)):
             self._edge(importer, module, site)
+        self._follow_library(provided)
         return module
 
+    def _follow_library(self, name: str) -> None:
+        """Walk the installed code of `name` and of its parent packages (each runs)."""
+        if not self.site_paths or name in self.seen:
+            return
+        parts = name.split(".")
+        search = self.site_paths
+        for depth in range(1, len(parts) + 1):
+            partial = ".".join(parts[:depth])
+            found = self.finder.find(partial, search)
+            if found is None:
+                return
+            if found.is_source and partial not in self.seen:
+                assert found.file is not None
+                package = partial if found.search else partial.rpartition(".")[0]
+                self.result.graph.add_module(Module(partial, "external"))
+                self._enqueue(_Visit(partial, found.file, False, package or None, (), True))
+            search = found.search
+
     def _unresolved(self, importer: str, name: str, site: ImportSite, optional: bool) -> None:
+        if self._library:
+            return  # optional features of installed libraries: normal, and silent
         self._edge(importer, Module(name, "unresolved"), site)
         if optional:
             self._warn(
@@ -289,6 +324,7 @@ class Walker:
             if deeper is None or not deeper.startswith(base.name + "."):
                 return False
             self._edge(importer, Module(deeper, "external"), site)
+            self._follow_library(deeper)
             return True
         if not base.is_package:
             return False

@@ -1,0 +1,101 @@
+"""The pin set: extras, self-references, library provenance, --exclude, closed set."""
+
+from __future__ import annotations
+
+from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.analyzer.requirements import resolve_requirements
+from jobpack.manifest import Diagnostic, Requirement
+from jobpack.target import Target
+
+T311 = Target(3, 11)
+
+
+def dist(name: str, *requires: str, extras: tuple[str, ...] = (), version: str = "1.0",
+         size: int | None = None) -> InstalledDistribution:
+    module = name.replace("-", "_")
+    return InstalledDistribution(name, version, requires, extras, frozenset({module}), None,
+                                 (), True, False, (), frozenset({module}), size)
+
+
+def job_imports(*names: str) -> ImportGraph:
+    graph = ImportGraph()
+    graph.add_module(Module("main.py", "entry", "main.py"))
+    for line, name in enumerate(names, start=1):
+        graph.add_module(Module(name, "external"))
+        graph.add_import("main.py", name, ImportSite("main.py", line))
+    return graph
+
+
+def library_import(graph: ImportGraph, importer: str, name: str, site: ImportSite) -> None:
+    graph.add_module(Module(importer, "external"))
+    graph.add_module(Module(name, "external"))
+    graph.add_import(importer, name, site)
+
+
+def resolve(graph: ImportGraph, *dists: InstalledDistribution, exclude: tuple[str, ...] = ()
+            ) -> tuple[dict[str, Requirement], tuple[Diagnostic, ...]]:
+    pins, diagnostics = resolve_requirements(graph, DistributionIndex(dists), T311,
+                                             exclude=exclude)
+    return {r.name: r for r in pins}, diagnostics
+
+
+PANDAS = dist("pandas", "numpy>=1.26", 'pandas[pyarrow]; extra == "parquet"',
+              'pyarrow>=10.0.1; extra == "pyarrow"', 'matplotlib>=3.6; extra == "plot"',
+              extras=("parquet", "pyarrow", "plot"))
+
+
+def test_a_self_reference_is_expanded_not_satisfied_by_the_parent() -> None:
+    pins, diagnostics = resolve(job_imports("pandas"), PANDAS, dist("numpy"))
+    assert set(pins) == {"pandas", "numpy"}
+    assert pins["pandas"].extras == ()
+    assert pins["pandas"].pip_line() == "pandas==1.0"
+    assert not any("pyarrow" in d.message for d in diagnostics)  # optional and absent: silent
+
+
+def test_an_installed_optional_dependency_is_pinned_on_its_own() -> None:
+    pins, _ = resolve(job_imports("pandas"), PANDAS, dist("numpy"), dist("pyarrow"))
+    assert pins["pandas"].extras == ()
+    assert pins["pyarrow"].required_by == ("pandas (optional, extra parquet)",)
+    assert not pins["pyarrow"].direct
+
+
+def test_extras_are_carried_only_when_a_requirer_asks() -> None:
+    app = dist("app", "pandas[plot]")
+    pins, _ = resolve(job_imports("app"), app, PANDAS, dist("numpy"), dist("matplotlib"))
+    assert pins["pandas"].extras == ("plot",)
+    assert pins["matplotlib"].required_by == ("pandas",)
+
+
+def test_a_library_import_pins_with_provenance_and_laziness() -> None:
+    graph = job_imports("sklearn")
+    library_import(graph, "sklearn", "pandas",
+                   ImportSite("sklearn/utils/_optional_dependencies.py", 42, lazy=True))
+    sklearn = InstalledDistribution("scikit-learn", "1.5", (), (), frozenset({"sklearn"}),
+                                    None, (), True, False, (), frozenset({"sklearn"}))
+    pins, _ = resolve(graph, sklearn, PANDAS, dist("numpy"))
+    assert pins["pandas"].required_by == (
+        "scikit-learn (sklearn/utils/_optional_dependencies.py:42, lazy)",)
+    assert pins["pandas"].lazy_only and not pins["pandas"].direct
+    assert not pins["numpy"].lazy_only  # required by pandas' metadata
+
+
+def test_exclude_drops_a_distribution_and_what_only_it_brought_in() -> None:
+    graph = job_imports("app", "numpy")
+    pins, diagnostics = resolve(graph, dist("app", "pandas"), PANDAS, dist("numpy"),
+                                exclude=("Pandas",))
+    assert set(pins) == {"app", "numpy"}  # numpy stays: the job imports it itself
+    [note] = [d for d in diagnostics if d.code == "excluded"]
+    assert "pandas" in note.message
+    pins, diagnostics = resolve(job_imports("app"), dist("app", "pandas"), PANDAS, dist("numpy"),
+                                exclude=("pandas",))
+    assert set(pins) == {"app"}
+    assert any("numpy" in d.message for d in diagnostics if d.code == "excluded")
+
+
+def test_every_requirement_of_a_pin_is_pinned_or_named() -> None:
+    app = dist("app", "numpy>=2", "absent")
+    pins, diagnostics = resolve(job_imports("app"), app, dist("numpy", version="1.26"))
+    assert set(pins) == {"app", "numpy"}
+    found = {d.code for d in diagnostics}
+    assert {"requirement-not-installed", "requirement-version-conflict"} <= found
