@@ -463,7 +463,8 @@ def _status_line(status: JobStatus) -> str:
     line = f"{status.job_id} {status.state}"
     if status.exit_code is not None:
         line += f" (exit code {status.exit_code})"
-    message = status.message.strip().splitlines()
+    # Ray appends the log's tail to a failure's message; the logs were shown already.
+    message = status.message.strip().split(", last available logs")[0].splitlines()
     return f"{line}: {message[0]}" if message else line
 
 

@@ -27,13 +27,14 @@ from typing import Any
 
 from jobpack.destinations import JobRequest, JobStatus, Submission
 from jobpack.destinations.http import HttpClient
-from jobpack.errors import DestinationRequestError, PackageTooLarge
+from jobpack.errors import ArchiveError, DestinationRequestError, PackageTooLarge
 
 #: Ray's dashboard refuses request bodies over this (`DASHBOARD_CLIENT_MAX_SIZE`).
 UPLOAD_LIMIT = 100 * 1024 * 1024
 MEMBER = "job.jobpack.zip"
 _UPLOAD_TIMEOUT = 600.0
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_WRAPPER_BYTES = 1024  # a one-member stored zip adds about 100 bytes of headers
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,7 @@ class Package:
 
     @classmethod
     def wrap(cls, archive: Path, limit: int = UPLOAD_LIMIT) -> Package:
-        size = archive.stat().st_size
-        if size > limit - 1024:  # the wrapper adds about 100 bytes of headers
-            raise PackageTooLarge(
-                f"{size / 2**20:.1f} MiB is over the {limit // 2**20} MiB a Ray dashboard "
-                "accepts in one upload; build it without --wheels (the cluster then installs "
-                "the requirements from the package index) or make the job's data an input "
-                "read from shared storage", path=str(archive))
-        content = archive.read_bytes()
+        content = _read_within(archive, limit)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as wrapper:
             info = zipfile.ZipInfo(MEMBER, date_time=_EPOCH)
@@ -65,6 +59,22 @@ class Package:
             wrapper.writestr(info, content)
         digest = hashlib.sha256(content).hexdigest()
         return cls(f"_ray_pkg_{digest}.zip", buffer.getvalue())
+
+
+def _read_within(archive: Path, limit: int) -> bytes:
+    """The archive's bytes, refused before reading when the package would be over `limit`."""
+    try:
+        size = archive.stat().st_size
+        if size > limit - _WRAPPER_BYTES:
+            raise PackageTooLarge(
+                f"{size / 2**20:.1f} MiB is over the {limit / 2**20:g} MiB a Ray dashboard "
+                "accepts in one upload; build it without --wheels (the cluster then installs "
+                "the requirements from the package index), and read large data from shared "
+                "storage instead of shipping it as an input", path=str(archive))
+        return archive.read_bytes()
+    except OSError as exc:
+        raise ArchiveError(f"cannot read it ({exc.strerror or exc})", path=str(archive)
+                           ) from None
 
 
 def entrypoint(job: JobRequest) -> str:

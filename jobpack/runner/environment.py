@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,16 +51,24 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool) -> Environment:
-    """The environment for this archive: reused when cached, else built and cached."""
-    if manifest.get("python", {}).get("mode") == "plain":
+def is_cached(manifest: dict[str, Any], cache: Path) -> bool:
+    """Whether a complete environment for this manifest is cached (so the bundled wheels
+    need not even be unpacked)."""
+    return _plain(manifest) or complete(cache / environment_key(manifest))
+
+
+def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
+            unpack_wheels: Callable[[], object]) -> Environment:
+    """The environment for this archive: reused when cached, else built and cached.
+    `unpack_wheels` is called before building, for a work folder unpacked without them."""
+    if _plain(manifest):
         return Environment(Path(sys.prefix), "system")
     wheels = [WheelRecord.from_dict(w) for w in manifest.get("wheels") or []]
     missing = _unbundled_pins(workdir, wheels)
     if missing and offline and not wheels:
         raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")
     cache.mkdir(parents=True, exist_ok=True)
-    final = cache / _key(workdir, wheels)
+    final = cache / environment_key(manifest)
     with locked(cache / (final.name + ".lock")):
         if complete(final):
             mark_used(final)
@@ -67,6 +76,7 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool)
             return _describe(final)
         if final.exists():  # not complete: never trusted, rebuilt
             shutil.rmtree(final)
+        unpack_wheels()
         with temporary_folder(cache, final.name) as building:
             _build(building, final, workdir, wheels, missing, manifest, offline)
             mark_complete(building)
@@ -75,14 +85,23 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool)
     return _describe(final)
 
 
-def _key(workdir: Path, wheels: list[WheelRecord]) -> str:
+def _plain(manifest: dict[str, Any]) -> bool:
+    return bool(manifest.get("python", {}).get("mode") == "plain")
+
+
+def environment_key(manifest: dict[str, Any]) -> str:
+    """What decides an environment's content, from the manifest alone: the runner's
+    layout version, the interpreter, the machine, the wheels' and requirement files'
+    digests."""
+    files = {str(f.get("path")): str(f.get("sha256")) for f in manifest.get("files") or []
+             if isinstance(f, dict)}
+    wheels = sorted(str(w.get("sha256")) for w in manifest.get("wheels") or []
+                    if isinstance(w, dict))
     digest = hashlib.sha256()
     for part in (RUNNER_VERSION, sys.version, os.path.realpath(sys.executable),
-                 platform.machine(), *sorted(w.sha256 for w in wheels)):
+                 platform.machine(), *wheels, files.get(REQUIREMENTS_NAME, ""),
+                 files.get(CONSTRAINTS_NAME, "")):
         digest.update(part.encode() + b"\0")
-    for name in (REQUIREMENTS_NAME, CONSTRAINTS_NAME):
-        file = workdir / name
-        digest.update(file.read_bytes() if file.exists() else b"")
     return digest.hexdigest()[:24]
 
 

@@ -17,11 +17,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from jobpack.layout import EXIT_FAILURE
+from jobpack.layout import EXIT_FAILURE, WHEEL_PREFIX
 
 from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
-from .environment import prepare
+from .environment import is_cached, prepare
 from .errors import Interrupted, RunnerError
 from .progress import say
 from .run import command_argv, job_environment, run_job, variables
@@ -124,8 +124,10 @@ def run(args: argparse.Namespace) -> int:
         src = workdir / "src"
         value = variables(manifest, src, os.environ)
         command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
-        unpack(archive, workdir)
-        env = prepare(workdir, manifest, cache, args.offline)
+        cached = is_cached(manifest, cache)  # then the bundled wheels stay in the archive
+        unpack(archive, workdir, lambda name: not (cached and _is_wheel(name)))
+        env = prepare(workdir, manifest, cache, args.offline,
+                      lambda: unpack(archive, workdir, _is_wheel) if cached else None)
         src.mkdir(exist_ok=True)
         for path in outputs.declared(manifest):
             (src / path).parent.mkdir(parents=True, exist_ok=True)
@@ -143,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         elif args.workdir is None:
             say(f"work folder kept: {workdir}")
+
+
+def _is_wheel(name: str) -> bool:
+    return name.startswith(WHEEL_PREFIX)
 
 
 def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -14,14 +15,17 @@ from .progress import Phase
 from .verify import check_members, read_manifest
 
 
-def unpack(path: Path, into: Path) -> dict[str, Any]:
-    """Verify and unpack the archive into the empty folder `into`; return the manifest.
+def unpack(path: Path, into: Path, select: Callable[[str], bool] = lambda _: True
+           ) -> dict[str, Any]:
+    """Verify and unpack the archive's members that `select` accepts into `into`; return
+    the manifest.
 
     Every header is checked before the first byte is written (`check_members`); each
     member's sha256 is recomputed while it is copied and must match the manifest."""
     with zipfile.ZipFile(path) as archive:
         manifest = read_manifest(archive)
-        expected = check_members(archive, manifest)
+        expected = {name: record for name, record in check_members(archive, manifest).items()
+                    if select(name)}
         root = os.path.realpath(into)
         total = sum(record.size for record in expected.values())
         with Phase(f"unpacking {len(expected)} files", total):

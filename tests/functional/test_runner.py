@@ -59,7 +59,12 @@ def test_a_job_with_real_dependencies_runs_from_its_archive_alone(
     assert second.returncode == 0, second.stderr
     assert "reusing environment" in second.stderr
     assert "installing" not in second.stderr
-    assert len(list((tmp_path / "jobpack-outputs").iterdir())) == 2  # never merged
+    kept = run_archive(hello_archive, "--offline", "--keep", cwd=tmp_path, cache=cache)
+    workdir = Path(kept.stderr.split("work folder kept: ", 1)[1].split()[0])
+    assert not (workdir / "wheels").exists()  # a cached environment needs no wheels unpacked
+    assert (workdir / "src" / "main.py").exists()
+    shutil.rmtree(workdir)
+    assert len(list((tmp_path / "jobpack-outputs").iterdir())) == 3  # never merged
 
 
 def test_jobpack_run_is_the_same_as_running_the_archive(
@@ -358,3 +363,35 @@ def test_prune_cache_removes_stale_environments_without_running_the_job(tmp_path
     pruned = run_archive(archive, "--prune-cache", cwd=tmp_path, cache=cache)
     assert pruned.returncode == 0, pruned.stderr
     assert "exiting" not in pruned.stdout and not entry.exists()
+
+
+def test_without_bundled_wheels_pip_installs_with_its_output_on_stderr(
+    tmp_path: Path, user_env: UserEnv
+) -> None:
+    job = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "jobs" / "hello", job)
+    analysis = jobpack.analyze(config=job / "config.yaml", python=str(user_env.python))
+    archive = jobpack.build(analysis, tmp_path / "nowheels.zip").path
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(user_env.wheelhouse),
+               PIP_CONFIG_FILE=os.devnull)
+    result = subprocess.run([sys.executable, str(archive), "--env-cache", str(tmp_path / "e")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("done ") and len(result.stdout.splitlines()) == 1
+    assert "pip installing 4 requirements" in result.stderr
+    assert "Successfully installed" in result.stderr
+
+
+def test_help_lists_the_users_options_and_job_arguments(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    direct = subprocess.run([sys.executable, str(archive), "--help"], capture_output=True,
+                            text=True, timeout=60)
+    via_cli = subprocess.run([sys.executable, "-m", "jobpack", "run", "--help"],
+                             capture_output=True, text=True, timeout=60)
+    for result in (direct, via_cli):
+        assert result.returncode == 0, result.stderr
+        assert "-- ARGS" in result.stdout and "--env-cache-max" in result.stdout
+        assert "--output-dir" in result.stdout and "stdlib" not in result.stdout
+    assert direct.stdout.startswith("usage: python3 exit3.zip [options] [-- ARGS]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -80,6 +81,26 @@ def test_ctrl_c_without_a_terminal_detaches_and_leaves_the_job_running(
     assert "detached; raysubmit_1 keeps running" in err
     assert fake.stopped == []
     assert "Traceback" not in err
+
+
+def test_ctrl_c_at_a_terminal_asks_and_stop_stops_the_job(fake: FakeRay, archive: Path
+                                                          ) -> None:
+    fake.script = [("RUNNING", "working\n")]
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([JOBPACK, "submit", str(archive), "--ray", fake.address],
+                               stdin=terminal, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    os.close(terminal)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "working\n"
+    process.send_signal(signal.SIGINT)
+    os.write(controller, b"stop\n")
+    _out, err = process.communicate(timeout=60)
+    os.close(controller)
+    assert fake.stopped == ["raysubmit_1"]
+    assert process.returncode == 1
+    assert err.splitlines()[-1] == "raysubmit_1 STOPPED: job is stopped"
 
 
 def test_status_logs_and_stop(fake: FakeRay) -> None:

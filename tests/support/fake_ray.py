@@ -62,6 +62,8 @@ class FakeRay:
             return 200, json.dumps({"logs": logs}).encode()
         if parts[3:] == ["stop"] and method == "POST":
             self.stopped.append(parts[2])
+            self.script = [("STOPPED", logs)]
+            self._step = 0
             return 200, json.dumps({"stopped": state not in {"SUCCEEDED", "FAILED"}}).encode()
         self._step += 1
         details = {"status": state, "message": f"job is {state.lower()}\nsecond line",

@@ -15,6 +15,7 @@ import pytest
 from jobpack.destinations import JobRequest, parse_env, parse_size
 from jobpack.destinations.ray import MEMBER, Package, RayCluster, entrypoint
 from jobpack.errors import (
+    ArchiveError,
     DestinationRequestError,
     DestinationTimeout,
     DestinationUnreachable,
@@ -90,6 +91,14 @@ def test_an_archive_over_the_upload_limit_is_refused_before_any_request(
         cluster(fake, upload_limit=2048).submit(archive, JobRequest())
     assert "without --wheels" in str(caught.value)
     assert str(archive) in str(caught.value)
+    assert fake.requests == []
+
+
+def test_a_missing_archive_is_one_line_before_any_request(fake: FakeRay, tmp_path: Path
+                                                         ) -> None:
+    with pytest.raises(ArchiveError) as caught:
+        cluster(fake).submit(tmp_path / "absent.jobpack.zip", JobRequest())
+    assert str(caught.value) == f"{tmp_path / 'absent.jobpack.zip'}: cannot read it (No such file or directory)"
     assert fake.requests == []
 
 
