@@ -223,9 +223,11 @@ def graph_command(
 
 def main() -> None:
     """Console-script entry point: run the app, turn `JobpackError`s into one line."""
+    from jobpack.analyzer.entries import module_arguments
+
     settings = Settings()
     try:
-        app(obj=settings)
+        app(args=module_arguments(sys.argv[1:]), obj=settings)
     except JobpackError as exc:
         if settings.debug:
             raise

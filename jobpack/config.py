@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
-from jobpack.errors import ConfigError
+from jobpack.errors import ConfigError, TargetError
 from jobpack.layout import VARIABLE
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
+from jobpack.target import Target
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Variables the DataSphere service defines on the VM; the runner fills them from its
@@ -327,6 +328,11 @@ class _Validator:
         if version is not None and not re.fullmatch(r"3\.\d{1,2}(\.\d{1,3})?", version):
             raise self.error("env.python.version", f"{version!r} is not a Python 3 version "
                              "such as 3.10 or 3.10.13")
+        if version is not None:
+            try:
+                Target.parse(version)
+            except TargetError as exc:
+                raise self.error("env.python.version", exc.message) from None
         requirements = value.get("requirements-file")
         return {
             "python_type": kind,

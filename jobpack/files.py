@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,38 +36,61 @@ def exclusion_reason(path: Path) -> str | None:
     return None
 
 
+def kind_reason(path: Path, root: Path | None = None) -> str | None:
+    """Why `path` is not something that can travel as itself: only regular files and real
+    folders do. A symbolic link is followed only when it stays inside `root`; FIFOs,
+    sockets and devices would hang or never end (`/dev/zero`), so they never travel."""
+    try:
+        link = path.is_symlink()
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and path.is_symlink():
+            return "dangling symbolic link"
+        return f"cannot be read: {exc.strerror or exc}"
+    if link and root is not None:
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(root):
+            return f"symbolic link to {real}, outside the job folder"
+    if stat.S_ISDIR(mode):
+        return "symbolic link to a folder (not followed)" if link else None
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"),
+             (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device"))
+    kind = next((name for test, name in kinds if test(mode)), "special file")
+    return f"{kind}, not a regular file" + (" (through a symbolic link)" if link else "")
+
+
 @dataclass(frozen=True)
 class Expansion:
     files: tuple[Path, ...]  # sorted, absolute
     left_out: tuple[tuple[Path, str], ...]  # path and why
 
 
-def expand(paths: list[Path]) -> Expansion:
-    """Every file under `paths` (files or folders) that may travel, sorted."""
+def expand(paths: list[Path], root: Path | None = None) -> Expansion:
+    """Every regular file under `paths` (files or folders) that may travel, sorted.
+
+    With `root` (the job folder), a symbolic link that leads outside it is left out."""
     files: set[Path] = set()
     left_out: list[tuple[Path, str]] = []
+    real_root = Path(os.path.realpath(root)) if root is not None else None
+
+    def consider(path: Path, *, top: bool = False) -> bool:
+        """True when `path` may travel (a file) or be walked (a folder)."""
+        why = (None if top and path.is_dir() and not path.is_symlink()
+               else kind_reason(path, real_root)) or exclusion_reason(path)
+        if why is not None:
+            left_out.append((path, why))
+        return why is None
+
     for start in paths:
-        reason = exclusion_reason(start)
-        if reason is not None:
-            left_out.append((start, reason))
+        if not consider(start, top=True):
             continue
         if not start.is_dir():
             files.add(start)
             continue
         for folder, dirnames, filenames in os.walk(start):
             base = Path(folder)
-            kept = []
-            for dirname in sorted(dirnames):
-                why = exclusion_reason(base / dirname)
-                if why is None:
-                    kept.append(dirname)
-                else:
-                    left_out.append((base / dirname, why))
-            dirnames[:] = kept
-            for filename in filenames:
-                why = exclusion_reason(base / filename)
-                if why is None:
-                    files.add(base / filename)
-                else:
-                    left_out.append((base / filename, why))
+            dirnames[:] = [d for d in sorted(dirnames) if consider(base / d)]
+            files.update(base / f for f in filenames if consider(base / f))
     return Expansion(tuple(sorted(files)), tuple(sorted(set(left_out))))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from jobpack.errors import TargetError
 
 PLATFORM = "linux_x86_64"
+OLDEST = (3, 8)  # the oldest Python the runner runs on
 _VERSION = re.compile(r"^(3)\.(\d{1,2})(?:\.(\d{1,3}))?$")
 
 
@@ -26,7 +27,13 @@ class Target:
         if match is None:
             raise TargetError(f"invalid target Python version {text!r} (expected e.g. 3.11)")
         micro = match.group(3)
-        return cls(int(match.group(1)), int(match.group(2)), None if micro is None else int(micro))
+        target = cls(int(match.group(1)), int(match.group(2)),
+                     None if micro is None else int(micro))
+        if (target.major, target.minor) < OLDEST:
+            hint = " (did you mean 3.10?)" if target.minor == 1 else ""
+            raise TargetError(f"target Python {text.strip()} is not supported{hint}: the "
+                              f"archive's runner needs Python {OLDEST[0]}.{OLDEST[1]} or newer")
+        return target
 
     @property
     def python(self) -> str:

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from jobpack.analyzer.cache import FactsStore
 from jobpack.analyzer.cmdline import find_cmd_entries
 from jobpack.analyzer.distributions import DistributionIndex
-from jobpack.analyzer.entries import default_root, parse_entry
+from jobpack.analyzer.entries import (
+    absolute_entry,
+    default_root,
+    local_path_entry,
+    parse_entry,
+)
 from jobpack.analyzer.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.facts import FileFacts
 from jobpack.analyzer.finder import Finder
@@ -107,6 +112,8 @@ def analyze(
         base = Path(root).resolve()
     else:
         base = job.root if job is not None else default_root(texts)
+        if job is None:
+            texts = [absolute_entry(t) for t in texts]  # they were relative to the cwd
     progress("inspecting the interpreter", 0, None)
     environment = inspect_python(python)
     version = target_python or (job.version if job else None)
@@ -121,8 +128,8 @@ def analyze(
     progress("reading installed distributions", len(index.distributions),
              len(index.distributions))
     pip = job.pip if job else PipOptions()
-    local_paths = expand([job.root / p for p in job.local_paths]) if job and job.local_paths \
-        else None
+    local_paths = expand([job.root / p for p in job.local_paths], job.root) \
+        if job and job.local_paths else None
     walker_entries = entries + _local_path_scripts(local_paths, job, entries)
     if facts_for is None:
         folder = None if no_cache else Path(cache_dir) if cache_dir else default_cache_dir()
@@ -254,7 +261,7 @@ def _local_path_scripts(local_paths: Expansion | None, job: JobConfig | None,
     if local_paths is None or job is None:
         return []
     known = {e.file for e in entries}
-    return [Entry(file=f, name=f.relative_to(job.root).as_posix())
+    return [local_path_entry(f, job.root)
             for f in local_paths.files if f.suffix == ".py" and f not in known]
 
 
@@ -271,7 +278,8 @@ def _apply_job(job: JobConfig, manifest: Manifest, sources: dict[str, Path],
     if local_paths is not None:
         sources = {f.relative_to(job.root).as_posix(): f for f in local_paths.files}
         for entry in entries:
-            sources.setdefault(entry.name, entry.file)
+            if entry.file.is_relative_to(job.root):
+                sources.setdefault(entry.file.relative_to(job.root).as_posix(), entry.file)
         diagnostics += _left_out(local_paths.left_out, job.root, "env.python.local-paths")
     manifest = replace(
         manifest, cmd=job.cmd, inputs=job.inputs, outputs=job.outputs, env=job.env_vars,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 
 from jobpack.analyzer.finder import Finder
@@ -12,11 +15,22 @@ from jobpack.errors import EntryPointError
 def script_entry(path: Path, root: Path) -> Entry:
     """A script run as `python path`; its folder becomes sys.path[0]."""
     file = path if path.is_absolute() else root / path
-    if not file.is_file():
-        raise EntryPointError("entry point does not exist or is not a file", path=str(path))
-    file = file.resolve()
+    _check_script(file, str(path))
+    file = Path(os.path.realpath(file))
     name = file.relative_to(root).as_posix() if file.is_relative_to(root) else file.as_posix()
     return Entry(file=file, name=name)
+
+
+def _check_script(file: Path, shown: str) -> None:
+    try:
+        mode = file.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise EntryPointError("is a symbolic link that loops", path=shown) from None
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise EntryPointError(f"entry point {reason}", path=shown) from None
+    if not stat.S_ISREG(mode):
+        raise EntryPointError("entry point is not a regular file", path=shown)
 
 
 def module_entry(module: str, root: Path) -> Entry:
@@ -51,10 +65,73 @@ def parse_entry(text: str, root: Path) -> Entry:
     return script_entry(Path(text), root)
 
 
+def absolute_entry(text: str) -> str:
+    """A script named relative to the working folder, made absolute; `-m` as it is."""
+    return text if text.startswith("-m ") else str(Path.cwd() / text)
+
+
 def default_root(entries: list[str]) -> Path:
-    """The working folder when every script lies inside it, else the first script's folder."""
-    cwd = Path.cwd().resolve()
-    scripts = [Path(e).resolve() for e in entries if not e.startswith("-m ")]
-    if all(s.is_relative_to(cwd) for s in scripts):
-        return cwd
-    return scripts[0].parent
+    """The folder Python puts first on sys.path: the first script's folder (the working
+    folder for `-m`), widened to hold every other script, so the archive's paths never
+    depend on where jobpack was started from."""
+    folders = []
+    for entry in entries:
+        if entry.startswith("-m "):
+            folders.append(Path.cwd())
+            continue
+        _check_script(Path(entry), entry)
+        folders.append(Path(os.path.realpath(entry)).parent)
+    if not folders:
+        return Path(os.path.realpath(Path.cwd()))
+    first = Path(os.path.realpath(folders[0]))
+    if all(Path(os.path.realpath(f)).is_relative_to(first) for f in folders):
+        return first
+    return Path(os.path.commonpath([os.path.realpath(f) for f in folders]))
+
+
+def local_path_entry(file: Path, root: Path) -> Entry:
+    """A `.py` file of `local-paths`, walked for what it imports: a module of its package
+    when its folder is a package importable from `root` (so `from . import x` in an
+    `__init__.py` is no script's relative import), else a script."""
+    name = file.relative_to(root).as_posix()
+    parts: list[str] = [] if file.name == "__init__.py" else [file.stem]
+    folder = file.parent
+    while (folder / "__init__.py").is_file() and folder != root:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if folder != root or not parts or (file.name == "__init__.py" and file.parent == root):
+        return Entry(file=file, name=name)
+    module = ".".join(parts)
+    package = module if file.name == "__init__.py" else module.rpartition(".")[0] or None
+    if package is None:
+        return Entry(file=file, name=name)
+    return Entry(file=file, name=name, module=module, package=package)
+
+
+def module_arguments(argv: list[str], *, passthrough: frozenset[str] = frozenset({"run"}),
+                     ) -> list[str]:
+    """Command-line words with every `-m pkg.mod` (`-mpkg.mod`, `'-m pkg.mod'`) turned into
+    one `-m pkg.mod` entry point after `--`, so an option parser takes it for an entry
+    point rather than an unknown option `-m`. Commands in `passthrough` (whose words go to
+    the job) and words after an existing `--` are left as they are."""
+    command = next((w for w in argv if not w.startswith("-")), None)
+    if command in passthrough:
+        return list(argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept: list[str] = []
+    modules: list[str] = []
+    index = 0
+    while index < end:
+        word = argv[index]
+        if word == "-m" and index + 1 < end:
+            modules.append(f"-m {argv[index + 1]}")
+            index += 2
+            continue
+        if word.startswith("-m") and len(word) > 2 and not word.startswith("-m-"):
+            modules.append(f"-m {word[2:].strip()}")
+        else:
+            kept.append(word)
+        index += 1
+    if not modules:
+        return list(argv)
+    return [*kept, "--", *modules, *argv[end + 1:]]

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jobpack.errors import EnvironmentInspectionError
 from jobpack.target import Target
@@ -47,7 +48,7 @@ class PythonEnvironment:
 
     @property
     def target(self) -> Target:
-        return Target(*self.version)
+        return Target.parse(".".join(str(v) for v in self.version))
 
     @property
     def venv(self) -> Path | None:
@@ -73,13 +74,20 @@ def _is_under(path: Path, folders: set[Path]) -> bool:
 
 
 def default_python() -> str:
-    """`$VIRTUAL_ENV`'s interpreter when one is active, else the one running jobpack."""
+    """`$VIRTUAL_ENV`'s interpreter when one is active, else the one running jobpack.
+
+    A `VIRTUAL_ENV` that names no working venv is an error, not a silent fallback to
+    jobpack's own interpreter (whose packages are not the job's)."""
     venv = os.environ.get("VIRTUAL_ENV")
     if venv:
         for name in ("bin/python", "bin/python3", "Scripts/python.exe"):
             candidate = Path(venv) / name
             if candidate.exists():
                 return str(candidate)
+        what = "does not exist" if not Path(venv).exists() else "has no working bin/python"
+        raise EnvironmentInspectionError(
+            f"VIRTUAL_ENV={venv} {what}; activate a working venv, unset VIRTUAL_ENV, or "
+            "name the interpreter with --python")
     return sys.executable
 
 
@@ -108,15 +116,20 @@ def inspect_python(python: str | None = None) -> PythonEnvironment:
         last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         raise EnvironmentInspectionError(f"{executable} failed to report its environment: {last}")
     try:
-        data = json.loads(completed.stdout)
-        major, minor, micro = (int(v) for v in data["version"])
-    except (ValueError, KeyError, TypeError):
-        raise EnvironmentInspectionError(f"{executable} is not a usable Python 3") from None
+        return _environment(json.loads(completed.stdout))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        first = (completed.stdout.strip().splitlines() or ["nothing"])[0][:80]
+        raise EnvironmentInspectionError(
+            f"{executable} is not a usable Python 3: it answered {first!r}") from None
+
+
+def _environment(data: dict[str, Any]) -> PythonEnvironment:
+    major, minor, micro = (int(v) for v in data["version"])
     return PythonEnvironment(
-        executable=data["executable"],
+        executable=str(data["executable"]),
         version=(major, minor, micro),
         path=tuple(Path(p) for p in data["path"]),
         stdlib=tuple(Path(p) for p in data["stdlib"] if p),
         site=tuple(Path(p) for p in data["site"] if p),
-        platform=data["platform"],
+        platform=str(data["platform"]),
     )

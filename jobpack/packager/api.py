@@ -169,7 +169,7 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
                   diagnostics: list[Diagnostic]) -> list[Member]:
     """The config's inputs, shipped beside the code; folders filtered like local-paths."""
     members = []
-    expansion = expand([root / item.path for item in manifest.inputs])
+    expansion = expand([root / item.path for item in manifest.inputs], root)
     for file in expansion.files:
         name = SOURCE_PREFIX + file.relative_to(root).as_posix()
         if name not in taken:

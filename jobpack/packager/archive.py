@@ -67,10 +67,12 @@ def write_zip(out: Path, members: list[Member],
         raise BuildError(f"two archive members share a name: {_first_duplicate(names)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = zip_timestamp()
-    handle, temp = tempfile.mkstemp(prefix=".jobpack-", suffix=".zip.part", dir=out.parent)
-    os.close(handle)
-    previous = _exit_on_sigterm()
+    previous = _exit_on_sigterm()  # before the .part file exists, so none is left behind
+    temp = ""
     try:
+        handle, temp = tempfile.mkstemp(prefix=".jobpack-", suffix=".zip.part",
+                                        dir=out.parent)
+        os.close(handle)
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for member in sorted(members, key=lambda m: m.name):
                 _write_member(archive, member, stamp)
@@ -79,7 +81,8 @@ def write_zip(out: Path, members: list[Member],
         Path(temp).chmod(0o644)
         Path(temp).replace(out)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        if temp:
+            Path(temp).unlink(missing_ok=True)
         raise
     finally:
         if previous is not None:

@@ -53,10 +53,14 @@ def test_the_example_job_runs_on_ray_and_its_outputs_reach_outputs_to(
     assert json.loads(collected[0].read_text()) == {"sum": 7.0}
 
 
-def test_a_resubmitted_archive_is_not_uploaded_again(ray_head: RayHead, tmp_path: Path,
-                                                     env_cache: str) -> None:
-    archive = build(tmp_path, "--config", str(FIXTURES / "example" / "config.yaml"))
-    jobpack("submit", str(archive), "--ray", ray_head.address, "--no-wait", "--env", env_cache)
+def test_submit_config_builds_first_and_the_same_archive_is_not_uploaded_again(
+        ray_head: RayHead, tmp_path: Path, env_cache: str) -> None:
+    config = str(FIXTURES / "example" / "config.yaml")
+    built = jobpack("submit", "--config", config, "--ray", ray_head.address, "--env", env_cache)
+    assert built.returncode == 0, built.stderr + built.stdout
+    assert "built example.jobpack.zip" in built.stderr
+    assert "sum = 7.0" in built.stdout
+    archive = build(tmp_path, "--config", config)  # the same bytes: builds are reproducible
     again = jobpack("submit", str(archive), "--ray", ray_head.address, "--no-wait",
                     "--env", env_cache)
     assert again.returncode == 0, again.stderr

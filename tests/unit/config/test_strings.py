@@ -107,3 +107,14 @@ def test_a_huge_config_is_refused_before_parsing(tmp_path: Path) -> None:
     config = write(tmp_path, "cmd: python main.py\n# " + "x" * MAX_CONFIG_BYTES + "\n")
     with pytest.raises(ConfigError, match="larger than"):
         load_config(config)
+
+
+@pytest.mark.parametrize(("version", "fragment"), [
+    ("3.7", "not supported"), ("3.6", "not supported"), ("3.1", "did you mean 3.10?"),
+])
+def test_a_target_older_than_the_runner_supports_is_refused(tmp_path: Path, version: str,
+                                                            fragment: str) -> None:
+    config = write(tmp_path, f"cmd: python main.py\nenv:\n  python:\n    version: {version}\n")
+    with pytest.raises(ConfigError, match=fragment) as caught:
+        load_config(config)
+    assert caught.value.key == "env.python.version" and caught.value.line == 4
