@@ -20,6 +20,7 @@ from typing import Any
 
 from jobpack import __version__
 from jobpack.analyzer.facts import FileFacts
+from jobpack.files import read_regular
 from jobpack.target import Target
 
 FACTS_SCHEMA = 1
@@ -53,7 +54,7 @@ class FactsStore:
         for path in dict.fromkeys(paths):
             if path in self._facts:
                 continue
-            source = path.read_bytes()
+            source = read_regular(path)
             key = self._key(source)
             cached = self._load(key)
             if cached is not None:
