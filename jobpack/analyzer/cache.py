@@ -11,19 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from jobpack import __version__
-from jobpack.analyzer.facts import FileFacts
+from jobpack.analyzer.facts import FileFacts, FileNote
+from jobpack.analyzer.workers import WorkerPool
 from jobpack.files import read_regular
 from jobpack.target import Target
 
-FACTS_SCHEMA = 1
+FACTS_SCHEMA = 2  # 2: facts from the ast fast path (source order, syntax-version notes)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 
@@ -36,7 +35,7 @@ class FactsStore:
         self.folder = None if cache_dir is None else cache_dir / "facts" / f"v{FACTS_SCHEMA}"
         self.workers = workers if workers is not None else default_workers()
         self._facts: dict[Path, FileFacts] = {}
-        self._executor: Executor | None = None
+        self._pool: WorkerPool | None = None
         self.parsed = 0  # files parsed (not served from the cache) by this store
         self.hits = 0
 
@@ -70,10 +69,15 @@ class FactsStore:
             self._facts[path] = facts
             self._store(key, facts)
 
+    @property
+    def crashes(self) -> int:
+        """Worker processes lost while parsing (each cost only the file it was on)."""
+        return 0 if self._pool is None else self._pool.crashes
+
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     # -- parsing -----------------------------------------------------------------------------
     def _parse_all(self, sources: list[bytes]) -> list[FileFacts]:
@@ -81,11 +85,21 @@ class FactsStore:
 
         if self.workers < 2 or len(sources) < PARALLEL_THRESHOLD:
             return [parse_facts(source, self.target) for source in sources]
-        if self._executor is None:
-            self._executor = _process_pool(self.workers)
-        chunk = max(1, len(sources) // (self.workers * 4))
-        targets = [self.target] * len(sources)
-        return list(self._executor.map(parse_facts, sources, targets, chunksize=chunk))
+        if self._pool is None:
+            self._pool = WorkerPool(self.target, self.workers, parse_facts, self._retry)
+        return self._pool.parse(sources)
+
+    def _retry(self, source: bytes) -> FileFacts:
+        """A file whose worker raised: parse it here, with room for deep recursion."""
+        from jobpack.analyzer.parser import parse_facts, run_with_big_stack
+
+        try:
+            return run_with_big_stack(lambda: parse_facts(source, self.target))
+        except Exception as exc:
+            text = str(exc).strip().splitlines()
+            return FileFacts(syntax_error=FileNote(
+                1, "syntax-error", f"jobpack could not read this file: "
+                f"{text[0] if text else type(exc).__name__}", "error"))
 
     # -- the cache on disk ----------------------------------------------------------------
     def _key(self, source: bytes) -> str:
@@ -127,12 +141,3 @@ def default_workers() -> int:
     """`$JOBPACK_WORKERS` when set (1 forces sequential parsing), else every core."""
     raw = os.environ.get("JOBPACK_WORKERS", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
-
-
-def _process_pool(workers: int) -> ProcessPoolExecutor:
-    import multiprocessing
-
-    # fork is cheap and inherits the imported parser; elsewhere use the platform default.
-    method = "fork" if sys.platform == "linux" else None
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context(method))

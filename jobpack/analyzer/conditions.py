@@ -1,29 +1,89 @@
 """Three-valued evaluation of `if` tests against the target machine.
 
-`evaluate(test, target)` answers True (the target always takes the branch), False (it
-never does) or None (cannot tell: the branch counts as maybe). It understands
-`sys.version_info`, `sys.platform`, `os.name`, `platform.system()`/`machine()`,
-`TYPE_CHECKING` and `not`/`and`/`or` over them; anything else is None.
+Both parsers (stdlib `ast` and libcst) translate an `if` test into the small neutral form
+below (`Cond`), so one evaluator serves both trees. `evaluate(test, target)` answers True
+(the target always takes the branch), False (it never does) or None (cannot tell: the
+branch counts as maybe). It understands `sys.version_info`, `sys.platform`, `os.name`,
+`platform.system()`/`machine()`, `TYPE_CHECKING` and `not`/`and`/`or` over them; anything
+else is None.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any
-
-import libcst as cst
+from dataclasses import dataclass
+from typing import Any, Union
 
 from jobpack.target import Target
 
 Truth = bool | None
-_OPS: dict[type[cst.BaseCompOp], Callable[[Any, Any], bool]] = {
-    cst.Equal: operator.eq,
-    cst.NotEqual: operator.ne,
-    cst.LessThan: operator.lt,
-    cst.LessThanEqual: operator.le,
-    cst.GreaterThan: operator.gt,
-    cst.GreaterThanEqual: operator.ge,
+MAX_DEPTH = 40  # deeper tests are not about the platform: translators answer Unknown
+
+
+@dataclass(frozen=True)
+class Name:
+    """`a.b.c`, or `a.b()` for a call without arguments."""
+
+    dotted: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    """An int (not bool) or str constant, or a tuple/list/set display of `Cond`s."""
+
+    value: int | str | None = None
+    items: tuple[Cond, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Cond
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    is_and: bool
+    values: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A single comparison; `op` is the operator's source text (`==`, `not in`, ...)."""
+
+    left: Cond
+    op: str
+    right: Cond
+
+
+@dataclass(frozen=True)
+class Subscript:
+    """`base[index]`, or `base[:upper]` when `index` is None and `is_slice`."""
+
+    base: str | None
+    index: Cond | None
+    is_slice: bool = False
+
+
+@dataclass(frozen=True)
+class StartsWith:
+    """`subject.startswith(arg)` with exactly one positional argument."""
+
+    subject: str | None
+    arg: Cond
+
+
+@dataclass(frozen=True)
+class Unknown:
+    pass
+
+
+Cond = Union[Name, Literal, Not, BoolOp, Compare, Subscript, StartsWith, Unknown]  # noqa: UP007 (runs)
+UNKNOWN = Unknown()
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 _STRINGS = {
     "sys.platform": "linux",
@@ -33,103 +93,77 @@ _STRINGS = {
 }
 
 
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, `a.b()` for a call without arguments."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted_name(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
-    if isinstance(node, cst.Call) and not node.args:
-        base = dotted_name(node.func)
-        return None if base is None else f"{base}()"
-    return None
-
-
-def is_main_test(test: cst.BaseExpression) -> bool:
+def is_main_test(test: Cond) -> bool:
     """`__name__ == "__main__"`, in either operand order."""
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+    if not isinstance(test, Compare) or test.op != "==":
         return False
-    target = test.comparisons[0]
-    if not isinstance(target.operator, cst.Equal):
-        return False
-    operands = {_literal_or_name(test.left), _literal_or_name(target.comparator)}
+    operands = {_name_or_str(test.left), _name_or_str(test.right)}
     return operands == {"name:__name__", "str:__main__"}
 
 
-def _literal_or_name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return f"name:{node.value}"
-    value = string_value(node)
-    return None if value is None else f"str:{value}"
-
-
-def string_value(node: cst.BaseExpression | None) -> str | None:
-    """The value of a plain (non-f) string literal, else None."""
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        try:
-            value = node.evaluated_value
-        except Exception:  # libcst raises for odd literals; such a string is not static
-            return None
-        return value if isinstance(value, str) else None
+def _name_or_str(node: Cond) -> str | None:
+    if isinstance(node, Name):
+        return f"name:{node.dotted}"
+    if isinstance(node, Literal) and isinstance(node.value, str):
+        return f"str:{node.value}"
     return None
 
 
-def evaluate(test: cst.BaseExpression, target: Target) -> Truth:
+def evaluate(test: Cond, target: Target) -> Truth:
     """Whether the target takes a branch guarded by `test`."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = evaluate(test.expression, target)
+    if isinstance(test, Not):
+        inner = evaluate(test.operand, target)
         return None if inner is None else not inner
-    if isinstance(test, cst.BooleanOperation):
+    if isinstance(test, BoolOp):
         return _boolean(test, target)
-    name = dotted_name(test)
-    if name is not None and (name == "TYPE_CHECKING" or name.endswith(".TYPE_CHECKING")):
+    if isinstance(test, Name) and (
+        test.dotted == "TYPE_CHECKING" or test.dotted.endswith(".TYPE_CHECKING")
+    ):
         return False
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        return _compare(test.left, test.comparisons[0], target)
-    if isinstance(test, cst.Call):
+    if isinstance(test, Compare):
+        return _compare(test, target)
+    if isinstance(test, StartsWith):
         return _startswith(test)
     return None
 
 
-def _boolean(test: cst.BooleanOperation, target: Target) -> Truth:
-    left, right = evaluate(test.left, target), evaluate(test.right, target)
-    if isinstance(test.operator, cst.And):
-        if left is False or right is False:
+def _boolean(test: BoolOp, target: Target) -> Truth:
+    values = [evaluate(v, target) for v in test.values]
+    if test.is_and:
+        if any(v is False for v in values):
             return False
-        return True if left and right else None
-    if left is True or right is True:
+        return True if all(v is True for v in values) else None
+    if any(v is True for v in values):
         return True
-    return False if left is False and right is False else None
+    return False if all(v is False for v in values) else None
 
 
-def _startswith(call: cst.Call) -> Truth:
-    func = call.func
-    if not (isinstance(func, cst.Attribute) and func.attr.value == "startswith"):
+def _startswith(call: StartsWith) -> Truth:
+    subject = _STRINGS.get(call.subject or "")
+    if subject is None:
         return None
-    subject = _STRINGS.get(dotted_name(func.value) or "")
-    if subject is None or len(call.args) != 1:
-        return None
-    arg = call.args[0].value
-    prefixes: list[str | None]
-    if isinstance(arg, cst.Tuple):
-        prefixes = [string_value(e.value) for e in arg.elements]
-    else:
-        prefixes = [string_value(arg)]
+    arg = call.arg
+    prefixes = [_string(i) for i in arg.items] if isinstance(arg, Literal) and arg.items \
+        is not None else [_string(arg)]
     if any(p is None for p in prefixes):
         return None
     return any(subject.startswith(p) for p in prefixes if p is not None)
 
 
-def _compare(left: cst.BaseExpression, comp: cst.ComparisonTarget, target: Target) -> Truth:
-    op, right = comp.operator, comp.comparator
-    for subject, literal, flipped in ((left, right, False), (right, left, True)):
+def _string(node: Cond) -> str | None:
+    return node.value if isinstance(node, Literal) and isinstance(node.value, str) else None
+
+
+def _compare(test: Compare, target: Target) -> Truth:
+    op = test.op
+    for subject, literal, flipped in ((test.left, test.right, False),
+                                      (test.right, test.left, True)):
         actual = _target_value(subject, target)
         if actual is None:
             continue
-        if isinstance(op, cst.In | cst.NotIn) and not flipped:
-            return _membership(actual, literal, isinstance(op, cst.NotIn))
-        func = _OPS.get(type(op))
+        if op in ("in", "not in") and not flipped:
+            return _membership(actual, literal, op == "not in")
+        func = _OPS.get(op)
         if func is None:
             return None
         value = _literal(literal)
@@ -144,10 +178,10 @@ def _swap(func: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     return lambda a, b: func(b, a)
 
 
-def _membership(actual: object, literal: cst.BaseExpression, negate: bool) -> Truth:
-    if not isinstance(literal, cst.Tuple | cst.List | cst.Set):
+def _membership(actual: object, literal: Cond, negate: bool) -> Truth:
+    if not isinstance(literal, Literal) or literal.items is None:
         return None
-    values = [_literal(e.value) for e in literal.elements]
+    values = [_literal(e) for e in literal.items]
     if any(v is None for v in values) or not isinstance(actual, str):
         return None
     return (actual in values) != negate
@@ -179,47 +213,42 @@ def _apply(func: Callable[[Any, Any], bool], actual: object, value: object) -> T
     return func(actual, value)
 
 
-def _target_value(node: cst.BaseExpression, target: Target) -> object | None:
-    name = dotted_name(node)
-    if name in _STRINGS:
-        return _STRINGS[name]
+def _target_value(node: Cond, target: Target) -> object | None:
     parts: tuple[int, ...] = (target.major, target.minor)
     if target.micro is not None:
         parts += (target.micro,)
+    if isinstance(node, Subscript):
+        return _version_subscript(node, parts) if node.base == "sys.version_info" else None
+    if not isinstance(node, Name):
+        return None
+    name = node.dotted
+    if name in _STRINGS:
+        return _STRINGS[name]
     if name == "sys.version_info":
         return _Version(parts, exact=False)
     fields = {"major": 0, "minor": 1, "micro": 2}
-    if name is not None and name.startswith("sys.version_info."):
+    if name.startswith("sys.version_info."):
         index = fields.get(name.rsplit(".", 1)[1])
         return parts[index] if index is not None and index < len(parts) else None
-    if isinstance(node, cst.Subscript) and dotted_name(node.value) == "sys.version_info":
-        return _version_subscript(node, parts)
     return None
 
 
-def _version_subscript(node: cst.Subscript, parts: tuple[int, ...]) -> object | None:
-    if len(node.slice) != 1:
-        return None
-    index = node.slice[0].slice
-    if isinstance(index, cst.Index):
-        position = _literal(index.value)
+def _version_subscript(node: Subscript, parts: tuple[int, ...]) -> object | None:
+    if not node.is_slice:
+        position = None if node.index is None else _literal(node.index)
         if isinstance(position, int) and 0 <= position < len(parts):
             return parts[position]
         return None
-    if isinstance(index, cst.Slice) and index.lower is None and index.step is None:
-        upper = _literal(index.upper) if index.upper is not None else None
-        if isinstance(upper, int) and upper >= 1:
-            return _Version(parts[:upper], exact=upper <= len(parts))
+    upper = None if node.index is None else _literal(node.index)
+    if isinstance(upper, int) and upper >= 1:
+        return _Version(parts[:upper], exact=upper <= len(parts))
     return None
 
 
-def _literal(node: cst.BaseExpression) -> object | None:
-    if isinstance(node, cst.Integer):
-        try:
-            return int(node.value, 0)
-        except ValueError:
-            return None
-    if isinstance(node, cst.Tuple):
-        values = tuple(_literal(e.value) for e in node.elements)
+def _literal(node: Cond) -> object | None:
+    if not isinstance(node, Literal):
+        return None
+    if node.items is not None:
+        values = tuple(_literal(e) for e in node.items)
         return values if all(isinstance(v, int) for v in values) else None
-    return string_value(node)
+    return node.value

@@ -1,338 +1,169 @@
-"""Read one source file into `FileFacts` with libcst.
+"""Read one source file into `FileFacts`: the running interpreter's `ast` when it accepts
+the file (C speed), libcst when it does not (syntax newer than the running Python).
 
-libcst parses Python 3.0-3.14 syntax whatever Python jobpack runs on, honours PEP 263
-encoding declarations and BOMs, and never executes anything.
+Nothing is executed. A file CPython itself refuses (more than 200 nested parentheses, an
+undecodable byte, a null byte) is one `syntax-error` at its line; syntax newer than the
+target is a `syntax-newer-than-target` note from either tree (`syntax_version`).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import io
+import re
+import sys
+import threading
+import tokenize
+from collections.abc import Callable
+from typing import TypeVar
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
-from jobpack.analyzer.conditions import (
-    Truth,
-    dotted_name,
-    evaluate,
-    is_main_test,
-    string_value,
-)
-from jobpack.analyzer.facts import FileFacts, FileNote, ImportFact, Scope
+from jobpack.analyzer.facts import FileFacts, FileNote
+from jobpack.analyzer.parse_ast import facts_from_ast
+from jobpack.analyzer.syntax_version import ast_checker, python2_note
 from jobpack.target import Target
 
-_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+T = TypeVar("T")
+BIG_STACK = 512 * 1024 * 1024  # virtual: only the pages a deep parse touches are used
+RAISED_RECURSION_LIMIT = 50_000
+MAX_CST_NESTING = 5_000  # deeper brackets: CPython refuses anyway (its limit is 200)
+_EXPRESSION_KEYS = (b"__import__", b"import_module", b"__all__")
+_REFUSALS = ("too many nested parentheses", "too many levels of indentation",
+             "too many statically nested blocks", "too complex", "(unicode error)",
+             "encoding problem", "unknown encoding", "null bytes", "unexpected EOF")
+_BRACKETS = re.compile(rb"[^()\[\]{}]+")
 
 
 def parse_facts(source: bytes, target: Target) -> FileFacts:
     """The import facts of `source`; a file that does not parse yields `syntax_error`."""
     try:
+        return _parse(source, target)
+    except RecursionError:
+        try:
+            return run_with_big_stack(lambda: _parse(source, target))
+        except RecursionError:
+            return _error(1, "nested too deeply to analyse")
+
+
+def run_with_big_stack(func: Callable[[], T]) -> T:
+    """`func()` in a thread with a large stack and a raised recursion limit, for trees
+    deeper than the main thread's stack allows (the caller waits for it)."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous, RAISED_RECURSION_LIMIT))
+        try:
+            results.append(func())
+        except BaseException as exc:  # handed to the caller's thread below
+            errors.append(exc)
+        finally:
+            sys.setrecursionlimit(previous)
+
+    size = threading.stack_size(BIG_STACK)
+    try:
+        thread = threading.Thread(target=run, name="jobpack-deep-parse", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(size)
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+def _parse(source: bytes, target: Target) -> FileFacts:
+    if b"\0" in source:
+        line = source.count(b"\n", 0, source.index(b"\0")) + 1
+        return _error(line, "source code cannot contain null bytes")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return _fallback(source, target, exc)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        # CPython's own parser gave up (too deep for it): the target would refuse it too.
+        return _error(1, f"CPython cannot parse this file: {_one_line(exc)}")
+    return facts_from_ast(tree, target, deep=_deep(source, target),
+                          check=ast_checker(target, source))
+
+
+def _deep(source: bytes, target: Target) -> bool:
+    """Whether expressions must be visited, not only statements."""
+    if (target.major, target.minor) < sys.version_info[:2]:
+        return True  # the running grammar may hold expressions the target lacks
+    return any(key in source for key in _EXPRESSION_KEYS)
+
+
+def _fallback(source: bytes, target: Target, exc: SyntaxError) -> FileFacts:
+    """`ast` refused the file: newer syntax (libcst reads it), or a real error."""
+    message = exc.msg or "invalid syntax"
+    if any(refusal in message for refusal in _REFUSALS):
+        return FileFacts(syntax_error=_refusal(source, exc, message))
+    facts = None
+    if _nesting(source) <= MAX_CST_NESTING:
+        facts = run_with_big_stack(lambda: _facts_with_libcst(source, target))
+    if facts is not None:
+        return facts
+    note = python2_note(exc, target) or FileNote(exc.lineno or 1, "syntax-error", message,
+                                                 "error")
+    return FileFacts(syntax_error=note)
+
+
+def _facts_with_libcst(source: bytes, target: Target) -> FileFacts | None:
+    import libcst as cst
+
+    from jobpack.analyzer.parse_cst import facts_from_cst
+    from jobpack.analyzer.syntax_version import CstChecker
+
+    try:
         module = cst.parse_module(source)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        visitor = _ImportVisitor(target)
-        wrapper.visit(visitor)
-    except cst.ParserSyntaxError as exc:
-        return FileFacts(syntax_error=_precise_error(source, exc))
-    except (UnicodeError, LookupError, SyntaxError, ValueError, RecursionError) as exc:
-        return FileFacts(syntax_error=FileNote(1, "syntax-error", _one_line(exc), "error"))
+    except (cst.ParserSyntaxError, UnicodeError, LookupError, SyntaxError, ValueError):
+        return None
     except BaseException as exc:
         # libcst's native parser reports some inputs with a Rust panic (a BaseException).
         if type(exc).__name__ != "PanicException":
             raise
-        return FileFacts(syntax_error=FileNote(1, "syntax-error", _one_line(exc), "error"))
-    return visitor.facts()
+        return None
+    check = CstChecker(target, module)
+    facts = facts_from_cst(module, target, deep=True, check=check)
+    # Nothing newer than the running Python: its refusal was a real error.
+    return facts if check.newest > sys.version_info[:2] else None
 
 
-def _precise_error(source: bytes, exc: cst.ParserSyntaxError) -> FileNote:
-    """libcst reports where its tokenizer stopped; CPython's parser (parse only, nothing
-    runs) usually names the line the user must fix, so prefer it when it also fails."""
+def _nesting(source: bytes) -> int:
+    """The deepest bracket nesting, counting brackets in strings too (an upper bound)."""
+    depth = deepest = 0
+    for char in _BRACKETS.sub(b"", source):
+        if char in b"([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _refusal(source: bytes, exc: SyntaxError, message: str) -> FileNote:
+    line = exc.lineno or 1
+    if "unicode error" in message or "decode" in message:
+        line = _undecodable_line(source) or line
+    return FileNote(line, "syntax-error", message, "error")
+
+
+def _undecodable_line(source: bytes) -> int | None:
     try:
-        ast.parse(source)
-    except SyntaxError as error:
-        if error.lineno:
-            return FileNote(error.lineno, "syntax-error", error.msg or "invalid syntax", "error")
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
-    return FileNote(exc.raw_line, "syntax-error", message, "error")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        source.decode(encoding)
+    except UnicodeDecodeError as error:
+        return source.count(b"\n", 0, error.start) + 1
+    except (SyntaxError, LookupError):
+        return None
+    return None
+
+
+def _error(line: int, message: str) -> FileFacts:
+    return FileFacts(syntax_error=FileNote(line, "syntax-error", message, "error"))
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-@dataclass(frozen=True)
-class _Context:
-    scope: Scope = "module"
-    main: bool | None = None
-    optional: bool = False
-    reach: Truth = True  # False: never runs on the target; None: maybe
-
-
-@dataclass(frozen=True)
-class _Call:
-    func: str
-    args: tuple[cst.Arg, ...]
-    line: int
-    context: _Context
-
-
-class _ImportVisitor(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, target: Target) -> None:
-        super().__init__()
-        self.target = target
-        self.stack: list[_Context] = [_Context()]
-        self.if_tests: list[tuple[Truth, bool]] = []
-        self.imports: list[ImportFact] = []
-        self.calls: list[_Call] = []
-        self.importlib_aliases: set[str] = set()
-        self.import_module_aliases: set[str] = set()
-        self.all_names: list[str] | None = None
-
-    # -- context -------------------------------------------------------------------------
-    @property
-    def context(self) -> _Context:
-        return self.stack[-1]
-
-    def _push(self, **changes: object) -> None:
-        self.stack.append(replace(self.context, **changes))  # type: ignore[arg-type]
-
-    def _pop(self) -> None:
-        self.stack.pop()
-
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._push(scope="function")
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._push(scope="function")
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._push(scope="class")
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._pop()
-
-    def visit_If(self, node: cst.If) -> None:
-        main = is_main_test(node.test)
-        self.if_tests.append((None if main else evaluate(node.test, self.target), main))
-
-    def leave_If(self, original_node: cst.If) -> None:
-        self.if_tests.pop()
-
-    def visit_If_body(self, node: cst.If) -> None:
-        truth, main = self.if_tests[-1]
-        if main:
-            self._push(main=True)
-        else:
-            self._push(reach=_and(self.context.reach, truth))
-
-    def leave_If_body(self, node: cst.If) -> None:
-        self._pop()
-
-    def visit_If_orelse(self, node: cst.If) -> None:
-        truth, main = self.if_tests[-1]
-        if main:
-            self._push(main=False)
-        else:
-            self._push(reach=_and(self.context.reach, None if truth is None else not truth))
-
-    def leave_If_orelse(self, node: cst.If) -> None:
-        self._pop()
-
-    def visit_Try_body(self, node: cst.Try) -> None:
-        self._push(optional=self.context.optional or _catches_import_error(node.handlers))
-
-    def leave_Try_body(self, node: cst.Try) -> None:
-        self._pop()
-
-    def visit_TryStar_body(self, node: cst.TryStar) -> None:
-        self._push(optional=self.context.optional or _catches_import_error(node.handlers))
-
-    def leave_TryStar_body(self, node: cst.TryStar) -> None:
-        self._pop()
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        # A fallback import in `except ImportError:` only runs when the first one failed.
-        self._push(optional=self.context.optional or _catches_import_error([node]))
-
-    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
-        self._pop()
-
-    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
-        self._push(optional=self.context.optional or _catches_import_error([node]))
-
-    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
-        self._pop()
-
-    # -- imports -------------------------------------------------------------------------
-    def _record(self, node: cst.CSTNode, module: str, **fields: object) -> None:
-        ctx = self.context
-        if ctx.reach is False:
-            return
-        fact = ImportFact(
-            module=module,
-            line=self._line(node),
-            scope=ctx.scope,
-            main=ctx.main,
-            optional=ctx.optional,
-            conditional=ctx.reach is None,
-            **fields,  # type: ignore[arg-type]
-        )
-        self.imports.append(fact)
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            name = dotted_name(alias.name) or ""
-            self._record(node, name, kind="import")
-            if name == "importlib":
-                self.importlib_aliases.add(_bound_name(alias) or name)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        module = "" if node.module is None else dotted_name(node.module) or ""
-        names: tuple[str, ...]
-        if isinstance(node.names, cst.ImportStar):
-            names = ("*",)
-        else:
-            names = tuple(dotted_name(alias.name) or "" for alias in node.names)
-            if module == "importlib" and not node.relative:
-                for alias in node.names:
-                    if dotted_name(alias.name) == "import_module":
-                        self.import_module_aliases.add(_bound_name(alias) or "import_module")
-        self._record(node, module, kind="from", names=names, level=len(node.relative))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = dotted_name(node.func)
-        if func is not None and (
-            func.endswith(("__import__", "import_module")) or func in self.import_module_aliases
-        ):
-            ctx = self.context
-            if ctx.reach is not False:
-                self.calls.append(_Call(func, tuple(node.args), self._line(node), ctx))
-
-    # -- __all__ -------------------------------------------------------------------------
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self.context.scope == "module" and any(
-            dotted_name(t.target) == "__all__" for t in node.targets
-        ):
-            self.all_names = _string_list(node.value) or []
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self.context.scope == "module" and dotted_name(node.target) == "__all__":
-            self.all_names = (self.all_names or []) + (_string_list(node.value) or [])
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        func = dotted_name(original_node.func)
-        if func in {"__all__.extend", "__all__.append"} and original_node.args:
-            value = original_node.args[0].value
-            added = _string_list(value) if func.endswith("extend") else [string_value(value)]
-            self.all_names = (self.all_names or []) + [n for n in added or [] if n]
-
-    # -- result --------------------------------------------------------------------------
-    def facts(self) -> FileFacts:
-        notes: list[FileNote] = []
-        for call in self.calls:
-            self._dynamic(call, notes)
-        return FileFacts(
-            imports=tuple(self.imports),
-            all_names=None if self.all_names is None else tuple(self.all_names),
-            notes=tuple(notes),
-        )
-
-    def _dynamic(self, call: _Call, notes: list[FileNote]) -> None:
-        importers = {f"{a}.import_module" for a in self.importlib_aliases}
-        importers |= self.import_module_aliases | {"__import__", "importlib.__import__"}
-        if call.func not in importers:
-            return
-        positional = [a.value for a in call.args if a.keyword is None and a.star == ""]
-        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-        name_node = positional[0] if positional else keywords.get("name")
-        name = None if name_node is None else string_value(name_node)
-        if not name:
-            notes.append(
-                FileNote(
-                    call.line,
-                    "dynamic-import",
-                    f"{call.func}() with a name that is not a literal string; "
-                    "add the module to root-paths or import it explicitly",
-                )
-            )
-            return
-        level = len(name) - len(name.lstrip("."))
-        module = name[level:]
-        if level and call.func != "__import__":
-            package_node = positional[1] if len(positional) > 1 else keywords.get("package")
-            package = None if package_node is None else string_value(package_node)
-            if package is not None:
-                base = package.split(".")
-                module = ".".join(base[: len(base) - level + 1] + ([module] if module else []))
-                level = 0
-            elif not (isinstance(package_node, cst.Name) and package_node.value == "__package__"):
-                notes.append(
-                    FileNote(
-                        call.line,
-                        "dynamic-import",
-                        f"relative {call.func}({name!r}) without a literal package",
-                    )
-                )
-                return
-        ctx = call.context
-        self.imports.append(
-            ImportFact(
-                module=module,
-                line=call.line,
-                kind="dynamic",
-                level=level,
-                scope=ctx.scope,
-                main=ctx.main,
-                optional=ctx.optional,
-                conditional=ctx.reach is None,
-            )
-        )
-
-
-def _and(outer: Truth, inner: Truth) -> Truth:
-    if outer is False or inner is False:
-        return False
-    return True if outer and inner else None
-
-
-def _bound_name(alias: cst.ImportAlias) -> str | None:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return None
-
-
-def _catches_import_error(
-    handlers: Sequence[cst.ExceptHandler] | Sequence[cst.ExceptStarHandler],
-) -> bool:
-    for handler in handlers:
-        if handler.type is None:
-            return True
-        kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
-        nodes = [e.value for e in kinds] if kinds is not None else [handler.type]
-        for node in nodes:
-            name = dotted_name(node) or ""
-            if name.rsplit(".", 1)[-1] in _IMPORT_ERRORS:
-                return True
-    return False
-
-
-def _string_list(node: cst.BaseExpression) -> list[str] | None:
-    if not isinstance(node, cst.List | cst.Tuple):
-        return None
-    values = [string_value(e.value) for e in node.elements]
-    return [v for v in values if v is not None]

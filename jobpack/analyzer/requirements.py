@@ -5,6 +5,11 @@ reaches imports it (provenance: `scikit-learn (sklearn/x.py:42, lazy)`), when a 
 distribution requires it, or when a pinned distribution declares it under an extra and it
 is installed (optional dependencies follow their parent). Every requirement of every pin is
 either pinned or named in a diagnostic.
+
+Optional dependencies follow only a parent pinned for a runtime reason (not one pinned as
+an optional dependency itself: no cascade), and extras named for development or
+aggregation (`test`, `docs`, `dev`, `all`, ...) are not followed: they name test runners and
+doc builders, never what the library imports at run time (the walk finds those).
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 
 _JOB_KINDS = {"entry", "local", "namespace"}
+_DEVELOPMENT_EXTRAS = frozenset({
+    "all", "bench", "benchmark", "benchmarks", "benchmarking", "check", "checks", "complete",
+    "coverage", "dev", "develop", "development", "doc", "docs", "documentation", "full",
+    "lint", "linting", "mypy", "qa", "rtd", "style", "test", "tests", "testing", "type",
+    "types", "typing",
+})
 
 
 @dataclass
@@ -36,13 +47,16 @@ class _Pending:
     extras: set[str] = field(default_factory=set)
     parents: set[str] = field(default_factory=set)  # distributions that brought it in
     lazy_only: bool = True  # every reason so far is a lazy import in library code
+    optional_only: bool = True  # pinned only as an installed optional dependency
     library: dict[str, list[ImportSite]] = field(default_factory=dict)  # importer dist -> sites
 
     def reasons(self) -> set[str]:
-        """`required_by`, with one line per importing library: its first eager import,
-        else its first lazy one."""
+        """`required_by`, with one line per importing library that does not declare it:
+        its first eager import, else its first lazy one."""
         lines = set(self.required_by)
         for owner, sites in self.library.items():
+            if owner in lines:
+                continue  # declared in its metadata: that says it all
             eager = [s for s in sites if not s.lazy]
             site = min(eager or sites)
             lines.add(f"{owner} ({site.render()}{'' if eager else ', lazy'})")
@@ -101,7 +115,7 @@ def _add_module(
         if by_job:
             entry = pending.setdefault(dist.name, _Pending())
             entry.direct = True
-            entry.lazy_only = False
+            entry.lazy_only = entry.optional_only = False
             entry.imported_as.add(_import_name(name, providers, index))
             entry.required_by.update(s.render() for s in by_job)
         for owner, sites in sorted(by_library.items()):
@@ -111,6 +125,7 @@ def _add_module(
 
 def _add_library_reason(entry: _Pending, owner: str, sites: list[ImportSite]) -> None:
     entry.parents.add(owner)
+    entry.optional_only = False
     entry.lazy_only = entry.lazy_only and all(s.lazy for s in sites)
     entry.library.setdefault(owner, []).extend(sites)
 
@@ -184,12 +199,12 @@ def _add_closure(
 ) -> None:
     queue = deque(sorted(pending))
     expanded: dict[str, frozenset[str]] = {}
+    followed: set[str] = set()  # whose installed optional dependencies were pinned
     while queue:
         name = queue.popleft()
         extras = frozenset(pending[name].extras)
-        if expanded.get(name) == extras:
+        if expanded.get(name) == extras and (name in followed or pending[name].optional_only):
             continue
-        first_time = name not in expanded
         expanded[name] = extras
         dist = index.distributions[name]
         found, _ = requirements_for(dist, extras, target)
@@ -199,10 +214,11 @@ def _add_closure(
                 entry = pending.setdefault(child.name, _Pending())
                 entry.required_by.add(dist.name)
                 entry.parents.add(dist.name)
-                entry.lazy_only = False
+                entry.lazy_only = entry.optional_only = False
                 entry.extras.update(canonicalize_name(e) for e in requirement.extras)
                 queue.append(child.name)
-        if first_time:
+        if name not in followed and not pending[name].optional_only:
+            followed.add(name)
             for child, extra in _installed_optional(dist, index, target):
                 if child.name in {canonicalize_name(r.name) for r in found}:
                     continue  # asked for through an extra: already required
@@ -244,6 +260,8 @@ def _installed_optional(
     base = {canonicalize_name(r.name) for r in requirements_for(dist, (), target)[0]}
     found: dict[str, tuple[InstalledDistribution, str]] = {}
     for extra in sorted(dist.provides_extras):
+        if canonicalize_name(extra) in _DEVELOPMENT_EXTRAS:
+            continue
         for requirement in requirements_for(dist, (extra,), target)[0]:
             name = canonicalize_name(requirement.name)
             installed = index.get(name)

@@ -99,3 +99,11 @@ def test_every_requirement_of_a_pin_is_pinned_or_named() -> None:
     assert set(pins) == {"app", "numpy"}
     found = {d.code for d in diagnostics}
     assert {"requirement-not-installed", "requirement-version-conflict"} <= found
+
+
+def test_optional_dependencies_do_not_cascade_and_skip_development_extras() -> None:
+    lib = dist("lib", 'fast; extra == "speed"', 'pytest; extra == "test"',
+               extras=("speed", "test"))
+    fast = dist("fast", 'docbuilder; extra == "extras"', extras=("extras",))
+    pins, _ = resolve(job_imports("lib"), lib, fast, dist("pytest"), dist("docbuilder"))
+    assert set(pins) == {"lib", "fast"}

@@ -1,0 +1,185 @@
+"""What both parsers share: the context a statement runs in, and turning what a
+traversal saw into `FileFacts`.
+
+The two traversals (`parse_ast`, `parse_cst`) only translate their tree's nodes into calls
+on `Collector`; every rule about what an import means lives here once, so the two parsers
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from jobpack.analyzer.conditions import Cond, Truth, evaluate, is_main_test
+from jobpack.analyzer.facts import FileFacts, FileNote, ImportFact, Scope
+from jobpack.target import Target
+
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+Pos = TypeVar("Pos")  # an int line (ast) or a node whose line is looked up lazily (libcst)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a statement sits: its scope, its role, whether an `except ImportError` guards
+    it, and whether the target runs it (False: never; None: maybe)."""
+
+    scope: Scope = "module"
+    main: bool | None = None
+    optional: bool = False
+    reach: Truth = True
+
+    def enter(self, scope: Scope) -> Context:
+        return self if scope == self.scope else Context(scope, self.main, self.optional,
+                                                        self.reach)
+
+    def guarded(self, catches: bool) -> Context:
+        if not catches or self.optional:
+            return self
+        return Context(self.scope, self.main, True, self.reach)
+
+    def branches(self, test: Cond, target: Target) -> tuple[Context, Context]:
+        """The contexts of an `if`'s body and of its `else`/`elif`."""
+        if is_main_test(test):
+            return (Context(self.scope, True, self.optional, self.reach),
+                    Context(self.scope, False, self.optional, self.reach))
+        truth = evaluate(test, target)
+        return (self._reach(truth), self._reach(None if truth is None else not truth))
+
+    def _reach(self, inner: Truth) -> Context:
+        outer = self.reach
+        if outer is False or inner is False:
+            reach: Truth = False
+        else:
+            reach = True if outer and inner else None
+        return self if reach == outer else Context(self.scope, self.main, self.optional, reach)
+
+
+MODULE = Context()
+
+
+def catches_import_error(types: Sequence[str | None] | None) -> bool:
+    """Whether a handler catching `types` (dotted names; None for an expression that is
+    not one; the whole list None for a bare `except:`) catches a failed import."""
+    if types is None:
+        return True
+    return any(t is not None and t.rsplit(".", 1)[-1] in IMPORT_ERRORS for t in types)
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A call argument as far as dynamic imports care."""
+
+    string: str | None = None  # its value when a plain string literal
+    is_package_name: bool = False  # the bare name `__package__`
+
+
+@dataclass(frozen=True)
+class _Call(Generic[Pos]):
+    func: str
+    positional: tuple[Arg, ...]
+    keywords: dict[str, Arg]
+    pos: Pos
+    context: Context
+
+
+class Collector(Generic[Pos]):
+    """Accumulates what a traversal reports, in source order."""
+
+    def __init__(self) -> None:
+        self.imports: list[tuple[Pos, str, Context, str, tuple[str, ...], int]] = []
+        self.calls: list[_Call[Pos]] = []
+        self.importlib_aliases: set[str] = set()
+        self.import_module_aliases: set[str] = set()
+        self.all_names: list[str] | None = None
+        self.notes: list[tuple[Pos, str, str, str]] = []
+
+    def add_import(self, pos: Pos, module: str, context: Context, kind: str = "import",
+                   names: tuple[str, ...] = (), level: int = 0) -> None:
+        if context.reach is not False:
+            self.imports.append((pos, module, context, kind, names, level))
+
+    def add_import_alias(self, name: str, bound: str | None) -> None:
+        """`import importlib [as x]`: `x.import_module(...)` is a dynamic import."""
+        if name == "importlib" or (bound is None and name.startswith("importlib.")):
+            self.importlib_aliases.add(bound or "importlib")
+
+    def add_from_alias(self, module: str, level: int, name: str, bound: str | None) -> None:
+        if module == "importlib" and not level and name == "import_module":
+            self.import_module_aliases.add(bound or name)
+
+    def add_call(self, func: str, positional: tuple[Arg, ...], keywords: dict[str, Arg],
+                 pos: Pos, context: Context) -> None:
+        if context.reach is not False:
+            self.calls.append(_Call(func, positional, keywords, pos, context))
+
+    def set_all(self, names: list[str] | None) -> None:
+        self.all_names = names or []
+
+    def extend_all(self, names: list[str] | None) -> None:
+        self.all_names = (self.all_names or []) + [n for n in names or [] if n]
+
+    def add_note(self, pos: Pos, code: str, message: str, level: str = "error") -> None:
+        self.notes.append((pos, code, message, level))
+
+    # -- the result ----------------------------------------------------------------------
+    def facts(self, position_of: Callable[[Pos], tuple[int, int]]) -> FileFacts:
+        """The facts, in source order; `position_of` gives a (line, column) per position."""
+        imports: list[tuple[tuple[int, int], ImportFact]] = []
+        for pos, module, ctx, kind, names, level in self.imports:
+            where = position_of(pos)
+            imports.append((where, ImportFact(
+                module=module, line=where[0], kind=kind,  # type: ignore[arg-type]
+                names=names, level=level, scope=ctx.scope, main=ctx.main,
+                optional=ctx.optional, conditional=ctx.reach is None)))
+        notes: list[tuple[tuple[int, int], FileNote]] = []
+        for pos, code, message, severity in self.notes:
+            where = position_of(pos)
+            notes.append((where, FileNote(where[0], code, message,
+                                          severity)))  # type: ignore[arg-type]
+        importers = {f"{a}.import_module" for a in self.importlib_aliases}
+        importers |= self.import_module_aliases | {"__import__", "importlib.__import__"}
+        for call in self.calls:
+            if call.func in importers:
+                _dynamic(call, position_of(call.pos), imports, notes)
+        # Source order whatever order a tree keeps its fields in (sort is stable).
+        imports.sort(key=lambda item: item[0])
+        notes.sort(key=lambda item: item[0])
+        return FileFacts(
+            imports=tuple(fact for _, fact in imports),
+            all_names=None if self.all_names is None else tuple(self.all_names),
+            notes=tuple(note for _, note in notes),
+        )
+
+
+def _dynamic(call: _Call[Pos], where: tuple[int, int],
+             imports: list[tuple[tuple[int, int], ImportFact]],
+             notes: list[tuple[tuple[int, int], FileNote]]) -> None:
+    line = where[0]
+    name_arg = call.positional[0] if call.positional else call.keywords.get("name")
+    name = None if name_arg is None else name_arg.string
+    if not name:
+        notes.append((where, FileNote(
+            line, "dynamic-import", f"{call.func}() with a name that is not a literal string; "
+            "add the module to root-paths or import it explicitly")))
+        return
+    level = len(name) - len(name.lstrip("."))
+    module = name[level:]
+    if level and call.func != "__import__":
+        package_arg = call.positional[1] if len(call.positional) > 1 \
+            else call.keywords.get("package")
+        package = None if package_arg is None else package_arg.string
+        if package is not None:
+            base = package.split(".")
+            module = ".".join(base[: len(base) - level + 1] + ([module] if module else []))
+            level = 0
+        elif package_arg is None or not package_arg.is_package_name:
+            notes.append((where, FileNote(line, "dynamic-import",
+                                          f"relative {call.func}({name!r}) without a literal "
+                                          "package")))
+            return
+    ctx = call.context
+    imports.append((where, ImportFact(module=module, line=line, kind="dynamic", level=level,
+                                      scope=ctx.scope, main=ctx.main, optional=ctx.optional,
+                                      conditional=ctx.reach is None)))

@@ -1,0 +1,268 @@
+"""The fast path: the running interpreter's `ast` (C speed) -> `FileFacts`.
+
+Used whenever the running Python accepts the file. The traversal keeps an explicit stack,
+so a deeply nested or very long expression never meets Python's recursion limit. Only
+statements are visited unless the file can hold an expression-level fact (a dynamic import,
+`__all__.extend`, or syntax the target must be checked for): most files are then walked
+statement by statement, which is what makes this path cheap.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jobpack.analyzer import conditions as c
+from jobpack.analyzer.collector import MODULE, Arg, Collector, Context, catches_import_error
+from jobpack.analyzer.conditions import Cond
+from jobpack.analyzer.facts import FileFacts
+from jobpack.target import Target
+
+Pos = tuple[int, int]
+Stack = list[tuple[Any, Context]]
+_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+        ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
+
+
+def facts_from_ast(tree: ast.Module, target: Target, *, deep: bool,
+                   check: Callable[[ast.AST, Collector[Pos]], None] | None = None) -> FileFacts:
+    """The facts of a parsed module. `deep` also visits expressions (needed for dynamic
+    imports and `__all__` calls); `check` sees every visited node (syntax checks)."""
+    walker = _Walker(target, deep, check)
+    walker.run(tree)
+    return walker.out.facts(_identity)
+
+
+def _identity(pos: Pos) -> Pos:
+    return pos
+
+
+class _Walker:
+    def __init__(self, target: Target, deep: bool,
+                 check: Callable[[ast.AST, Collector[Pos]], None] | None) -> None:
+        self.target, self.deep, self.check = target, deep, check
+        self.out: Collector[Pos] = Collector()
+        self.handlers: dict[type, Callable[[Any, Context, Stack], None]] = {
+            ast.Import: self._import, ast.ImportFrom: self._import_from, ast.If: self._if,
+            ast.Try: self._try, ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function, ast.ClassDef: self._class,
+            ast.Assign: self._assign, ast.AugAssign: self._assign, ast.AnnAssign: self._assign,
+            ast.Call: self._call, ast.Lambda: self._lambda,
+        }
+        try_star = getattr(ast, "TryStar", None)
+        if try_star is not None:
+            self.handlers[try_star] = self._try
+
+    def run(self, tree: ast.Module) -> None:
+        stack: Stack = [(node, MODULE) for node in reversed(tree.body)]
+        handlers, deep, check = self.handlers, self.deep, self.check
+        while stack:
+            node, ctx = stack.pop()
+            if check is not None:
+                check(node, self.out)
+            handler = handlers.get(type(node))
+            if handler is not None:
+                handler(node, ctx, stack)
+            elif deep:
+                _push(stack, _children(node), ctx)
+            elif isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
+                for name in _STATEMENT_FIELDS:
+                    _push(stack, getattr(node, name, ()), ctx)
+
+    # -- statements ------------------------------------------------------------------------
+    def _import(self, node: ast.Import, ctx: Context, stack: Stack) -> None:
+        pos = (node.lineno, node.col_offset)
+        for alias in node.names:
+            self.out.add_import(pos, alias.name, ctx)
+            self.out.add_import_alias(alias.name, alias.asname)
+
+    def _import_from(self, node: ast.ImportFrom, ctx: Context, stack: Stack) -> None:
+        module, level = node.module or "", node.level or 0
+        if len(node.names) == 1 and node.names[0].name == "*":
+            names: tuple[str, ...] = ("*",)
+        else:
+            names = tuple(alias.name for alias in node.names)
+            for alias in node.names:
+                self.out.add_from_alias(module, level, alias.name, alias.asname)
+        self.out.add_import((node.lineno, node.col_offset), module, ctx, "from", names, level)
+
+    def _if(self, node: ast.If, ctx: Context, stack: Stack) -> None:
+        body, orelse = ctx.branches(to_cond(node.test), self.target)
+        _push(stack, node.orelse, orelse)
+        _push(stack, node.body, body)
+        if self.deep:
+            stack.append((node.test, ctx))
+
+    def _try(self, node: ast.Try, ctx: Context, stack: Stack) -> None:
+        _push(stack, node.finalbody, ctx)
+        _push(stack, node.orelse, ctx)
+        caught = False
+        for handler in reversed(node.handlers):
+            catches = catches_import_error(_handler_types(handler))
+            caught = caught or catches
+            inner = ctx.guarded(catches)
+            _push(stack, handler.body, inner)
+            if self.check is not None:
+                self.check(handler, self.out)
+            if self.deep and handler.type is not None:
+                stack.append((handler.type, inner))
+        _push(stack, node.body, ctx.guarded(caught))
+
+    def _function(self, node: ast.FunctionDef, ctx: Context, stack: Stack) -> None:
+        _push(stack, node.body, ctx.enter("function"))
+        if self.deep or self.check is not None:
+            outer = [*node.decorator_list, node.args, *_opt(node.returns),
+                     *getattr(node, "type_params", ())]
+            _push(stack, outer, ctx)
+
+    def _lambda(self, node: ast.Lambda, ctx: Context, stack: Stack) -> None:
+        stack.append((node.body, ctx.enter("function")))
+        stack.append((node.args, ctx))
+
+    def _class(self, node: ast.ClassDef, ctx: Context, stack: Stack) -> None:
+        _push(stack, node.body, ctx.enter("class"))
+        if self.deep or self.check is not None:
+            outer = [*node.decorator_list, *node.bases, *node.keywords,
+                     *getattr(node, "type_params", ())]
+            _push(stack, outer, ctx)
+
+    def _assign(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign, ctx: Context,
+                stack: Stack) -> None:
+        if self.deep:
+            _push(stack, _children(node), ctx)
+        if ctx.scope != "module" or node.value is None:
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if any(dotted(t) == "__all__" for t in targets):
+            names = _string_list(node.value)
+            if isinstance(node, ast.AugAssign):
+                self.out.extend_all(names)
+            else:
+                self.out.set_all(names)
+
+    # -- expressions (deep only) ----------------------------------------------------------
+    def _call(self, node: ast.Call, ctx: Context, stack: Stack) -> None:
+        _push(stack, _children(node), ctx)
+        func = dotted(node.func)
+        if func is None:
+            return
+        positional = tuple(_arg(a) for a in node.args if not isinstance(a, ast.Starred))
+        if func in ("__all__.extend", "__all__.append") and positional:
+            first = node.args[0]
+            self.out.extend_all(_string_list(first) if func.endswith("extend")
+                                else [_string(first) or ""])
+        keywords = {k.arg: _arg(k.value) for k in node.keywords if k.arg is not None}
+        self.out.add_call(func, positional, keywords, (node.lineno, node.col_offset), ctx)
+
+
+def _push(stack: Stack, nodes: Iterable[Any], ctx: Context) -> None:
+    stack.extend((node, ctx) for node in reversed(list(nodes)))
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.IfExp):  # keep source order: `body if test else orelse`
+        return [node.body, node.test, node.orelse]
+    if isinstance(node, ast.Dict):
+        return [n for pair in zip(node.keys, node.values, strict=True) for n in pair
+                if n is not None]
+    return list(ast.iter_child_nodes(node))
+
+
+def _opt(node: ast.AST | None) -> list[ast.AST]:
+    return [] if node is None else [node]
+
+
+def _handler_types(handler: ast.ExceptHandler) -> list[str | None] | None:
+    if handler.type is None:
+        return None
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return [dotted(kind) for kind in kinds]
+
+
+def _arg(node: ast.expr) -> Arg:
+    return Arg(_string(node), isinstance(node, ast.Name) and node.id == "__package__")
+
+
+def _string(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _string_list(node: ast.AST) -> list[str] | None:
+    if not isinstance(node, ast.List | ast.Tuple):
+        return None
+    values = [_string(e) for e in node.elts]
+    return [v for v in values if v is not None]
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, `a.b()` for a call without arguments."""
+    suffix: list[str] = []
+    while True:
+        if isinstance(node, ast.Name):
+            suffix.append(node.id)
+            return ".".join(reversed(suffix)).replace(".()", "()")
+        if isinstance(node, ast.Attribute):
+            suffix.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call) and not node.args and not node.keywords:
+            suffix.append("()")
+            node = node.func
+        else:
+            return None
+
+
+def to_cond(node: ast.AST, depth: int = 0) -> Cond:
+    """The neutral form of an `if` test (see `conditions`)."""
+    if depth > c.MAX_DEPTH:
+        return c.UNKNOWN
+    depth += 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return c.Not(to_cond(node.operand, depth))
+    if isinstance(node, ast.BoolOp):
+        return c.BoolOp(isinstance(node.op, ast.And),
+                        tuple(to_cond(v, depth) for v in node.values))
+    if isinstance(node, ast.Compare):
+        if len(node.ops) != 1:
+            return c.UNKNOWN
+        op = _CMP.get(type(node.ops[0]), "?")
+        return c.Compare(to_cond(node.left, depth), op, to_cond(node.comparators[0], depth))
+    name = dotted(node)
+    if name is not None:
+        return c.Name(name)
+    if isinstance(node, ast.Call):
+        return _startswith(node, depth)
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return c.Literal(value)
+        return c.UNKNOWN
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return c.Literal(items=tuple(to_cond(e, depth) for e in node.elts))
+    if isinstance(node, ast.Subscript):
+        return _subscript(node, depth)
+    return c.UNKNOWN
+
+
+def _startswith(node: ast.Call, depth: int) -> Cond:
+    func = node.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "startswith") or node.keywords \
+            or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+        return c.UNKNOWN
+    return c.StartsWith(dotted(func.value), to_cond(node.args[0], depth))
+
+
+def _subscript(node: ast.Subscript, depth: int) -> Cond:
+    base = dotted(node.value)
+    index = node.slice
+    if isinstance(index, ast.Slice):
+        if index.lower is not None or index.step is not None:
+            return c.UNKNOWN
+        upper = None if index.upper is None else to_cond(index.upper, depth)
+        return c.Subscript(base, upper, is_slice=True)
+    if isinstance(index, ast.Starred):
+        return c.UNKNOWN
+    return c.Subscript(base, to_cond(index, depth))
