@@ -218,7 +218,7 @@ def graph_command(
         return
     target = output or Path("graph.html")
     target.write_text(text, encoding="utf-8")
-    typer.echo(f"{target}  {len(analysis.graph)} modules")
+    typer.echo(str(target))
 
 
 def main() -> None:
