@@ -333,6 +333,7 @@ def build_command(
     fetcher = None
     if wheels:
         fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",
+                               python_version=_full_version(analysis),
                                allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
                                no_index=no_index, on_progress=report.wheel_progress(err, quiet))
     result = build(analysis, target, wheels=fetcher)
@@ -552,3 +553,9 @@ def stop_command(job_id: JobIdArgument, ray: RayOption) -> None:
 
     stopped = RayCluster(ray).stop(job_id)
     typer.echo(f"{job_id}: {'stop requested' if stopped else 'had already finished'}")
+
+
+def _full_version(analysis: Analysis) -> str | None:
+    """X.Y.Z of the analysed interpreter, for pip's Requires-Python checks on the target."""
+    environment = analysis.environment
+    return None if environment is None else ".".join(map(str, environment.version))
