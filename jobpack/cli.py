@@ -284,11 +284,14 @@ def build_command(
     name = archive_name(analysis.manifest, analysis.root, config)
     target = output_path(output, name)
     fetcher = None
-    if wheels:
-        fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",
-                               allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
-                               no_index=no_index, on_progress=report.wheel_progress(err, quiet))
-    result = build(analysis, target, wheels=fetcher)
+    with report.progress_reporter(err, quiet, every=1) as progress:
+        if wheels:
+            fetcher = WheelFetcher(
+                cache=wheel_cache or default_cache_dir() / "wheels", allow_sdist=allow_sdist,
+                find_links=tuple(find_links or ()), no_index=no_index,
+                on_progress=report.counting(progress, "fetching wheels",
+                                            len(analysis.manifest.requirements)))
+        result = build(analysis, target, wheels=fetcher)
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
