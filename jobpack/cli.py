@@ -189,7 +189,7 @@ def why_command(
     from jobpack.report import print_explanation
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
-    print_explanation(why(analysis, name), analysis.graph, _console())
+    print_explanation(why(analysis, name), analysis, _console())
 
 
 @app.command("graph")

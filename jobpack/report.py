@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 
 from jobpack.analyzer.api import Analysis, Explanation
-from jobpack.analyzer.graph import ImportGraph
 from jobpack.manifest import Diagnostic, Manifest
 
 if TYPE_CHECKING:
@@ -242,8 +241,10 @@ def counting(progress: Callable[[str, int, int | None], None], stage: str,
     return step
 
 
-def print_explanation(explanation: Explanation, graph: ImportGraph, console: Console) -> None:
+def print_explanation(explanation: Explanation, analysis: Analysis, console: Console) -> None:
     """`jobpack why`: each chain from an entry point, one import (file:line) a line."""
+    console.print(_escape(first_line(analysis)))
+    graph = analysis.graph
     name = explanation.name
     if explanation.required_by:
         console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
