@@ -196,7 +196,7 @@ def why_command(
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
                         exclude=exclude)
-    print_explanation(why(analysis, name), analysis.graph, _console())
+    print_explanation(why(analysis, name), analysis, _console())
 
 
 @app.command("graph")
@@ -214,11 +214,13 @@ def graph_command(
         "--format", "-f", help="A self-contained HTML page, or Graphviz dot, or Mermaid.",
         metavar="[html|dot|mermaid]")
     ] = GraphFormat.html,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Draw the job: local modules, distributions and the imports between them."""
     from jobpack.graph_html import render_graph
 
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
     text = render_graph(analysis, graph_format.value)
     if output is None and graph_format is not GraphFormat.html:
         sys.stdout.write(text)
@@ -331,12 +333,15 @@ def build_command(
     name = archive_name(analysis.manifest, analysis.root, config)
     target = output_path(output, name)
     fetcher = None
-    if wheels:
-        fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",
-                               python_version=_full_version(analysis),
-                               allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
-                               no_index=no_index, on_progress=report.wheel_progress(err, quiet))
-    result = build(analysis, target, wheels=fetcher)
+    with report.progress_reporter(err, quiet, every=1) as progress:
+        if wheels:
+            fetcher = WheelFetcher(
+                cache=wheel_cache or default_cache_dir() / "wheels", allow_sdist=allow_sdist,
+                python_version=_full_version(analysis),
+                find_links=tuple(find_links or ()), no_index=no_index,
+                on_progress=report.counting(progress, "fetching wheels",
+                                            len(analysis.manifest.requirements)))
+        result = build(analysis, target, wheels=fetcher)
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
