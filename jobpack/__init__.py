@@ -18,8 +18,9 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis, analyze
     from jobpack.analyzer.graph import ImportGraph
+    from jobpack.library import build
     from jobpack.manifest import Diagnostic, Manifest, Requirement
-    from jobpack.packager.api import BuildResult, build
+    from jobpack.packager.api import BuildResult
 
 __all__ = [
     "Analysis",
@@ -42,7 +43,7 @@ _LAZY = {
     "Manifest": "jobpack.manifest",
     "Requirement": "jobpack.manifest",
     "BuildResult": "jobpack.packager.api",
-    "build": "jobpack.packager.api",
+    "build": "jobpack.library",
 }
 
 

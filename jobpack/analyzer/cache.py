@@ -137,6 +137,5 @@ class FactsStore:
 
 
 def default_workers() -> int:
-    """`$JOBPACK_WORKERS` when set (1 forces sequential parsing), else every core."""
-    raw = os.environ.get("JOBPACK_WORKERS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
+    """Every core (the CLI passes `$JOBPACK_WORKERS` instead when it is set)."""
+    return os.cpu_count() or 1
