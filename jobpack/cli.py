@@ -250,7 +250,7 @@ def graph_command(
         return
     target = output or Path("graph.html")
     target.write_text(text, encoding="utf-8")
-    typer.echo(f"{target}  {len(analysis.graph)} modules")
+    typer.echo(str(target))
 
 
 def main() -> None:
@@ -469,8 +469,12 @@ def _build_for_submit(config: Path | None, python: str | None, target: str | Non
 
 def _follow_job(cluster: RayCluster, job_id: str) -> int:
     """Stream the job's logs until it ends; its exit code, or 130 when detached."""
+    def on_state(status: JobStatus) -> None:
+        if not status.finished:
+            typer.echo(_status_line(status), err=True)
+
     try:
-        for chunk in cluster.follow(job_id):
+        for chunk in cluster.follow(job_id, on_state):
             sys.stdout.write(chunk)
             sys.stdout.flush()
     except KeyboardInterrupt:
