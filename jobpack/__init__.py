@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jobpack.errors import JobpackError
-
-__version__ = "0.1.0"
+from jobpack.version import __version__
 
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis, analyze

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jobpack import __version__
 from jobpack.analyzer.facts import FileFacts, FileNote
 from jobpack.analyzer.workers import WorkerPool
 from jobpack.target import Target
+from jobpack.version import __version__
 
 FACTS_SCHEMA = 2  # 2: facts from the ast fast path (source order, syntax-version notes)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
