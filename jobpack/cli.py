@@ -81,6 +81,9 @@ QuietOption = Annotated[bool, typer.Option(
 VerboseOption = Annotated[bool, typer.Option(
     "--verbose", "-v", help="List every diagnostic instead of grouping repeats.",
     show_default=False)]
+ExcludeOption = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+    "--exclude", help="Do not ship this distribution, nor what only it brings in "
+    "(repeatable).", metavar="NAME")]
 
 
 def _console(stderr: bool = False) -> Console:
@@ -174,6 +177,7 @@ def analyze_command(
     strict: StrictOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Find what a job needs, without running it, and print the manifest."""
     from jobpack import report
@@ -181,7 +185,7 @@ def analyze_command(
     chosen = Format.json if as_json else Format.requirements if requirements else output_format
     fresh = write_pep723 or chosen is Format.pep723  # infer anew, keep what a block declared
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
-                        read_pep723=not fresh, quiet=quiet)
+                        read_pep723=not fresh, quiet=quiet, exclude=exclude)
     if write_pep723:
         report.write_pep723(analysis, _console(stderr=True))
     if chosen is Format.table:
@@ -215,13 +219,15 @@ def why_command(
     target_python: TargetOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Show the chains of imports from an entry point to NAME."""
     from jobpack.analyzer.api import why
     from jobpack.report import print_explanation
 
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
-    print_explanation(why(analysis, name), analysis.graph, _console())
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
+    print_explanation(why(analysis, name), analysis, _console())
 
 
 @app.command("graph")
@@ -239,11 +245,13 @@ def graph_command(
         "--format", "-f", help="A self-contained HTML page, or Graphviz dot, or Mermaid.",
         metavar="[html|dot|mermaid]")
     ] = GraphFormat.html,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Draw the job: local modules, distributions and the imports between them."""
     from jobpack.graph_html import render_graph
 
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
     text = render_graph(analysis, graph_format.value)
     if output is None and graph_format is not GraphFormat.html:
         sys.stdout.write(text)
@@ -267,6 +275,45 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+@app.command("trace")
+def trace_command(
+    entry: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="The script to run (with --config: the first of ARGS).", show_default=False,
+        metavar="[ENTRY]")] = None,
+    args: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+        help="Arguments for the job, after --.", show_default=False)] = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    exclude: ExcludeOption = None,
+) -> None:
+    """RUNS THE JOB (your code) once locally with an import recorder, and lists every
+    module imported at run time that the static manifest lacks (exit 1 if any; exit 2 if
+    only the job failed). analyze and build never run your code; trace does."""
+    from jobpack.analyzer import trace as tracing
+
+    rest = [entry, *(args or [])] if entry is not None else list(args or [])
+    if config is not None:
+        analysis = _analyze(None, config, python, target_python, cache_dir, exclude=exclude)
+        command = [analysis.manifest.cmd or "", *rest]
+        cwd, shell = analysis.root, True
+    else:
+        if not rest:
+            raise typer.BadParameter("name the script to run, or use --config")
+        analysis = _analyze([rest[0]], None, python, target_python, cache_dir,
+                            exclude=exclude)
+        command, cwd, shell = [str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd(), False
+    result = tracing.trace(analysis, command, python=tracing.analysed_python(analysis),
+                           cwd=cwd, shell=shell)
+    for line in tracing.render(result, analysis.root):
+        typer.echo(line, err=True)
+    if result.missing:
+        raise typer.Exit(1)
+    if result.returncode != 0:
+        raise typer.Exit(2)
 
 
 @app.command("build")
@@ -297,6 +344,7 @@ def build_command(
     strict: StrictOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Write a byte-reproducible archive of the job."""
     from jobpack import report
@@ -305,7 +353,7 @@ def build_command(
     from jobpack.packager.wheels import WheelFetcher
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
-                        quiet=quiet)
+                        quiet=quiet, exclude=exclude)
     err = _console(stderr=True)
     if not quiet:
         err.print(report.first_line(analysis))
@@ -315,12 +363,15 @@ def build_command(
     name = archive_name(analysis.manifest, analysis.root, config)
     target = output_path(output, name)
     fetcher = None
-    if wheels:
-        fetcher = WheelFetcher(cache=wheel_cache or _cache_dir(None) / "wheels",
-                               allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
-                               no_index=no_index, on_progress=report.wheel_progress(err, quiet))
-    result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
-                   epoch=_source_date_epoch())
+    with report.progress_reporter(err, quiet, every=1) as progress:
+        if wheels:
+            fetcher = WheelFetcher(
+                cache=wheel_cache or _cache_dir(None) / "wheels", allow_sdist=allow_sdist,
+                find_links=tuple(find_links or ()), no_index=no_index,
+                on_progress=report.counting(progress, "fetching wheels",
+                                            len(analysis.manifest.requirements)))
+        result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
+                       epoch=_source_date_epoch())
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "

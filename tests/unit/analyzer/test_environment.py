@@ -152,10 +152,12 @@ def test_why_on_the_command_line_prints_each_step_with_file_line(user_env: UserE
     import sys
 
     def why(name: str) -> str:
-        return subprocess.run(
+        first, _, rest = subprocess.run(
             [sys.executable, "-m", "jobpack", "why", name, "main.py", "--python",
              str(user_env.python)], cwd=DEPS, capture_output=True, text=True, check=True,
-        ).stdout
+        ).stdout.partition("\n")
+        assert first.startswith(f"Analysed {user_env.python}")  # the interpreter, first
+        return rest
 
     assert why("py-yamlish") == "main.py\n  main.py:2: imports yamlish.loader (external)\n"
     assert why("colorx") == (
