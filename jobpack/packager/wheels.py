@@ -15,29 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from jobpack.errors import MissingWheelsError, OfflineInstallError
 from jobpack.manifest import Manifest, Requirement
-
-_GLIBC_MINORS = range(39, 4, -1)
-
-
-def target_platforms() -> list[str]:
-    """Platform tags a Linux x86_64 VM accepts, most specific first."""
-    platforms = [f"manylinux_2_{minor}_x86_64" for minor in _GLIBC_MINORS]
-    return [*platforms, "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
-            "linux_x86_64"]
+from jobpack.target import Target, platform_tags
 
 
-def target_tags(python: str) -> set[Tag]:
-    major, minor = (int(part) for part in python.split(".")[:2])
-    platforms = target_platforms()
-    tags = set(cpython_tags((major, minor), platforms=platforms))
-    tags |= set(compatible_tags((major, minor), platforms=platforms))
-    return tags
+def target_tags(python: str) -> frozenset[Tag]:
+    return Target.parse(python).wheel_tags()
 
 
 @dataclass(frozen=True)
@@ -97,7 +85,7 @@ class WheelFetcher:
             prove_installable(found, manifest, self._python(manifest))
         return found
 
-    def _cached(self, requirement: Requirement, tags: set[Tag]) -> FetchedWheel | None:
+    def _cached(self, requirement: Requirement, tags: frozenset[Tag]) -> FetchedWheel | None:
         if not self.cache.is_dir():
             return None
         for file in sorted(self.cache.glob("*.whl")):
@@ -137,7 +125,7 @@ class WheelFetcher:
         command = [sys.executable, "-m", "pip", verb, "--disable-pip-version-check",
                    "--no-input", "--quiet", "--only-binary=:all:", "--no-deps",
                    "--implementation", "cp", "--python-version", self._python(manifest)]
-        for platform in target_platforms():
+        for platform in platform_tags():
             command += ["--platform", platform]
         pip = manifest.pip
         if pip.index_url:
@@ -169,7 +157,7 @@ def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: st
                    # pip judges Requires-Python here by the Python running pip, not the
                    # target's; the download already judged it by the target's
                    "--ignore-requires-python", "--report", "-"]
-        for platform in target_platforms():
+        for platform in platform_tags():
             command += ["--platform", platform]
         command += [r.pip_line().split(" --hash=")[0] for r in manifest.requirements]
         process = _run_pip(command)
@@ -204,7 +192,7 @@ def _pip_error(process: subprocess.CompletedProcess[str]) -> str:
     return text[-1500:] or "no message from pip"
 
 
-def _matches(filename: str, requirement: Requirement, tags: set[Tag]) -> bool:
+def _matches(filename: str, requirement: Requirement, tags: frozenset[Tag]) -> bool:
     try:
         name, version, _build, wheel_tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:
