@@ -52,8 +52,9 @@ def _corpus() -> list[tuple[str, Path]]:
     return files
 
 
-def both(source: bytes, target: Target) -> tuple[FileFacts, FileFacts, FileFacts] | None:
-    """(ast fast path, ast visiting everything, libcst) facts, or None if `ast` refuses."""
+def both(source: bytes, target: Target) -> tuple[FileFacts, FileFacts, FileFacts | None] | None:
+    """(ast fast path, ast visiting everything, libcst) facts, or None if `ast` refuses;
+    the libcst part is None where libcst cannot read what CPython accepts."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -62,14 +63,17 @@ def both(source: bytes, target: Target) -> tuple[FileFacts, FileFacts, FileFacts
     fast = facts_from_ast(tree, target, source,
                           full=ALIASED_IMPORTER.search(source) is not None)
     full = facts_from_ast(tree, target, source, full=True)
-    module = cst.parse_module(source)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return fast, full, None  # e.g. `(name): int`, which libcst 1.9 does not parse
     return fast, full, facts_from_cst(module, target, deep=True)
 
 
 def test_both_parsers_agree_on_the_corpus() -> None:
     corpus = _corpus()
     assert len(corpus) > 300
-    compared, differing = 0, []
+    compared, differing, unreadable = 0, [], []
     for name, path in corpus:
         source = path.read_bytes()
         if len(source) > MAX_BYTES and os.environ.get("JOBPACK_DIFFERENTIAL_ALL") != "1":
@@ -79,11 +83,16 @@ def test_both_parsers_agree_on_the_corpus() -> None:
             continue
         compared += 1
         fast, full, from_cst = results
-        if not fast == full == from_cst:
+        if from_cst is None:
+            unreadable.append(name)
+        elif not fast == full == from_cst:
             differing.append(f"{name}:\n  ast fast {asdict(fast)}\n  ast full {asdict(full)}"
                              f"\n  libcst   {asdict(from_cst)}")
     assert compared > 250
     assert not differing, "\n".join(differing[:5])
+    # libcst's own gaps (files CPython reads that it does not) are rare and not ours:
+    # the fast path reads those files.
+    assert len(unreadable) <= max(3, compared // 100), unreadable
 
 
 @pytest.mark.parametrize("source", [
@@ -109,4 +118,5 @@ def test_both_parsers_agree_on_tricky_shapes(source: str) -> None:
     results = both(source.encode(), RUNNING)
     assert results is not None
     fast, full, from_cst = results
+    assert from_cst is not None
     assert fast == full == from_cst
