@@ -80,6 +80,9 @@ QuietOption = Annotated[bool, typer.Option(
 VerboseOption = Annotated[bool, typer.Option(
     "--verbose", "-v", help="List every diagnostic instead of grouping repeats.",
     show_default=False)]
+ExcludeOption = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+    "--exclude", help="Do not ship this distribution, nor what only it brings in "
+    "(repeatable).", metavar="NAME")]
 
 
 def _console(stderr: bool = False) -> Console:
@@ -110,14 +113,15 @@ def _main(
 
 def _analyze(entries: list[str] | None, config: Path | None, python: str | None,
              target: str | None, cache_dir: Path | None = None, no_cache: bool = False,
-             read_pep723: bool = True, quiet: bool = False) -> Analysis:
+             read_pep723: bool = True, quiet: bool = False,
+             exclude: list[str] | None = None) -> Analysis:
     from jobpack.analyzer.api import analyze
     from jobpack.report import progress_reporter
 
     with progress_reporter(_console(stderr=True), quiet) as on_progress:
         return analyze(entries or [], config=config, python=python, target_python=target,
                        cache_dir=cache_dir, no_cache=no_cache, read_pep723=read_pep723,
-                       on_progress=on_progress)
+                       on_progress=on_progress, exclude=tuple(exclude or ()))
 
 
 @app.command("analyze")
@@ -142,6 +146,7 @@ def analyze_command(
     strict: StrictOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Find what a job needs, without running it, and print the manifest."""
     from jobpack import report
@@ -149,7 +154,7 @@ def analyze_command(
     chosen = Format.json if as_json else Format.requirements if requirements else output_format
     fresh = write_pep723 or chosen is Format.pep723  # infer anew, keep what a block declared
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
-                        read_pep723=not fresh, quiet=quiet)
+                        read_pep723=not fresh, quiet=quiet, exclude=exclude)
     if write_pep723:
         report.write_pep723(analysis, _console(stderr=True))
     if chosen is Format.table:
@@ -183,12 +188,14 @@ def why_command(
     target_python: TargetOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Show the chains of imports from an entry point to NAME."""
     from jobpack.analyzer.api import why
     from jobpack.report import print_explanation
 
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
     print_explanation(why(analysis, name), analysis.graph, _console())
 
 
@@ -218,7 +225,7 @@ def graph_command(
         return
     target = output or Path("graph.html")
     target.write_text(text, encoding="utf-8")
-    typer.echo(f"{target}  {len(analysis.graph)} modules")
+    typer.echo(str(target))
 
 
 def main() -> None:
@@ -235,6 +242,45 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+@app.command("trace")
+def trace_command(
+    entry: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="The script to run (with --config: the first of ARGS).", show_default=False,
+        metavar="[ENTRY]")] = None,
+    args: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+        help="Arguments for the job, after --.", show_default=False)] = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    exclude: ExcludeOption = None,
+) -> None:
+    """RUNS THE JOB (your code) once locally with an import recorder, and lists every
+    module imported at run time that the static manifest lacks (exit 1 if any; exit 2 if
+    only the job failed). analyze and build never run your code; trace does."""
+    from jobpack.analyzer import trace as tracing
+
+    rest = [entry, *(args or [])] if entry is not None else list(args or [])
+    if config is not None:
+        analysis = _analyze(None, config, python, target_python, cache_dir, exclude=exclude)
+        command = [analysis.manifest.cmd or "", *rest]
+        cwd, shell = analysis.root, True
+    else:
+        if not rest:
+            raise typer.BadParameter("name the script to run, or use --config")
+        analysis = _analyze([rest[0]], None, python, target_python, cache_dir,
+                            exclude=exclude)
+        command, cwd, shell = [str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd(), False
+    result = tracing.trace(analysis, command, python=tracing.analysed_python(analysis),
+                           cwd=cwd, shell=shell)
+    for line in tracing.render(result, analysis.root):
+        typer.echo(line, err=True)
+    if result.missing:
+        raise typer.Exit(1)
+    if result.returncode != 0:
+        raise typer.Exit(2)
 
 
 @app.command("build")
@@ -265,6 +311,7 @@ def build_command(
     strict: StrictOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Write a byte-reproducible archive of the job."""
     from jobpack import report
@@ -274,7 +321,7 @@ def build_command(
     from jobpack.paths import cache_dir as default_cache_dir
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
-                        quiet=quiet)
+                        quiet=quiet, exclude=exclude)
     err = _console(stderr=True)
     if not quiet:
         err.print(report.first_line(analysis))
@@ -435,8 +482,12 @@ def _build_for_submit(config: Path | None, python: str | None, target: str | Non
 
 def _follow_job(cluster: RayCluster, job_id: str) -> int:
     """Stream the job's logs until it ends; its exit code, or 130 when detached."""
+    def on_state(status: JobStatus) -> None:
+        if not status.finished:
+            typer.echo(_status_line(status), err=True)
+
     try:
-        for chunk in cluster.follow(job_id):
+        for chunk in cluster.follow(job_id, on_state):
             sys.stdout.write(chunk)
             sys.stdout.flush()
     except KeyboardInterrupt:

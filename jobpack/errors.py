@@ -133,3 +133,7 @@ class JobNotFound(DestinationRequestError):
 
 class PackageTooLarge(DestinationError):
     """An archive is over what the destination accepts in one upload."""
+
+
+class SpecialFileError(JobpackError):
+    """A file jobpack must read is a FIFO, socket or device (reading it could hang)."""

@@ -12,6 +12,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobpack.errors import SpecialFileError
+
 _SKIPPED_FOLDERS = {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache",
                     ".ruff_cache", ".tox", ".nox", ".ipynb_checkpoints"}
 _SECRET_PATTERNS = (".env", ".env.*", "*.pem", "*.key", "id_rsa*", "id_dsa*", "id_ecdsa*",
@@ -94,3 +96,19 @@ def expand(paths: list[Path], root: Path | None = None) -> Expansion:
             dirnames[:] = [d for d in sorted(dirnames) if consider(base / d)]
             files.update(base / f for f in filenames if consider(base / f))
     return Expansion(tuple(sorted(files)), tuple(sorted(set(left_out))))
+
+
+def read_regular(path: Path, shown: str | None = None) -> bytes:
+    """The bytes of `path`, refusing (without blocking) anything but a regular file: a
+    FIFO would hang the read and `/dev/zero` would never end."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise SpecialFileError("is not a regular file (a FIFO, socket or device); jobpack "
+                                   "reads only regular files", path=shown or str(path))
+        os.set_blocking(descriptor, True)
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(descriptor)

@@ -38,26 +38,49 @@ class Edge:
     source: str
     target: str
     sites: tuple[str, ...]  # file:line of each import, or "requires" between distributions
+    lazy: bool = False  # every import behind it is inside a function
 
 
 def job_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     """The job's nodes and edges, laid out in columns by import depth."""
-    graph = analysis.graph
-    manifest = analysis.manifest
-    sizes = {f.path: f.size for f in manifest.local_files}
+    nodes = _nodes(analysis)
+    edges, eager = _import_edges(analysis, nodes)
+    for requirement in analysis.manifest.requirements:
+        for parent in requirement.required_by:
+            key = (_dist_id(parent), _dist_id(requirement.name))
+            if ":" not in parent and key[0] in nodes and key not in edges:
+                edges[key] = Edge(*key, sites=("requires",))
+    for edge in edges.values():
+        if edge.sites != ("requires",) and edge.target not in eager \
+                and nodes[edge.target].kind != "entry":  # imported only inside functions
+            nodes[edge.target] = replace(nodes[edge.target], kind="lazy-only")
+    edge_list = [edges[key] for key in sorted(edges)]
+    return _layout(list(nodes.values()), edge_list), edge_list
+
+
+def _nodes(analysis: Analysis) -> dict[str, Node]:
+    sizes = {f.path: f.size for f in analysis.manifest.local_files}
     dist_sizes = _distribution_sizes(analysis)
     nodes: dict[str, Node] = {}
-    for module in graph:
+    for module in analysis.graph:
         if module.kind in _LOCAL_KINDS:
             kind = "entry" if module.kind == "entry" else "local"
             nodes[module.name] = Node(module.name, module.name, kind,
                                       sizes.get(module.path or ""))
-    for requirement in manifest.requirements:
+    for requirement in analysis.manifest.requirements:
         nodes[_dist_id(requirement.name)] = Node(
             _dist_id(requirement.name), f"{requirement.name} {requirement.version}".strip(),
             "distribution", dist_sizes.get(requirement.name))
-    owner = _owners(manifest.requirements)
-    edges: dict[tuple[str, str], set[str]] = {}
+    return nodes
+
+
+def _import_edges(analysis: Analysis, nodes: dict[str, Node]
+                  ) -> tuple[dict[tuple[str, str], Edge], set[str]]:
+    """Edges from local modules to what they import (a distribution for an external
+    module), and the nodes imported at least once outside a function."""
+    graph = analysis.graph
+    owner = _owners(analysis.manifest.requirements)
+    edges: dict[tuple[str, str], Edge] = {}
     eager: set[str] = set()
     for module in graph:
         if module.name not in nodes:
@@ -67,20 +90,15 @@ def job_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
             if target is None or target == module.name:
                 continue
             sites = graph.get_import_sites(module.name, imported)
-            edges.setdefault((module.name, target), set()).update(s.render() for s in sites)
-            if not all(getattr(s, "lazy", False) for s in sites):
+            lazy = all(site.lazy for site in sites)
+            if not lazy:
                 eager.add(target)
-    for requirement in manifest.requirements:
-        for parent in requirement.required_by:
-            if ":" not in parent and _dist_id(parent) in nodes:
-                edges.setdefault((_dist_id(parent), _dist_id(requirement.name)),
-                                 set()).add("requires")
-    edge_list = [Edge(s, t, tuple(sorted(sites))) for (s, t), sites in sorted(edges.items())]
-    targets = {e.target for e in edge_list if e.sites != ("requires",)}
-    for name in targets - eager:  # reached only by imports inside functions
-        if nodes[name].kind != "entry":
-            nodes[name] = replace(nodes[name], kind="lazy-only")
-    return _layout(list(nodes.values()), edge_list), edge_list
+            before = edges.get((module.name, target))
+            rendered = {site.render() for site in sites} | set(before.sites if before else ())
+            edges[(module.name, target)] = Edge(
+                module.name, target, tuple(sorted(rendered)),
+                lazy=lazy and (before is None or before.lazy))
+    return edges, eager
 
 
 def _dist_id(name: str) -> str:
@@ -173,7 +191,8 @@ def to_dot(nodes: list[Node], edges: list[Edge]) -> str:
         label = node.label + (f"\n{human_size(node.size)}" if node.size is not None else "")
         lines.append(f"  {json.dumps(node.id)} [label={json.dumps(label)}, "
                      f"fillcolor={json.dumps(COLOURS[node.kind])}];")
-    lines += [f"  {json.dumps(e.source)} -> {json.dumps(e.target)};" for e in edges]
+    lines += [f"  {json.dumps(e.source)} -> {json.dumps(e.target)}"
+              + (" [style=dashed];" if e.lazy else ";") for e in edges]
     return "\n".join([*lines, "}"]) + "\n"
 
 
@@ -184,7 +203,7 @@ def to_mermaid(nodes: list[Node], edges: list[Edge]) -> str:
         size = f"<br/>{human_size(node.size)}" if node.size is not None else ""
         text = html.escape(node.label, quote=True).replace("&quot;", "#quot;")
         lines.append(f'  {ids[node.id]}["{text}{size}"]:::{node.kind.replace("-", "_")}')
-    lines += [f"  {ids[e.source]} --> {ids[e.target]}" for e in edges]
+    lines += [f"  {ids[e.source]} {'-.->' if e.lazy else '-->'} {ids[e.target]}" for e in edges]
     lines += [f"  classDef {kind.replace('-', '_')} fill:{colour}"
               for kind, colour in COLOURS.items()]
     return "\n".join(lines) + "\n"
@@ -193,7 +212,7 @@ def to_mermaid(nodes: list[Node], edges: list[Edge]) -> str:
 def to_html(nodes: list[Node], edges: list[Edge], title: str) -> str:
     """One page, everything inline: the data as JSON, a small script that draws it as SVG."""
     data = {"nodes": [asdict(n) | {"sizeText": human_size(n.size)} for n in nodes],
-            "edges": [asdict(e) for e in edges], "colours": COLOURS}
+            "edges": [asdict(e) for e in edges], "colours": list(COLOURS.items())}
     payload = json.dumps(data, sort_keys=True).replace("</", "<\\/")
     return _PAGE.replace("@TITLE@", html.escape(title)).replace("@DATA@", payload)
 
@@ -206,13 +225,16 @@ body { font: 13px sans-serif; margin: 16px; }
 #legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; border-radius: 4px; }
 .node rect { stroke: #555; rx: 6; }
 .node text { font: 12px sans-serif; }
-.edge { fill: none; stroke: #888; stroke-width: 1.2; }
+.edge { fill: none; stroke: #888; stroke-width: 1.2; marker-end: url(#arrow); }
+.edge.lazy { stroke-dasharray: 4 3; }
 .node:hover rect { stroke: #000; stroke-width: 2; }
 </style></head>
 <body>
 <h1>jobpack graph: @TITLE@</h1>
 <div id="legend"></div>
-<svg id="graph" xmlns="http://www.w3.org/2000/svg"></svg>
+<svg id="graph" xmlns="http://www.w3.org/2000/svg"><defs><marker id="arrow" viewBox="0 0 10 10"
+ refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+<path d="M 0 0 L 10 5 L 0 10 z" fill="#888"/></marker></defs></svg>
 <script id="graph-data" type="application/json">@DATA@</script>
 <script>
 "use strict";
@@ -227,7 +249,8 @@ function el(name, attrs, parent) {
   parent.appendChild(e);
   return e;
 }
-for (const [kind, colour] of Object.entries(data.colours)) {
+const colourOf = new Map(data.colours);
+for (const [kind, colour] of data.colours) {
   const s = document.createElement("span");
   s.textContent = kind; s.style.background = colour;
   document.getElementById("legend").appendChild(s);
@@ -236,13 +259,14 @@ let width = 0, height = 0;
 for (const e of data.edges) {
   const a = byId.get(e.source), b = byId.get(e.target);
   const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mid = (x1 + x2) / 2;
-  const path = el("path", {class: "edge", d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
+  const d = `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
+  const path = el("path", {class: e.lazy ? "edge lazy" : "edge", d: d,
                            "data-source": e.source, "data-target": e.target}, svg);
   el("title", {}, path).textContent = `${e.source} -> ${e.target}: ${e.sites.join(", ")}`;
 }
 for (const n of data.nodes) {
   const g = el("g", {class: "node", "data-id": n.id, "data-kind": n.kind}, svg);
-  el("rect", {x: n.x, y: n.y, width: W, height: H, fill: data.colours[n.kind]}, g);
+  el("rect", {x: n.x, y: n.y, width: W, height: H, fill: colourOf.get(n.kind)}, g);
   el("text", {x: n.x + 8, y: n.y + 16}, g).textContent = n.label;
   el("text", {x: n.x + 8, y: n.y + 32, fill: "#333"}, g).textContent =
     n.kind + (n.sizeText ? ", " + n.sizeText : "");

@@ -19,6 +19,7 @@ from typing import Any
 from jobpack import __version__
 from jobpack.analyzer.facts import FileFacts, FileNote
 from jobpack.analyzer.workers import WorkerPool
+from jobpack.files import read_regular
 from jobpack.target import Target
 
 FACTS_SCHEMA = 2  # 2: facts from the ast fast path (source order, syntax-version notes)
@@ -52,7 +53,7 @@ class FactsStore:
         for path in dict.fromkeys(paths):
             if path in self._facts:
                 continue
-            source = path.read_bytes()
+            source = read_regular(path)
             key = self._key(source)
             cached = self._load(key)
             if cached is not None:

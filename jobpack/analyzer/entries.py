@@ -108,14 +108,18 @@ def local_path_entry(file: Path, root: Path) -> Entry:
     return Entry(file=file, name=name, module=module, package=package)
 
 
-def module_arguments(argv: list[str], *, passthrough: frozenset[str] = frozenset({"run"}),
+ENTRY_COMMANDS = frozenset({"analyze", "why", "build", "graph"})
+
+
+def module_arguments(argv: list[str], *, commands: frozenset[str] = ENTRY_COMMANDS,
                      ) -> list[str]:
-    """Command-line words with every `-m pkg.mod` (`-mpkg.mod`, `'-m pkg.mod'`) turned into
-    one `-m pkg.mod` entry point after `--`, so an option parser takes it for an entry
-    point rather than an unknown option `-m`. Commands in `passthrough` (whose words go to
-    the job) and words after an existing `--` are left as they are."""
+    """Command-line words with every `-m pkg.mod` (`-mpkg.mod`) turned into one
+    `-m pkg.mod` entry point after `--`, so an option parser takes it for an entry point
+    rather than an unknown option `-m`. Only for `commands` (those whose positional
+    words are entry points; others pass `--` words to the job); words after an existing
+    `--` are left as they are."""
     command = next((w for w in argv if not w.startswith("-")), None)
-    if command in passthrough:
+    if command not in commands:
         return list(argv)
     end = argv.index("--") if "--" in argv else len(argv)
     kept: list[str] = []

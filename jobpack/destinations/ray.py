@@ -144,12 +144,17 @@ class RayCluster:
     def logs(self, job_id: str) -> str:
         return str(self._json("GET", f"/api/jobs/{job_id}/logs").get("logs") or "")
 
-    def follow(self, job_id: str) -> Iterator[str]:
+    def follow(self, job_id: str, on_state: Callable[[JobStatus], None] | None = None
+               ) -> Iterator[str]:
         """New log text every poll until the job has finished (status first, so the
-        logs read after a finished status are complete)."""
-        shown = 0
+        logs read after a finished status are complete); `on_state` hears each change
+        of state, e.g. a job PENDING while it waits for resources."""
+        shown, state = 0, ""
         while True:
             status = self.status(job_id)
+            if on_state is not None and status.state != state:
+                on_state(status)
+            state = status.state
             text = self.logs(job_id)
             if len(text) > shown:
                 yield text[shown:]

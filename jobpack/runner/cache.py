@@ -67,6 +67,7 @@ def temporary_folder(cache: Path, key: str) -> Iterator[Path]:
     """A fresh folder to build in, removed unless the caller renamed it away (also when
     SIGTERM or an error interrupts the build)."""
     folder = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=cache))
+    folder.chmod(0o755)  # mkdtemp's 0700 would follow the folder into the cache
     try:
         yield folder
     finally:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jobpack.layout import CONSTRAINTS_NAME, REQUIREMENTS_NAME, RUNNER_VERSION, WheelRecord
 
@@ -51,16 +51,10 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def is_cached(manifest: dict[str, Any], cache: Path) -> bool:
-    """Whether a complete environment for this manifest is cached (so the bundled wheels
-    need not even be unpacked)."""
-    return _plain(manifest) or complete(cache / environment_key(manifest))
-
-
 def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
-            unpack_wheels: Callable[[], object]) -> Environment:
+            open_wheel: Callable[[WheelRecord], IO[bytes]]) -> Environment:
     """The environment for this archive: reused when cached, else built and cached.
-    `unpack_wheels` is called before building, for a work folder unpacked without them."""
+    `open_wheel` opens a bundled wheel (checked against the manifest) to install it."""
     if _plain(manifest):
         return Environment(Path(sys.prefix), "system")
     wheels = [WheelRecord.from_dict(w) for w in manifest.get("wheels") or []]
@@ -76,9 +70,8 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
             return _describe(final)
         if final.exists():  # not complete: never trusted, rebuilt
             shutil.rmtree(final)
-        unpack_wheels()
         with temporary_folder(cache, final.name) as building:
-            _build(building, final, workdir, wheels, missing, manifest, offline)
+            _build(building, final, workdir, wheels, missing, manifest, offline, open_wheel)
             mark_complete(building)
             building.rename(final)
         mark_used(final)
@@ -122,13 +115,14 @@ def _unbundled_pins(workdir: Path, wheels: list[WheelRecord]) -> list[str]:
 
 
 def _build(building: Path, final: Path, workdir: Path, wheels: list[WheelRecord],
-           missing: list[str], manifest: dict[str, Any], offline: bool) -> None:
+           missing: list[str], manifest: dict[str, Any], offline: bool,
+           open_wheel: Callable[[WheelRecord], IO[bytes]]) -> None:
     kind = _create(building)
     scheme = _scheme(building, final, kind)
     if wheels:
-        _install_wheels(workdir, wheels, scheme)
+        _install_wheels(wheels, scheme, open_wheel, _sizes(manifest))
     if missing:
-        _pip_install(building, kind, workdir, missing, manifest, offline, bool(wheels))
+        _pip_install(building, kind, workdir, missing, manifest, offline)
         _relocate_scripts(building, final)
     (building / "jobpack-env.json").write_text(json.dumps({"kind": kind}) + "\n")
 
@@ -180,17 +174,30 @@ def _scheme(building: Path, final: Path, kind: str) -> Scheme:
                   version, str(final / "bin" / "python"))
 
 
-def _install_wheels(workdir: Path, wheels: list[WheelRecord], scheme: Scheme) -> None:
-    paths = [workdir.joinpath(*w.file.split("/")) for w in wheels]
-    size = sum(p.stat().st_size for p in paths)
+def _sizes(manifest: dict[str, Any]) -> dict[str, int]:
+    return {str(f.get("path")): int(f.get("size") or 0) for f in manifest.get("files") or []
+            if isinstance(f, dict)}
+
+
+def _install_wheels(wheels: list[WheelRecord], scheme: Scheme,
+                    open_wheel: Callable[[WheelRecord], IO[bytes]], sizes: dict[str, int]
+                    ) -> None:
+    """Install the wheels biggest first; on more than two cores, on a few threads (zlib
+    and file writes release the GIL). On two shared cores threads measured slower."""
+    ordered = sorted(wheels, key=lambda w: (-sizes.get(w.file, 0), w.file))
     installer = Installer(scheme)
-    with Phase(f"installing {len(paths)} wheels", size):
-        for path in sorted(paths, key=lambda p: -p.stat().st_size):
-            installer.install(path)
+
+    def install(wheel: WheelRecord) -> None:
+        with open_wheel(wheel) as source:
+            installer.install(source, wheel.filename)
+
+    with Phase(f"installing {len(wheels)} wheels", sum(sizes.get(w.file, 0) for w in wheels)):
+        cores = os.cpu_count() or 1
+        installer.run_all(install, ordered, workers=1 if cores <= 2 else min(4, cores - 1))
 
 
 def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
-                 manifest: dict[str, Any], offline: bool, has_wheels: bool) -> None:
+                 manifest: dict[str, Any], offline: bool) -> None:
     """pip, only for pins without a bundled wheel; its output goes to stderr."""
     options = [line.strip() for line in (workdir / REQUIREMENTS_NAME).read_text(
         encoding="utf-8").splitlines() if line.strip().startswith("-")]
@@ -205,8 +212,6 @@ def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
         command.append("--no-deps")
     if (workdir / CONSTRAINTS_NAME).exists():
         command += ["-c", str(workdir / CONSTRAINTS_NAME)]
-    if has_wheels:
-        command += ["--find-links", str(workdir / "wheels")]
     if offline:
         command.append("--no-index")
     with Phase(f"pip installing {len(missing)} requirements without a bundled wheel"):

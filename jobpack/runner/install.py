@@ -21,12 +21,16 @@ import re
 import shutil
 import threading
 import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
+from typing import IO, TypeVar
 
 from .errors import RunnerError
 
+T = TypeVar("T")
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "headers")
 _ENTRY = re.compile(r"^\s*(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+))?\s*(?:\[.*\])?\s*$")
 
@@ -60,10 +64,29 @@ class Installer:
         self._owners: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
 
-    def install(self, wheel: Path) -> int:
-        """Install one wheel; return how many files it wrote."""
+    def install(self, wheel: Path | IO[bytes], name: str = "") -> int:
+        """Install one wheel (a path or an open file); return how many files it wrote."""
         with zipfile.ZipFile(wheel) as archive:
-            return _WheelInstall(self, wheel.name, archive).run()
+            label = name or (wheel.name if isinstance(wheel, Path) else "a wheel")
+            return _WheelInstall(self, label, archive).run()
+
+    def run_all(self, install: Callable[[T], object], items: list[T], workers: int) -> None:
+        """`install` each item on up to `workers` threads; the first error stops the rest
+        from starting and is raised once the running ones are done."""
+        stop = threading.Event()
+
+        def guarded(item: T) -> None:
+            if not stop.is_set():
+                install(item)
+
+        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+            futures = [pool.submit(guarded, item) for item in items]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                stop.set()
+                raise
 
     def claim(self, path: Path, wheel: str, digest: str | None) -> None:
         """Refuse a second wheel writing `path`, unless both write the same bytes (the

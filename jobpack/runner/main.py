@@ -15,18 +15,18 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from jobpack.layout import EXIT_FAILURE, WHEEL_PREFIX
+from jobpack.layout import EXIT_FAILURE, WHEEL_PREFIX, WheelRecord
 
 from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
-from .environment import is_cached, prepare
+from .environment import prepare
 from .errors import Interrupted, RunnerError
 from .progress import say
 from .run import command_argv, job_environment, run_job, variables
-from .unpack import unpack
-from .verify import read_manifest
+from .unpack import open_member, unpack
+from .verify import file_records, read_manifest
 
 DESCRIPTION = """\
 Run the job packed in this archive: check every file against the archive's manifest,
@@ -124,10 +124,15 @@ def run(args: argparse.Namespace) -> int:
         src = workdir / "src"
         value = variables(manifest, src, os.environ)
         command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
-        cached = is_cached(manifest, cache)  # then the bundled wheels stay in the archive
-        unpack(archive, workdir, lambda name: not (cached and _is_wheel(name)))
-        env = prepare(workdir, manifest, cache, args.offline,
-                      lambda: unpack(archive, workdir, _is_wheel) if cached else None)
+        unpack(archive, workdir, lambda name: not name.startswith(WHEEL_PREFIX))
+        records = file_records(manifest)
+
+        def open_wheel(wheel: WheelRecord) -> IO[bytes]:  # read in place from the archive
+            if wheel.file not in records:
+                raise RunnerError(f"bundled wheel {wheel.file!r} is not among the files")
+            return open_member(archive, records[wheel.file], workdir)
+
+        env = prepare(workdir, manifest, cache, args.offline, open_wheel)
         src.mkdir(exist_ok=True)
         for path in outputs.declared(manifest):
             (src / path).parent.mkdir(parents=True, exist_ok=True)
@@ -145,10 +150,6 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         elif args.workdir is None:
             say(f"work folder kept: {workdir}")
-
-
-def _is_wheel(name: str) -> bool:
-    return name.startswith(WHEEL_PREFIX)
 
 
 def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:

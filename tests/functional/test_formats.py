@@ -85,5 +85,19 @@ def test_a_malformed_block_is_one_line_and_exit_1(tmp_path: Path) -> None:
 def test_requirements_carry_via_comments(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text("import rich\n")
     text = jobpack("analyze", "main.py", "--format", "requirements", cwd=tmp_path).stdout
-    assert f"rich=={version('rich')}\n    # via main.py:1\n" in text
-    assert f"pygments=={version('pygments')}\n    # via rich\n" in text
+    assert "main.py:1" in _via(text, f"rich=={version('rich')}")
+    assert "rich" in _via(text, f"pygments=={version('pygments')}")
+    assert _via(text, f"mdurl=={version('mdurl')}") == ["markdown-it-py"]  # one: same line
+
+
+def _via(text: str, pin: str) -> list[str]:
+    """What the `# via` comments under `pin` name (uv's one-line and list forms)."""
+    lines = text.splitlines()
+    reasons = []
+    for line in lines[lines.index(pin) + 1:]:
+        if not line.startswith("    #"):
+            break
+        reason = line.removeprefix("    #").strip().removeprefix("via").strip()
+        if reason:
+            reasons.append(reason)
+    return reasons

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,12 +66,37 @@ def test_a_fifo_named_zip_is_refused(tmp_path: Path) -> None:
         check_output(fifo)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
-def test_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir(mode=0o500)
-    with pytest.raises(OutputPathError, match="not writable"):
-        check_output(folder / "x.zip")
+def test_an_unwritable_folder_is_one_line() -> None:
+    # As root every folder is writable, so the check runs in a forked child that has
+    # become `nobody`: the same code, a real permission.
+    with tempfile.TemporaryDirectory(dir="/tmp") as base:
+        Path(base).chmod(0o755)
+        folder = Path(base) / "ro"
+        folder.mkdir(mode=0o555)
+        assert _as_nobody(lambda: check_output(folder / "x.zip")) == (
+            f"{folder / 'x.zip'}: the folder {folder} is not writable")
+
+
+def _as_nobody(action: Callable[[], None]) -> str:
+    """Run `action` in a child process (as `nobody` when we are root); its error text."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        message = "no error"
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            action()
+        except OutputPathError as exc:
+            message = str(exc)
+        os.write(writer, message.encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        text = pipe.read().decode()
+    os.waitpid(child, 0)
+    return text
 
 
 def test_a_failed_write_leaves_no_part_file(tmp_path: Path) -> None:

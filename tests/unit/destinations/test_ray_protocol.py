@@ -122,8 +122,10 @@ def test_follow_yields_new_log_text_until_the_job_ends(fake: FakeRay) -> None:
                    ("FAILED", "a\nb\nc\n")]
     fake.exit_code = 3
     ray = cluster(fake)
-    chunks = list(ray.follow("raysubmit_1"))
+    states: list[str] = []
+    chunks = list(ray.follow("raysubmit_1", lambda status: states.append(status.state)))
     assert chunks == ["a\n", "b\n", "c\n"]
+    assert states == ["PENDING", "RUNNING", "FAILED"]  # each change once
     status = ray.status("raysubmit_1")
     assert (status.state, status.exit_code, status.process_exit_code()) == ("FAILED", 3, 3)
 

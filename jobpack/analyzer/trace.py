@@ -1,0 +1,191 @@
+"""`jobpack trace`: run the job once with an import recorder and compare with the manifest.
+
+This is the one place jobpack runs user code, on purpose: the static analysis never does.
+The recorder is a `sitecustomize` on a private `PYTHONPATH` that adds an audit hook on the
+`import` event; at exit it writes, for every module imported after start-up, its file and
+the file:line of the code that imported it (the first frame outside the import machinery).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobpack.analyzer.api import Analysis
+from jobpack.analyzer.stdlib import is_stdlib
+from jobpack.target import Target
+
+RECORDER = '''\
+import atexit as _atexit
+import os as _os
+import sys as _sys
+
+_OUT = _os.environ.pop("JOBPACK_TRACE_OUT", None)
+_SEEN = {}
+
+
+def _jobpack_importer():
+    frame = _sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith("<frozen") and "importlib" not in name:
+            return name, frame.f_lineno
+        frame = frame.f_back
+    return None, None
+
+
+def _jobpack_hook(event, args):
+    if event == "import" and args[0] not in _SEEN:
+        _SEEN[args[0]] = _jobpack_importer()
+
+
+def _jobpack_write():
+    import json
+    rows = []
+    for name in list(_sys.modules):  # import_module() raises no audit event
+        if name not in _START and name not in _SEEN:
+            _SEEN[name] = (None, None)
+    for name, (importer, line) in _SEEN.items():
+        module = _sys.modules.get(name)
+        rows.append({"module": name, "file": getattr(module, "__file__", None),
+                     "importer": importer, "line": line})
+    with open(_OUT, "w", encoding="utf-8") as stream:
+        json.dump(rows, stream)
+
+
+_START = set(_sys.modules)
+if _OUT:
+    _sys.addaudithook(_jobpack_hook)
+    _atexit.register(_jobpack_write)
+'''
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One module the job imported at run time."""
+
+    module: str
+    file: str | None
+    importer: str | None
+    line: int | None
+
+    def site(self, root: Path) -> str:
+        if self.importer is None:
+            return "<unknown>"
+        where = Path(self.importer)
+        shown = where.relative_to(root).as_posix() if where.is_relative_to(root) else str(where)
+        return f"{shown}:{self.line}" if self.line else shown
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A module imported at run time whose distribution (or file) the manifest lacks."""
+
+    what: str  # a distribution name, or a local file's path
+    kind: str  # "distribution", "local", "unmanaged"
+    imported: Imported
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    returncode: int
+    imported: tuple[Imported, ...]
+    missing: tuple[Missing, ...]
+
+
+def record_imports(command: Sequence[str], *, python: str, cwd: Path,
+                   env: Mapping[str, str] | None = None, shell: bool = False,
+                   ) -> tuple[int, tuple[Imported, ...]]:
+    """Run `command` (its `python` is the analysed one) with the recorder; what it imported."""
+    with tempfile.TemporaryDirectory(prefix="jobpack-trace-") as temp:
+        folder = Path(temp)
+        (folder / "sitecustomize.py").write_text(RECORDER, encoding="utf-8")
+        out = folder / "imports.json"
+        environment = dict(env if env is not None else os.environ)
+        previous = environment.get("PYTHONPATH")
+        environment["PYTHONPATH"] = str(folder) + (os.pathsep + previous if previous else "")
+        environment["JOBPACK_TRACE_OUT"] = str(out)
+        bin_dir = str(Path(python).parent)
+        environment["PATH"] = bin_dir + os.pathsep + environment.get("PATH", "")
+        if shell:
+            process = subprocess.run(" ".join(command), shell=True, cwd=cwd, env=environment,
+                                     check=False)
+        else:
+            process = subprocess.run([python, *command], cwd=cwd, env=environment,
+                                     check=False)
+        rows = json.loads(out.read_text(encoding="utf-8")) if out.exists() else []
+    imported = tuple(Imported(r["module"], r["file"], r["importer"], r["line"]) for r in rows)
+    return process.returncode, imported
+
+
+def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, ...]:
+    """What was imported at run time but is neither pinned nor shipped as local code."""
+    index = analysis.index
+    pinned = {r.name for r in analysis.manifest.requirements}
+    local = {(analysis.root / f.path).resolve() for f in analysis.manifest.local_files}
+    target = Target.parse(analysis.manifest.target.python)
+    site_paths = analysis.environment.distribution_paths if analysis.environment else ()
+    missing: list[Missing] = []
+    reported: set[str] = set()
+    for item in imported:
+        if item.module == "sitecustomize" or item.file is None:
+            continue
+        file = Path(item.file).resolve()
+        if is_stdlib(item.module, target) and not _under(file, site_paths):
+            continue
+        if _under(file, site_paths) and index is not None:
+            deepest = index.deepest(item.module)
+            providers = index.providers(deepest) if deepest else []
+            if not providers:
+                key = item.module.partition(".")[0]
+                if key not in reported and key not in analysis.graph.modules:
+                    reported.add(key)
+                    missing.append(Missing(key, "unmanaged", item))
+                continue
+            for dist in providers:
+                if dist.name not in pinned and dist.name not in reported:
+                    reported.add(dist.name)
+                    missing.append(Missing(dist.name, "distribution", item))
+        elif file.is_relative_to(analysis.root.resolve()) and file not in local:
+            rel = file.relative_to(analysis.root.resolve()).as_posix()
+            if rel not in reported:
+                reported.add(rel)
+                missing.append(Missing(rel, "local", item))
+    return tuple(missing)
+
+
+def _under(file: Path, folders: Sequence[Path]) -> bool:
+    return any(file.is_relative_to(folder.resolve()) for folder in folders)
+
+
+def trace(analysis: Analysis, command: Sequence[str], *, python: str, cwd: Path,
+          shell: bool = False) -> TraceResult:
+    """Run the job once (user code runs!) and compare its imports with `analysis`."""
+    returncode, imported = record_imports(command, python=python, cwd=cwd, shell=shell)
+    return TraceResult(returncode, imported, compare(analysis, imported))
+
+
+def analysed_python(analysis: Analysis) -> str:
+    if analysis.environment is not None:
+        return str(analysis.environment.executable)
+    return sys.executable
+
+
+def render(result: TraceResult, root: Path) -> list[str]:
+    """The lines `jobpack trace` prints: each missing module with where it was imported."""
+    lines = [f"missing {m.kind}: {m.what} (imported as {m.imported.module} at "
+             f"{m.imported.site(root)})" for m in result.missing]
+    counted = f"{len(result.imported)} modules imported at run time"
+    if result.missing:
+        lines.append(f"{counted}; {len(result.missing)} missing from the manifest")
+    else:
+        lines.append(f"{counted}; all are in the manifest")
+    if result.returncode != 0:
+        lines.append(f"the job exited with status {result.returncode}")
+    return lines
