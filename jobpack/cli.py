@@ -6,6 +6,7 @@ Errors become one line on stderr and a non-zero exit code here, and only here (`
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -119,9 +120,39 @@ def _analyze(entries: list[str] | None, config: Path | None, python: str | None,
     from jobpack.report import progress_reporter
 
     with progress_reporter(_console(stderr=True), quiet) as on_progress:
-        return analyze(entries or [], config=config, python=python, target_python=target,
-                       cache_dir=cache_dir, no_cache=no_cache, read_pep723=read_pep723,
-                       on_progress=on_progress, exclude=tuple(exclude or ()))
+        return analyze(entries or [], config=config, python=_python(python),
+                       target_python=target, cache_dir=_cache_dir(cache_dir),
+                       no_cache=no_cache, read_pep723=read_pep723, on_progress=on_progress,
+                       workers=_workers(), cwd=Path.cwd(), exclude=exclude or ())
+
+
+# The process environment is read here, and only here; the library is told.
+def _python(python: str | None) -> str | None:
+    """`--python`, else `$VIRTUAL_ENV`'s interpreter, else None (jobpack's own)."""
+    virtual_env = os.environ.get("VIRTUAL_ENV")
+    if python or not virtual_env:
+        return python
+    from jobpack.analyzer.environment import venv_python
+
+    return venv_python(virtual_env)
+
+
+def _cache_dir(given: Path | None) -> Path:
+    from jobpack.paths import cache_dir
+
+    return given or cache_dir(os.environ.get("JOBPACK_CACHE_DIR"))
+
+
+def _workers() -> int | None:
+    """`$JOBPACK_WORKERS` (1 parses sequentially), else None: every core."""
+    raw = os.environ.get("JOBPACK_WORKERS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def _source_date_epoch() -> int | None:
+    from jobpack.packager.archive import parse_epoch
+
+    return parse_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
 
 
 @app.command("analyze")
@@ -196,7 +227,7 @@ def why_command(
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
                         exclude=exclude)
-    print_explanation(why(analysis, name), analysis.graph, _console())
+    print_explanation(why(analysis, name), analysis, _console())
 
 
 @app.command("graph")
@@ -214,11 +245,13 @@ def graph_command(
         "--format", "-f", help="A self-contained HTML page, or Graphviz dot, or Mermaid.",
         metavar="[html|dot|mermaid]")
     ] = GraphFormat.html,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Draw the job: local modules, distributions and the imports between them."""
     from jobpack.graph_html import render_graph
 
-    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache)
+    analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
     text = render_graph(analysis, graph_format.value)
     if output is None and graph_format is not GraphFormat.html:
         sys.stdout.write(text)
@@ -318,7 +351,6 @@ def build_command(
     from jobpack.packager.api import archive_name, build
     from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
-    from jobpack.paths import cache_dir as default_cache_dir
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
                         quiet=quiet, exclude=exclude)
@@ -331,11 +363,15 @@ def build_command(
     name = archive_name(analysis.manifest, analysis.root, config)
     target = output_path(output, name)
     fetcher = None
-    if wheels:
-        fetcher = WheelFetcher(cache=wheel_cache or default_cache_dir() / "wheels",
-                               allow_sdist=allow_sdist, find_links=tuple(find_links or ()),
-                               no_index=no_index, on_progress=report.wheel_progress(err, quiet))
-    result = build(analysis, target, wheels=fetcher)
+    with report.progress_reporter(err, quiet, every=1) as progress:
+        if wheels:
+            fetcher = WheelFetcher(
+                cache=wheel_cache or _cache_dir(None) / "wheels", allow_sdist=allow_sdist,
+                find_links=tuple(find_links or ()), no_index=no_index,
+                on_progress=report.counting(progress, "fetching wheels",
+                                            len(analysis.manifest.requirements)))
+        result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
+                       epoch=_source_date_epoch())
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
@@ -475,7 +511,9 @@ def _build_for_submit(config: Path | None, python: str | None, target: str | Non
 
     analysis = _analyze(None, config, python, target)
     _print_diagnostics_to_stderr(analysis)
-    result = build(analysis, folder / archive_name(analysis.manifest, analysis.root, config))
+    result = build(analysis.manifest, analysis.source_map,
+                   folder / archive_name(analysis.manifest, analysis.root, config),
+                   epoch=_source_date_epoch())
     typer.echo(f"built {result.path.name}  sha256:{result.sha256}", err=True)
     return result.path
 

@@ -171,8 +171,10 @@ def render_graph(analysis: Analysis, fmt: str) -> str:
         return to_dot(nodes, edges)
     if fmt == "mermaid":
         return to_mermaid(nodes, edges)
+    from jobpack.report import first_line
+
     title = ", ".join(analysis.manifest.entry_points) or "job"
-    return to_html(nodes, edges, title)
+    return to_html(nodes, edges, title, first_line(analysis))
 
 
 def human_size(size: int | None) -> str:
@@ -209,12 +211,13 @@ def to_mermaid(nodes: list[Node], edges: list[Edge]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_html(nodes: list[Node], edges: list[Edge], title: str) -> str:
+def to_html(nodes: list[Node], edges: list[Edge], title: str, subtitle: str = "") -> str:
     """One page, everything inline: the data as JSON, a small script that draws it as SVG."""
     data = {"nodes": [asdict(n) | {"sizeText": human_size(n.size)} for n in nodes],
             "edges": [asdict(e) for e in edges], "colours": list(COLOURS.items())}
     payload = json.dumps(data, sort_keys=True).replace("</", "<\\/")
-    return _PAGE.replace("@TITLE@", html.escape(title)).replace("@DATA@", payload)
+    return (_PAGE.replace("@TITLE@", html.escape(title))
+            .replace("@SUBTITLE@", html.escape(subtitle)).replace("@DATA@", payload))
 
 
 _PAGE = """<!DOCTYPE html>
@@ -231,6 +234,7 @@ body { font: 13px sans-serif; margin: 16px; }
 </style></head>
 <body>
 <h1>jobpack graph: @TITLE@</h1>
+<p id="subtitle">@SUBTITLE@</p>
 <div id="legend"></div>
 <svg id="graph" xmlns="http://www.w3.org/2000/svg"><defs><marker id="arrow" viewBox="0 0 10 10"
  refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

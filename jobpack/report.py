@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 
 from jobpack.analyzer.api import Analysis, Explanation
-from jobpack.analyzer.graph import ImportGraph
 from jobpack.manifest import Diagnostic, Manifest
 
 if TYPE_CHECKING:
@@ -110,6 +109,8 @@ def _print_table(console: Console, title: str, columns: Sequence[str],
         console.print(table)
         return
     console.print(_escape(title))  # piped: plain columns, nothing truncated
+    if not rows:
+        return
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     for row in [tuple(columns), *rows]:
         cells = [cell.rjust(w) if i in right else cell.ljust(w)
@@ -194,17 +195,18 @@ def write_pep723(analysis: Analysis, console: Console) -> None:
 
 
 @contextmanager
-def progress_reporter(console: Console, quiet: bool = False
+def progress_reporter(console: Console, quiet: bool = False, every: int = PLAIN_EVERY
                       ) -> Iterator[Callable[[str, int, int | None], None]]:
-    """A progress callback: a rich progress bar on a terminal, plain lines otherwise."""
+    """A progress callback: a rich progress bar on a terminal, plain lines otherwise (one
+    per `every` steps, so small jobs stay silent)."""
     if quiet:
         yield lambda stage, done, total: None
         return
-    if not console.is_terminal:  # a line per thousand, so small jobs stay silent
+    if not console.is_terminal:
         reported: dict[str, int] = {}
 
         def plain(stage: str, done: int, total: int | None) -> None:
-            step = done // PLAIN_EVERY
+            step = done // every
             if step > reported.get(stage, 0):
                 reported[stage] = step
                 console.print(f"{stage}: {done}" + (f"/{total}" if total else ""),
@@ -226,15 +228,23 @@ def progress_reporter(console: Console, quiet: bool = False
         yield rich
 
 
-def wheel_progress(console: Console, quiet: bool) -> Callable[[str], None] | None:
-    """What the wheel fetcher calls for each distribution it fetches."""
-    if quiet:
-        return None
-    return lambda name: console.print(_escape(f"fetching wheel: {name}"))
+def counting(progress: Callable[[str, int, int | None], None], stage: str,
+             total: int) -> Callable[[str], None]:
+    """A per-item callback (the wheel fetcher calls it with each name) as progress steps."""
+    done = 0
+
+    def step(_name: str) -> None:
+        nonlocal done
+        done += 1
+        progress(stage, done, total)
+
+    return step
 
 
-def print_explanation(explanation: Explanation, graph: ImportGraph, console: Console) -> None:
+def print_explanation(explanation: Explanation, analysis: Analysis, console: Console) -> None:
     """`jobpack why`: each chain from an entry point, one import (file:line) a line."""
+    console.print(_escape(first_line(analysis)))
+    graph = analysis.graph
     name = explanation.name
     if explanation.required_by:
         console.print(f"{name} is required by: {', '.join(explanation.required_by)}")

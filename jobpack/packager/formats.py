@@ -63,9 +63,13 @@ def pep723_block(manifest: Manifest, extra: Iterable[str] = (), newline: str = "
     named = {_name_of(line) for line in direct}
     direct += [line for line in extra if _name_of(line) not in named]
     lines = [BLOCK_START, f"# requires-python = {_toml_string('>=' + manifest.target.python)}"]
-    lines.append("# dependencies = [")
-    lines += [f"#   {_toml_string(line)}," for line in direct]
-    lines += ["# ]", BLOCK_END]
+    if direct:
+        lines.append("# dependencies = [")
+        lines += [f"#   {_toml_string(line)}," for line in direct]
+        lines.append("# ]")
+    else:
+        lines.append("# dependencies = []")
+    lines.append(BLOCK_END)
     return "".join(line + newline for line in lines)
 
 

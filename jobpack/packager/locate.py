@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from jobpack.errors import WheelDownloadError
 from jobpack.manifest import Manifest
 from jobpack.packager.formats import LockedWheel
-from jobpack.packager.wheels import target_platforms
+from jobpack.target import platform_tags
 
 
 def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
@@ -40,8 +40,8 @@ def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
         completed = subprocess.run(command, capture_output=True, text=True, check=False,
                                    env={**os.environ, "PIP_NO_INPUT": "1"})
         if completed.returncode != 0:
-            text = (completed.stderr or completed.stdout).strip()
-            raise WheelDownloadError(f"pip could not find the target's wheels: {text}")
+            raise WheelDownloadError("pip could not find the target's wheels: "
+                                     + _pip_error(completed.stderr or completed.stdout))
         data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
     return [wheel for item in data.get("install", []) if (wheel := _wheel(item)) is not None]
 
@@ -52,7 +52,7 @@ def _command(manifest: Manifest, requirements: Path, report: Path, target: Path,
                "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
                "--implementation", "cp", "--python-version", manifest.target.python,
                "--target", str(target), "--report", str(report), "-r", str(requirements)]
-    for platform in target_platforms():
+    for platform in platform_tags():
         command += ["--platform", platform]
     pip = manifest.pip
     if pip.index_url:
@@ -79,3 +79,10 @@ def _wheel(item: dict[str, Any]) -> LockedWheel | None:
     name = canonicalize_name(str(item.get("metadata", {}).get("name", "")))
     filename = unquote(url.rsplit("/", 1)[-1].split("#", maxsplit=1)[0])
     return LockedWheel(name=name, filename=filename, sha256=digest, url=url)
+
+
+def _pip_error(text: str) -> str:
+    """pip's own ERROR lines, on one line (else its last line)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    return "; ".join(errors or lines[-1:]) or "no output"

@@ -13,29 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from jobpack.errors import MissingWheelsError
 from jobpack.manifest import Manifest, Requirement
-
-_GLIBC_MINORS = range(39, 4, -1)
-
-
-def target_platforms() -> list[str]:
-    """Platform tags a Linux x86_64 VM accepts, most specific first."""
-    platforms = [f"manylinux_2_{minor}_x86_64" for minor in _GLIBC_MINORS]
-    return [*platforms, "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
-            "linux_x86_64"]
+from jobpack.target import Target, platform_tags
 
 
-def target_tags(python: str) -> set[Tag]:
-    major, minor = (int(part) for part in python.split(".")[:2])
-    platforms = target_platforms()
-    tags = set(cpython_tags((major, minor), platforms=platforms))
-    tags |= set(compatible_tags((major, minor), platforms=platforms))
-    return tags
+def target_tags(python: str) -> frozenset[Tag]:
+    return Target.parse(python).wheel_tags()
 
 
 @dataclass(frozen=True)
@@ -82,7 +70,7 @@ class WheelFetcher:
         self.skipped = tuple(r.name for r, _ in missing)
         return found
 
-    def _cached(self, requirement: Requirement, tags: set[Tag]) -> FetchedWheel | None:
+    def _cached(self, requirement: Requirement, tags: frozenset[Tag]) -> FetchedWheel | None:
         if not self.cache.is_dir():
             return None
         for file in sorted(self.cache.glob("*.whl")):
@@ -91,13 +79,13 @@ class WheelFetcher:
         return None
 
     def _download(self, requirement: Requirement, manifest: Manifest,
-                  tags: set[Tag]) -> FetchedWheel | None:
+                  tags: frozenset[Tag]) -> FetchedWheel | None:
         self.cache.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
                    "--no-input", "--quiet", "--only-binary=:all:", "--no-deps",
                    "--implementation", "cp", "--python-version", manifest.target.python,
                    "-d", str(self.cache)]
-        for platform in target_platforms():
+        for platform in platform_tags():
             command += ["--platform", platform]
         pip = manifest.pip
         if pip.index_url:
@@ -116,7 +104,7 @@ class WheelFetcher:
         return self._cached(requirement, tags)
 
 
-def _matches(filename: str, requirement: Requirement, tags: set[Tag]) -> bool:
+def _matches(filename: str, requirement: Requirement, tags: frozenset[Tag]) -> bool:
     try:
         name, version, _build, wheel_tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:

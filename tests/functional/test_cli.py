@@ -279,3 +279,15 @@ def test_a_job_argument_without_the_separator_gets_a_hint(tmp_path: Path) -> Non
     result = jobpack("run", archive, "--data", "other.csv")
     assert result.returncode == 2
     assert "hint: the job's own arguments go after '--'" in result.stderr
+
+
+def test_shell_completion_completes_commands_and_formats() -> None:
+    script = jobpack("--show-completion", "bash")
+    assert script.returncode == 0 and "_JOBPACK_COMPLETE=complete_bash" in script.stdout
+    env = {**os.environ, "_JOBPACK_COMPLETE": "complete_bash"}
+    commands = subprocess.run([JOBPACK], capture_output=True, text=True, env={
+        **env, "COMP_WORDS": "jobpack an", "COMP_CWORD": "1"})
+    assert commands.stdout.split() == ["analyze"]
+    formats = subprocess.run([JOBPACK], capture_output=True, text=True, env={
+        **env, "COMP_WORDS": "jobpack analyze --format py", "COMP_CWORD": "3"})
+    assert formats.stdout.split() == ["pylock"]

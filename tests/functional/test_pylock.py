@@ -94,3 +94,13 @@ def test_no_pylock_in_the_archive_without_wheels(tmp_path: Path) -> None:
     assert _jobpack("build", "main.py", "-o", "job.zip", cwd=tmp_path).returncode == 0
     with zipfile.ZipFile(tmp_path / "job.zip") as archive:
         assert "pylock.toml" not in archive.namelist()  # a lock entry needs a source
+
+
+def test_pips_own_error_is_one_line_when_no_wheel_can_be_found(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import yaml\n")
+    result = _jobpack("analyze", "main.py", "--format", "pylock", cwd=tmp_path,
+                      PIP_NO_INDEX="1", PIP_FIND_LINKS=str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: pip could not find the target's wheels: ")
+    assert "No matching distribution found for pyyaml==" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
