@@ -122,15 +122,29 @@ def test_requirements_output_installs_with_pip(analysis: jobpack.Analysis, tmp_p
     assert "py-yamlish==6.0.1\n" in text
 
 
-def test_the_default_interpreter_is_the_active_virtualenvs(
-    user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from jobpack.analyzer.environment import default_python
+def test_the_command_line_analyses_the_active_virtualenv(user_env: UserEnv) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
 
+    from jobpack.analyzer.environment import venv_python
+
+    venv = str(user_env.python.parent.parent)
+    assert venv_python(venv) == str(user_env.python)
+    completed = subprocess.run(
+        [sys.executable, "-m", "jobpack", "analyze", "main.py", "--format", "json"],
+        cwd=DEPS, capture_output=True, text=True, check=True,
+        env={**os.environ, "VIRTUAL_ENV": venv})
+    names = {r["name"] for r in json.loads(completed.stdout)["requirements"]}
+    assert "greet" in names
+
+
+def test_the_library_analyses_the_interpreter_it_is_given_not_virtual_env(
+        user_env: UserEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIRTUAL_ENV", str(user_env.python.parent.parent))
-    assert default_python() == str(user_env.python)
-    analysis = jobpack.analyze(["main.py"], root=DEPS)
-    assert "greet" in {r.name for r in analysis.manifest.requirements}
+    analysis = jobpack.analyze(["main.py"], root=DEPS)  # no python=: jobpack's own
+    assert "greet" not in {r.name for r in analysis.manifest.requirements}
 
 
 def test_why_on_the_command_line_prints_each_step_with_file_line(user_env: UserEnv) -> None:
