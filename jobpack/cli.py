@@ -367,6 +367,7 @@ def build_command(
         if wheels:
             fetcher = WheelFetcher(
                 cache=wheel_cache or _cache_dir(None) / "wheels", allow_sdist=allow_sdist,
+                python_version=_full_version(analysis),
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.requirements)))
@@ -590,3 +591,9 @@ def stop_command(job_id: JobIdArgument, ray: RayOption) -> None:
 
     stopped = RayCluster(ray).stop(job_id)
     typer.echo(f"{job_id}: {'stop requested' if stopped else 'had already finished'}")
+
+
+def _full_version(analysis: Analysis) -> str | None:
+    """X.Y.Z of the analysed interpreter, for pip's Requires-Python checks on the target."""
+    environment = analysis.environment
+    return None if environment is None else ".".join(map(str, environment.version))

@@ -84,6 +84,10 @@ class MissingWheelsError(BuildError):
     """Some pinned distributions have no wheel for the target."""
 
 
+class OfflineInstallError(BuildError):
+    """The bundled wheels do not install offline to exactly the pins."""
+
+
 class WheelDownloadError(BuildError):
     """pip could not download the target's wheels; carries pip's own message."""
 
