@@ -36,9 +36,12 @@ _MEASURE = textwrap.dedent("""
     analysis = jobpack.analyze([entry], root=root, facts_for=store)
     store.close()
     seconds = time.perf_counter() - start
-    usage = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({"seconds": seconds, "parsed": store.parsed, "hits": store.hits,
+    own, kids = (resource.getrusage(resource.RUSAGE_SELF),
+                 resource.getrusage(resource.RUSAGE_CHILDREN))
+    usage = max(own.ru_maxrss, kids.ru_maxrss)
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "parsed": store.parsed,
+                      "hits": store.hits,
                       "local_files": len(analysis.manifest.local_files),
                       "peak_rss_mib": usage / 1024}))
 """)

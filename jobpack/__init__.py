@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jobpack.errors import JobpackError
-
-__version__ = "0.1.0"
+from jobpack.version import __version__
 
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis, analyze
     from jobpack.analyzer.graph import ImportGraph
+    from jobpack.library import build
     from jobpack.manifest import Diagnostic, Manifest, Requirement
-    from jobpack.packager.api import BuildResult, build
+    from jobpack.packager.api import BuildResult
 
 __all__ = [
     "Analysis",
@@ -42,7 +42,7 @@ _LAZY = {
     "Manifest": "jobpack.manifest",
     "Requirement": "jobpack.manifest",
     "BuildResult": "jobpack.packager.api",
-    "build": "jobpack.packager.api",
+    "build": "jobpack.library",
 }
 
 

@@ -6,6 +6,7 @@ Errors become one line on stderr and a non-zero exit code here, and only here (`
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -119,9 +120,39 @@ def _analyze(entries: list[str] | None, config: Path | None, python: str | None,
     from jobpack.report import progress_reporter
 
     with progress_reporter(_console(stderr=True), quiet) as on_progress:
-        return analyze(entries or [], config=config, python=python, target_python=target,
-                       cache_dir=cache_dir, no_cache=no_cache, read_pep723=read_pep723,
-                       on_progress=on_progress, exclude=tuple(exclude or ()))
+        return analyze(entries or [], config=config, python=_python(python),
+                       target_python=target, cache_dir=_cache_dir(cache_dir),
+                       no_cache=no_cache, read_pep723=read_pep723, on_progress=on_progress,
+                       workers=_workers(), cwd=Path.cwd(), exclude=exclude or ())
+
+
+# The process environment is read here, and only here; the library is told.
+def _python(python: str | None) -> str | None:
+    """`--python`, else `$VIRTUAL_ENV`'s interpreter, else None (jobpack's own)."""
+    virtual_env = os.environ.get("VIRTUAL_ENV")
+    if python or not virtual_env:
+        return python
+    from jobpack.analyzer.environment import venv_python
+
+    return venv_python(virtual_env)
+
+
+def _cache_dir(given: Path | None) -> Path:
+    from jobpack.paths import cache_dir
+
+    return given or cache_dir(os.environ.get("JOBPACK_CACHE_DIR"))
+
+
+def _workers() -> int | None:
+    """`$JOBPACK_WORKERS` (1 parses sequentially), else None: every core."""
+    raw = os.environ.get("JOBPACK_WORKERS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def _source_date_epoch() -> int | None:
+    from jobpack.packager.archive import parse_epoch
+
+    return parse_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
 
 
 @app.command("analyze")
@@ -320,7 +351,6 @@ def build_command(
     from jobpack.packager.api import archive_name, build
     from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
-    from jobpack.paths import cache_dir as default_cache_dir
 
     analysis = _analyze(entries, config, python, target_python, cache_dir, no_cache,
                         quiet=quiet, exclude=exclude)
@@ -336,11 +366,13 @@ def build_command(
     with report.progress_reporter(err, quiet, every=1) as progress:
         if wheels:
             fetcher = WheelFetcher(
-                cache=wheel_cache or default_cache_dir() / "wheels", allow_sdist=allow_sdist,
+                cache=wheel_cache or _cache_dir(None) / "wheels", allow_sdist=allow_sdist,
+                python_version=_full_version(analysis),
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.requirements)))
-        result = build(analysis, target, wheels=fetcher)
+        result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
+                       epoch=_source_date_epoch())
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
@@ -480,7 +512,9 @@ def _build_for_submit(config: Path | None, python: str | None, target: str | Non
 
     analysis = _analyze(None, config, python, target)
     _print_diagnostics_to_stderr(analysis)
-    result = build(analysis, folder / archive_name(analysis.manifest, analysis.root, config))
+    result = build(analysis.manifest, analysis.source_map,
+                   folder / archive_name(analysis.manifest, analysis.root, config),
+                   epoch=_source_date_epoch())
     typer.echo(f"built {result.path.name}  sha256:{result.sha256}", err=True)
     return result.path
 
@@ -557,3 +591,9 @@ def stop_command(job_id: JobIdArgument, ray: RayOption) -> None:
 
     stopped = RayCluster(ray).stop(job_id)
     typer.echo(f"{job_id}: {'stop requested' if stopped else 'had already finished'}")
+
+
+def _full_version(analysis: Analysis) -> str | None:
+    """X.Y.Z of the analysed interpreter, for pip's Requires-Python checks on the target."""
+    environment = analysis.environment
+    return None if environment is None else ".".join(map(str, environment.version))

@@ -28,6 +28,9 @@ SERVICE_VARS = frozenset({"DS_PROJECT_HOME"})
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_NODES = 100_000  # values after YAML aliases are expanded ("billion laughs" stops here)
 MAX_DEPTH = 64
+# `$NAME` or an unclosed `${NAME`: how a `${NAME}` is mistyped
+_NEAR_VARIABLE = re.compile(
+    r"\$([A-Za-z_][A-Za-z0-9_]*)\b(?!\})|\$\{([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_}])")
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
@@ -411,6 +414,7 @@ class _Validator:
             elif var not in defined:
                 raise self.error("cmd", f"variable ${{{var}}} is used but never defined "
                                  "(define it in inputs, outputs, args or datasets)")
+        self._typos(cmd, set(defined))
         filled = tuple(sorted(set(runtime)))
         if filled:
             self.notes.append(Diagnostic(self.reader.file.name, self.reader.lines.get("cmd"),
@@ -420,6 +424,18 @@ class _Validator:
         quoted = VARIABLE.sub(lambda m: shlex.quote(args[m.group(1)]) if m.group(1) in args
                               else m.group(0), cmd)
         return quoted, filled
+
+
+    def _typos(self, cmd: str, defined: set[str]) -> None:
+        """`$LR` or `${LR` where `${LR}` is defined: the service substitutes only `${LR}`,
+        so the shell would see an unset variable. Clearly a typo: a warning."""
+        for match in _NEAR_VARIABLE.finditer(cmd):
+            name = match.group(1) or match.group(2)
+            if name in defined:
+                self.notes.append(Diagnostic(self.reader.file.name,
+                    self.reader.lines.get("cmd"), "variable-typo",
+                    f"cmd has {match.group(0)!r}, which is not substituted; did you mean "
+                    f"${{{name}}}?"))
 
 
 def _kind(value: Any) -> str:

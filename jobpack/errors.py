@@ -7,11 +7,13 @@ and exits non-zero at exactly one place (`jobpack.cli`).
 
 from __future__ import annotations
 
+from jobpack.layout import EXIT_FAILURE
+
 
 class JobpackError(Exception):
     """Base of every error jobpack reports to a user."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILURE  # one table for jobpack and the runner: jobpack.layout
 
     def __init__(
         self,
@@ -80,6 +82,10 @@ class BuildError(JobpackError):
 
 class MissingWheelsError(BuildError):
     """Some pinned distributions have no wheel for the target."""
+
+
+class OfflineInstallError(BuildError):
+    """The bundled wheels do not install offline to exactly the pins."""
 
 
 class WheelDownloadError(BuildError):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from jobpack.errors import ManifestError
+from jobpack.target import PLATFORM, Target
 
 SCHEMA = "jobpack/manifest/1"
 CONSTRAINTS_FILE = "constraints.txt"
@@ -115,9 +117,22 @@ class PipOptions:
 
 
 @dataclass(frozen=True)
-class TargetSpec:
-    python: str
-    platform: str = "linux_x86_64"
+class SourceMap:
+    """Where a manifest's files are on disk, the packager's second input: the project
+    folder (inputs and outputs are relative to it) and each local file by manifest path."""
+
+    root: Path
+    files: tuple[tuple[str, Path], ...] = ()
+
+    @classmethod
+    def of(cls, root: Path, files: dict[str, Path]) -> SourceMap:
+        return cls(root, tuple(sorted(files.items())))
+
+    @classmethod
+    def beside(cls, manifest: Manifest, root: str | Path) -> SourceMap:
+        """The files of `manifest` where its paths say, under the project folder `root`."""
+        base = Path(root).resolve()
+        return cls(base, tuple((f.path, base / f.path) for f in manifest.local_files))
 
 
 @dataclass(frozen=True)
@@ -140,7 +155,7 @@ class Interpreter:
 class Manifest:
     """Everything the packager and the runner know about a job."""
 
-    target: TargetSpec
+    target: Target  # X.Y only: the manifest never pins a micro version
     entry_points: tuple[str, ...]
     cmd: str | None = None
     requirements: tuple[Requirement, ...] = ()
@@ -182,6 +197,8 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         normalized = self.normalized()
         data = asdict(normalized)
+        data["target"] = {"python": normalized.target.python,
+                          "platform": normalized.target.platform}
         data["python"] = {"mode": data.pop("python_mode")}
         data["env"] = {"vars": dict(normalized.env)}
         return data
@@ -196,7 +213,7 @@ class Manifest:
                 raise ManifestError(f"unsupported manifest schema {data.get('schema')!r}")
             return cls(
                 schema=data["schema"],
-                target=TargetSpec(**data["target"]),
+                target=_target(data["target"]),
                 entry_points=tuple(data["entry_points"]),
                 cmd=data.get("cmd"),
                 requirements=tuple(
@@ -245,3 +262,9 @@ def _tuples(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def canonical_json(data: Any) -> str:
     """JSON with sorted keys, two-space indents, UTF-8 text and a trailing newline."""
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _target(data: dict[str, Any]) -> Target:
+    if data.get("platform", PLATFORM) != PLATFORM:
+        raise ManifestError(f"unsupported target platform {data.get('platform')!r}")
+    return Target.parse(str(data["python"]))

@@ -1,14 +1,13 @@
-"""Where jobpack keeps its caches (overridable with JOBPACK_CACHE_DIR)."""
+"""Where jobpack keeps its caches."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 
-def cache_dir() -> Path:
-    """`$JOBPACK_CACHE_DIR`, else the platform's user cache folder for jobpack."""
-    override = os.environ.get("JOBPACK_CACHE_DIR")
+def cache_dir(override: str | None = None) -> Path:
+    """`override` (the CLI passes `$JOBPACK_CACHE_DIR`), else the platform's user cache
+    folder for jobpack."""
     if override:
         return Path(override)
     from platformdirs import user_cache_dir

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+
+from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
 
 from jobpack.errors import TargetError
 
 PLATFORM = "linux_x86_64"
+_GLIBC_MINORS = range(39, 4, -1)  # manylinux_2_39 down to manylinux_2_5
 OLDEST = (3, 8)  # the oldest Python the runner runs on
 _VERSION = re.compile(r"^(3)\.(\d{1,2})(?:\.(\d{1,3}))?$")
 
@@ -64,3 +68,29 @@ class Target:
             "python_version": self.python,
             "sys_platform": "linux",
         }
+
+    def wheel_tags(self) -> frozenset[Tag]:
+        """Every wheel tag the target's CPython on Linux x86_64 installs."""
+        return _wheel_tags(self.major, self.minor)
+
+    def accepts_wheel_tag(self, text: str) -> bool:
+        """Whether a wheel tagged `text` (`cp311-cp311-manylinux_2_17_x86_64`, possibly
+        compressed: `py2.py3-none-any`) installs on the target."""
+        try:
+            return not parse_tag(text).isdisjoint(self.wheel_tags())
+        except ValueError:
+            return False
+
+
+def platform_tags() -> list[str]:
+    """Platform tags a Linux x86_64 VM accepts, most specific first."""
+    platforms = [f"manylinux_2_{minor}_x86_64" for minor in _GLIBC_MINORS]
+    return [*platforms, "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
+            PLATFORM]
+
+
+@cache
+def _wheel_tags(major: int, minor: int) -> frozenset[Tag]:
+    platforms = platform_tags()
+    return frozenset((*cpython_tags((major, minor), platforms=platforms),
+                      *compatible_tags((major, minor), platforms=platforms)))

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jobpack import __version__
 from jobpack.analyzer.facts import FileFacts, FileNote
 from jobpack.analyzer.workers import WorkerPool
 from jobpack.files import read_regular
 from jobpack.target import Target
+from jobpack.version import __version__
 
 FACTS_SCHEMA = 2  # 2: facts from the ast fast path (source order, syntax-version notes)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
@@ -138,6 +138,5 @@ class FactsStore:
 
 
 def default_workers() -> int:
-    """`$JOBPACK_WORKERS` when set (1 forces sequential parsing), else every core."""
-    raw = os.environ.get("JOBPACK_WORKERS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
+    """Every core (the CLI passes `$JOBPACK_WORKERS` instead when it is set)."""
+    return os.cpu_count() or 1

@@ -65,24 +65,19 @@ def parse_entry(text: str, root: Path) -> Entry:
     return script_entry(Path(text), root)
 
 
-def absolute_entry(text: str) -> str:
-    """A script named relative to the working folder, made absolute; `-m` as it is."""
-    return text if text.startswith("-m ") else str(Path.cwd() / text)
-
-
-def default_root(entries: list[str]) -> Path:
+def default_root(entries: list[str], cwd: Path) -> Path:
     """The folder Python puts first on sys.path: the first script's folder (the working
     folder for `-m`), widened to hold every other script, so the archive's paths never
     depend on where jobpack was started from."""
     folders = []
     for entry in entries:
         if entry.startswith("-m "):
-            folders.append(Path.cwd())
+            folders.append(cwd)
             continue
-        _check_script(Path(entry), entry)
-        folders.append(Path(os.path.realpath(entry)).parent)
+        _check_script(cwd / entry, entry)
+        folders.append(Path(os.path.realpath(cwd / entry)).parent)
     if not folders:
-        return Path(os.path.realpath(Path.cwd()))
+        return Path(os.path.realpath(cwd))
     first = Path(os.path.realpath(folders[0]))
     if all(Path(os.path.realpath(f)).is_relative_to(first) for f in folders):
         return first

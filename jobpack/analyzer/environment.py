@@ -73,27 +73,24 @@ def _is_under(path: Path, folders: set[Path]) -> bool:
     return any(path.is_relative_to(folder) for folder in folders)
 
 
-def default_python() -> str:
-    """`$VIRTUAL_ENV`'s interpreter when one is active, else the one running jobpack.
+def venv_python(virtual_env: str) -> str:
+    """The interpreter of the venv at `virtual_env` (as `$VIRTUAL_ENV` names it).
 
-    A `VIRTUAL_ENV` that names no working venv is an error, not a silent fallback to
-    jobpack's own interpreter (whose packages are not the job's)."""
-    venv = os.environ.get("VIRTUAL_ENV")
-    if venv:
-        for name in ("bin/python", "bin/python3", "Scripts/python.exe"):
-            candidate = Path(venv) / name
-            if candidate.exists():
-                return str(candidate)
-        what = "does not exist" if not Path(venv).exists() else "has no working bin/python"
-        raise EnvironmentInspectionError(
-            f"VIRTUAL_ENV={venv} {what}; activate a working venv, unset VIRTUAL_ENV, or "
-            "name the interpreter with --python")
-    return sys.executable
+    A folder that holds no working venv is an error, not a silent fallback to jobpack's
+    own interpreter (whose packages are not the job's)."""
+    for name in ("bin/python", "bin/python3", "Scripts/python.exe"):
+        candidate = Path(virtual_env) / name
+        if candidate.exists():
+            return str(candidate)
+    what = "does not exist" if not Path(virtual_env).exists() else "has no working bin/python"
+    raise EnvironmentInspectionError(
+        f"VIRTUAL_ENV={virtual_env} {what}; activate a working venv, unset VIRTUAL_ENV, or "
+        "name the interpreter with --python")
 
 
 def inspect_python(python: str | None = None) -> PythonEnvironment:
-    """Run the probe in `python` (default: `default_python()`) and read its answer."""
-    executable = python or default_python()
+    """Run the probe in `python` (default: the one running jobpack) and read its answer."""
+    executable = python or sys.executable
     if os.sep in executable:
         # The probe runs in a neutral folder, so a relative path must be made absolute
         # first; abspath, not resolve: a venv's python is a symlink out of the venv.

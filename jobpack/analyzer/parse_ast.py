@@ -1,16 +1,20 @@
 """The fast path: the running interpreter's `ast` (C speed) -> `FileFacts`.
 
 Used whenever the running Python accepts the file. The traversal keeps an explicit stack,
-so a deeply nested or very long expression never meets Python's recursion limit. Only
-statements are visited unless the file can hold an expression-level fact (a dynamic import,
-`__all__.extend`, or syntax the target must be checked for): most files are then walked
-statement by statement, which is what makes this path cheap.
+so a deeply nested or very long expression never meets Python's recursion limit. It also
+skips what cannot hold a fact: a statement whose lines never say `import` or `__all__` is
+not entered, and expressions are only searched in statements whose lines name
+`__import__`, `import_module` or `__all__`. Unless `full`: then every node is visited (for
+the syntax-version check, or when `from importlib import import_module as x` makes any
+call a possible dynamic import).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jobpack.analyzer import conditions as c
@@ -20,17 +24,19 @@ from jobpack.analyzer.facts import FileFacts
 from jobpack.target import Target
 
 Pos = tuple[int, int]
-Stack = list[tuple[Any, Context]]
+Stack = list[tuple[Any, Context, bool]]  # node, its context, whether to search expressions
 _STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
         ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
+_FACT_WORDS = re.compile(rb"import|__all__")
+_CALL_WORDS = re.compile(rb"__import__|import_module|__all__")
+ALIASED_IMPORTER = re.compile(rb"import_module\s+as\b")
 
 
-def facts_from_ast(tree: ast.Module, target: Target, *, deep: bool,
+def facts_from_ast(tree: ast.Module, target: Target, source: bytes, *, full: bool,
                    check: Callable[[ast.AST, Collector[Pos]], None] | None = None) -> FileFacts:
-    """The facts of a parsed module. `deep` also visits expressions (needed for dynamic
-    imports and `__all__` calls); `check` sees every visited node (syntax checks)."""
-    walker = _Walker(target, deep, check)
+    """The facts of a parsed module; `check` sees every node (only with `full`)."""
+    walker = _Walker(target, source, full, check)
     walker.run(tree)
     return walker.out.facts(_identity)
 
@@ -39,12 +45,32 @@ def _identity(pos: Pos) -> Pos:
     return pos
 
 
+def _lines(pattern: re.Pattern[bytes], source: bytes) -> list[int]:
+    """The lines (1-based, ascending) on which `pattern` matches."""
+    found: list[int] = []
+    line, last = 1, 0
+    for match in pattern.finditer(source):
+        line += source.count(b"\n", last, match.start())
+        last = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
+def _spans(lines: list[int], node: Any) -> bool:
+    """Whether one of `lines` falls within `node`'s lines."""
+    index = bisect_left(lines, node.lineno)
+    return index < len(lines) and lines[index] <= (node.end_lineno or node.lineno)
+
+
 class _Walker:
-    def __init__(self, target: Target, deep: bool,
+    def __init__(self, target: Target, source: bytes, full: bool,
                  check: Callable[[ast.AST, Collector[Pos]], None] | None) -> None:
-        self.target, self.deep, self.check = target, deep, check
+        self.target, self.full, self.check = target, full, check
+        self.fact_lines = [] if full else _lines(_FACT_WORDS, source)
+        self.call_lines = [] if full else _lines(_CALL_WORDS, source)
         self.out: Collector[Pos] = Collector()
-        self.handlers: dict[type, Callable[[Any, Context, Stack], None]] = {
+        self.handlers: dict[type, Callable[[Any, Context, Stack, bool], None]] = {
             ast.Import: self._import, ast.ImportFrom: self._import_from, ast.If: self._if,
             ast.Try: self._try, ast.FunctionDef: self._function,
             ast.AsyncFunctionDef: self._function, ast.ClassDef: self._class,
@@ -56,29 +82,40 @@ class _Walker:
             self.handlers[try_star] = self._try
 
     def run(self, tree: ast.Module) -> None:
-        stack: Stack = [(node, MODULE) for node in reversed(tree.body)]
-        handlers, deep, check = self.handlers, self.deep, self.check
+        full, check, handlers = self.full, self.check, self.handlers
+        stack: Stack = [(node, MODULE, full) for node in reversed(tree.body)]
+        fact_lines, call_lines = self.fact_lines, self.call_lines
         while stack:
-            node, ctx = stack.pop()
+            node, ctx, deep = stack.pop()
+            if not deep and isinstance(node, ast.stmt):
+                if not _spans(fact_lines, node):
+                    continue  # nothing in it can be an import or `__all__`
+                deep = _spans(call_lines, node)
             if check is not None:
                 check(node, self.out)
             handler = handlers.get(type(node))
             if handler is not None:
-                handler(node, ctx, stack)
+                handler(node, ctx, stack, deep)
             elif deep:
-                _push(stack, _children(node), ctx)
-            elif isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
+                stack.extend([(child, ctx, full or not isinstance(child, ast.stmt))
+                              for child in reversed(_children(node))])
+            else:
                 for name in _STATEMENT_FIELDS:
-                    _push(stack, getattr(node, name, ()), ctx)
+                    self._body(stack, getattr(node, name, ()), ctx)
+
+    def _body(self, stack: Stack, nodes: Sequence[Any], ctx: Context) -> None:
+        full = self.full
+        stack.extend([(node, ctx, full) for node in reversed(nodes)])
 
     # -- statements ------------------------------------------------------------------------
-    def _import(self, node: ast.Import, ctx: Context, stack: Stack) -> None:
+    def _import(self, node: ast.Import, ctx: Context, stack: Stack, deep: bool) -> None:
         pos = (node.lineno, node.col_offset)
         for alias in node.names:
             self.out.add_import(pos, alias.name, ctx)
             self.out.add_import_alias(alias.name, alias.asname)
 
-    def _import_from(self, node: ast.ImportFrom, ctx: Context, stack: Stack) -> None:
+    def _import_from(self, node: ast.ImportFrom, ctx: Context, stack: Stack,
+                     deep: bool) -> None:
         module, level = node.module or "", node.level or 0
         if len(node.names) == 1 and node.names[0].name == "*":
             names: tuple[str, ...] = ("*",)
@@ -88,50 +125,50 @@ class _Walker:
                 self.out.add_from_alias(module, level, alias.name, alias.asname)
         self.out.add_import((node.lineno, node.col_offset), module, ctx, "from", names, level)
 
-    def _if(self, node: ast.If, ctx: Context, stack: Stack) -> None:
+    def _if(self, node: ast.If, ctx: Context, stack: Stack, deep: bool) -> None:
         body, orelse = ctx.branches(to_cond(node.test), self.target)
-        _push(stack, node.orelse, orelse)
-        _push(stack, node.body, body)
-        if self.deep:
-            stack.append((node.test, ctx))
+        self._body(stack, node.orelse, orelse)
+        self._body(stack, node.body, body)
+        if deep:
+            stack.append((node.test, ctx, True))
 
-    def _try(self, node: ast.Try, ctx: Context, stack: Stack) -> None:
-        _push(stack, node.finalbody, ctx)
-        _push(stack, node.orelse, ctx)
+    def _try(self, node: ast.Try, ctx: Context, stack: Stack, deep: bool) -> None:
+        self._body(stack, node.finalbody, ctx)
+        self._body(stack, node.orelse, ctx)
         caught = False
         for handler in reversed(node.handlers):
             catches = catches_import_error(_handler_types(handler))
             caught = caught or catches
             inner = ctx.guarded(catches)
-            _push(stack, handler.body, inner)
+            self._body(stack, handler.body, inner)
             if self.check is not None:
                 self.check(handler, self.out)
-            if self.deep and handler.type is not None:
-                stack.append((handler.type, inner))
-        _push(stack, node.body, ctx.guarded(caught))
+            if deep and handler.type is not None:
+                stack.append((handler.type, inner, True))
+        self._body(stack, node.body, ctx.guarded(caught))
 
-    def _function(self, node: ast.FunctionDef, ctx: Context, stack: Stack) -> None:
-        _push(stack, node.body, ctx.enter("function"))
-        if self.deep or self.check is not None:
+    def _function(self, node: ast.FunctionDef, ctx: Context, stack: Stack, deep: bool) -> None:
+        self._body(stack, node.body, ctx.enter("function"))
+        if deep:
             outer = [*node.decorator_list, node.args, *_opt(node.returns),
                      *getattr(node, "type_params", ())]
-            _push(stack, outer, ctx)
+            stack.extend([(n, ctx, True) for n in reversed(outer)])
 
-    def _lambda(self, node: ast.Lambda, ctx: Context, stack: Stack) -> None:
-        stack.append((node.body, ctx.enter("function")))
-        stack.append((node.args, ctx))
+    def _lambda(self, node: ast.Lambda, ctx: Context, stack: Stack, deep: bool) -> None:
+        stack.append((node.body, ctx.enter("function"), True))
+        stack.append((node.args, ctx, True))
 
-    def _class(self, node: ast.ClassDef, ctx: Context, stack: Stack) -> None:
-        _push(stack, node.body, ctx.enter("class"))
-        if self.deep or self.check is not None:
+    def _class(self, node: ast.ClassDef, ctx: Context, stack: Stack, deep: bool) -> None:
+        self._body(stack, node.body, ctx.enter("class"))
+        if deep:
             outer = [*node.decorator_list, *node.bases, *node.keywords,
                      *getattr(node, "type_params", ())]
-            _push(stack, outer, ctx)
+            stack.extend([(n, ctx, True) for n in reversed(outer)])
 
     def _assign(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign, ctx: Context,
-                stack: Stack) -> None:
-        if self.deep:
-            _push(stack, _children(node), ctx)
+                stack: Stack, deep: bool) -> None:
+        if deep:
+            stack.extend([(n, ctx, True) for n in reversed(_children(node))])
         if ctx.scope != "module" or node.value is None:
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -142,9 +179,9 @@ class _Walker:
             else:
                 self.out.set_all(names)
 
-    # -- expressions (deep only) ----------------------------------------------------------
-    def _call(self, node: ast.Call, ctx: Context, stack: Stack) -> None:
-        _push(stack, _children(node), ctx)
+    # -- expressions (searched only where a dynamic import can be) ---------------------------
+    def _call(self, node: ast.Call, ctx: Context, stack: Stack, deep: bool) -> None:
+        stack.extend([(n, ctx, True) for n in reversed(_children(node))])
         func = dotted(node.func)
         if func is None:
             return
@@ -155,10 +192,6 @@ class _Walker:
                                 else [_string(first) or ""])
         keywords = {k.arg: _arg(k.value) for k in node.keywords if k.arg is not None}
         self.out.add_call(func, positional, keywords, (node.lineno, node.col_offset), ctx)
-
-
-def _push(stack: Stack, nodes: Iterable[Any], ctx: Context) -> None:
-    stack.extend((node, ctx) for node in reversed(list(nodes)))
 
 
 def _children(node: ast.AST) -> list[ast.AST]:

@@ -9,6 +9,7 @@ target is a `syntax-newer-than-target` note from either tree (`syntax_version`).
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import re
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from jobpack.analyzer.facts import FileFacts, FileNote
-from jobpack.analyzer.parse_ast import facts_from_ast
+from jobpack.analyzer.parse_ast import ALIASED_IMPORTER, facts_from_ast
 from jobpack.analyzer.syntax_version import ast_checker, python2_note
 from jobpack.target import Target
 
@@ -26,7 +27,6 @@ T = TypeVar("T")
 BIG_STACK = 512 * 1024 * 1024  # virtual: only the pages a deep parse touches are used
 RAISED_RECURSION_LIMIT = 50_000
 MAX_CST_NESTING = 5_000  # deeper brackets: CPython refuses anyway (its limit is 200)
-_EXPRESSION_KEYS = (b"__import__", b"import_module", b"__all__")
 _REFUSALS = ("too many nested parentheses", "too many levels of indentation",
              "too many statically nested blocks", "too complex", "(unicode error)",
              "encoding problem", "unknown encoding", "null bytes", "unexpected EOF")
@@ -35,6 +35,10 @@ _BRACKETS = re.compile(rb"[^()\[\]{}]+")
 
 def parse_facts(source: bytes, target: Target) -> FileFacts:
     """The import facts of `source`; a file that does not parse yields `syntax_error`."""
+    collecting = gc.isenabled()
+    # A syntax tree has no reference cycles; the cycle collector would only walk the
+    # hundreds of thousands of nodes `ast` allocates, again and again (about 20%).
+    gc.disable()
     try:
         return _parse(source, target)
     except RecursionError:
@@ -42,6 +46,9 @@ def parse_facts(source: bytes, target: Target) -> FileFacts:
             return run_with_big_stack(lambda: _parse(source, target))
         except RecursionError:
             return _error(1, "nested too deeply to analyse")
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def run_with_big_stack(func: Callable[[], T]) -> T:
@@ -83,15 +90,11 @@ def _parse(source: bytes, target: Target) -> FileFacts:
     except (ValueError, RecursionError, MemoryError) as exc:
         # CPython's own parser gave up (too deep for it): the target would refuse it too.
         return _error(1, f"CPython cannot parse this file: {_one_line(exc)}")
-    return facts_from_ast(tree, target, deep=_deep(source, target),
-                          check=ast_checker(target, source))
-
-
-def _deep(source: bytes, target: Target) -> bool:
-    """Whether expressions must be visited, not only statements."""
-    if (target.major, target.minor) < sys.version_info[:2]:
-        return True  # the running grammar may hold expressions the target lacks
-    return any(key in source for key in _EXPRESSION_KEYS)
+    older = (target.major, target.minor) < sys.version_info[:2]
+    # Only a target older than the running Python can lack syntax its `ast` accepted.
+    check = ast_checker(target, source) if older else None
+    full = older or ALIASED_IMPORTER.search(source) is not None
+    return facts_from_ast(tree, target, source, full=full, check=check)
 
 
 def _fallback(source: bytes, target: Target, exc: SyntaxError) -> FileFacts:
@@ -113,7 +116,7 @@ def _facts_with_libcst(source: bytes, target: Target) -> FileFacts | None:
     import libcst as cst
 
     from jobpack.analyzer.parse_cst import facts_from_cst
-    from jobpack.analyzer.syntax_version import CstChecker
+    from jobpack.analyzer.syntax_cst import CstChecker
 
     try:
         module = cst.parse_module(source)

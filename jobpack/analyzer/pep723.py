@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from packaging.utils import canonicalize_name
 
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.errors import ScriptMetadataError
-from jobpack.manifest import Diagnostic, Manifest, Requirement
+from jobpack.manifest import Diagnostic, Requirement
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -85,28 +85,30 @@ def read_metadata(file: Path, name: str) -> ScriptMetadata | None:
                           requires)
 
 
-def apply_metadata(manifest: Manifest, metadata: ScriptMetadata,
-                   index: DistributionIndex | None) -> Manifest:
-    """The manifest with the block's dependencies as its requirements (pinned when the
-    installed version satisfies them) and diagnostics for what does not match."""
-    diagnostics = list(manifest.diagnostics) + _python_check(manifest, metadata)
+def apply_metadata(metadata: ScriptMetadata, inferred: tuple[Requirement, ...],
+                   target_python: str, index: DistributionIndex | None,
+                   ) -> tuple[tuple[Requirement, ...], list[Diagnostic]]:
+    """The block's dependencies as the job's requirements (pinned when the installed
+    version satisfies them), and diagnostics for what does not match: the Python the block
+    requires, and what the job imports (`inferred`) but the block does not declare."""
+    diagnostics = _python_check(target_python, metadata)
     if metadata.dependencies is None:
-        return replace(manifest, diagnostics=tuple(diagnostics))
+        return inferred, diagnostics
     requirements = []
     for text in metadata.dependencies:
         requirement, note = _pin(text, metadata, index)
         requirements.append(requirement)
         diagnostics += [note] if note else []
     declared = {r.name for r in requirements}
-    for inferred in manifest.requirements:
-        if inferred.direct and inferred.name not in declared:
-            site = inferred.required_by[0] if inferred.required_by else metadata.path
+    for found in inferred:
+        if found.direct and found.name not in declared:
+            site = found.required_by[0] if found.required_by else metadata.path
             path, _, line = site.rpartition(":")
             diagnostics.append(Diagnostic(
                 path or site, int(line) if line.isdigit() else None, "pep723-undeclared",
-                f"{', '.join(inferred.imported_as) or inferred.name} is imported but "
-                f"{inferred.name} is not in the '# /// script' block of {metadata.path}"))
-    return replace(manifest, requirements=tuple(requirements), diagnostics=tuple(diagnostics))
+                f"{', '.join(found.imported_as) or found.name} is imported but "
+                f"{found.name} is not in the '# /// script' block of {metadata.path}"))
+    return tuple(requirements), diagnostics
 
 
 def _pin(text: str, metadata: ScriptMetadata,
@@ -138,7 +140,7 @@ def _pin(text: str, metadata: ScriptMetadata,
                        **common), None  # type: ignore[arg-type]
 
 
-def _python_check(manifest: Manifest, metadata: ScriptMetadata) -> list[Diagnostic]:
+def _python_check(version: str, metadata: ScriptMetadata) -> list[Diagnostic]:
     if metadata.requires_python is None:
         return []
     try:
@@ -146,7 +148,6 @@ def _python_check(manifest: Manifest, metadata: ScriptMetadata) -> list[Diagnost
     except InvalidSpecifier:
         raise ScriptMetadataError(f"invalid requires-python {metadata.requires_python!r}",
                                   path=metadata.path, line=metadata.line) from None
-    version = manifest.target.python
     if specifier.contains(f"{version}.0", prereleases=True) or specifier.contains(
             f"{version}.99", prereleases=True):
         return []

@@ -327,17 +327,5 @@ def _pin(
 
 
 def _built_for_other_platform(dist: InstalledDistribution, target: Target) -> bool:
-    if not dist.wheel_tags:
-        return False
-    wanted_python = f"cp{target.major}{target.minor}"
-    for tag in dist.wheel_tags:
-        python, _, rest = tag.partition("-")
-        _abi, _, platform = rest.partition("-")
-        linux = platform == "any" or ("linux" in platform and "x86_64" in platform)
-        python_ok = python in {wanted_python, "py3", "py2.py3"} or (
-            _abi == "abi3" and python.startswith("cp3")
-            and int(python[3:] or 0) <= target.minor
-        )
-        if linux and python_ok:
-            return False
-    return True
+    return bool(dist.wheel_tags) and not any(
+        target.accepts_wheel_tag(tag) for tag in dist.wheel_tags)

@@ -14,8 +14,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import libcst as cst
-
 from jobpack.analyzer.collector import Collector
 from jobpack.analyzer.facts import FileNote
 from jobpack.target import Target
@@ -47,7 +45,7 @@ def message(feature: Feature, target: Target) -> str:
     return f"{name} need Python {major}.{minor}; the target is {target.python}"
 
 
-class _Reporter:
+class Reporter:
     def __init__(self, target: Target) -> None:
         self.version = (target.major, target.minor)
         self.target = target
@@ -66,7 +64,7 @@ def ast_checker(target: Target, source: bytes) -> Checker | None:
     """A `check` for `parse_ast.facts_from_ast`, or None when the target reads it all."""
     if not needs_check(target):
         return None
-    reporter = _Reporter(target)
+    reporter = Reporter(target)
     lines: list[str] = []
 
     def text_at(node: Any) -> str:
@@ -120,10 +118,10 @@ def _ast_fstring(node: ast.JoinedStr, text_at: Callable[[Any], str]) -> Feature 
         return None  # rare; a multi-line f-string is judged by libcst-era rules elsewhere
     line = text_at(node).encode()
     literal = line[node.col_offset: node.end_col_offset or len(line)].decode("utf-8", "replace")
-    return FSTRING if _fstring_uses_pep701(literal) else None
+    return FSTRING if fstring_uses_pep701(literal) else None
 
 
-def _fstring_uses_pep701(literal: str) -> bool:
+def fstring_uses_pep701(literal: str) -> bool:
     """`literal` is one f-string token such as `f"{x['a']}"`."""
     body_start = len(literal) - len(literal.lstrip("rRfFbBuU"))
     quote = literal[body_start: body_start + 3]
@@ -152,68 +150,6 @@ def _replacement_fields(body: str) -> list[str]:
                 fields.append(body[start:index])
         index += 1
     return fields
-
-
-# -- the libcst tree (syntax the running Python refused) ---------------------------------
-class CstChecker:
-    """A `check` for `parse_cst.facts_from_cst`. `newest` tells afterwards whether the
-    file needed libcst at all: if nothing in it is newer than the running Python, the
-    running Python's refusal was a real syntax error that libcst let through."""
-
-    def __init__(self, target: Target, module: cst.Module) -> None:
-        self.reporter = _Reporter(target)
-        self.module = module
-
-    @property
-    def newest(self) -> tuple[int, int]:
-        return self.reporter.newest
-
-    def __call__(self, node: Any, out: Collector[Any]) -> None:
-        if isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler):
-            _cst_handler(node, out, self.reporter)
-            return
-        feature = _cst_feature(node, self.module)
-        if feature is not None:
-            self.reporter.report(out, node, feature)
-
-
-def _cst_feature(node: Any, module: cst.Module) -> Feature | None:
-    if isinstance(node, cst.Match):
-        return MATCH
-    if isinstance(node, cst.TryStar):
-        return EXCEPT_STAR
-    if isinstance(node, cst.TypeAlias):
-        return TYPE_ALIAS
-    if isinstance(node, cst.TemplatedString):
-        return TEMPLATE
-    if isinstance(node, cst.FunctionDef | cst.ClassDef) and node.type_parameters is not None:
-        return TYPE_PARAMS
-    if isinstance(node, cst.FunctionDef):
-        star = node.params.star_arg
-        if isinstance(star, cst.Param) and star.annotation is not None \
-                and isinstance(star.annotation.annotation, cst.StarredElement):
-            return STAR_ANNOTATION
-    if isinstance(node, cst.Subscript) and any(
-            isinstance(e.slice, cst.Index) and e.slice.star for e in node.slice):
-        return STAR_SUBSCRIPT
-    if isinstance(node, cst.FormattedString) and _fstring_uses_pep701(module.code_for_node(node)):
-        return FSTRING
-    return None
-
-
-def _cst_handler(node: cst.ExceptHandler | cst.ExceptStarHandler, out: Collector[Any],
-                 reporter: _Reporter) -> None:
-    kind = node.type
-    if not isinstance(kind, cst.Tuple) or kind.lpar:
-        return
-    last = kind.elements[-1].value
-    if len(kind.elements) == 2 and isinstance(last, cst.Name) and last.value[:1].islower() \
-            and reporter.version < BARE_EXCEPT_TUPLE[1]:
-        reporter.newest = max(reporter.newest, BARE_EXCEPT_TUPLE[1])
-        out.add_note(node, "syntax-error", python2_message(
-            f"`except X, {last.value}:`", reporter.target, f"write `except X as {last.value}:`"))
-        return
-    reporter.report(out, node, BARE_EXCEPT_TUPLE)
 
 
 # -- Python 2 ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.analyzer.api import Analysis
+from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.stdlib import is_stdlib
 from jobpack.target import Target
 
@@ -140,8 +141,8 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
         if is_stdlib(item.module, target) and not _under(file, site_paths):
             continue
         if _under(file, site_paths) and index is not None:
-            deepest = index.deepest(item.module)
-            providers = index.providers(deepest) if deepest else []
+            providers = _providers(index, item.module) or _providers(
+                index, _module_of(file, site_paths))
             if not providers:
                 key = item.module.partition(".")[0]
                 if key not in reported and key not in analysis.graph.modules:
@@ -158,6 +159,23 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
                 reported.add(rel)
                 missing.append(Missing(rel, "local", item))
     return tuple(missing)
+
+
+def _providers(index: DistributionIndex, module: str | None) -> list[InstalledDistribution]:
+    deepest = index.deepest(module) if module else None
+    return index.providers(deepest) if deepest else []
+
+
+def _module_of(file: Path, site_paths: Sequence[Path]) -> str | None:
+    """The dotted name a file has under its site folder (`_cyutility` lives in a package)."""
+    for folder in site_paths:
+        if file.is_relative_to(folder.resolve()):
+            parts = list(file.relative_to(folder.resolve()).parts)
+            parts[-1] = parts[-1].split(".")[0]
+            if parts[-1] == "__init__":
+                parts.pop()
+            return ".".join(parts) or None
+    return None
 
 
 def _under(file: Path, folders: Sequence[Path]) -> bool:

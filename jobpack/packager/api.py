@@ -1,4 +1,4 @@
-"""`build`: a manifest (or an analysis) in, one reproducible `NAME.jobpack.zip` out.
+"""`build`: a manifest and its source map in, one reproducible `NAME.jobpack.zip` out.
 
 The layout (member names, schema, records) is `jobpack.layout`, shared with the runner:
 `__main__.py` and `jobpack/` (the runner package), `jobpack.json` (the manifest plus
@@ -19,12 +19,11 @@ from jobpack import layout
 from jobpack.errors import BuildError
 from jobpack.files import expand
 from jobpack.layout import FileRecord, WheelRecord, hash_file
-from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, canonical_json
+from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, SourceMap, canonical_json
 from jobpack.packager.archive import Member, write_zip
 from jobpack.packager.output import check_output
 
 if TYPE_CHECKING:
-    from jobpack.analyzer.api import Analysis
     from jobpack.packager.wheels import WheelFetcher
 
 MANIFEST_NAME = layout.MANIFEST_NAME
@@ -61,26 +60,29 @@ def archive_name(manifest: Manifest, root: Path, config: Path | None = None) -> 
 
 
 def build(
-    analysis_or_manifest: Analysis | Manifest,
+    manifest: Manifest,
+    sources: SourceMap,
     out: str | Path,
     *,
-    root: str | Path | None = None,
     wheels: WheelFetcher | None = None,
     on_member: Callable[[str], None] | None = None,
+    epoch: int | None = None,
 ) -> BuildResult:
-    """Write the archive for a job to `out` and return what was written.
+    """Write the archive of `manifest`, whose files are where `sources` says, to `out`.
 
-    With a bare `Manifest`, `root` names the project folder its paths are relative to.
-    `wheels` (a `WheelFetcher`) bundles the target's wheels.
+    `wheels` (a `WheelFetcher`) bundles the target's wheels; `epoch` (seconds, e.g.
+    `SOURCE_DATE_EPOCH`) dates every member, 1980-01-01 when None.
     """
-    manifest, sources, base = _inputs(analysis_or_manifest, root)
+    _check_buildable(manifest, sources)
+    base = sources.root
+    files = dict(sources.files)
     target = Path(out)
-    check_output(target, [*sources.values(), *(base / i.path for i in manifest.inputs)])
+    check_output(target, [*files.values(), *(base / i.path for i in manifest.inputs)])
     diagnostics: list[Diagnostic] = []
     members = [Member.from_bytes(name, data) for name, data in runner_members().items()]
-    for rel, file in sorted(sources.items()):
+    for rel, file in sorted(files.items()):
         members.append(Member.from_file(SOURCE_PREFIX + rel, file))
-    members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in sources}, diagnostics)
+    members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in files}, diagnostics)
     wheel_records: list[WheelRecord] = []
     if wheels is not None:
         for fetched in wheels.fetch(manifest):
@@ -97,7 +99,8 @@ def build(
                                                                     wheel_records)))
     diagnostics += _size_warnings(members)
     try:
-        write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None)
+        write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None,
+                  epoch)
     except OSError as exc:
         raise BuildError(f"cannot write the archive: {exc.strerror or exc}",
                          path=str(target)) from None
@@ -145,24 +148,13 @@ def runner_members() -> dict[str, bytes]:
     return members
 
 
-def _inputs(
-    given: Analysis | Manifest, root: str | Path | None
-) -> tuple[Manifest, dict[str, Path], Path]:
-    if isinstance(given, Manifest):
-        if root is None:
-            raise BuildError("building from a manifest needs the project folder (root)")
-        base = Path(root).resolve()
-        sources = {f.path: base / f.path for f in given.local_files}
-        manifest = given
-    else:
-        manifest, sources, base = given.manifest, dict(given.sources), given.root
+def _check_buildable(manifest: Manifest, sources: SourceMap) -> None:
     if manifest.has_errors:
         first = next(d for d in manifest.diagnostics if d.level == "error")
         raise BuildError(f"the analysis has errors; first: {first.render()}")
-    for rel, file in sources.items():
+    for rel, file in sources.files:
         if not file.is_file():
             raise BuildError("local file is missing", path=rel)
-    return manifest, sources, base
 
 
 def _data_members(manifest: Manifest, root: Path, taken: set[str],

@@ -48,25 +48,35 @@ class Member:
         return cls(name, digest, size, executable, source=source)
 
 
-def zip_timestamp() -> tuple[int, int, int, int, int, int]:
-    """SOURCE_DATE_EPOCH when set (clamped to what a zip can hold), else 1980-01-01."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+def parse_epoch(raw: str | None) -> int | None:
+    """`SOURCE_DATE_EPOCH` as the CLI read it: None when unset or empty."""
+    text = (raw or "").strip()
+    if not text:
+        return None
     try:
-        epoch = int(raw) if raw else DEFAULT_EPOCH
+        return int(text)
     except ValueError:
-        raise BuildError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds") from None
-    epoch = min(max(epoch, _ZIP_EPOCH), 4354819199)  # 2107-12-31, the last a zip can hold
-    return time.gmtime(epoch)[:6]
+        raise BuildError(f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds",
+                         key="SOURCE_DATE_EPOCH") from None
+
+
+def zip_timestamp(epoch: int | None = None) -> tuple[int, int, int, int, int, int]:
+    """`epoch` (clamped to what a zip can hold) as a zip date, else 1980-01-01."""
+    seconds = DEFAULT_EPOCH if epoch is None else epoch
+    seconds = min(max(seconds, _ZIP_EPOCH), 4354819199)  # 2107-12-31, the last a zip holds
+    return time.gmtime(seconds)[:6]
 
 
 def write_zip(out: Path, members: list[Member],
-              on_member: Callable[[Member], None] | None = None) -> None:
-    """Write `members` sorted by name to `out`, atomically (a temp file, then a rename)."""
+              on_member: Callable[[Member], None] | None = None,
+              epoch: int | None = None) -> None:
+    """Write `members` sorted by name to `out`, atomically (a temp file, then a rename),
+    every member dated `epoch` (seconds; default 1980-01-01)."""
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise BuildError(f"two archive members share a name: {_first_duplicate(names)}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    stamp = zip_timestamp()
+    stamp = zip_timestamp(epoch)
     previous = _exit_on_sigterm()  # before the .part file exists, so none is left behind
     temp = ""
     try:

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from jobpack.errors import WheelDownloadError
 from jobpack.manifest import Manifest
 from jobpack.packager.formats import LockedWheel
-from jobpack.packager.wheels import target_platforms
+from jobpack.target import platform_tags
 
 
 def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
@@ -52,7 +52,7 @@ def _command(manifest: Manifest, requirements: Path, report: Path, target: Path,
                "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
                "--implementation", "cp", "--python-version", manifest.target.python,
                "--target", str(target), "--report", str(report), "-r", str(requirements)]
-    for platform in target_platforms():
+    for platform in platform_tags():
         command += ["--platform", platform]
     pip = manifest.pip
     if pip.index_url:

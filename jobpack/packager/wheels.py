@@ -6,36 +6,26 @@ wheel file name pins name, version and tags; its digest is recorded in the archi
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from jobpack.errors import MissingWheelsError
+from jobpack.errors import MissingWheelsError, OfflineInstallError
 from jobpack.manifest import Manifest, Requirement
-
-_GLIBC_MINORS = range(39, 4, -1)
-
-
-def target_platforms() -> list[str]:
-    """Platform tags a Linux x86_64 VM accepts, most specific first."""
-    platforms = [f"manylinux_2_{minor}_x86_64" for minor in _GLIBC_MINORS]
-    return [*platforms, "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
-            "linux_x86_64"]
+from jobpack.target import Target, platform_tags
 
 
-def target_tags(python: str) -> set[Tag]:
-    major, minor = (int(part) for part in python.split(".")[:2])
-    platforms = target_platforms()
-    tags = set(cpython_tags((major, minor), platforms=platforms))
-    tags |= set(compatible_tags((major, minor), platforms=platforms))
-    return tags
+def target_tags(python: str) -> frozenset[Tag]:
+    return Target.parse(python).wheel_tags()
 
 
 @dataclass(frozen=True)
@@ -47,7 +37,11 @@ class FetchedWheel:
 
 @dataclass
 class WheelFetcher:
-    """Downloads (or finds in its cache) one wheel per pinned distribution."""
+    """Downloads (or finds in its cache) one wheel per pinned distribution.
+
+    What the cache lacks is downloaded by ONE pip call; then the bundle is proved to
+    install offline to exactly the pins (`prove_installable`) before any archive is written.
+    """
 
     cache: Path
     allow_sdist: bool = False
@@ -55,9 +49,15 @@ class WheelFetcher:
     no_index: bool = False
     on_progress: Callable[[str], None] | None = None
     skipped: tuple[str, ...] = ()
+    python_version: str | None = None  # X.Y.Z for Requires-Python checks (default X.Y)
+    prove: bool = True
 
     def fetch(self, manifest: Manifest) -> list[FetchedWheel]:
         tags = target_tags(manifest.target.python)
+        wanted = [r for r in sorted(manifest.requirements, key=lambda r: r.name)
+                  if r.version and not r.url]
+        todo = [r for r in wanted if self._cached(r, tags) is None]
+        pip_said = self._download_all(todo, manifest) if todo else None
         found: list[FetchedWheel] = []
         missing: list[tuple[Requirement, str]] = []
         for requirement in sorted(manifest.requirements, key=lambda r: r.name):
@@ -66,7 +66,7 @@ class WheelFetcher:
             if requirement.url or not requirement.version:
                 missing.append((requirement, "not pinned to a version on an index"))
                 continue
-            wheel = self._cached(requirement, tags) or self._download(requirement, manifest, tags)
+            wheel = self._cached(requirement, tags)
             if wheel is None:
                 tag = "cp" + manifest.target.python.replace(".", "")
                 missing.append((requirement, f"no wheel for {tag} manylinux x86_64"))
@@ -78,11 +78,14 @@ class WheelFetcher:
             raise MissingWheelsError(
                 f"no target wheel for {len(missing)} distribution(s): {listed}. Pin a version "
                 "that has a manylinux wheel, move it to a manual requirements-file, or pass "
-                "--allow-sdist to have pip build it on the VM")
+                "--allow-sdist to have pip build it on the VM"
+                + (f" (pip: {pip_said})" if pip_said else ""))
         self.skipped = tuple(r.name for r, _ in missing)
+        if self.prove and not missing and found:
+            prove_installable(found, manifest, self._python(manifest))
         return found
 
-    def _cached(self, requirement: Requirement, tags: set[Tag]) -> FetchedWheel | None:
+    def _cached(self, requirement: Requirement, tags: frozenset[Tag]) -> FetchedWheel | None:
         if not self.cache.is_dir():
             return None
         for file in sorted(self.cache.glob("*.whl")):
@@ -90,14 +93,39 @@ class WheelFetcher:
                 return FetchedWheel(requirement.name, file.name, file)
         return None
 
-    def _download(self, requirement: Requirement, manifest: Manifest,
-                  tags: set[Tag]) -> FetchedWheel | None:
+    def _python(self, manifest: Manifest) -> str:
+        wanted = manifest.target.python
+        if self.python_version and self.python_version.startswith(wanted + "."):
+            return self.python_version
+        return wanted
+
+    def _download_all(self, requirements: list[Requirement], manifest: Manifest
+                      ) -> str | None:
+        """One `pip download` for every wheel the cache lacks; pip's own words on failure.
+
+        pip stops at the first pin it cannot get, so only then is each pin tried alone, to
+        name every missing one together."""
         self.cache.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
+        with tempfile.TemporaryDirectory(prefix="jobpack-pins-") as temp:
+            listing = Path(temp) / "requirements.txt"
+            listing.write_text("".join(f"{r.name}=={r.version}\n" for r in requirements),
+                               encoding="utf-8")
+            command = [*self._pip("download", manifest), "-d", str(self.cache),
+                       "-r", str(listing)]
+            process = _run_pip(command)
+        if process.returncode == 0:
+            return None
+        for requirement in requirements:
+            single = [*self._pip("download", manifest), "-d", str(self.cache),
+                      f"{requirement.name}=={requirement.version}"]
+            _run_pip(single)
+        return _pip_error(process)
+
+    def _pip(self, verb: str, manifest: Manifest) -> list[str]:
+        command = [sys.executable, "-m", "pip", verb, "--disable-pip-version-check",
                    "--no-input", "--quiet", "--only-binary=:all:", "--no-deps",
-                   "--implementation", "cp", "--python-version", manifest.target.python,
-                   "-d", str(self.cache)]
-        for platform in target_platforms():
+                   "--implementation", "cp", "--python-version", self._python(manifest)]
+        for platform in platform_tags():
             command += ["--platform", platform]
         pip = manifest.pip
         if pip.index_url:
@@ -110,13 +138,61 @@ class WheelFetcher:
             command += ["--find-links", link]
         if self.no_index:
             command.append("--no-index")
-        command.append(f"{requirement.name}=={requirement.version}")
-        env = {**os.environ, "PIP_NO_INPUT": "1"}
-        subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        return self._cached(requirement, tags)
+        return command
 
 
-def _matches(filename: str, requirement: Requirement, tags: set[Tag]) -> bool:
+def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: str) -> None:
+    """Resolve the pins offline from exactly these wheels, for the target; they must
+    install to exactly the pins (no more, no other versions), or the build fails."""
+    pins = {r.name: r.version for r in manifest.requirements}
+    with tempfile.TemporaryDirectory(prefix="jobpack-prove-") as temp:
+        folder = Path(temp) / "wheels"
+        folder.mkdir()
+        for wheel in wheels:
+            (folder / wheel.filename).symlink_to(wheel.path.resolve())
+        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+                   "--disable-pip-version-check", "--no-input", "--quiet", "--ignore-installed",
+                   "--find-links", str(folder), "--only-binary=:all:", "--implementation", "cp",
+                   "--python-version", python, "--target", str(Path(temp) / "target"),
+                   # pip judges Requires-Python here by the Python running pip, not the
+                   # target's; the download already judged it by the target's
+                   "--ignore-requires-python", "--report", "-"]
+        for platform in platform_tags():
+            command += ["--platform", platform]
+        command += [r.pip_line().split(" --hash=")[0] for r in manifest.requirements]
+        process = _run_pip(command)
+    if process.returncode != 0:
+        raise OfflineInstallError(
+            f"the bundled wheels do not install offline for Python {python}: "
+            f"{_pip_error(process)}")
+    try:
+        report = json.loads(process.stdout)
+        installed = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+                     for item in report.get("install", [])}
+    except (ValueError, KeyError, TypeError):
+        return  # an older pip without --report output: the exit status is the proof
+    extra = sorted(set(installed) - set(pins))
+    other = sorted(n for n in installed if n in pins and installed[n] != pins[n])
+    if extra or other:
+        named = [f"{n} (not pinned)" for n in extra]
+        named += [f"{n} {installed[n]} instead of {pins[n]}" for n in other]
+        raise OfflineInstallError(
+            "the bundled wheels resolve to more than the pins: " + ", ".join(named))
+
+
+def _run_pip(command: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PIP_NO_INPUT": "1"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def _pip_error(process: subprocess.CompletedProcess[str]) -> str:
+    lines = [line.strip() for line in process.stderr.splitlines()
+             if line.strip().startswith("ERROR")]
+    text = " ".join(lines) or process.stderr.strip()[-500:]
+    return text[-1500:] or "no message from pip"
+
+
+def _matches(filename: str, requirement: Requirement, tags: frozenset[Tag]) -> bool:
     try:
         name, version, _build, wheel_tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:

@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,14 +126,8 @@ def run(args: argparse.Namespace) -> int:
         value = variables(manifest, src, os.environ)
         command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
         unpack(archive, workdir, lambda name: not name.startswith(WHEEL_PREFIX))
-        records = file_records(manifest)
-
-        def open_wheel(wheel: WheelRecord) -> IO[bytes]:  # read in place from the archive
-            if wheel.file not in records:
-                raise RunnerError(f"bundled wheel {wheel.file!r} is not among the files")
-            return open_member(archive, records[wheel.file], workdir)
-
-        env = prepare(workdir, manifest, cache, args.offline, open_wheel)
+        env = prepare(workdir, manifest, cache, args.offline,
+                      _wheel_opener(archive, manifest, workdir))
         src.mkdir(exist_ok=True)
         for path in outputs.declared(manifest):
             (src / path).parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +145,20 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         elif args.workdir is None:
             say(f"work folder kept: {workdir}")
+
+
+def _wheel_opener(archive: Path, manifest: dict[str, Any], workdir: Path
+                  ) -> Callable[[WheelRecord], IO[bytes]]:
+    """Bundled wheels are read in place from the archive (digest-checked), never copied
+    into the work folder, and only when an environment has to be built."""
+    records = file_records(manifest)
+
+    def open_wheel(wheel: WheelRecord) -> IO[bytes]:
+        if wheel.file not in records:
+            raise RunnerError(f"bundled wheel {wheel.file!r} is not among the files")
+        return open_member(archive, records[wheel.file], workdir)
+
+    return open_wheel
 
 
 def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:

@@ -395,3 +395,28 @@ def test_help_lists_the_users_options_and_job_arguments(tmp_path: Path) -> None:
         assert "-- ARGS" in result.stdout and "--env-cache-max" in result.stdout
         assert "--output-dir" in result.stdout and "stdlib" not in result.stdout
     assert direct.stdout.startswith("usage: python3 exit3.zip [options] [-- ARGS]")
+
+
+PYTHON_38 = Path("/root/.pyenv/versions/3.8.18/bin/python")
+
+
+def test_the_runner_works_and_refuses_on_python_38(tmp_path: Path) -> None:
+    if not PYTHON_38.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs {PYTHON_38}")
+        pytest.skip(f"{PYTHON_38} is not installed")
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3", target_python="3.8")
+    archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    ran = subprocess.run([str(PYTHON_38), str(archive), "--env-cache", str(tmp_path / "e"),
+                          "--", "x; touch PWNED"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 3, ran.stderr
+    assert "exiting with 3" in ran.stdout and not (tmp_path / "PWNED").exists()
+    members, files, reason = MALICIOUS["dotdot"]
+    evil = _archive(tmp_path / "evil.zip", members, files)
+    refused = subprocess.run([str(PYTHON_38), str(evil), "--allow-python-mismatch", "--workdir",
+                              str(tmp_path / "w")],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == EXIT_FAILURE and reason in refused.stderr
+    assert "Traceback" not in refused.stderr

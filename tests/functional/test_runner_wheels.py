@@ -15,8 +15,9 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 import jobpack
-from jobpack.manifest import LocalFile, Manifest, Requirement, TargetSpec
+from jobpack.manifest import LocalFile, Manifest, Requirement
 from jobpack.packager.wheels import WheelFetcher
+from jobpack.target import Target
 from tests.support.downloads import target_wheels
 
 pytestmark = pytest.mark.slow
@@ -60,7 +61,7 @@ def _archive(version: str, folder: Path) -> Path:
     job.mkdir()
     (job / "main.py").write_text(JOB)
     data = JOB.encode()
-    manifest = Manifest(target=TargetSpec(python=version), entry_points=("main.py",),
+    manifest = Manifest(target=Target.parse(version), entry_points=("main.py",),
                         cmd="python main.py", requirements=tuple(pins),
                         local_files=(LocalFile("main.py", hashlib.sha256(data).hexdigest(),
                                                len(data)),))

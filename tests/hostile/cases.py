@@ -111,6 +111,10 @@ CONFIG_CASES = [
         fragments=("runtime-variable", "DS_PROJECT_HOME")),
     Case("service-variable-builds", job("cmd: python main.py ${DS_PROJECT_HOME}/texts\n"),
          BUILD, check=lambda j, o: runtime_vars_are(o, ["DS_PROJECT_HOME"])),
+    Case("variable-without-braces-warns", job(PY.replace("main.py", "main.py $LR")
+                                              + "args:\n  LR: '0.1'\n"),
+         ("jobpack", "analyze", "--config", "config.yaml"),
+         fragments=("variable-typo", "did you mean ${LR}?")),
     Case("undefined-variable", job("cmd: python main.py ${NOPE}\n"), ANALYZE, NONZERO,
          ("${NOPE} is used but never defined", "config.yaml:1")),
     Case("version-3.7-refused", job(MANUAL + "    version: 3.7\n"), ANALYZE, NONZERO,

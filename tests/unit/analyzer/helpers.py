@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobpack.analyzer.api import Analysis, walk
+from jobpack.analyzer.api import Walked, walk_imports
+from jobpack.analyzer.cache import FactsStore
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.entries import parse_entry
 from jobpack.target import Target
@@ -12,19 +13,21 @@ from jobpack.target import Target
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "analyzer"
 
 
-def run(case: str, *entries: str, target: str = "3.11") -> Analysis:
+def run(case: str, *entries: str, target: str = "3.11") -> Walked:
     root = FIXTURES / case
     parsed = [parse_entry(e, root) for e in (entries or ("main.py",))]
-    return walk(parsed, root, Target.parse(target), DistributionIndex([]), None, None, [])
+    parsed_target = Target.parse(target)
+    return walk_imports(parsed, root, parsed_target, DistributionIndex([]), None,
+                        FactsStore(parsed_target, None))
 
 
-def local(analysis: Analysis) -> set[str]:
-    return {f.path for f in analysis.manifest.local_files}
+def local(walked: Walked) -> set[str]:
+    return set(walked.local_files)
 
 
-def external(analysis: Analysis) -> set[str]:
-    return {m.name for m in analysis.graph.find_modules("external", "unresolved")}
+def external(walked: Walked) -> set[str]:
+    return {m.name for m in walked.graph.find_modules("external", "unresolved")}
 
 
-def codes(analysis: Analysis) -> set[tuple[str, int | None, str]]:
-    return {(d.path or "", d.line, d.code) for d in analysis.diagnostics}
+def codes(walked: Walked) -> set[tuple[str, int | None, str]]:
+    return {(d.path or "", d.line, d.code) for d in walked.diagnostics}

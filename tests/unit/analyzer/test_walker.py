@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobpack.analyzer.api import walk
+from jobpack.analyzer.api import walk_imports
+from jobpack.analyzer.cache import FactsStore
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.entries import parse_entry
 from jobpack.target import Target
@@ -135,7 +136,6 @@ def test_a_reached_module_that_does_not_parse_is_an_error_at_its_line() -> None:
     analysis = run("syntax_error")
     errors = [d for d in analysis.diagnostics if d.level == "error"]
     assert [(d.path, d.line, d.code) for d in errors] == [("broken.py", 2, "syntax-error")]
-    assert analysis.manifest.has_errors
 
 
 def test_python_dash_m_runs_module_or_package_main_with_its_packages() -> None:
@@ -169,5 +169,6 @@ def test_arbitrary_files_never_crash_the_walk(data: bytes) -> None:
     root = Path(_FUZZ_ROOT)
     (root / "main.py").write_bytes(data)
     entry = parse_entry("main.py", root)
-    analysis = walk([entry], root, Target(3, 11), DistributionIndex([]), None, None, [])
-    assert "main.py" in {f.path for f in analysis.manifest.local_files}
+    walked = walk_imports([entry], root, Target(3, 11), DistributionIndex([]), None,
+                          FactsStore(Target(3, 11), None))
+    assert "main.py" in walked.local_files

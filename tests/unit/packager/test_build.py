@@ -77,13 +77,26 @@ def test_members_are_sorted_with_fixed_times_and_modes(tmp_path: Path) -> None:
     assert {"__main__.py", "requirements.txt", "src/data.csv"} <= listed
 
 
-def test_source_date_epoch_sets_the_timestamps(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+def test_source_date_epoch_sets_the_timestamps(tmp_path: Path) -> None:
     analysis = jobpack.analyze(config=FIXTURES / "example" / "config.yaml")
-    result = jobpack.build(analysis, tmp_path / "a.zip")
+    result = jobpack.build(analysis, tmp_path / "a.zip", source_date_epoch=1700000000)
     with zipfile.ZipFile(result.path) as archive:
         assert archive.infolist()[0].date_time == (2023, 11, 14, 22, 13, 20)
+
+
+def test_the_command_line_reads_source_date_epoch(tmp_path: Path) -> None:
+    out = tmp_path / "a.zip"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    subprocess.run([*JOBPACK, "build", "--config", str(FIXTURES / "example" / "config.yaml"),
+                    "-o", str(out)], check=True, env=env, capture_output=True)
+    with zipfile.ZipFile(out) as archive:
+        assert archive.infolist()[0].date_time == (2023, 11, 14, 22, 13, 20)
+    env["SOURCE_DATE_EPOCH"] = "yesterday"
+    bad = subprocess.run([*JOBPACK, "build", "--config",
+                          str(FIXTURES / "example" / "config.yaml"), "-o", str(out)],
+                         env=env, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "SOURCE_DATE_EPOCH" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_secrets_vcs_caches_and_venvs_never_ship(tmp_path: Path) -> None:

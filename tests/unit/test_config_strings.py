@@ -118,3 +118,20 @@ def test_a_target_older_than_the_runner_supports_is_refused(tmp_path: Path, vers
     with pytest.raises(ConfigError, match=fragment) as caught:
         load_config(config)
     assert caught.value.key == "env.python.version" and caught.value.line == 4
+
+
+@pytest.mark.parametrize(("cmd", "written"), [
+    ("python main.py --lr $LR", "$LR"), ("python main.py --lr ${LR --x", "${LR"),
+])
+def test_a_variable_written_without_braces_is_a_typo_warning(tmp_path: Path, cmd: str,
+                                                             written: str) -> None:
+    job = load_config(write(tmp_path, f"cmd: {cmd}\nargs:\n  LR: '0.1'\n"))
+    note = next(n for n in job.notes if n.code == "variable-typo")
+    assert note.level == "warning" and repr(written) in note.message
+    assert "did you mean ${LR}?" in note.message
+
+
+def test_shell_variables_that_no_key_defines_are_not_typos(tmp_path: Path) -> None:
+    job = load_config(write(tmp_path, "cmd: python main.py --home $HOME --lr ${LR}\n"
+                                      "args:\n  LR: '0.1'\n"))
+    assert [n for n in job.notes if n.code == "variable-typo"] == []

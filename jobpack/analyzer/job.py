@@ -1,0 +1,97 @@
+"""Step 1 of `analyze`: what the user asked for, as one value.
+
+Entry points named on the command line, the job config (`config.yaml`) and its `cmd`, and
+the project root become a `Job`: the entry texts to walk, the folder Python puts first on
+`sys.path`, and the config's other settings. Nothing is parsed or walked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jobpack.analyzer.cmdline import find_cmd_entries
+from jobpack.analyzer.entries import default_root, local_path_entry, parse_entry
+from jobpack.analyzer.walker import Entry
+from jobpack.errors import EntryPointError
+from jobpack.files import Expansion, expand
+from jobpack.manifest import Diagnostic, PipOptions
+from jobpack.target import Target
+
+if TYPE_CHECKING:
+    from jobpack.analyzer.environment import PythonEnvironment
+    from jobpack.config import JobConfig
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job to analyse: its entry texts (`main.py`, `-m pkg.mod`), root and config."""
+
+    entry_texts: tuple[str, ...]
+    root: Path
+    config: JobConfig | None = None
+    local_paths: Expansion | None = None  # the config's manual local-paths, expanded
+
+    @property
+    def runs_python(self) -> bool:
+        """False for a config whose cmd runs no Python: its inputs ship as they are."""
+        return bool(self.entry_texts) or self.local_paths is not None
+
+    @property
+    def pip(self) -> PipOptions:
+        return self.config.pip if self.config is not None else PipOptions()
+
+    @property
+    def notes(self) -> tuple[Diagnostic, ...]:
+        return self.config.notes if self.config is not None else ()
+
+    def target(self, asked: str | None, environment: PythonEnvironment) -> Target:
+        """The target Python: asked for, else the config's, else the analysed one's."""
+        version = asked or (self.config.version if self.config is not None else None)
+        return Target.parse(version) if version else environment.target
+
+    def entries(self) -> list[Entry]:
+        """The entry points, as the interpreter would start them."""
+        return [parse_entry(text, self.root) for text in self.entry_texts]
+
+    def walk_entries(self, entries: list[Entry]) -> list[Entry]:
+        """`entries`, plus every script of manual local-paths (walked for its imports)."""
+        if self.local_paths is None:
+            return entries
+        known = {e.file for e in entries}
+        return entries + [local_path_entry(f, self.root) for f in self.local_paths.files
+                          if f.suffix == ".py" and f not in known]
+
+
+def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
+             root: str | Path | None, cwd: Path) -> Job:
+    """The job named by `entry_points` and/or `config`, with paths made absolute."""
+    texts = [str(e) for e in entry_points]
+    job_config = None
+    if config is not None:
+        from jobpack.config import load_config  # PyYAML only when there is a config
+
+        job_config = load_config(config)
+        found = find_cmd_entries(job_config.cmd, job_config.root, config=str(config))
+        texts = list(dict.fromkeys([*texts, *found.as_entry_points(), *job_config.root_paths]))
+        if not texts and not job_config.local_paths and (
+                found.runs_python or job_config.python_configured):
+            raise EntryPointError(
+                f"cannot find the Python entry point in cmd {job_config.cmd!r}; "
+                "list it in env.python.root-paths", path=str(config), key="cmd")
+    elif not texts:
+        raise EntryPointError("no entry point given (name a .py file or use --config)")
+    if root is not None:
+        base = (cwd / root).resolve()
+    elif job_config is not None:
+        base = job_config.root
+    else:
+        base = default_root(texts, cwd)
+        texts = [t if t.startswith("-m ") else str(cwd / t) for t in texts]
+    local_paths = None
+    if job_config is not None and job_config.local_paths:
+        local_paths = expand([job_config.root / p for p in job_config.local_paths],
+                             job_config.root)
+    return Job(tuple(texts), base, job_config, local_paths)

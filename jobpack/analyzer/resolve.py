@@ -1,0 +1,70 @@
+"""Step 5 of `analyze`: the job's requirements, in one of three modes.
+
+- manual: the config's `requirements-file` is the truth, read as pip would; the analysed
+  environment is not consulted for requirements at all.
+- PEP 723: an entry script's `# /// script` block with `dependencies` is the truth (the PEP
+  says requirements must not be inferred then); what is imported but undeclared is noted.
+- auto: the distributions the import graph reaches, pinned to their installed versions,
+  with their closure (`requirements.resolve_requirements`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jobpack.analyzer.distributions import DistributionIndex
+from jobpack.analyzer.graph import ImportGraph
+from jobpack.analyzer.job import Job
+from jobpack.analyzer.requirements import resolve_requirements
+from jobpack.analyzer.walker import Entry
+from jobpack.manifest import Diagnostic, PipOptions, PythonMode, Requirement
+from jobpack.target import Target
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the job needs installed on the target, and how pip is told to install it."""
+
+    requirements: tuple[Requirement, ...]
+    pip: PipOptions
+    mode: PythonMode
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: DistributionIndex,
+            target: Target, *, no_deps: bool = False, exclude: Sequence[str] = (),
+            read_pep723: bool = True) -> Resolution:
+    """The requirements of `job` whose imports are `graph` (see the module docstring)."""
+    config = job.config
+    if config is not None and config.requirements_file is not None:
+        from jobpack.analyzer.reqfile import read_requirements_file
+
+        requirements, pip = read_requirements_file(
+            config.root / config.requirements_file, config.root, config.pip)
+        return Resolution(requirements, pip, _mode(job))
+    inferred, found = resolve_requirements(graph, index, target,
+                                           no_deps=no_deps or job.pip.no_deps, exclude=exclude)
+    resolution = Resolution(inferred, job.pip, _mode(job), tuple(found))
+    if read_pep723:
+        resolution = _with_pep723(resolution, entries, index, target)
+    return resolution
+
+
+def _with_pep723(auto: Resolution, entries: Sequence[Entry], index: DistributionIndex,
+                 target: Target) -> Resolution:
+    from jobpack.analyzer.pep723 import apply_metadata, metadata_of_entries
+
+    metadata = metadata_of_entries([(e.file, e.name) for e in entries])
+    if metadata is None:
+        return auto
+    requirements, notes = apply_metadata(metadata, auto.requirements, target.python, index)
+    kept = auto.diagnostics if metadata.dependencies is None else ()
+    return Resolution(requirements, auto.pip, auto.mode, (*kept, *notes))
+
+
+def _mode(job: Job) -> PythonMode:
+    config = job.config
+    if config is not None and config.python_type == "manual":
+        return "manual"
+    return "auto"

@@ -1,0 +1,42 @@
+"""The library's one-call conveniences over the pipeline's stages.
+
+`jobpack.build` accepts what a user has at hand (an `Analysis`, or a `Manifest` and its
+project folder) and hands the packager its only inputs: the manifest and its source map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jobpack.errors import BuildError
+from jobpack.manifest import Manifest, SourceMap
+from jobpack.packager.api import BuildResult
+from jobpack.packager.api import build as build_archive
+
+if TYPE_CHECKING:
+    from jobpack.analyzer.api import Analysis
+    from jobpack.packager.wheels import WheelFetcher
+
+
+def build(
+    analysis_or_manifest: Analysis | Manifest,
+    out: str | Path,
+    *,
+    root: str | Path | None = None,
+    wheels: WheelFetcher | None = None,
+    on_member: Callable[[str], None] | None = None,
+    source_date_epoch: int | None = None,
+) -> BuildResult:
+    """Write the archive of an analysed job (or of a `Manifest` whose files lie under the
+    project folder `root`) to `out`. `wheels` bundles the target's wheels;
+    `source_date_epoch` dates every member (default 1980-01-01)."""
+    if isinstance(analysis_or_manifest, Manifest):
+        if root is None:
+            raise BuildError("building from a manifest needs the project folder (root)")
+        manifest, sources = analysis_or_manifest, SourceMap.beside(analysis_or_manifest, root)
+    else:
+        manifest, sources = analysis_or_manifest.manifest, analysis_or_manifest.source_map
+    return build_archive(manifest, sources, out, wheels=wheels, on_member=on_member,
+                         epoch=source_date_epoch)

@@ -1,0 +1,122 @@
+"""Conformance: real scripts against real distributions (issue #12).
+
+For every script: run it once under `jobpack trace` (the runtime truth) and assert nothing
+it imported is missing from the manifest; assert the pin set is closed. For a few: build an
+archive with `--wheels`, delete the sources, run the archive with a bare `python3` and no
+network, and compare its output with the direct run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack.analyzer.distributions import DistributionIndex
+from jobpack.analyzer.requirements import requirements_for
+from jobpack.target import Target
+from tests.conformance.environment import cache_root, ensure_environment
+
+HERE = Path(__file__).resolve().parent
+CASES = sorted((HERE / "cases").glob("*.py"))
+CORPUS = sorted((HERE / "corpus").glob("*.py"))
+SCRIPTS = CASES + CORPUS
+# the issue's cases, and corpus scripts that print or write something to compare
+ARCHIVED = [*CASES, HERE / "corpus" / "mpl_simple_plot.py"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def python() -> Path:
+    return ensure_environment()
+
+
+def job_env() -> dict[str, str]:
+    return {**os.environ, "MPLBACKEND": "Agg", "JOBPACK_CACHE_DIR": str(cache_root() / "facts"),
+            "PYTHONHASHSEED": "0"}
+
+
+def jobpack_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jobpack", *args], cwd=cwd, env=job_env(),
+                          capture_output=True, text=True, check=False)
+
+
+def copy_script(script: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(script, folder / script.name))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+def test_runtime_imports_are_in_the_manifest(script: Path, python: Path, tmp_path: Path
+                                             ) -> None:
+    job = copy_script(script, tmp_path / "job")
+    result = jobpack_cli("trace", job.name, "--python", str(python), cwd=job.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "all are in the manifest" in result.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+def test_the_pin_set_is_closed(script: Path, python: Path) -> None:
+    analysis = jobpack.analyze([script], python=str(python), root=script.parent,
+                               cache_dir=cache_root() / "facts")
+    assert analysis.environment is not None
+    index = DistributionIndex.from_paths(analysis.environment.distribution_paths)
+    target = Target.parse(analysis.manifest.target.python)
+    pinned = {r.name for r in analysis.manifest.requirements}
+    named = " ".join(d.message for d in analysis.diagnostics)
+    for pin in analysis.manifest.requirements:
+        dist = index.get(pin.name)
+        assert dist is not None and dist.version == pin.version
+        for requirement in requirements_for(dist, pin.extras, target)[0]:
+            name = requirement.name.lower().replace("_", "-").replace(".", "-")
+            assert name in pinned or str(requirement) in named, (pin.name, str(requirement))
+
+
+def test_the_pandas_case_pins_no_extras_and_no_pyarrow(python: Path) -> None:
+    analysis = jobpack.analyze([HERE / "cases" / "pandas_only.py"], python=str(python),
+                               root=HERE / "cases", cache_dir=cache_root() / "facts")
+    pins = {r.name: r for r in analysis.manifest.requirements}
+    assert pins["pandas"].extras == () and "pyarrow" not in pins
+
+
+def test_the_sklearn_case_pins_what_sklearn_imports_lazily(python: Path) -> None:
+    analysis = jobpack.analyze([HERE / "cases" / "sklearn_lazy.py"], python=str(python),
+                               root=HERE / "cases", cache_dir=cache_root() / "facts")
+    pins = {r.name: r for r in analysis.manifest.requirements}
+    assert any(r.startswith("scikit-learn (sklearn/") for r in pins["pandas"].required_by)
+    assert any(r.startswith("scikit-learn (sklearn/") for r in pins["matplotlib"].required_by)
+
+
+def _run_direct(python: Path, job: Path) -> str:
+    result = subprocess.run([str(python), job.name], cwd=job.parent, env=job_env(),
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0,
+                    reason="needs unshare -n as root to cut the network")
+@pytest.mark.parametrize("script", ARCHIVED, ids=[s.stem for s in ARCHIVED])
+def test_the_archive_runs_offline_on_a_bare_python(script: Path, python: Path,
+                                                   tmp_path: Path) -> None:
+    job = copy_script(script, tmp_path / "job")
+    expected = _run_direct(python, job)
+    archive = tmp_path / "job.jobpack.zip"
+    built = jobpack_cli("build", job.name, "--python", str(python), "--wheels",
+                        "--wheel-cache", str(cache_root() / "wheels"), "-o", str(archive),
+                        cwd=job.parent)
+    assert built.returncode == 0, built.stderr[-3000:]
+    shutil.rmtree(job.parent)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg",
+            "PYTHONHASHSEED": "0"}
+    ran = subprocess.run(["unshare", "-n", "python3", str(archive)], cwd=run_dir, env=bare,
+                         capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert expected in ran.stdout
