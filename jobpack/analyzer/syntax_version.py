@@ -10,7 +10,9 @@ it is what a `print "x"` file usually is.
 from __future__ import annotations
 
 import ast
+import io
 import sys
+import tokenize
 from collections.abc import Callable
 from typing import Any
 
@@ -113,12 +115,53 @@ def _ast_feature(node: Any, text_at: Callable[[Any], str]) -> Feature | None:
 
 def _ast_fstring(node: ast.JoinedStr, text_at: Callable[[Any], str]) -> Feature | None:
     """On 3.12+ `ast` accepts PEP 701 f-strings; their replacement fields hold what an
-    older tokenizer refused: the string's own quote, a backslash, a comment, a newline."""
-    if node.end_lineno != node.lineno:
-        return None  # rare; a multi-line f-string is judged by libcst-era rules elsewhere
-    line = text_at(node).encode()
-    literal = line[node.col_offset: node.end_col_offset or len(line)].decode("utf-8", "replace")
-    return FSTRING if fstring_uses_pep701(literal) else None
+    older tokenizer refused: the string's own quote, a backslash, a comment, a newline.
+    3.12's tokenizer splits f-strings into parts, so the fields are read from tokens."""
+    first, last = node.lineno, node.end_lineno or node.lineno
+    lines = [text_at(_Line(n)).encode() for n in range(first, last + 1)]
+    lines[-1] = lines[-1][: node.end_col_offset]
+    lines[0] = lines[0][node.col_offset:]
+    text = b"\n".join(lines).decode("utf-8", "replace")
+    return FSTRING if _pep701_tokens(text) else None
+
+
+class _Line:
+    def __init__(self, lineno: int) -> None:
+        self.lineno = lineno
+
+
+def _pep701_tokens(text: str) -> bool:
+    start, end = getattr(tokenize, "FSTRING_START", -1), getattr(tokenize, "FSTRING_END", -1)
+    middle = getattr(tokenize, "FSTRING_MIDDLE", -1)
+    quotes: list[str] = []  # the quote of each f-string we are in
+    depth: list[int] = []  # brace depth inside each one's replacement field
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    for token in tokens:
+        inside = bool(depth) and depth[-1] > 0
+        if inside and token.type in (tokenize.STRING, start) \
+                and _quote(token.string).startswith(quotes[-1]):
+            return True
+        if inside and (token.type == tokenize.COMMENT or (
+                token.type in (tokenize.NL, tokenize.NEWLINE) and len(quotes[-1]) == 1)
+                or (token.type != middle and "\\" in token.string)):
+            return True
+        if token.type == start:
+            quotes.append(_quote(token.string))
+            depth.append(0)
+        elif token.type == end and quotes:
+            quotes.pop()
+            depth.pop()
+        elif token.type == tokenize.OP and depth and token.string in "{}":
+            depth[-1] += 1 if token.string == "{" else -1
+    return False
+
+
+def _quote(token: str) -> str:
+    body = token.lstrip("rRfFbBuUtT")
+    return body[:3] if body[:3] in ('"""', "'''") else body[:1]
 
 
 def fstring_uses_pep701(literal: str) -> bool:

@@ -282,8 +282,11 @@ def test_a_job_argument_without_the_separator_gets_a_hint(tmp_path: Path) -> Non
 
 
 def test_shell_completion_completes_commands_and_formats() -> None:
-    script = jobpack("--show-completion", "bash")
-    assert script.returncode == 0 and "_JOBPACK_COMPLETE=complete_bash" in script.stdout
+    # The shell is detected from the parent process, as when a user types it in bash.
+    script = subprocess.run(["bash", "-c", f"'{JOBPACK}' --show-completion"],
+                            capture_output=True, text=True)
+    assert script.returncode == 0, script.stderr
+    assert "_JOBPACK_COMPLETE=complete_bash" in script.stdout
     env = {**os.environ, "_JOBPACK_COMPLETE": "complete_bash"}
     commands = subprocess.run([JOBPACK], capture_output=True, text=True, env={
         **env, "COMP_WORDS": "jobpack an", "COMP_CWORD": "1"})
