@@ -84,16 +84,26 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
         kind = "direct" if req.direct else "transitive"
         if req.pure is False:
             kind += ", binary"
+        if req.lazy_only and (req.size or 0) > LARGE_LAZY_BYTES:
+            kind += ", LARGE and only imported lazily by a library (--exclude it?)"
         rows.append((req.pip_line(), kind, ", ".join(req.imported_as),
                      ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
-                                                       else "")))
+                                                       else ""), _megabytes(req.size)))
     _print_table(console, f"Distributions ({len(manifest.requirements)})",
-                 ("requirement", "kind", "imported as", "required by"), rows)
+                 ("requirement", "kind", "imported as", "required by", "size"), rows,
+                 right={4})
     for label, items in (("input", manifest.inputs), ("output", manifest.outputs)):
         for item in items:
             var = f" -> ${{{item.var}}}" if item.var else ""
             console.print(_escape(f"{label}: {item.path}{var}"))
     print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose)
+
+
+LARGE_LAZY_BYTES = 100 * 1024 * 1024
+
+
+def _megabytes(size: int | None) -> str:
+    return "" if size is None else f"{size / 1024 / 1024:.1f} MB"
 
 
 def _print_table(console: Console, title: str, columns: Sequence[str],

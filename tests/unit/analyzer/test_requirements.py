@@ -107,3 +107,24 @@ def test_optional_dependencies_do_not_cascade_and_skip_development_extras() -> N
     fast = dist("fast", 'docbuilder; extra == "extras"', extras=("extras",))
     pins, _ = resolve(job_imports("lib"), lib, fast, dist("pytest"), dist("docbuilder"))
     assert set(pins) == {"lib", "fast"}
+
+
+def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> None:
+    import io
+
+    from rich.console import Console
+
+    from jobpack.manifest import Manifest
+    from jobpack.report import print_manifest
+
+    big = Requirement("bigdist", "1.0", False, required_by=("lib (lib/x.py:3, lazy)",),
+                      size=150 * 1024 * 1024, lazy_only=True)
+    small = Requirement("small", "1.0", True, size=2 * 1024 * 1024, lazy_only=False)
+    out = io.StringIO()
+    print_manifest(Manifest(T311, ("main.py",), requirements=(big, small)),
+                   Console(file=out, width=200))
+    lines = out.getvalue().splitlines()
+    [big_line] = [line for line in lines if "bigdist" in line]
+    [small_line] = [line for line in lines if "small==" in line]
+    assert "150.0 MB" in big_line and "LARGE" in big_line
+    assert "2.0 MB" in small_line and "LARGE" not in small_line
