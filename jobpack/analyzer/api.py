@@ -293,6 +293,11 @@ def why(analysis: Analysis, name: str) -> Explanation:
     if not wanted and requirement is None:
         raise QueryError(f"{name!r} is neither a module of the job nor a distribution it needs")
     sources = [m.name for m in graph.find_modules("entry")]
-    chains = [c for target in sorted(wanted) for c in graph.find_chains(target, sources)]
+    # a distribution's own modules import each other: chains end where it is entered
+    entered = {m for m in wanted
+               if any(i not in wanted for i in graph.find_modules_that_directly_import(m))}
+    wanted = entered or wanted
+    chains = list(dict.fromkeys(
+        c for target in sorted(wanted) for c in graph.find_chains(target, sources)))
     required_by = () if requirement is None or requirement.direct else requirement.required_by
     return Explanation(name, tuple(chains), required_by)
