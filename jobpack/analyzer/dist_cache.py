@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jobpack import __version__
 from jobpack.analyzer.cache import FACTS_SCHEMA, FactsStore
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.facts import FileFacts
 from jobpack.target import Target
+from jobpack.version import __version__
 
 
 class DistFactsCache:
