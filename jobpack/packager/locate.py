@@ -9,9 +9,6 @@ file needs to name its wheels.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from packaging.utils import canonicalize_name
 from jobpack.errors import WheelDownloadError
 from jobpack.manifest import Manifest
 from jobpack.packager.formats import LockedWheel
-from jobpack.target import platform_tags
+from jobpack.packager.pip import pip_error, run_pip, target_pip
 
 
 def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
@@ -35,37 +32,16 @@ def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
         requirements = Path(folder) / "pins.txt"
         requirements.write_text("".join(pin + "\n" for pin in pins), encoding="utf-8")
         report = Path(folder) / "report.json"
-        command = _command(manifest, requirements, report, Path(folder) / "target",
-                           find_links, no_index)
-        completed = subprocess.run(command, capture_output=True, text=True, check=False,
-                                   env={**os.environ, "PIP_NO_INPUT": "1"})
+        command = [*target_pip("install", manifest.target.python, manifest.pip,
+                               find_links=find_links, no_index=no_index),
+                   "--dry-run", "--ignore-installed", "--target", str(Path(folder) / "target"),
+                   "--report", str(report), "-r", str(requirements)]
+        completed = run_pip(command)
         if completed.returncode != 0:
             raise WheelDownloadError("pip could not find the target's wheels: "
-                                     + _pip_error(completed.stderr or completed.stdout))
+                                     + pip_error(completed))
         data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
     return [wheel for item in data.get("install", []) if (wheel := _wheel(item)) is not None]
-
-
-def _command(manifest: Manifest, requirements: Path, report: Path, target: Path,
-             find_links: tuple[str, ...], no_index: bool) -> list[str]:
-    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-               "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
-               "--implementation", "cp", "--python-version", manifest.target.python,
-               "--target", str(target), "--report", str(report), "-r", str(requirements)]
-    for platform in platform_tags():
-        command += ["--platform", platform]
-    pip = manifest.pip
-    if pip.index_url:
-        command += ["--index-url", pip.index_url]
-    for url in pip.extra_index_urls:
-        command += ["--extra-index-url", url]
-    for host in pip.trusted_hosts:
-        command += ["--trusted-host", host]
-    for link in (*pip.find_links, *find_links):
-        command += ["--find-links", link]
-    if no_index:
-        command.append("--no-index")
-    return command
 
 
 def _wheel(item: dict[str, Any]) -> LockedWheel | None:
@@ -79,10 +55,3 @@ def _wheel(item: dict[str, Any]) -> LockedWheel | None:
     name = canonicalize_name(str(item.get("metadata", {}).get("name", "")))
     filename = unquote(url.rsplit("/", 1)[-1].split("#", maxsplit=1)[0])
     return LockedWheel(name=name, filename=filename, sha256=digest, url=url)
-
-
-def _pip_error(text: str) -> str:
-    """pip's own ERROR lines, on one line (else its last line)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
-    return "; ".join(errors or lines[-1:]) or "no output"

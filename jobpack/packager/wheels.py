@@ -7,9 +7,6 @@ wheel file name pins name, version and tags; its digest is recorded in the archi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +17,9 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from jobpack.errors import MissingWheelsError, OfflineInstallError
-from jobpack.manifest import Manifest, Requirement
-from jobpack.target import Target, platform_tags
+from jobpack.manifest import Manifest, PipOptions, Requirement
+from jobpack.packager.pip import pip_error, run_pip, target_pip
+from jobpack.target import Target
 
 
 def target_tags(python: str) -> frozenset[Tag]:
@@ -112,33 +110,18 @@ class WheelFetcher:
                                encoding="utf-8")
             command = [*self._pip("download", manifest), "-d", str(self.cache),
                        "-r", str(listing)]
-            process = _run_pip(command)
+            process = run_pip(command)
         if process.returncode == 0:
             return None
         for requirement in requirements:
             single = [*self._pip("download", manifest), "-d", str(self.cache),
                       f"{requirement.name}=={requirement.version}"]
-            _run_pip(single)
-        return _pip_error(process)
+            run_pip(single)
+        return pip_error(process)
 
     def _pip(self, verb: str, manifest: Manifest) -> list[str]:
-        command = [sys.executable, "-m", "pip", verb, "--disable-pip-version-check",
-                   "--no-input", "--quiet", "--only-binary=:all:", "--no-deps",
-                   "--implementation", "cp", "--python-version", self._python(manifest)]
-        for platform in platform_tags():
-            command += ["--platform", platform]
-        pip = manifest.pip
-        if pip.index_url:
-            command += ["--index-url", pip.index_url]
-        for url in pip.extra_index_urls:
-            command += ["--extra-index-url", url]
-        for host in pip.trusted_hosts:
-            command += ["--trusted-host", host]
-        for link in (*pip.find_links, *self.find_links):
-            command += ["--find-links", link]
-        if self.no_index:
-            command.append("--no-index")
-        return command
+        return target_pip(verb, self._python(manifest), manifest.pip,
+                          find_links=self.find_links, no_index=self.no_index)
 
 
 def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: str) -> None:
@@ -150,21 +133,18 @@ def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: st
         folder.mkdir()
         for wheel in wheels:
             (folder / wheel.filename).symlink_to(wheel.path.resolve())
-        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
-                   "--disable-pip-version-check", "--no-input", "--quiet", "--ignore-installed",
-                   "--find-links", str(folder), "--only-binary=:all:", "--implementation", "cp",
-                   "--python-version", python, "--target", str(Path(temp) / "target"),
+        command = [*target_pip("install", python, PipOptions(), find_links=(str(folder),),
+                               no_index=True, with_dependencies=True),
+                   "--dry-run", "--ignore-installed", "--target", str(Path(temp) / "target"),
                    # pip judges Requires-Python here by the Python running pip, not the
                    # target's; the download already judged it by the target's
                    "--ignore-requires-python", "--report", "-"]
-        for platform in platform_tags():
-            command += ["--platform", platform]
         command += [r.pip_line().split(" --hash=")[0] for r in manifest.requirements]
-        process = _run_pip(command)
+        process = run_pip(command)
     if process.returncode != 0:
         raise OfflineInstallError(
             f"the bundled wheels do not install offline for Python {python}: "
-            f"{_pip_error(process)}")
+            f"{pip_error(process)}")
     try:
         report = json.loads(process.stdout)
         installed = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
@@ -178,18 +158,6 @@ def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: st
         named += [f"{n} {installed[n]} instead of {pins[n]}" for n in other]
         raise OfflineInstallError(
             "the bundled wheels resolve to more than the pins: " + ", ".join(named))
-
-
-def _run_pip(command: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PIP_NO_INPUT": "1"}
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-
-
-def _pip_error(process: subprocess.CompletedProcess[str]) -> str:
-    lines = [line.strip() for line in process.stderr.splitlines()
-             if line.strip().startswith("ERROR")]
-    text = " ".join(lines) or process.stderr.strip()[-500:]
-    return text[-1500:] or "no message from pip"
 
 
 def _matches(filename: str, requirement: Requirement, tags: frozenset[Tag]) -> bool:
