@@ -60,9 +60,6 @@ class RequirementsFileError(JobpackError):
     """A requirements file cannot be used."""
 
 
-class SourceSyntaxError(JobpackError):
-    """A reached local module cannot be parsed."""
-
 
 class EntryPointError(JobpackError):
     """An entry point does not exist or cannot be determined."""
@@ -95,9 +92,6 @@ class WheelDownloadError(BuildError):
 class ArchiveError(JobpackError):
     """An archive is unreadable or does not match its manifest."""
 
-
-class UnsafeArchiveMember(ArchiveError):
-    """An archive member would write outside its folder or is otherwise unsafe."""
 
 
 class FormatError(JobpackError):
