@@ -2,7 +2,7 @@
 
 Every error a user can cause is a `JobpackError`. Each carries what it is about (a file,
 a key path in a config, a line) and renders itself as one line; the CLI prints that line
-and exits non-zero at exactly one place (`jobpack.cli`).
+and exits non-zero at exactly one place (`jobpack.cli.app.main`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobpack.analyzer.cache import FactsStore
+from jobpack.analyzer.dist_cache import DistFactsCache
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.facts import FileFacts
@@ -140,14 +141,21 @@ def walk_imports(
         return top if site_paths and site_finder.find(top, site_paths) else None
 
     extra = {top: folder for top, (folder, _) in index.local_roots.items()}
+    dists: DistFactsCache | None = None
+    if isinstance(facts_for, FactsStore) and facts_for.folder is not None:
+        # library files: one table per (distribution, version), no hashing when warm
+        dists = DistFactsCache(facts_for, index, site_paths, facts_for.folder.parent.parent,
+                               target)
     prefetch: Callable[[list[Path]], None] | None = (
-        facts_for.prefetch if isinstance(facts_for, FactsStore) else None)
+        (dists or facts_for).prefetch if isinstance(facts_for, FactsStore) else None)
     if prefetch is not None and on_progress is not None:
         prefetch = _counting(prefetch, on_progress)
-    walker = Walker(root, target, facts_for, find_external, extra,
+    walker = Walker(root, target, dists or facts_for, find_external, extra,
                     is_external_namespace=index.is_namespace, prefetch=prefetch,
                     site_paths=tuple(site_paths))
     result = walker.walk(entries)
+    if dists is not None:
+        dists.flush()
     notes = [Diagnostic(None, None, "local-install",
                         f"{top!r} comes from {dist}, installed from the folder {folder}; "
                         "it ships as local code")
@@ -285,6 +293,11 @@ def why(analysis: Analysis, name: str) -> Explanation:
     if not wanted and requirement is None:
         raise QueryError(f"{name!r} is neither a module of the job nor a distribution it needs")
     sources = [m.name for m in graph.find_modules("entry")]
-    chains = [c for target in sorted(wanted) for c in graph.find_chains(target, sources)]
+    # a distribution's own modules import each other: chains end where it is entered
+    entered = {m for m in wanted
+               if any(i not in wanted for i in graph.find_modules_that_directly_import(m))}
+    wanted = entered or wanted
+    chains = list(dict.fromkeys(
+        c for target in sorted(wanted) for c in graph.find_chains(target, sources)))
     required_by = () if requirement is None or requirement.direct else requirement.required_by
     return Explanation(name, tuple(chains), required_by)

@@ -1,0 +1,110 @@
+"""Import facts of installed distributions, cached by (name, version): no hashing on a warm run.
+
+A distribution's files never change for a given name and version, so the facts of its files
+are kept in one table per distribution, version and target, beside the content-addressed
+per-file cache (`FactsStore`), which still serves local code and anything not owned by
+exactly one installed (non-editable) distribution. Tables are written atomically; two
+processes writing the same table both write complete, valid tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from jobpack.analyzer.cache import FACTS_SCHEMA, FactsStore
+from jobpack.analyzer.distributions import DistributionIndex
+from jobpack.analyzer.facts import FileFacts
+from jobpack.target import Target
+from jobpack.version import __version__
+
+
+class DistFactsCache:
+    """The walker's `facts_for` for library files: a table per distribution version."""
+
+    def __init__(self, inner: FactsStore, index: DistributionIndex,
+                 site_paths: Sequence[Path], folder: Path, target: Target) -> None:
+        self.inner = inner
+        self.index = index
+        self.site_paths = tuple(site_paths)
+        self.folder = folder / "dists" / f"v{FACTS_SCHEMA}"
+        self.target = target
+        self._tables: dict[tuple[str, str], dict[str, FileFacts]] = {}
+        self._dirty: set[tuple[str, str]] = set()
+
+    def __call__(self, path: Path) -> FileFacts:
+        owner = self._owner(path)
+        if owner is None:
+            return self.inner(path)
+        key, rel = owner
+        table = self._table(key)
+        facts = table.get(rel)
+        if facts is None:
+            facts = table[rel] = self.inner(path)
+            self._dirty.add(key)
+        return facts
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        todo = []
+        for path in paths:
+            owner = self._owner(path)
+            if owner is None or owner[1] not in self._table(owner[0]):
+                todo.append(path)
+        if todo:
+            self.inner.prefetch(todo)
+
+    def flush(self) -> None:
+        """Write the tables that gained facts (merged with what is on disk now)."""
+        for key in sorted(self._dirty):
+            table = {**self._load(key), **self._tables[key]}
+            self._write(key, table)
+        self._dirty.clear()
+
+    # -- ownership and tables ---------------------------------------------------------------
+    def _owner(self, path: Path) -> tuple[tuple[str, str], str] | None:
+        for base in self.site_paths:
+            if not path.is_relative_to(base):
+                continue
+            rel = path.relative_to(base)
+            parts = [*rel.parts[:-1], rel.name.split(".")[0]]
+            if parts[-1] == "__init__":
+                parts.pop()
+            deepest = self.index.deepest(".".join(parts)) if parts else None
+            providers = self.index.providers(deepest) if deepest else []
+            if len(providers) != 1 or not providers[0].version or providers[0].is_editable:
+                return None
+            return (providers[0].name, providers[0].version), rel.as_posix()
+        return None
+
+    def _table(self, key: tuple[str, str]) -> dict[str, FileFacts]:
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = self._load(key)
+        return table
+
+    def _file(self, key: tuple[str, str]) -> Path:
+        name, version = key
+        return self.folder / f"{name}-{version}-py{self.target.full_version}-{__version__}.json"
+
+    def _load(self, key: tuple[str, str]) -> dict[str, FileFacts]:
+        try:
+            data: Any = json.loads(self._file(key).read_bytes())
+            return {rel: FileFacts.from_dict(facts) for rel, facts in data["files"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}  # missing or corrupt: rebuilt from the per-file cache
+
+    def _write(self, key: tuple[str, str], table: dict[str, FileFacts]) -> None:
+        payload = json.dumps({"files": {rel: f.to_dict() for rel, f in sorted(table.items())}},
+                             sort_keys=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(payload)
+            Path(temp).replace(self._file(key))
+        except OSError:
+            return  # a read-only or full cache only costs speed

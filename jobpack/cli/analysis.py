@@ -1,0 +1,160 @@
+"""Commands that look at a job: `analyze`, `why`, `graph`, and `trace` (the one that runs it)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jobpack.cli.app import app
+from jobpack.cli.common import (
+    CacheDirOption,
+    ConfigOption,
+    Entries,
+    ExcludeOption,
+    Format,
+    GraphFormat,
+    NoCacheOption,
+    PythonOption,
+    QuietOption,
+    StrictOption,
+    TargetOption,
+    VerboseOption,
+    analyze_job,
+    console,
+    exit_for,
+)
+
+
+@app.command("analyze")
+def analyze_command(
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+    output_format: Annotated[Format, typer.Option(
+        "--format", "-f", help="What to print: a report, the manifest (json), a pip "
+        "requirements file, a PEP 723 block, or a PEP 751 pylock.toml.",
+        metavar="[table|json|requirements|pep723|pylock]")] = Format.table,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Same as --format json.", show_default=False)] = False,
+    requirements: Annotated[bool, typer.Option(
+        "--requirements", help="Same as --format requirements.", show_default=False)] = False,
+    write_pep723: Annotated[bool, typer.Option(
+        "--write-pep723", help="Insert or update the PEP 723 block in the entry script.",
+        show_default=False)] = False,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    exclude: ExcludeOption = None,
+) -> None:
+    """Find what a job needs, without running it, and print the manifest."""
+    from jobpack import report
+
+    chosen = Format.json if as_json else Format.requirements if requirements else output_format
+    fresh = write_pep723 or chosen is Format.pep723  # infer anew, keep what a block declared
+    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
+                        read_pep723=not fresh, quiet=quiet, exclude=exclude)
+    if write_pep723:
+        report.write_pep723(analysis, console(stderr=True))
+    if chosen is Format.table:
+        report.print_analysis(analysis, console(), quiet=quiet, verbose=verbose)
+    else:
+        sys.stdout.write(report.render_format(analysis, chosen.value))
+        report.print_diagnostics_grouped(analysis.manifest.diagnostics, console(stderr=True),
+                                         verbose=verbose, infos=False)
+    exit_for(analysis.manifest.diagnostics, strict)
+
+
+@app.command("why")
+def why_command(
+    name: Annotated[str, typer.Argument(help="A distribution, import name or local module.")],
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+    exclude: ExcludeOption = None,
+) -> None:
+    """Show the chains of imports from an entry point to NAME."""
+    from jobpack.analyzer.api import why
+    from jobpack.report import print_explanation
+
+    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
+    print_explanation(why(analysis, name), analysis, console())
+
+
+@app.command("graph")
+def graph_command(
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--output", "-o", help="Write here (default: graph.html, or stdout for dot and "
+        "mermaid).", metavar="FILE")] = None,
+    graph_format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="A self-contained HTML page, or Graphviz dot, or Mermaid.",
+        metavar="[html|dot|mermaid]")
+    ] = GraphFormat.html,
+    exclude: ExcludeOption = None,
+) -> None:
+    """Draw the job: local modules, distributions and the imports between them."""
+    from jobpack.graph_html import render_graph
+
+    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
+                        exclude=exclude)
+    text = render_graph(analysis, graph_format.value)
+    if output is None and graph_format is not GraphFormat.html:
+        sys.stdout.write(text)
+        return
+    target = output or Path("graph.html")
+    target.write_text(text, encoding="utf-8")
+    typer.echo(str(target))
+
+
+@app.command("trace")
+def trace_command(
+    entry: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="The script to run (with --config: the first of ARGS).", show_default=False,
+        metavar="[ENTRY]")] = None,
+    args: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+        help="Arguments for the job, after --.", show_default=False)] = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    exclude: ExcludeOption = None,
+) -> None:
+    """RUNS THE JOB (your code) once locally with an import recorder, and lists every
+    module imported at run time that the static manifest lacks (exit 1 if any; exit 2 if
+    only the job failed). analyze and build never run your code; trace does."""
+    from jobpack.analyzer import trace as tracing
+
+    rest = [entry, *(args or [])] if entry is not None else list(args or [])
+    if config is not None:
+        analysis = analyze_job(None, config, python, target_python, cache_dir, exclude=exclude)
+        command = [analysis.manifest.cmd or "", *rest]
+        cwd, shell = analysis.root, True
+    else:
+        if not rest:
+            raise typer.BadParameter("name the script to run, or use --config")
+        analysis = analyze_job([rest[0]], None, python, target_python, cache_dir,
+                            exclude=exclude)
+        command, cwd, shell = [str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd(), False
+    result = tracing.trace(analysis, command, python=tracing.analysed_python(analysis),
+                           cwd=cwd, shell=shell)
+    for line in tracing.render(result, analysis.root):
+        typer.echo(line, err=True)
+    if result.missing:
+        raise typer.Exit(1)
+    if result.returncode != 0:
+        raise typer.Exit(2)

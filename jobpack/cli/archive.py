@@ -1,0 +1,143 @@
+"""Commands about the archive: `build`, `inspect`, `verify`, `run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jobpack.cli.app import app
+from jobpack.cli.common import (
+    CacheDirOption,
+    ConfigOption,
+    Entries,
+    ExcludeOption,
+    NoCacheOption,
+    PythonOption,
+    QuietOption,
+    StrictOption,
+    TargetOption,
+    VerboseOption,
+    analyze_job,
+    cache_folder,
+    console,
+    exit_for,
+    full_version,
+    source_date_epoch,
+)
+
+
+@app.command("build")
+def build_command(
+    entries: Entries = None,
+    config: ConfigOption = None,
+    python: PythonOption = None,
+    target_python: TargetOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+    output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - str keeps a trailing /
+        "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.",
+        metavar="PATH")] = None,
+    wheels: Annotated[bool, typer.Option(
+        "--wheels", help="Bundle the target's wheels so the VM installs offline.",
+        show_default=False)] = False,
+    allow_sdist: Annotated[bool, typer.Option(
+        "--allow-sdist", help="With --wheels: let pip build what has no wheel on the VM.",
+        show_default=False)] = False,
+    find_links: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--find-links", help="With --wheels: also look for wheels here.", metavar="URL")] = None,
+    no_index: Annotated[bool, typer.Option(
+        "--no-index", help="With --wheels: only use --find-links, never an index.",
+        show_default=False)] = False,
+    wheel_cache: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--wheel-cache", help="Where downloaded wheels are kept between builds.",
+        metavar="DIR")] = None,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    exclude: ExcludeOption = None,
+) -> None:
+    """Write a byte-reproducible archive of the job."""
+    from jobpack import report
+    from jobpack.packager.api import archive_name, build
+    from jobpack.packager.output import output_path
+    from jobpack.packager.wheels import WheelFetcher
+
+    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
+                        quiet=quiet, exclude=exclude)
+    err = console(stderr=True)
+    if not quiet:
+        err.print(report.first_line(analysis))
+    report.print_diagnostics_grouped(analysis.manifest.diagnostics, err, verbose=verbose,
+                                     infos=False)
+    exit_for(analysis.manifest.diagnostics, strict)
+    name = archive_name(analysis.manifest, analysis.root, config)
+    target = output_path(output, name)
+    fetcher = None
+    with report.progress_reporter(err, quiet, every=1) as progress:
+        if wheels:
+            fetcher = WheelFetcher(
+                cache=wheel_cache or cache_folder(None) / "wheels", allow_sdist=allow_sdist,
+                python_version=full_version(analysis),
+                find_links=tuple(find_links or ()), no_index=no_index,
+                on_progress=report.counting(progress, "fetching wheels",
+                                            len(analysis.manifest.requirements)))
+        result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
+                       epoch=source_date_epoch())
+    report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
+    if fetcher is not None and fetcher.skipped:
+        typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
+                   "pip builds them on the VM", err=True)
+    console().print(f"{result.path}  {result.size} bytes  sha256:{result.sha256}")
+    if not quiet:
+        err.print(report.build_summary(analysis, result))
+    exit_for(result.diagnostics, strict)
+
+
+@app.command("inspect")
+def inspect_command(
+    archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
+) -> None:
+    """Show an archive's manifest and members."""
+    from jobpack.report import print_archive
+
+    print_archive(archive, console())
+
+
+@app.command("verify")
+def verify_command(
+    archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
+) -> None:
+    """Recompute every digest; name any member that differs, is missing or unexpected."""
+    from jobpack.runner.verify import verify
+
+    problems = verify(archive)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{archive}: OK")
+
+
+@app.command(
+    "run",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                      "help_option_names": []},  # --help is the runner's: its real options
+)
+def run_command(ctx: typer.Context) -> None:
+    """Run an archive as the VM would (same as python3 ARCHIVE); see jobpack run --help.
+
+    The job's own arguments go after `--`.
+    """
+    from jobpack.runner.main import main as run_main
+
+    args = list(ctx.args)
+    try:
+        code = run_main(args)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        code = exc.code if isinstance(exc.code, int) else 2
+        if code == 2 and "--" not in args:
+            typer.echo("hint: the job's own arguments go after '--': "
+                       "jobpack run ARCHIVE -- ARGS", err=True)
+    raise typer.Exit(code)
