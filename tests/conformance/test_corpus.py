@@ -27,7 +27,11 @@ CASES = sorted((HERE / "cases").glob("*.py"))
 CORPUS = sorted((HERE / "corpus").glob("*.py"))
 SCRIPTS = CASES + CORPUS
 # the cases, and corpus scripts that print or write something to compare
-ARCHIVED = [*CASES, HERE / "corpus" / "mpl_simple_plot.py"]
+ARCHIVED = [*CASES, *(HERE / "corpus" / f"{name}.py" for name in (
+    "mpl_simple_plot", "sklearn_plot_nnls", "sklearn_plot_pca_vs_lda",
+    "sklearn_plot_feature_selection_pipeline", "sklearn_plot_estimator_representation",
+    "sklearn_plot_spectral_coclustering", "sklearn_plot_gpc_isoprobability",
+    "sklearn_plot_varimax_fa"))]
 
 pytestmark = pytest.mark.slow
 
