@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.fake_ray import FakeRay, serve
 from tests.support.wheels import WheelSpec, make_venv, pip_install, site_packages, write_wheel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,3 +104,10 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("JOBPACK_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeRay]:
+    """A fake Ray dashboard on 127.0.0.1, for the submit protocol's tests."""
+    with serve(FakeRay()) as running:
+        yield running

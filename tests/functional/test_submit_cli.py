@@ -7,13 +7,12 @@ import pty
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.functional.test_cli import JOBPACK
-from tests.support.fake_ray import FakeRay, serve
+from tests.support.fake_ray import FakeRay
 
 
 def jobpack(*args: str, stdin: int | None = subprocess.DEVNULL
@@ -23,10 +22,6 @@ def jobpack(*args: str, stdin: int | None = subprocess.DEVNULL
                           stdin=stdin, timeout=120)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeRay]:
-    with serve(FakeRay()) as running:
-        yield running
 
 
 @pytest.fixture

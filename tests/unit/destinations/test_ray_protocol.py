@@ -7,7 +7,6 @@ import io
 import json
 import socket
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,7 @@ from jobpack.errors import (
     JobNotFound,
     PackageTooLarge,
 )
-from tests.support.fake_ray import FakeRay, serve
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeRay]:
-    with serve(FakeRay()) as running:
-        yield running
+from tests.support.fake_ray import FakeRay
 
 
 @pytest.fixture
