@@ -56,6 +56,7 @@ class Requirement:
     hashes: tuple[str, ...] = ()
     size: int | None = None  # bytes installed, from the distribution's RECORD
     lazy_only: bool = False  # reached only by imports inside library functions
+    optional_only: bool = False  # pinned only as an installed optional dependency (an extra)
 
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""

@@ -7,9 +7,10 @@ is installed (optional dependencies follow their parent). Every requirement of e
 either pinned or named in a diagnostic.
 
 Optional dependencies follow only a parent pinned for a runtime reason (not one pinned as
-an optional dependency itself: no cascade), and extras named for development or
-aggregation (`test`, `docs`, `dev`, `all`, ...) are not followed: they name test runners and
-doc builders, never what the library imports at run time (the walk finds those).
+an optional dependency itself: no cascade), under any of its extras whose marker holds for
+the target, `test` and `docs` ones included: jobpack cannot tell which extra a library
+reads at run time, and a distribution installed beside its parent is taken as wanted.
+`--exclude NAME` drops one that is not (and what only it brought in).
 """
 
 from __future__ import annotations
@@ -31,12 +32,6 @@ from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 
 _JOB_KINDS = {"entry", "local", "namespace"}
-_DEVELOPMENT_EXTRAS = frozenset({
-    "all", "bench", "benchmark", "benchmarks", "benchmarking", "check", "checks", "complete",
-    "coverage", "dev", "develop", "development", "doc", "docs", "documentation", "full",
-    "lint", "linting", "mypy", "qa", "rtd", "style", "test", "tests", "testing", "type",
-    "types", "typing",
-})
 
 
 @dataclass
@@ -260,8 +255,6 @@ def _installed_optional(
     base = {canonicalize_name(r.name) for r in requirements_for(dist, (), target)[0]}
     found: dict[str, tuple[InstalledDistribution, str]] = {}
     for extra in sorted(dist.provides_extras):
-        if canonicalize_name(extra) in _DEVELOPMENT_EXTRAS:
-            continue
         for requirement in requirements_for(dist, (extra,), target)[0]:
             name = canonicalize_name(requirement.name)
             installed = index.get(name)
@@ -323,6 +316,7 @@ def _pin(
         pure=dist.pure,
         size=dist.size,
         lazy_only=entry.lazy_only and not entry.direct,
+        optional_only=entry.optional_only and not entry.direct,
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.stdlib import is_stdlib
+from jobpack.errors import ConfigError
 from jobpack.target import Target
 
 RECORDER = '''\
@@ -100,10 +101,10 @@ class TraceResult:
     missing: tuple[Missing, ...]
 
 
-def record_imports(command: Sequence[str], *, python: str, cwd: Path,
-                   env: Mapping[str, str] | None = None, shell: bool = False,
+def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
+                   env: Mapping[str, str] | None = None,
                    ) -> tuple[int, tuple[Imported, ...]]:
-    """Run `command` (its `python` is the analysed one) with the recorder; what it imported."""
+    """Run `argv` with the recorder, the analysed `python` first on PATH; what it imported."""
     with tempfile.TemporaryDirectory(prefix="jobpack-trace-") as temp:
         folder = Path(temp)
         (folder / "sitecustomize.py").write_text(RECORDER, encoding="utf-8")
@@ -112,14 +113,8 @@ def record_imports(command: Sequence[str], *, python: str, cwd: Path,
         previous = environment.get("PYTHONPATH")
         environment["PYTHONPATH"] = str(folder) + (os.pathsep + previous if previous else "")
         environment["JOBPACK_TRACE_OUT"] = str(out)
-        bin_dir = str(Path(python).parent)
-        environment["PATH"] = bin_dir + os.pathsep + environment.get("PATH", "")
-        if shell:
-            process = subprocess.run(" ".join(command), shell=True, cwd=cwd, env=environment,
-                                     check=False)
-        else:
-            process = subprocess.run([python, *command], cwd=cwd, env=environment,
-                                     check=False)
+        environment["PATH"] = search_path(python, environment)
+        process = subprocess.run(list(argv), cwd=cwd, env=environment, check=False)
         rows = json.loads(out.read_text(encoding="utf-8")) if out.exists() else []
     imported = tuple(Imported(r["module"], r["file"], r["importer"], r["line"]) for r in rows)
     return process.returncode, imported
@@ -182,11 +177,31 @@ def _under(file: Path, folders: Sequence[Path]) -> bool:
     return any(file.is_relative_to(folder.resolve()) for folder in folders)
 
 
-def trace(analysis: Analysis, command: Sequence[str], *, python: str, cwd: Path,
-          shell: bool = False) -> TraceResult:
+def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path) -> TraceResult:
     """Run the job once (user code runs!) and compare its imports with `analysis`."""
-    returncode, imported = record_imports(command, python=python, cwd=cwd, shell=shell)
+    returncode, imported = record_imports(argv, python=python, cwd=cwd)
     return TraceResult(returncode, imported, compare(analysis, imported))
+
+
+def search_path(python: str, environ: Mapping[str, str]) -> str:
+    """PATH with the analysed interpreter's folder first: `python` in a cmd is that one."""
+    return str(Path(python).parent) + os.pathsep + environ.get("PATH", os.defpath)
+
+
+def config_argv(analysis: Analysis, extra: Sequence[str], *, python: str, config: str
+                ) -> list[str]:
+    """The argv of the config's cmd as the runner builds it on the VM: every `${NAME}` one
+    argument (an input's or output's path in the job folder, an `args` value, or a run-time
+    variable from the environment), `extra` appended."""
+    from jobpack.runner.errors import RunnerError
+    from jobpack.runner.run import command_argv, variables
+
+    manifest = analysis.manifest.to_dict()
+    try:
+        value = variables(manifest, analysis.root, os.environ)
+        return command_argv(manifest, value, list(extra), search_path(python, os.environ))
+    except RunnerError as exc:
+        raise ConfigError(str(exc), path=config, key="cmd") from None
 
 
 def analysed_python(analysis: Analysis) -> str:

@@ -142,16 +142,17 @@ def trace_command(
     rest = [entry, *(args or [])] if entry is not None else list(args or [])
     if config is not None:
         analysis = analyze_job(None, config, python, target_python, cache_dir, exclude=exclude)
-        command = [analysis.manifest.cmd or "", *rest]
-        cwd, shell = analysis.root, True
+        interpreter = tracing.analysed_python(analysis)
+        argv = tracing.config_argv(analysis, rest, python=interpreter, config=config.name)
+        cwd = analysis.root
     else:
         if not rest:
             raise typer.BadParameter("name the script to run, or use --config")
         analysis = analyze_job([rest[0]], None, python, target_python, cache_dir,
                             exclude=exclude)
-        command, cwd, shell = [str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd(), False
-    result = tracing.trace(analysis, command, python=tracing.analysed_python(analysis),
-                           cwd=cwd, shell=shell)
+        interpreter = tracing.analysed_python(analysis)
+        argv, cwd = [interpreter, str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd()
+    result = tracing.trace(analysis, argv, python=interpreter, cwd=cwd)
     for line in tracing.render(result, analysis.root):
         typer.echo(line, err=True)
     if result.missing:

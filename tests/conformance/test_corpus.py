@@ -3,7 +3,9 @@
 For every script: run it once under `jobpack trace` (the runtime truth) and assert nothing
 it imported is missing from the manifest; assert the pin set is closed. For a few: build an
 archive with `--wheels`, delete the sources, run the archive with a bare `python3` and no
-network, and compare its output with the direct run.
+network, and compare its output files with the direct run: the figures it draws, saved
+by our harness (`harness/save_figures.py`, which runs the unmodified script with runpy) and
+collected by the runner's `--output-dir`, byte for byte.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ HERE = Path(__file__).resolve().parent
 CASES = sorted((HERE / "cases").glob("*.py"))
 CORPUS = sorted((HERE / "corpus").glob("*.py"))
 SCRIPTS = CASES + CORPUS
-# the issue's cases, and corpus scripts that print or write something to compare
+HARNESS = HERE / "harness" / "save_figures.py"
+# the issue's cases, and corpus scripts whose figures are the same bytes run after run
+# (not MeanShift, one-class SVM, KNN regression: unseeded random data; nor digits linkage:
+# it prints timings)
 ARCHIVED = [*CASES, *(HERE / "corpus" / f"{name}.py" for name in (
-    "mpl_simple_plot", "sklearn_plot_nnls", "sklearn_plot_pca_vs_lda",
-    "sklearn_plot_feature_selection_pipeline", "sklearn_plot_estimator_representation",
-    "sklearn_plot_spectral_coclustering", "sklearn_plot_gpc_isoprobability",
-    "sklearn_plot_varimax_fa"))]
+    "mpl_simple_plot", "mpl_errorbar_limits_simple", "mpl_xcorr_acorr_demo",
+    "sklearn_plot_nnls", "sklearn_plot_pca_vs_lda", "sklearn_plot_spectral_coclustering",
+    "sklearn_plot_gpc_isoprobability", "sklearn_plot_varimax_fa",
+    "sklearn_plot_label_propagation_structure", "sklearn_plot_nca_classification",
+    "sns_palette_choices"))]
 
 pytestmark = pytest.mark.slow
 
@@ -97,10 +103,19 @@ def test_the_sklearn_case_pins_what_sklearn_imports_lazily(python: Path) -> None
     assert any(r.startswith("scikit-learn (sklearn/") for r in pins["matplotlib"].required_by)
 
 
-def _run_direct(python: Path, job: Path) -> str:
-    result = subprocess.run([str(python), job.name], cwd=job.parent, env=job_env(),
-                            capture_output=True, text=True, check=True)
-    return result.stdout
+def _harnessed_job(script: Path, folder: Path) -> Path:
+    """A job that runs `script` through the harness and declares its figures an output."""
+    copy_script(script, folder)
+    shutil.copy(HARNESS, folder / HARNESS.name)
+    (folder / "config.yaml").write_text(
+        f"name: {script.stem}\ncmd: python {HARNESS.name} {script.name}\n"
+        "outputs:\n  - figures\n")
+    return folder
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0,
@@ -108,19 +123,26 @@ def _run_direct(python: Path, job: Path) -> str:
 @pytest.mark.parametrize("script", ARCHIVED, ids=[s.stem for s in ARCHIVED])
 def test_the_archive_runs_offline_on_a_bare_python(script: Path, python: Path,
                                                    tmp_path: Path) -> None:
-    job = copy_script(script, tmp_path / "job")
-    expected = _run_direct(python, job)
+    direct = _harnessed_job(script, tmp_path / "direct")
+    ran_here = subprocess.run([str(python), HARNESS.name, script.name], cwd=direct,
+                              env=job_env(), capture_output=True, text=True, check=True)
+    expected = _files(direct / "figures")
+    assert bool(expected) == (script.stem != "pandas_only")  # it prints, it draws nothing
+    job = _harnessed_job(script, tmp_path / "job")
     archive = tmp_path / "job.jobpack.zip"
-    built = jobpack_cli("build", job.name, "--python", str(python), "--wheels",
-                        "--wheel-cache", str(cache_root() / "wheels"), "-o", str(archive),
-                        cwd=job.parent)
+    built = jobpack_cli("build", "--config", "config.yaml", "--python", str(python),
+                        "--wheels", "--wheel-cache", str(cache_root() / "wheels"),
+                        "-o", str(archive), cwd=job)
     assert built.returncode == 0, built.stderr[-3000:]
-    shutil.rmtree(job.parent)
-    run_dir = tmp_path / "run"
+    shutil.rmtree(job)
+    run_dir, collected = tmp_path / "run", tmp_path / "collected"
     run_dir.mkdir()
     bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg",
             "PYTHONHASHSEED": "0"}
-    ran = subprocess.run(["unshare", "-n", "python3", str(archive)], cwd=run_dir, env=bare,
-                         capture_output=True, text=True, check=False)
+    ran = subprocess.run(["unshare", "-n", "python3", str(archive), "--output-dir",
+                          str(collected)], cwd=run_dir, env=bare, capture_output=True,
+                         text=True, check=False)
     assert ran.returncode == 0, ran.stderr[-3000:]
-    assert expected in ran.stdout
+    assert ran_here.stdout in ran.stdout
+    (folder,) = collected.iterdir()  # one new folder per run
+    assert _files(folder / "figures") == expected  # the same file names, the same bytes

@@ -101,12 +101,33 @@ def test_every_requirement_of_a_pin_is_pinned_or_named() -> None:
     assert {"requirement-not-installed", "requirement-version-conflict"} <= found
 
 
-def test_optional_dependencies_do_not_cascade_and_skip_development_extras() -> None:
+def test_optional_dependencies_follow_under_any_extra_without_cascading() -> None:
     lib = dist("lib", 'fast; extra == "speed"', 'pytest; extra == "test"',
-               extras=("speed", "test"))
+               'sphinx; extra == "docs"', 'winlib; extra == "win" and sys_platform == "win32"',
+               extras=("speed", "test", "docs", "win"))
     fast = dist("fast", 'docbuilder; extra == "extras"', extras=("extras",))
-    pins, _ = resolve(job_imports("lib"), lib, fast, dist("pytest"), dist("docbuilder"))
-    assert set(pins) == {"lib", "fast"}
+    pins, _ = resolve(job_imports("lib"), lib, fast, dist("pytest"), dist("sphinx"),
+                      dist("docbuilder"), dist("winlib"))
+    # any extra, test and docs ones too; the marker is judged for the target (Linux);
+    # an optional dependency's own extras are not followed
+    assert set(pins) == {"lib", "fast", "pytest", "sphinx"}
+    assert pins["pytest"].required_by == ("lib (optional, extra test)",)
+    assert pins["pytest"].optional_only and not pins["lib"].optional_only
+
+
+def test_exclude_is_the_way_out_of_an_optional_dependency() -> None:
+    lib = dist("lib", 'pytest; extra == "test"', extras=("test",))
+    pins, diagnostics = resolve(job_imports("lib"), lib, dist("pytest", "pluggy"),
+                                dist("pluggy"), exclude=("pytest",))
+    assert set(pins) == {"lib"}  # pluggy went with it: only pytest needed it
+    [note] = [d for d in diagnostics if d.code == "excluded"]
+    assert "pluggy" in note.message
+
+
+def test_an_optional_dependency_the_job_imports_is_not_optional_only() -> None:
+    lib = dist("lib", 'fast; extra == "speed"', extras=("speed",))
+    pins, _ = resolve(job_imports("lib", "fast"), lib, dist("fast"))
+    assert not pins["fast"].optional_only and pins["fast"].direct
 
 
 def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> None:
@@ -119,12 +140,16 @@ def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> No
 
     big = Requirement("bigdist", "1.0", False, required_by=("lib (lib/x.py:3, lazy)",),
                       size=150 * 1024 * 1024, lazy_only=True)
+    extra = Requirement("bigextra", "1.0", False, required_by=("lib (optional, extra gpu)",),
+                        size=150 * 1024 * 1024, optional_only=True)
     small = Requirement("small", "1.0", True, size=2 * 1024 * 1024, lazy_only=False)
     out = io.StringIO()
-    print_manifest(Manifest(T311, ("main.py",), requirements=(big, small)),
+    print_manifest(Manifest(T311, ("main.py",), requirements=(big, extra, small)),
                    Console(file=out, width=200))
     lines = out.getvalue().splitlines()
     [big_line] = [line for line in lines if "bigdist" in line]
     [small_line] = [line for line in lines if "small==" in line]
-    assert "150.0 MB" in big_line and "LARGE" in big_line
+    assert "150.0 MB" in big_line and "LARGE and only imported lazily" in big_line
+    [extra_line] = [line for line in lines if "bigextra" in line]
+    assert "LARGE and only an installed optional dependency" in extra_line
     assert "2.0 MB" in small_line and "LARGE" not in small_line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ JOBPACK = [sys.executable, "-m", "jobpack"]
 
 
 def trace(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*JOBPACK, "trace", *args, "--python", sys.executable],
+    return subprocess.run([*JOBPACK, "trace", "--python", sys.executable, *args],
                           cwd=folder, capture_output=True, text=True, check=False)
 
 
@@ -43,3 +44,65 @@ def test_the_help_says_it_runs_user_code() -> None:
     result = subprocess.run([*JOBPACK, "trace", "--help"], capture_output=True, text=True,
                             check=True)
     assert "RUNS THE JOB" in result.stdout
+
+
+TRACED_JOB = """\
+import argparse
+import importlib
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--module")
+parser.add_argument("--out")
+parser.add_argument("--suffix", default="")
+options = parser.parse_args()
+module = importlib.import_module(options.module)
+with open(options.out, "w") as stream:
+    stream.write(module.__name__ + options.suffix)
+"""
+TRACED_CONFIG = """\
+cmd: python main.py --module ${MODULE} --out ${OUT}
+args:
+  MODULE: yaml
+outputs:
+  - result/out.txt: OUT
+"""
+
+
+def _config_job(folder: Path, head: str = "") -> Path:
+    (folder / "result").mkdir()
+    (folder / "main.py").write_text(head + TRACED_JOB)
+    (folder / "config.yaml").write_text(TRACED_CONFIG)
+    return folder / "result" / "out.txt"
+
+
+def test_trace_with_a_config_runs_its_cmd_and_names_what_is_missing(tmp_path: Path) -> None:
+    job, elsewhere = tmp_path / "job", tmp_path / "elsewhere"
+    job.mkdir()
+    elsewhere.mkdir()
+    out = _config_job(job)
+    result = trace(elsewhere, "--config", str(job / "config.yaml"), "--", "--suffix", "a b")
+    assert result.returncode == 1, result.stderr
+    assert "missing distribution: pyyaml (imported as yaml" in result.stderr
+    # ${MODULE} came from args, ${OUT} is the output's path in the job folder, and the
+    # arguments after -- arrived as they were given (one argument with a space)
+    assert out.read_text() == "yamla b"
+
+
+def test_trace_with_a_config_passes_when_the_manifest_has_everything(tmp_path: Path) -> None:
+    out = _config_job(tmp_path, head="import yaml  # noqa: F401\n")
+    result = trace(tmp_path, "--config", "config.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "all are in the manifest" in result.stderr
+    assert out.read_text() == "yaml"
+
+
+def test_trace_with_a_config_names_an_unset_runtime_variable(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("print(1)\n")
+    (tmp_path / "config.yaml").write_text("cmd: python main.py ${DS_PROJECT_HOME}\n")
+    env = {k: v for k, v in os.environ.items() if k != "DS_PROJECT_HOME"}
+    result = subprocess.run([*JOBPACK, "trace", "--config", "config.yaml", "--python",
+                             sys.executable], cwd=tmp_path, capture_output=True, text=True,
+                            check=False, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: config.yaml")
+    assert "DS_PROJECT_HOME" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,29 @@
+"""`jobpack why DIST`: chains end where the job enters the distribution.
+
+A distribution's own modules import each other (`yaml` imports `yaml.error`, ...); a chain
+through them says nothing about why the job needs the distribution, so `why` shows only
+the chains to the modules the job's code (or another distribution) imports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.functional.test_cli import jobpack
+
+
+def test_why_a_real_distribution_stops_where_the_job_enters_it(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import json\nimport yaml\n\nyaml.safe_load('a: 1')\n")
+    result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # one chain, to `yaml` itself: none continues into yaml.error, yaml.loader, ...
+    assert result.stdout.splitlines()[1:] == ["main.py", "  main.py:2: imports yaml (external)"]
+
+
+def test_why_an_import_name_inside_a_distribution_is_still_answered(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import yaml.constructor\n")
+    result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()[1:]
+    assert "  main.py:1: imports yaml.constructor (external)" in lines
+    assert not any("yaml/" in line for line in lines)  # no step inside pyyaml's own files
