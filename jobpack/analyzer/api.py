@@ -8,6 +8,7 @@ requirements, auto or manual (`resolve`) -> assemble the manifest, once and comp
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,14 @@ def analyze(
     try:
         walked = walk_imports(job.walk_entries(entries), job.root, target, index, environment,
                               store, on_progress=progress)
+        scripts_only = not any(t.startswith("-m ") for t in job.entry_texts)
+        wider = None if root is not None or job.config is not None or not scripts_only \
+            else widened_root(job.root, walked.outside_root)
+        if wider is not None:  # the scripts reach up for their project's packages
+            job = load_job(job.entry_texts, config=None, root=wider, cwd=wider)
+            entries = job.entries()
+            walked = walk_imports(job.walk_entries(entries), job.root, target, index,
+                                  environment, store, on_progress=progress)
     finally:
         if isinstance(store, FactsStore):
             store.close()
@@ -117,6 +126,19 @@ class Walked:
     graph: ImportGraph = field(default_factory=ImportGraph)
     local_files: dict[str, Path] = field(default_factory=dict)  # manifest path -> file
     diagnostics: tuple[Diagnostic, ...] = ()
+    outside_root: tuple[Path, ...] = ()  # sys.path folders, relative to a file, above root
+
+
+def widened_root(root: Path, outside: Sequence[Path], levels: int = 2) -> Path | None:
+    """The root that holds the folders scripts put on sys.path above the default root
+    (`sys.path.insert(0, os.path.dirname(__file__) + "/..")`): at most `levels` above it,
+    and never `/` or a folder right below it. None when there is nothing to widen."""
+    if not outside:
+        return None
+    wider = Path(os.path.commonpath([root, *outside]))
+    if len(wider.parts) < 3 or len(root.parts) - len(wider.parts) > levels:
+        return None
+    return wider
 
 
 def walk_imports(
@@ -161,7 +183,8 @@ def walk_imports(
                         "it ships as local code")
              for top, (folder, dist) in sorted(index.local_roots.items())
              if top in result.graph.modules]
-    return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes))
+    return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes),
+                  tuple(result.outside_root))
 
 
 def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: Walked,

@@ -22,7 +22,7 @@ from jobpack.files import read_regular
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 2  # 2: facts from the ast fast path (source order, syntax-version notes)
+FACTS_SCHEMA = 3  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

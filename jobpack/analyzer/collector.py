@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from jobpack.analyzer.conditions import Cond, Truth, evaluate, is_main_test
-from jobpack.analyzer.facts import FileFacts, FileNote, ImportFact, Scope
+from jobpack.analyzer.facts import FileFacts, FileNote, ImportFact, Scope, SysPathFact
+from jobpack.analyzer.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.target import Target
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -94,6 +95,8 @@ class Collector(Generic[Pos]):
         self.import_module_aliases: set[str] = set()
         self.all_names: list[str] | None = None
         self.notes: list[tuple[Pos, str, str, str]] = []
+        self.sys_paths: list[tuple[Pos, Folder, bool, bool | None]] = []
+        self._path_names: dict[str, Folder | str] = {}
 
     def add_import(self, pos: Pos, module: str, context: Context, kind: str = "import",
                    names: tuple[str, ...] = (), level: int = 0) -> None:
@@ -113,6 +116,27 @@ class Collector(Generic[Pos]):
                  pos: Pos, context: Context) -> None:
         if context.reach is not False:
             self.calls.append(_Call(func, positional, keywords, pos, context))
+
+    def add_path_name(self, name: str, value: PathExpr | None) -> None:
+        """A module-level `name = value`; remembered when `value` names a folder from
+        `__file__` (other assignments are ignored, not forgotten: the fast parser never
+        reads them)."""
+        if value is not None:
+            folder = stored(value, self._path_names)
+            if folder is not None:
+                self._path_names[name] = folder
+
+    def add_sys_path(self, pos: Pos, func: str, args: Sequence[PathExpr | None],
+                     first_is_zero: bool, context: Context) -> None:
+        """`sys.path.insert(i, folder)` / `sys.path.append(folder)`; kept when the folder
+        is known statically."""
+        expr = args[-1] if len(args) == (2 if func.endswith("insert") else 1) else None
+        if context.reach is False or expr is None:
+            return
+        folder = folder_named(expr, self._path_names)
+        if folder is not None:
+            front = func.endswith("insert") and first_is_zero
+            self.sys_paths.append((pos, folder, front, context.main))
 
     def set_all(self, names: list[str] | None) -> None:
         self.all_names = names or []
@@ -146,10 +170,15 @@ class Collector(Generic[Pos]):
         # Source order whatever order a tree keeps its fields in (sort is stable).
         imports.sort(key=lambda item: item[0])
         notes.sort(key=lambda item: item[0])
+        sys_paths = sorted(
+            ((position_of(pos), SysPathFact(position_of(pos)[0], folder.anchor, folder.path,
+                                            front, main))
+             for pos, folder, front, main in self.sys_paths), key=lambda item: item[0])
         return FileFacts(
             imports=tuple(fact for _, fact in imports),
             all_names=None if self.all_names is None else tuple(self.all_names),
             notes=tuple(note for _, note in notes),
+            sys_paths=tuple(fact for _, fact in sys_paths),
         )
 
 

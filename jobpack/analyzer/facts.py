@@ -45,6 +45,19 @@ class FileNote:
 
 
 @dataclass(frozen=True)
+class SysPathFact:
+    """`sys.path.insert(0, folder)` (`front`) or `sys.path.append(folder)`, with a folder
+    known statically (see `syspath`): `path` is relative to the file's folder (`anchor`
+    "file"), to the working folder ("cwd"), or absolute ("absolute")."""
+
+    line: int
+    anchor: Literal["file", "cwd", "absolute"]
+    path: str
+    front: bool
+    main: bool | None = None
+
+
+@dataclass(frozen=True)
 class FileFacts:
     """Everything the walker needs to know about one file."""
 
@@ -52,6 +65,7 @@ class FileFacts:
     all_names: tuple[str, ...] | None = None
     notes: tuple[FileNote, ...] = ()
     syntax_error: FileNote | None = None
+    sys_paths: tuple[SysPathFact, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,4 +81,5 @@ class FileFacts:
             all_names=None if all_names is None else tuple(all_names),
             notes=tuple(FileNote(**note) for note in data["notes"]),
             syntax_error=None if error is None else FileNote(**error),
+            sys_paths=tuple(SysPathFact(**fact) for fact in data.get("sys_paths", ())),
         )

@@ -21,6 +21,7 @@ from jobpack.analyzer import conditions as c
 from jobpack.analyzer.collector import MODULE, Arg, Collector, Context, catches_import_error
 from jobpack.analyzer.conditions import Cond
 from jobpack.analyzer.facts import FileFacts
+from jobpack.analyzer.syspath import PATH_METHODS, SYS_PATH_CALLS, PathExpr
 from jobpack.target import Target
 
 Pos = tuple[int, int]
@@ -28,8 +29,8 @@ Stack = list[tuple[Any, Context, bool]]  # node, its context, whether to search 
 _STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
         ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
-_FACT_WORDS = re.compile(rb"import|__all__")
-_CALL_WORDS = re.compile(rb"__import__|import_module|__all__")
+_FACT_WORDS = re.compile(rb"import|__all__|sys\.path|__file__")
+_CALL_WORDS = re.compile(rb"__import__|import_module|__all__|sys\.path")
 ALIASED_IMPORTER = re.compile(rb"import_module\s+as\b")
 
 
@@ -172,6 +173,9 @@ class _Walker:
         if ctx.scope != "module" or node.value is None:
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) \
+                and not isinstance(node, ast.AugAssign):
+            self.out.add_path_name(targets[0].id, to_path(node.value))
         if any(dotted(t) == "__all__" for t in targets):
             names = _string_list(node.value)
             if isinstance(node, ast.AugAssign):
@@ -192,6 +196,12 @@ class _Walker:
                                 else [_string(first) or ""])
         keywords = {k.arg: _arg(k.value) for k in node.keywords if k.arg is not None}
         self.out.add_call(func, positional, keywords, (node.lineno, node.col_offset), ctx)
+        if func in SYS_PATH_CALLS and not node.keywords:
+            where = node.args[0] if node.args else None
+            zero = isinstance(where, ast.Constant) and type(where.value) is int \
+                and where.value == 0
+            self.out.add_sys_path((node.lineno, node.col_offset), func,
+                                  [to_path(a) for a in node.args], zero, ctx)
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
@@ -246,6 +256,44 @@ def dotted(node: ast.AST) -> str | None:
             node = node.func
         else:
             return None
+
+
+def to_path(node: ast.AST, depth: int = 0) -> PathExpr | None:
+    """The neutral form of an expression that may name a folder (see `syspath`)."""
+    if depth > c.MAX_DEPTH:
+        return None
+    depth += 1
+    if isinstance(node, ast.Name):
+        return PathExpr("file") if node.id == "__file__" else PathExpr("name", node.id)
+    if isinstance(node, ast.Constant):
+        return PathExpr("str", node.value) if isinstance(node.value, str) else None
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("parent", "parents"):
+            inner = to_path(node.value, depth)
+            return None if inner is None else PathExpr("attr", node.attr, (inner,))
+        name = dotted(node)
+        return None if name is None else PathExpr("name", name)
+    if isinstance(node, ast.Subscript):
+        index = node.slice
+        inner = to_path(node.value, depth)
+        if inner is None or not isinstance(index, ast.Constant) or type(index.value) is not int:
+            return None
+        return PathExpr("index", index.value, (inner,))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _path_expr("div", None, [node.left, node.right], depth)
+    if isinstance(node, ast.Call) and not node.keywords:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in PATH_METHODS:
+            return _path_expr("method", func.attr, [func.value, *node.args], depth)
+        name = dotted(func)
+        return None if name is None else _path_expr("call", name, node.args, depth)
+    return None
+
+
+def _path_expr(kind: Any, value: str | None, nodes: Sequence[ast.AST],
+               depth: int) -> PathExpr | None:
+    args = [to_path(n, depth) for n in nodes]
+    return None if None in args else PathExpr(kind, value, tuple(a for a in args if a))
 
 
 def to_cond(node: ast.AST, depth: int = 0) -> Cond:

@@ -19,6 +19,7 @@ from jobpack.analyzer import conditions as c
 from jobpack.analyzer.collector import MODULE, Arg, Collector, Context, catches_import_error
 from jobpack.analyzer.conditions import Cond
 from jobpack.analyzer.facts import FileFacts
+from jobpack.analyzer.syspath import PATH_METHODS, SYS_PATH_CALLS, PathExpr
 from jobpack.target import Target
 
 Stack = list[tuple[Any, Context]]
@@ -40,7 +41,7 @@ def facts_from_cst(module: cst.Module, target: Target, *, deep: bool,
     walker.run(module)
     out = walker.out
     wanted = [pos for pos, *_ in out.imports] + [call.pos for call in out.calls] \
-        + [pos for pos, *_ in out.notes]
+        + [pos for pos, *_ in out.notes] + [pos for pos, *_ in out.sys_paths]
     positions = find_positions(module, wanted)
     return out.facts(lambda node: positions[id(node)])
 
@@ -145,6 +146,9 @@ class _Walker:
             return
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) \
             else [node.target]
+        if len(targets) == 1 and isinstance(targets[0], cst.Name) \
+                and not isinstance(node, cst.AugAssign):
+            self.out.add_path_name(targets[0].value, to_path(node.value))
         if any(dotted(t) == "__all__" for t in targets):
             names = _string_list(node.value)
             if isinstance(node, cst.AugAssign):
@@ -165,6 +169,11 @@ class _Walker:
                                 else [string_value(first) or ""])
         keywords = {a.keyword.value: _arg(a.value) for a in node.args if a.keyword is not None}
         self.out.add_call(func, positional, keywords, node.func, ctx)
+        if func in SYS_PATH_CALLS and not keywords:
+            values = [a.value if not a.star else None for a in node.args]
+            where = values[0] if values else None
+            zero = isinstance(where, cst.Integer) and where.value == "0"
+            self.out.add_sys_path(node.func, func, [to_path(v) for v in values], zero, ctx)
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -245,6 +254,54 @@ def dotted(node: cst.CSTNode) -> str | None:
             node = node.func
         else:
             return None
+
+
+def to_path(node: cst.CSTNode | None, depth: int = 0) -> PathExpr | None:
+    """The neutral form of an expression that may name a folder, as `parse_ast.to_path`."""
+    if node is None or depth > c.MAX_DEPTH:
+        return None
+    depth += 1
+    if isinstance(node, cst.Name):
+        return PathExpr("file") if node.value == "__file__" else PathExpr("name", node.value)
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        text = string_value(node)
+        return None if text is None else PathExpr("str", text)
+    if isinstance(node, cst.Attribute):
+        if node.attr.value in ("parent", "parents"):
+            inner = to_path(node.value, depth)
+            return None if inner is None else PathExpr("attr", node.attr.value, (inner,))
+        name = dotted(node)
+        return None if name is None else PathExpr("name", name)
+    if isinstance(node, cst.Subscript):
+        return _path_index(node, depth)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        return _path_expr("div", None, [node.left, node.right], depth)
+    if isinstance(node, cst.Call):
+        if any(a.keyword is not None or a.star for a in node.args):
+            return None
+        args = [a.value for a in node.args]
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in PATH_METHODS:
+            return _path_expr("method", func.attr.value, [func.value, *args], depth)
+        name = dotted(func)
+        return None if name is None else _path_expr("call", name, args, depth)
+    return None
+
+
+def _path_index(node: cst.Subscript, depth: int) -> PathExpr | None:
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    index = node.slice[0].slice.value
+    inner = to_path(node.value, depth)
+    if inner is None or not isinstance(index, cst.Integer) or not index.value.isdigit():
+        return None
+    return PathExpr("index", int(index.value), (inner,))
+
+
+def _path_expr(kind: Any, value: str | None, nodes: Sequence[cst.CSTNode],
+               depth: int) -> PathExpr | None:
+    args = [to_path(n, depth) for n in nodes]
+    return None if None in args else PathExpr(kind, value, tuple(a for a in args if a))
 
 
 def to_cond(node: cst.CSTNode, depth: int = 0) -> Cond:

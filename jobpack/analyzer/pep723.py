@@ -22,6 +22,7 @@ from packaging.requirements import Requirement as Parsed
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from jobpack.analyzer.declared import import_site
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.errors import ScriptMetadataError
 from jobpack.manifest import Diagnostic, Requirement
@@ -102,10 +103,8 @@ def apply_metadata(metadata: ScriptMetadata, inferred: tuple[Requirement, ...],
     declared = {r.name for r in requirements}
     for found in inferred:
         if found.direct and found.name not in declared:
-            site = found.required_by[0] if found.required_by else metadata.path
-            path, _, line = site.rpartition(":")
             diagnostics.append(Diagnostic(
-                path or site, int(line) if line.isdigit() else None, "pep723-undeclared",
+                *import_site(found, metadata.path), "pep723-undeclared",
                 f"{', '.join(found.imported_as) or found.name} is imported but "
                 f"{found.name} is not in the '# /// script' block of {metadata.path}"))
     return tuple(requirements), diagnostics

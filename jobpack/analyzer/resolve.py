@@ -1,7 +1,7 @@
 """Step 5 of `analyze`: the job's requirements, in one of three modes.
 
 - manual: the config's `requirements-file` is the truth, read as pip would; the analysed
-  environment is not consulted for requirements at all.
+  environment only tells what the job imports that the file will not install.
 - PEP 723: an entry script's `# /// script` block with `dependencies` is the truth (the PEP
   says requirements must not be inferred then); what is imported but undeclared is noted.
 - auto: the distributions the import graph reaches, pinned to their installed versions,
@@ -42,13 +42,22 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
 
         requirements, pip = read_requirements_file(
             config.root / config.requirements_file, config.root, config.pip)
-        return Resolution(requirements, pip, _mode(job))
+        return Resolution(requirements, pip, _mode(job), _undeclared(
+            graph, index, target, requirements, config.requirements_file))
     inferred, found = resolve_requirements(graph, index, target,
                                            no_deps=no_deps or job.pip.no_deps, exclude=exclude)
     resolution = Resolution(inferred, job.pip, _mode(job), tuple(found))
     if read_pep723:
         resolution = _with_pep723(resolution, entries, index, target)
     return resolution
+
+
+def _undeclared(graph: ImportGraph, index: DistributionIndex, target: Target,
+                declared: tuple[Requirement, ...], file: str) -> tuple[Diagnostic, ...]:
+    from jobpack.analyzer.declared import undeclared
+
+    imported, _ = resolve_requirements(graph, index, target, no_deps=True)
+    return tuple(undeclared(imported, declared, index, target, file))
 
 
 def _with_pep723(auto: Resolution, entries: Sequence[Entry], index: DistributionIndex,

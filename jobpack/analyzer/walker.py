@@ -10,9 +10,10 @@ imports but is not installed is normal (optional features) and stays silent.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobpack.analyzer.facts import FileFacts, ImportFact
@@ -42,6 +43,8 @@ class WalkResult:
     graph: ImportGraph
     local_files: dict[str, Path] = field(default_factory=dict)  # relative path -> file
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # folders a file puts on sys.path relative to itself that lie outside the root
+    outside_root: list[Path] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,34 @@ class Walker:
             self._warn(ImportSite(rel, error.line), error.code, error.message, "error")
         for note in facts.notes:
             self._warn(ImportSite(rel, note.line), note.code, note.message, note.level)
+        if facts.sys_paths and not visit.library:
+            visit = replace(visit, roots=self._sys_path_roots(visit, facts, rel))
         for fact in facts.imports:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
             lazy = fact.scope == "function"
             self._import_fact(visit, fact, ImportSite(rel, fact.line, fact.optional, lazy))
+
+    def _sys_path_roots(self, visit: _Visit, facts: FileFacts, rel: str) -> tuple[Path, ...]:
+        """`visit.roots` with the folders the file puts on sys.path (`insert(0, ...)` in
+        front, the others after), for its imports and the modules they reach. Folders
+        outside the job's root are not searched: nothing found there would ship."""
+        front: list[Path] = []
+        back: list[Path] = []
+        for fact in facts.sys_paths:
+            if fact.main is not None and fact.main != visit.is_entry:
+                continue
+            base = {"file": visit.file.parent, "cwd": self.root}.get(fact.anchor, Path("/"))
+            folder = Path(os.path.normpath(base / fact.path))
+            if not folder.is_relative_to(self.root):
+                if fact.anchor == "file":
+                    self.result.outside_root.append(folder)
+                self._warn(ImportSite(rel, fact.line), "sys-path-outside-root",
+                           f"sys.path gets {folder}, outside the job's folder {self.root}; "
+                           "modules there are not shipped")
+            elif folder.is_dir():
+                (front if fact.front else back).append(folder)
+        return tuple(dict.fromkeys([*front, *visit.roots, *back]))
 
     def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
         module: str | None = fact.module

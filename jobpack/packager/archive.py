@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import signal
 import stat
-import tempfile
 import threading
 import time
 import zipfile
@@ -78,11 +78,11 @@ def write_zip(out: Path, members: list[Member],
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = zip_timestamp(epoch)
     previous = _exit_on_sigterm()  # before the .part file exists, so none is left behind
-    temp = ""
+    # The name is known before the file exists: a SIGTERM landing while it is created
+    # (inside mkstemp, say) would otherwise leave a `.part` nobody knows to remove.
+    temp = str(out.parent / f".jobpack-{secrets.token_hex(8)}.zip.part")
     try:
-        handle, temp = tempfile.mkstemp(prefix=".jobpack-", suffix=".zip.part",
-                                        dir=out.parent)
-        os.close(handle)
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for member in sorted(members, key=lambda m: m.name):
                 _write_member(archive, member, stamp)
@@ -91,8 +91,7 @@ def write_zip(out: Path, members: list[Member],
         Path(temp).chmod(0o644)
         Path(temp).replace(out)
     except BaseException:
-        if temp:
-            Path(temp).unlink(missing_ok=True)
+        Path(temp).unlink(missing_ok=True)
         raise
     finally:
         if previous is not None:
