@@ -7,6 +7,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from tests.functional.test_cli import jobpack
+from tests.support.tools import tool_venv
 
 PYYAML = version("PyYAML")  # jobpack's own interpreter, analysed by default, has PyYAML
 
@@ -82,11 +83,23 @@ def test_a_malformed_block_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert result.stderr == "error: main.py:1: dependencies must be a list of strings\n"
 
 
+RICH = ["rich", "markdown-it-py", "mdurl", "pygments"]  # rich and its closure
+
+
 def test_requirements_carry_via_comments(tmp_path: Path) -> None:
+    # A venv that holds only rich's closure (the versions jobpack's own venv has), and a
+    # cache of our own: what the developer's venv also holds (hypothesis, pytest, ...
+    # some declare rich, or are declared by its closure, under an extra) and what other
+    # runs left in the shared cache cannot change the answer.
+    pins = [f"{name}=={version(name)}" for name in RICH]
+    python = tool_venv("rich-closure", pins) / "bin" / "python"
     (tmp_path / "main.py").write_text("import rich\n")
-    text = jobpack("analyze", "main.py", "--format", "requirements", cwd=tmp_path).stdout
-    assert "main.py:1" in _via(text, f"rich=={version('rich')}")
-    assert "rich" in _via(text, f"pygments=={version('pygments')}")
+    text = jobpack("analyze", "main.py", "--format", "requirements", "--python", str(python),
+                   "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path).stdout
+    assert [line for line in text.splitlines() if line and not line.startswith("#")
+            and not line.startswith("    #")] == sorted(pins)  # exactly the closure
+    assert _via(text, f"rich=={version('rich')}") == ["main.py:1"]
+    assert _via(text, f"pygments=={version('pygments')}") == ["rich"]
     assert _via(text, f"mdurl=={version('mdurl')}") == ["markdown-it-py"]  # one: same line
 
 
