@@ -65,6 +65,7 @@ class JobConfig:
     python_configured: bool = False
     runtime_vars: tuple[str, ...] = ()  # ${VARS} of cmd the runner fills from its environment
     notes: tuple[Diagnostic, ...] = ()
+    docker: bool = False  # env.docker: the cloud runs cmd in an image of its own
 
     @property
     def root(self) -> Path:
@@ -184,10 +185,11 @@ class _Validator:
         if cloud:
             self.notes.append(Diagnostic(self.reader.file.name, None, "cloud-only-key",
                 f"{', '.join(cloud)}: only the cloud service can honour "
-                f"{'this key' if len(cloud) == 1 else 'these keys'}; jobpack ignores it", "info"))
+                f"{'this key' if len(cloud) == 1 else 'these keys'}; jobpack ignores "
+                f"{'it' if len(cloud) == 1 else 'them'}", "info"))
         return JobConfig(file=self.reader.file, cmd=cmd, name=name, inputs=inputs,
                          outputs=outputs, env_vars=env_vars, notes=tuple(self.notes),
-                         runtime_vars=runtime, **python)
+                         runtime_vars=runtime, docker="docker" in env, **python)
 
     # -- shapes --------------------------------------------------------------------------
     def _check_keys(self, mapping: dict[str, Any], allowed: set[str], path: str) -> None:

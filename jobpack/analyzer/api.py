@@ -198,7 +198,8 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         entry_points=tuple(e.name for e in entries),
         requirements=resolution.requirements,
         local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
-        diagnostics=(*job.notes, *_version_check(environment, target), *walked.diagnostics,
+        diagnostics=(*job.notes, *_version_check(environment, target),
+                     *(d for d in walked.diagnostics if not resolution.answers(d)),
                      *resolution.diagnostics, *left_out),
         cmd=config.cmd if config is not None else
         (f"python {entries[0].name}" if entries else None),

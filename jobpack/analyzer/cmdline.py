@@ -45,6 +45,7 @@ class CmdEntries:
     scripts: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     runs_python: bool = False
+    outside: tuple[str, ...] = ()  # scripts outside the job's folder (e.g. in an image)
 
     def as_entry_points(self) -> list[str]:
         return [*self.scripts, *(f"-m {m}" for m in self.modules)]
@@ -73,7 +74,10 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
             if path is not None:
                 scripts.append(path)
     scripts = [s for s in dict.fromkeys(_normalise(s, root) for s in scripts) if s]
-    return CmdEntries(tuple(scripts), tuple(dict.fromkeys(modules)), runs_python or bool(scripts))
+    inside = root.resolve()
+    outside = tuple(s for s in scripts if not (inside / s).resolve().is_relative_to(inside))
+    return CmdEntries(tuple(s for s in scripts if s not in outside),
+                      tuple(dict.fromkeys(modules)), runs_python or bool(scripts), outside)
 
 
 def _segments(words: list[str]) -> list[list[str]]:

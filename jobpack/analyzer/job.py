@@ -33,6 +33,7 @@ class Job:
     root: Path
     config: JobConfig | None = None
     local_paths: Expansion | None = None  # the config's manual local-paths, expanded
+    cmd_notes: tuple[Diagnostic, ...] = ()  # what reading cmd noticed
 
     @property
     def runs_python(self) -> bool:
@@ -45,7 +46,7 @@ class Job:
 
     @property
     def notes(self) -> tuple[Diagnostic, ...]:
-        return self.config.notes if self.config is not None else ()
+        return (*(self.config.notes if self.config is not None else ()), *self.cmd_notes)
 
     def target(self, asked: str | None, environment: PythonEnvironment) -> Target:
         """The target Python: asked for, else the config's, else the analysed one's."""
@@ -76,13 +77,16 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
         job_config = load_config(config)
         found = find_cmd_entries(job_config.cmd, job_config.root, config=str(config))
         texts = list(dict.fromkeys([*texts, *found.as_entry_points(), *job_config.root_paths]))
-        if not texts and not job_config.local_paths and (
+        cmd_notes = _outside_scripts(found.outside, job_config, str(config))
+        if not texts and not job_config.local_paths and not job_config.docker and (
                 found.runs_python or job_config.python_configured):
             raise EntryPointError(
                 f"cannot find the Python entry point in cmd {job_config.cmd!r}; "
                 "list it in env.python.root-paths", path=str(config), key="cmd")
     elif not texts:
         raise EntryPointError("no entry point given (name a .py file or use --config)")
+    else:
+        cmd_notes = ()
     if root is not None:
         base = (cwd / root).resolve()
     elif job_config is not None:
@@ -94,4 +98,20 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
     if job_config is not None and job_config.local_paths:
         local_paths = expand([job_config.root / p for p in job_config.local_paths],
                              job_config.root)
-    return Job(tuple(texts), base, job_config, local_paths)
+    return Job(tuple(texts), base, job_config, local_paths, cmd_notes)
+
+
+def _outside_scripts(scripts: tuple[str, ...], config: JobConfig,
+                     name: str) -> tuple[Diagnostic, ...]:
+    """A script cmd runs from outside the job's folder never ships: with `env.docker` the
+    image provides it (a warning), otherwise the job cannot run on the VM (an error)."""
+    if not scripts:
+        return ()
+    if not config.docker:
+        raise EntryPointError(
+            f"runs {scripts[0]}, which is outside the job's folder {config.root}; only "
+            "what is inside it ships", path=name, key="cmd")
+    return (Diagnostic(
+        config.file.name, None, "image-entry-point",
+        f"cmd runs {', '.join(scripts)} from the env.docker image; jobpack neither analyses "
+        "nor ships it, so the archive runs only where that image's files are"),)

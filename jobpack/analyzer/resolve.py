@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from packaging.utils import canonicalize_name
+
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.job import Job
@@ -30,6 +32,15 @@ class Resolution:
     pip: PipOptions
     mode: PythonMode
     diagnostics: tuple[Diagnostic, ...] = ()
+    # imports the walker could not resolve here that these requirements install
+    # (manual mode: `import pandas` with `pandas` in the file): (path, line, module)
+    installs_unresolved: frozenset[tuple[str | None, int, str]] = frozenset()
+
+    def answers(self, diagnostic: Diagnostic) -> bool:
+        """Whether `diagnostic` is an unresolved import these requirements install."""
+        return diagnostic.code in ("unresolved-import", "optional-import-missing") and any(
+            (path, line) == (diagnostic.path, diagnostic.line) and repr(module) in
+            diagnostic.message for path, line, module in self.installs_unresolved)
 
 
 def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: DistributionIndex,
@@ -43,7 +54,8 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
         requirements, pip = read_requirements_file(
             config.root / config.requirements_file, config.root, config.pip)
         return Resolution(requirements, pip, _mode(job), _undeclared(
-            graph, index, target, requirements, config.requirements_file))
+            graph, index, target, requirements, config.requirements_file),
+            _declared_unresolved(graph, requirements))
     inferred, found = resolve_requirements(graph, index, target,
                                            no_deps=no_deps or job.pip.no_deps, exclude=exclude)
     resolution = Resolution(inferred, job.pip, _mode(job), tuple(found))
@@ -58,6 +70,19 @@ def _undeclared(graph: ImportGraph, index: DistributionIndex, target: Target,
 
     imported, _ = resolve_requirements(graph, index, target, no_deps=True)
     return tuple(undeclared(imported, declared, index, target, file))
+
+
+def _declared_unresolved(graph: ImportGraph, declared: tuple[Requirement, ...],
+                         ) -> frozenset[tuple[str | None, int, str]]:
+    """Unresolved imports whose top-level name is a declared distribution's name (not
+    installed where jobpack analyses, but pip installs it on the target)."""
+    names = {canonicalize_name(r.name) for r in declared}
+    return frozenset(
+        (site.path, site.line, module.name)
+        for module in graph.find_modules("unresolved")
+        if canonicalize_name(module.name.partition(".")[0]) in names
+        for importer in graph.find_modules_that_directly_import(module.name)
+        for site in graph.get_import_sites(importer, module.name))
 
 
 def _with_pep723(auto: Resolution, entries: Sequence[Entry], index: DistributionIndex,

@@ -40,3 +40,14 @@ def test_what_listed_distributions_require_counts_as_installed(tmp_path: Path) -
 def test_a_listed_distribution_not_installed_here_silences_the_check(tmp_path: Path) -> None:
     # its own requirements are unknown here, so nothing can be said about markdown-it-py
     assert _diagnostics(tmp_path, "pygments\nno-such-distribution-jobpack==1.0\n") == []
+
+
+def test_an_import_the_file_installs_is_not_unresolved_here(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(
+        "import no_such_distribution_jobpack.sub\nimport unknown_thing_jobpack\n")
+    (tmp_path / "config.yaml").write_text(CONFIG)
+    (tmp_path / "requirements.txt").write_text("No.Such-Distribution_jobpack==1.0\n")
+    result = jobpack("analyze", "--config", "config.yaml", "--json", cwd=tmp_path)
+    manifest = json.loads(result.stdout)
+    assert [(d["code"], d["line"]) for d in manifest["diagnostics"]] == [
+        ("unresolved-import", 2)]

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from jobpack.analyzer.cmdline import find_cmd_entries
-from jobpack.errors import ConfigError
+from jobpack.analyzer.job import load_job
+from jobpack.errors import ConfigError, EntryPointError
 
 
 @pytest.fixture
@@ -63,3 +64,18 @@ def test_python_without_a_script_runs_python_but_has_no_entry(root: Path) -> Non
 def test_unbalanced_quotes_are_a_config_error(root: Path) -> None:
     with pytest.raises(ConfigError, match="cmd"):
         find_cmd_entries("python 'main.py", root)
+
+
+def test_a_script_outside_the_job_folder_is_set_apart(tmp_path: Path) -> None:
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "main.py").write_text("")
+    found = find_cmd_entries("python /workspace/x/train.py && python main.py",
+                             tmp_path / "job")
+    assert found.scripts == ("main.py",)
+    assert found.outside == ("/workspace/x/train.py",)
+
+
+def test_a_script_outside_the_job_folder_is_an_error_without_an_image(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("cmd: python ../shared/train.py\n")
+    with pytest.raises(EntryPointError, match=r"runs \.\./shared/train\.py, which is outside"):
+        load_job((), config=tmp_path / "config.yaml", root=None, cwd=tmp_path)
