@@ -8,7 +8,9 @@ The small job imports pyyaml, attrs, python-dateutil and a local package; the ML
 a scikit-learn model and saves a matplotlib plot. "first" runs start with an empty
 environment cache (jobpack) or PEX_ROOT (pex), in an empty folder, with a bare python3;
 "warm" runs reuse them; "plain" runs the job's script with a venv's python that has the
-pins installed (the floor neither tool can beat). Medians of --repeat runs.
+pins installed (the floor neither tool can beat). jobpack's first run is measured twice:
+with the bytecode it ships by default, and from an archive built with --no-bytecode.
+Medians of --repeat runs.
 
 The tools (pex, the jobs' venvs) are installed from the package index once, into
 ~/.cache/jobpack-bench/.
@@ -101,14 +103,16 @@ def _pins(venv: Path) -> list[str]:
             if "==" in line and not line.startswith(("pip==", "setuptools==", "wheel=="))]
 
 
-def _build(job: Path, venv: Path, out: Path, pex: Path) -> tuple[Path, Path]:
-    archive = out / "job.jobpack.zip"
-    _run([sys.executable, "-m", "jobpack", "build", "main.py", "--python",
-          str(venv / "bin" / "python"), "--wheels", "-o", str(archive)], cwd=job)
+def _build(job: Path, venv: Path, out: Path, pex: Path) -> tuple[Path, Path, Path]:
+    """The jobpack archive (with and without bytecode) and the pex, from the same pins."""
+    archive, plain = out / "job.jobpack.zip", out / "job-no-bytecode.jobpack.zip"
+    for path, extra in ((archive, []), (plain, ["--no-bytecode"])):
+        _run([sys.executable, "-m", "jobpack", "build", "main.py", "--python",
+              str(venv / "bin" / "python"), "--wheels", *extra, "-o", str(path)], cwd=job)
     pex_file = out / "job.pex"
     _run([str(pex / "bin" / "python"), "-m", "pex", *_pins(venv), "-D", str(job), "-e", "main",
           "--python", PYTHON, "-o", str(pex_file)])
-    return archive, pex_file
+    return archive, plain, pex_file
 
 
 Timing = tuple[float, float]  # wall seconds, CPU seconds (user + sys, children included)
@@ -135,12 +139,12 @@ def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
     with tempfile.TemporaryDirectory(prefix="bench-runner-") as temp:
         root = Path(temp)
         job = _job(root, spec)
-        archive, pex_file = _build(job, venv, root, pex)
+        archive, plain_archive, pex_file = _build(job, venv, root, pex)
         base_env = {"PATH": "/usr/bin:/bin", "HOME": str(root)}
 
-        def jobpack_run(cache: Path) -> Timing:
+        def jobpack_run(cache: Path, which: Path = archive) -> Timing:
             work = Path(tempfile.mkdtemp(dir=root))
-            return _timed([PYTHON, str(archive), "--env-cache", str(cache)], work, base_env)
+            return _timed([PYTHON, str(which), "--env-cache", str(cache)], work, base_env)
 
         def pex_run(pex_root: Path) -> Timing:
             work = Path(tempfile.mkdtemp(dir=root))
@@ -151,6 +155,7 @@ def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
 
         results = {
             "jobpack_first": _median(repeat, lambda: jobpack_run(fresh())),
+            "no_bytecode_first": _median(repeat, lambda: jobpack_run(fresh(), plain_archive)),
             "pex_first": _median(repeat, lambda: pex_run(fresh())),
         }
         warm_cache, warm_root = fresh(), fresh()
@@ -160,17 +165,20 @@ def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
         results["pex_warm"] = _median(repeat, lambda: pex_run(warm_root))
         results["plain"] = _median(repeat, lambda: _timed(
             [str(venv / "bin" / "python"), "main.py"], job, base_env))
-        results["archive_mb"] = (archive.stat().st_size / 1e6, 0.0)
+        results["archive_mb"] = (archive.stat().st_size / 1e6,
+                                 plain_archive.stat().st_size / 1e6)
     return results
 
 
 def report(name: str, r: dict[str, Timing]) -> None:
-    print(f"{name}: archive {r['archive_mb'][0]:.1f} MB; wall s (CPU s), medians")
+    print(f"{name}: archive {r['archive_mb'][0]:.1f} MB ({r['archive_mb'][1]:.1f} MB with "
+          "--no-bytecode); wall s (CPU s), medians")
     for kind, what in ((0, "wall"), (1, "CPU")):
         first, warm = r["jobpack_first"][kind], r["jobpack_warm"][kind]
         pex_first, pex_warm, plain = r["pex_first"][kind], r["pex_warm"][kind], r["plain"][kind]
         print(f"  {what:4}: first jobpack {first:.2f} / pex {pex_first:.2f} = "
-              f"{first / pex_first:.2f}x; warm jobpack {warm:.2f} / pex {pex_warm:.2f} = "
+              f"{first / pex_first:.2f}x (--no-bytecode {r['no_bytecode_first'][kind]:.2f}); "
+              f"warm jobpack {warm:.2f} / pex {pex_warm:.2f} = "
               f"{warm / pex_warm:.2f}x; plain {plain:.2f}, warm overhead jobpack "
               f"{warm - plain:+.2f} pex {pex_warm - plain:+.2f}")
 

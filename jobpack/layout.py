@@ -21,6 +21,8 @@ MAIN_NAME = "__main__.py"  # a few lines that import the runner package from the
 RUNNER_PREFIX = "jobpack/"  # the runner package and this module: jobpack/runner/*.py
 SOURCE_PREFIX = "src/"  # the job's files and inputs, at their project-relative paths
 WHEEL_PREFIX = "wheels/"  # with --wheels: one wheel per pinned distribution
+# with --wheels: bytecode/CACHE_TAG/WHEEL.zip, the .pyc files of the modules a job imports
+BYTECODE_PREFIX = "bytecode/"
 REQUIREMENTS_NAME = "requirements.txt"
 CONSTRAINTS_NAME = "constraints.txt"
 
@@ -98,21 +100,38 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class WheelRecord:
-    """A bundled wheel: the distribution's name, its member name, its sha256."""
+    """A bundled wheel: the distribution's name, its member name, its sha256, and the
+    member holding the bytecode compiled from it, if any (see `bytecode_member`)."""
 
     name: str
     file: str  # WHEEL_PREFIX + the wheel's file name
     sha256: str
+    bytecode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "name": self.name, "sha256": self.sha256}
+        data = {"file": self.file, "name": self.name, "sha256": self.sha256}
+        if self.bytecode is not None:
+            data["bytecode"] = self.bytecode
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> WheelRecord:
         """Raises ValueError when a field is missing or of the wrong type."""
+        bytecode = _field(data, "bytecode", str) if "bytecode" in data else None
         return cls(_field(data, "name", str), _field(data, "file", str),
-                   _field(data, "sha256", str))
+                   _field(data, "sha256", str), bytecode)
 
     @property
     def filename(self) -> str:
         return self.file.rsplit("/", 1)[-1]
+
+
+def bytecode_member(cache_tag: str, wheel_filename: str) -> str:
+    """The member holding a wheel's compiled modules for one interpreter (`cpython-311`):
+    a stored zip of `PACKAGE/__pycache__/MODULE.CACHE_TAG.pyc`, laid out like the wheel."""
+    return f"{BYTECODE_PREFIX}{cache_tag}/{wheel_filename}.zip"
+
+
+def bytecode_tag(member: str) -> str:
+    """The interpreter cache tag a `bytecode_member` was compiled for."""
+    return member[len(BYTECODE_PREFIX):].split("/", 1)[0]

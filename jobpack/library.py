@@ -17,6 +17,7 @@ from jobpack.packager.api import build as build_archive
 
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis
+    from jobpack.packager.bytecode import BytecodeCompiler
     from jobpack.packager.wheels import WheelFetcher
 
 
@@ -26,17 +27,37 @@ def build(
     *,
     root: str | Path | None = None,
     wheels: WheelFetcher | None = None,
+    bytecode: bool = True,
     on_member: Callable[[str], None] | None = None,
     source_date_epoch: int | None = None,
 ) -> BuildResult:
     """Write the archive of an analysed job (or of a `Manifest` whose files lie under the
-    project folder `root`) to `out`. `wheels` bundles the target's wheels;
-    `source_date_epoch` dates every member (default 1980-01-01)."""
+    project folder `root`) to `out`. `wheels` bundles the target's wheels; with them and
+    an `Analysis`, `bytecode` ships the compiled modules the job imports at start-up
+    (when the analysed interpreter is the target's Python); `source_date_epoch` dates
+    every member (default 1980-01-01)."""
+    compiler = None
     if isinstance(analysis_or_manifest, Manifest):
         if root is None:
             raise BuildError("building from a manifest needs the project folder (root)")
         manifest, sources = analysis_or_manifest, SourceMap.beside(analysis_or_manifest, root)
     else:
         manifest, sources = analysis_or_manifest.manifest, analysis_or_manifest.source_map
-    return build_archive(manifest, sources, out, wheels=wheels, on_member=on_member,
-                         epoch=source_date_epoch)
+        compiler = bytecode_compiler(analysis_or_manifest) if bytecode and wheels else None
+    return build_archive(manifest, sources, out, wheels=wheels, bytecode=compiler,
+                         on_member=on_member, epoch=source_date_epoch)
+
+
+def bytecode_compiler(analysis: Analysis) -> BytecodeCompiler | None:
+    """The compiler of the library modules the job imports at start-up, by the analysed
+    interpreter; None when that is not the target's Python (its bytecode would not be)."""
+    from jobpack.packager.bytecode import BytecodeCompiler
+
+    environment = analysis.environment
+    target = analysis.manifest.target
+    if environment is None or environment.version[:2] != (target.major, target.minor):
+        return None
+    graph = analysis.graph
+    external = {m.name for m in graph.find_modules("external")}
+    return BytecodeCompiler(environment.executable,
+                            graph.find_startup_modules() & frozenset(external))

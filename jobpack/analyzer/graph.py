@@ -124,6 +124,21 @@ class ImportGraph:
         chains = (self.find_shortest_chain(source, imported) for source in sources)
         return [chain for chain in chains if chain is not None]
 
+    def find_startup_modules(self) -> frozenset[str]:
+        """The modules a run of the job imports as it starts: reached from the entry points
+        through every import in the job's own code, but through library code only by
+        imports outside functions (a library's lazy import runs when it is called)."""
+        reached = {name for name, module in self._modules.items() if module.kind == "entry"}
+        queue = deque(sorted(reached))
+        while queue:
+            current = queue.popleft()
+            own = self._modules[current].kind != "external"
+            for imported, sites in self._imports[current].items():
+                if imported not in reached and (own or any(not s.lazy for s in sites)):
+                    reached.add(imported)
+                    queue.append(imported)
+        return frozenset(reached)
+
     def _chain(self, previous: dict[str, str | None], end: str) -> tuple[Step, ...]:
         steps: list[Step] = []
         current = end

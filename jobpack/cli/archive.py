@@ -53,6 +53,10 @@ def build_command(
     wheel_cache: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--wheel-cache", help="Where downloaded wheels are kept between builds.",
         metavar="DIR")] = None,
+    no_bytecode: Annotated[bool, typer.Option(
+        "--no-bytecode", help="With --wheels: do not ship the compiled library modules the "
+        "job imports at start-up (a smaller archive, a slower first run).",
+        show_default=False)] = False,
     strict: StrictOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -60,6 +64,7 @@ def build_command(
 ) -> None:
     """Write a byte-reproducible archive of the job."""
     from jobpack import report
+    from jobpack.library import bytecode_compiler
     from jobpack.packager.api import archive_name, build
     from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
@@ -83,8 +88,9 @@ def build_command(
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.requirements)))
+        compiler = bytecode_compiler(analysis) if wheels and not no_bytecode else None
         result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
-                       epoch=source_date_epoch())
+                       bytecode=compiler, epoch=source_date_epoch())
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "

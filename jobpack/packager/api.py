@@ -4,7 +4,7 @@ The layout (member names, schema, records) is `jobpack.layout`, shared with the 
 `__main__.py` and `jobpack/` (the runner package), `jobpack.json` (the manifest plus
 `files`, the digest of every other member), `requirements.txt`, `constraints.txt` when
 there are constraints, the job's files under `src/`, and with `--wheels` the target's
-wheels under `wheels/`.
+wheels under `wheels/` and the bytecode compiled from them under `bytecode/`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from jobpack.packager.archive import Member, write_zip
 from jobpack.packager.output import check_output
 
 if TYPE_CHECKING:
+    from jobpack.packager.bytecode import BytecodeCompiler
     from jobpack.packager.wheels import WheelFetcher
 
 MANIFEST_NAME = layout.MANIFEST_NAME
@@ -65,13 +66,15 @@ def build(
     out: str | Path,
     *,
     wheels: WheelFetcher | None = None,
+    bytecode: BytecodeCompiler | None = None,
     on_member: Callable[[str], None] | None = None,
     epoch: int | None = None,
 ) -> BuildResult:
     """Write the archive of `manifest`, whose files are where `sources` says, to `out`.
 
-    `wheels` (a `WheelFetcher`) bundles the target's wheels; `epoch` (seconds, e.g.
-    `SOURCE_DATE_EPOCH`) dates every member, 1980-01-01 when None.
+    `wheels` (a `WheelFetcher`) bundles the target's wheels; with them, `bytecode` (a
+    `BytecodeCompiler`) ships the compiled modules the job imports at start-up; `epoch`
+    (seconds, e.g. `SOURCE_DATE_EPOCH`) dates every member, 1980-01-01 when None.
     """
     _check_buildable(manifest, sources)
     base = sources.root
@@ -85,10 +88,17 @@ def build(
     members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in files}, diagnostics)
     wheel_records: list[WheelRecord] = []
     if wheels is not None:
-        for fetched in wheels.fetch(manifest):
+        fetched_wheels = wheels.fetch(manifest)
+        compiled = {c.wheel: c for c in bytecode.compile(
+            [f.path for f in fetched_wheels], manifest.target.python)} if bytecode else {}
+        for fetched in fetched_wheels:
             members.append(Member.from_file(WHEEL_PREFIX + fetched.filename, fetched.path))
+            digest = members[-1].sha256
+            pyc = compiled.get(fetched.filename)
+            if pyc is not None:
+                members.append(Member.from_bytes(pyc.member, pyc.data))
             wheel_records.append(WheelRecord(fetched.name, WHEEL_PREFIX + fetched.filename,
-                                             members[-1].sha256))
+                                             digest, pyc.member if pyc else None))
     members.append(Member.from_bytes(layout.REQUIREMENTS_NAME,
                                      manifest.requirements_txt().encode()))
     members += _lock_member(manifest, wheel_records)

@@ -26,14 +26,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from jobpack.layout import CONSTRAINTS_NAME, REQUIREMENTS_NAME, RUNNER_VERSION, WheelRecord
+from jobpack.layout import (
+    CONSTRAINTS_NAME,
+    REQUIREMENTS_NAME,
+    RUNNER_VERSION,
+    WheelRecord,
+    bytecode_tag,
+)
 
 from .cache import complete, locked, mark_complete, mark_used, temporary_folder
 from .errors import RunnerError
 from .install import Installer, Scheme
+from .processes import map_in_processes, usable_cores
 from .progress import Phase, say
+
+if TYPE_CHECKING:
+    from .install import Claims
+
+PARALLEL_BYTES = 16 * 1024 * 1024  # less than this installs faster than processes start
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,10 @@ def canonical(name: str) -> str:
 
 
 def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
-            open_wheel: Callable[[WheelRecord], IO[bytes]]) -> Environment:
+            open_member: Callable[[str], IO[bytes]]) -> Environment:
     """The environment for this archive: reused when cached, else built and cached.
-    `open_wheel` opens a bundled wheel (checked against the manifest) to install it."""
+    `open_member` opens an archive member (checked against the manifest) by name: the
+    bundled wheels and their bytecode."""
     if _plain(manifest):
         return Environment(Path(sys.prefix), "system")
     wheels = [WheelRecord.from_dict(w) for w in manifest.get("wheels") or []]
@@ -71,7 +84,7 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
         if final.exists():  # not complete: never trusted, rebuilt
             shutil.rmtree(final)
         with temporary_folder(cache, final.name) as building:
-            _build(building, final, workdir, wheels, missing, manifest, offline, open_wheel)
+            _build(building, final, workdir, wheels, missing, manifest, offline, open_member)
             mark_complete(building)
             building.rename(final)
         mark_used(final)
@@ -84,12 +97,13 @@ def _plain(manifest: dict[str, Any]) -> bool:
 
 def environment_key(manifest: dict[str, Any]) -> str:
     """What decides an environment's content, from the manifest alone: the runner's
-    layout version, the interpreter, the machine, the wheels' and requirement files'
-    digests."""
+    layout version, the interpreter, the machine, the digests of the wheels, of their
+    bytecode and of the requirement files."""
     files = {str(f.get("path")): str(f.get("sha256")) for f in manifest.get("files") or []
              if isinstance(f, dict)}
-    wheels = sorted(str(w.get("sha256")) for w in manifest.get("wheels") or []
-                    if isinstance(w, dict))
+    records = [w for w in manifest.get("wheels") or [] if isinstance(w, dict)]
+    wheels = sorted(str(w.get("sha256")) for w in records)
+    wheels += sorted(files.get(str(w["bytecode"]), "") for w in records if "bytecode" in w)
     digest = hashlib.sha256()
     for part in (RUNNER_VERSION, sys.version, os.path.realpath(sys.executable),
                  platform.machine(), *wheels, files.get(REQUIREMENTS_NAME, ""),
@@ -116,11 +130,11 @@ def _unbundled_pins(workdir: Path, wheels: list[WheelRecord]) -> list[str]:
 
 def _build(building: Path, final: Path, workdir: Path, wheels: list[WheelRecord],
            missing: list[str], manifest: dict[str, Any], offline: bool,
-           open_wheel: Callable[[WheelRecord], IO[bytes]]) -> None:
+           open_member: Callable[[str], IO[bytes]]) -> None:
     kind = _create(building)
     scheme = _scheme(building, final, kind)
     if wheels:
-        _install_wheels(wheels, scheme, open_wheel, _sizes(manifest))
+        _install_wheels(wheels, scheme, open_member, _sizes(manifest))
     if missing:
         _pip_install(building, kind, workdir, missing, manifest, offline)
         _relocate_scripts(building, final)
@@ -180,20 +194,34 @@ def _sizes(manifest: dict[str, Any]) -> dict[str, int]:
 
 
 def _install_wheels(wheels: list[WheelRecord], scheme: Scheme,
-                    open_wheel: Callable[[WheelRecord], IO[bytes]], sizes: dict[str, int]
+                    open_member: Callable[[str], IO[bytes]], sizes: dict[str, int]
                     ) -> None:
-    """Install the wheels biggest first; on more than two cores, on a few threads (zlib
-    and file writes release the GIL). On two shared cores threads measured slower."""
+    """Install the wheels, biggest first, on one process per core (up to four) when there
+    is enough to share: inflating and writing files halves on two cores. Which wheel
+    wrote which path is checked across all of them."""
     ordered = sorted(wheels, key=lambda w: (-sizes.get(w.file, 0), w.file))
-    installer = Installer(scheme)
+    total = sum(sizes.get(w.file, 0) for w in wheels)
 
-    def install(wheel: WheelRecord) -> None:
-        with open_wheel(wheel) as source:
-            installer.install(source, wheel.filename)
+    def install(wheel: WheelRecord) -> Claims:
+        with open_member(wheel.file) as source:
+            bytecode = open_bytecode(wheel)
+            try:
+                return Installer(scheme).install(source, wheel.filename, bytecode)
+            finally:
+                if bytecode is not None:
+                    bytecode.close()
 
-    with Phase(f"installing {len(wheels)} wheels", sum(sizes.get(w.file, 0) for w in wheels)):
-        cores = os.cpu_count() or 1
-        installer.run_all(install, ordered, workers=1 if cores <= 2 else min(4, cores - 1))
+    def open_bytecode(wheel: WheelRecord) -> IO[bytes] | None:
+        # compiled for another Python (--allow-python-mismatch): it would never be read
+        if wheel.bytecode is None or bytecode_tag(wheel.bytecode) != sys.implementation.cache_tag:
+            return None
+        return open_member(wheel.bytecode)
+
+    workers = min(4, usable_cores()) if total >= PARALLEL_BYTES else 1
+    with Phase(f"installing {len(wheels)} wheels", total):
+        installer = Installer(scheme)
+        for claims in map_in_processes(install, ordered, workers):
+            installer.merge(claims)
 
 
 def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],

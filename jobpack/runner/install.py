@@ -1,11 +1,12 @@
 """Install wheels the way the wheel spec says, with the standard library alone.
 
-Used whenever every pin has a bundled wheel: no pip, no network, no byte-compiling. Per
+Used whenever every pin has a bundled wheel: no pip, no network, no compiling. Per
 wheel: check `WHEEL` (version 1.x), refuse absolute and `..` paths, copy each file to its
 scheme folder (`.data/{purelib,platlib,scripts,data,headers}` spread out), restore the
 executable bits `zipfile` drops, rewrite `#!python` shebangs, generate `console_scripts` and
-`gui_scripts` from `entry_points.txt`, keep `.pth` files where they are, write `INSTALLER`
-and `RECORD`. Two wheels writing one path is an error, not a silent overwrite.
+`gui_scripts` from `entry_points.txt`, keep `.pth` files where they are, add the bytecode
+the packager compiled for the modules the job imports, write `INSTALLER` and `RECORD`. Two
+wheels writing one path is an error, not a silent overwrite.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ import os
 import posixpath
 import re
 import shutil
-import threading
 import zipfile
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING
 
 from .errors import RunnerError
 
-T = TypeVar("T")
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "headers")
 _ENTRY = re.compile(r"^\s*(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+))?\s*(?:\[.*\])?\s*$")
 
@@ -56,46 +53,40 @@ class Scheme:
         return Path(getattr(self, key))
 
 
+if TYPE_CHECKING:  # the runner runs on Python 3.8: no dict[...] outside annotations
+    Claims = dict[str, tuple[str, str | None]]  # path -> (wheel, sha256 or None)
+
+
 class Installer:
     """Installs wheels into one scheme and remembers which wheel wrote which path."""
 
     def __init__(self, scheme: Scheme) -> None:
         self.scheme = scheme
-        self._owners: dict[str, tuple[str, str | None]] = {}
-        self._lock = threading.Lock()
+        self.owners: Claims = {}
 
-    def install(self, wheel: Path | IO[bytes], name: str = "") -> int:
-        """Install one wheel (a path or an open file); return how many files it wrote."""
+    def install(self, wheel: Path | IO[bytes], name: str = "",
+                bytecode: IO[bytes] | None = None) -> Claims:
+        """Install one wheel (a path or an open file), and the compiled bytecode of its
+        modules when given (a zip of `__pycache__/*.pyc` files laid out like the wheel's
+        root); return the paths this wheel claimed."""
         with zipfile.ZipFile(wheel) as archive:
             label = name or (wheel.name if isinstance(wheel, Path) else "a wheel")
-            return _WheelInstall(self, label, archive).run()
+            job = _WheelInstall(self, label, archive)
+            job.run(bytecode)
+            return job.claims
 
-    def run_all(self, install: Callable[[T], object], items: list[T], workers: int) -> None:
-        """`install` each item on up to `workers` threads; the first error stops the rest
-        from starting and is raised once the running ones are done."""
-        stop = threading.Event()
-
-        def guarded(item: T) -> None:
-            if not stop.is_set():
-                install(item)
-
-        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-            futures = [pool.submit(guarded, item) for item in items]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:
-                stop.set()
-                raise
-
-    def claim(self, path: Path, wheel: str, digest: str | None) -> None:
+    def claim(self, path: str, wheel: str, digest: str | None) -> None:
         """Refuse a second wheel writing `path`, unless both write the same bytes (the
         `__init__.py` of a pkgutil-style namespace package)."""
-        key = os.path.normpath(str(path))
-        with self._lock:
-            owner, known = self._owners.setdefault(key, (wheel, digest))
+        key = os.path.normpath(path)
+        owner, known = self.owners.setdefault(key, (wheel, digest))
         if owner != wheel and (digest is None or digest != known):
             raise WheelError(wheel, f"{owner} installs {path} too")
+
+    def merge(self, claims: Claims) -> None:
+        """Take the claims of a wheel installed elsewhere (another process)."""
+        for path, (wheel, digest) in claims.items():
+            self.claim(path, wheel, digest)
 
 
 class _WheelInstall:
@@ -111,20 +102,23 @@ class _WheelInstall:
         if not re.match(r"^1(\.\d+)*$", version):
             raise WheelError(name, f"Wheel-Version {version or '(none)'} is not 1.x")
         purelib = str(wheel_meta.get("Root-Is-Purelib", "")).strip().lower() == "true"
-        self.root = self.scheme.purelib if purelib else self.scheme.platlib
+        self.root = str(self.scheme.purelib if purelib else self.scheme.platlib)
         self.known = _record(self._text(self.dist_info + "/RECORD"))
         self.written: list[tuple[str, str, int]] = []
+        self.claims: Claims = {}
+        self.folders: set[str] = set()
 
-    def run(self) -> int:
+    def run(self, bytecode: IO[bytes] | None = None) -> None:
         record_name = self.dist_info + "/RECORD"
         for info in self.archive.infolist():
             if info.filename.endswith("/") or info.filename == record_name:
                 continue
             self._extract(info)
         self._entry_points()
-        self._write(self.root / self.dist_info / "INSTALLER", b"jobpack\n", False)
+        if bytecode is not None:
+            self._bytecode(bytecode)
+        self._write(os.path.join(self.root, self.dist_info, "INSTALLER"), b"jobpack\n", False)
         self._write_record()
-        return len(self.written)
 
     def _text(self, member: str) -> str:
         try:
@@ -132,21 +126,35 @@ class _WheelInstall:
         except KeyError:
             raise WheelError(self.name, f"no {member}") from None
 
-    def _destination(self, member: str) -> tuple[Path, str]:
+    def _claim(self, target: str, digest: str | None) -> None:
+        self.installer.claim(target, self.name, digest)
+        self.claims[os.path.normpath(target)] = (self.name, digest)
+
+    def _parts(self, member: str) -> list[str]:
         if member.startswith("/") or "\\" in member or "\x00" in member:
             raise WheelError(self.name, f"refusing the absolute or odd path {member!r}")
         parts = member.split("/")
-        if ".." in parts or "" in parts:
+        if ".." in parts or "" in parts or "." in parts:
             raise WheelError(self.name, f"refusing the path {member!r} (leaves its folder)")
+        return parts
+
+    def _destination(self, member: str) -> tuple[str, str]:
+        parts = self._parts(member)
         if parts[0] == self.data_dir and len(parts) > 2:
             key = parts[1]
             if key not in SCHEME_KEYS:
                 raise WheelError(self.name, f"unknown .data folder {key!r}")
-            base = self.scheme.folder(key)
+            base = str(self.scheme.folder(key))
             if key == "headers":
-                base = base / self.dist_info.split("-")[0]
-            return base.joinpath(*parts[2:]), key
-        return self.root.joinpath(*parts), "root"
+                base = os.path.join(base, self.dist_info.split("-")[0])
+            return os.path.join(base, *parts[2:]), key
+        return os.path.join(self.root, *parts), "root"
+
+    def _folder(self, target: str) -> None:
+        folder = os.path.dirname(target)
+        if folder not in self.folders:
+            os.makedirs(folder, exist_ok=True)
+            self.folders.add(folder)
 
     def _extract(self, info: zipfile.ZipInfo) -> None:
         target, key = self._destination(info.filename)
@@ -160,23 +168,37 @@ class _WheelInstall:
         known = self.known.get(info.filename)
         if known is not None and known[1] != info.file_size:
             known = None
-        self.installer.claim(target, self.name, known[0] if known else None)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with self.archive.open(info) as source, target.open("wb") as sink:
+        self._claim(target, known[0] if known else None)
+        self._folder(target)
+        with self.archive.open(info) as source, open(target, "wb") as sink:
             shutil.copyfileobj(source, sink, 1 << 20)
         if executable:
-            target.chmod(0o755)
+            os.chmod(target, 0o755)
+        relative = info.filename if key == "root" else self._relative(target)
         if known is not None:
-            self.written.append((self._relative(target), known[0], info.file_size))
+            self.written.append((relative, known[0], info.file_size))
         else:
-            self.written.append((self._relative(target), *_hash_file(target)))
+            self.written.append((relative, *_hash_file(target)))
 
-    def _write(self, target: Path, data: bytes, executable: bool) -> None:
+    def _bytecode(self, bytecode: IO[bytes]) -> None:
+        """Compiled modules, made by the packager from this wheel's own sources: each
+        `.pyc` goes into the `__pycache__` beside its source, and into RECORD."""
+        with zipfile.ZipFile(bytecode) as archive:
+            for info in archive.infolist():
+                parts = self._parts(info.filename)
+                if len(parts) < 2 or parts[-2] != "__pycache__" \
+                        or not parts[-1].endswith(".pyc"):
+                    raise WheelError(self.name, f"bytecode member {info.filename!r} is not "
+                                     "a __pycache__/*.pyc file")
+                self._write(os.path.join(self.root, *parts), archive.read(info), False)
+
+    def _write(self, target: str, data: bytes, executable: bool) -> None:
         digest = _hash(data)
-        self.installer.claim(target, self.name, digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        target.chmod(0o755 if executable else 0o644)
+        self._claim(target, digest)
+        self._folder(target)
+        with open(target, "wb") as sink:
+            sink.write(data)
+        os.chmod(target, 0o755 if executable else 0o644)
         self.written.append((self._relative(target), digest, len(data)))
 
     def _entry_points(self) -> None:
@@ -193,7 +215,8 @@ class _WheelInstall:
         for section in ("console_scripts", "gui_scripts"):
             if parser.has_section(section):
                 for script, value in parser.items(section):
-                    self._write(self.scheme.scripts / script, self._launcher(script, value), True)
+                    self._write(os.path.join(self.scheme.scripts, script),
+                                self._launcher(script, value), True)
 
     def _launcher(self, script: str, value: str) -> bytes:
         match = _ENTRY.match(value)
@@ -205,8 +228,8 @@ class _WheelInstall:
                 f"if __name__ == '__main__':\n    sys.exit({attr}())\n")
         return _shebang(self.scheme.python) + body.encode()
 
-    def _relative(self, target: Path) -> str:
-        return Path(os.path.relpath(target, self.root)).as_posix()
+    def _relative(self, target: str) -> str:
+        return os.path.relpath(target, self.root).replace(os.sep, "/")
 
     def _write_record(self) -> None:
         out = io.StringIO()
@@ -214,9 +237,10 @@ class _WheelInstall:
         for path, digest, size in sorted(self.written):
             writer.writerow((path, digest, size))
         writer.writerow((posixpath.join(self.dist_info, "RECORD"), "", ""))
-        target = self.root / self.dist_info / "RECORD"
-        self.installer.claim(target, self.name, None)
-        target.write_text(out.getvalue(), encoding="utf-8")
+        target = os.path.join(self.root, self.dist_info, "RECORD")
+        self._claim(target, None)
+        with open(target, "w", encoding="utf-8") as sink:
+            sink.write(out.getvalue())
 
 
 def _dist_info(name: str, archive: zipfile.ZipFile) -> str:
@@ -242,8 +266,9 @@ def _hash(data: bytes) -> str:
     return "sha256=" + digest.decode()
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
-    data = path.read_bytes()
+def _hash_file(path: str) -> tuple[str, int]:
+    with open(path, "rb") as handle:
+        data = handle.read()
     return _hash(data), len(data)
 
 

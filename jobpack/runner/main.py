@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from jobpack.layout import EXIT_FAILURE, WHEEL_PREFIX, WheelRecord
+from jobpack.layout import BYTECODE_PREFIX, EXIT_FAILURE, WHEEL_PREFIX
 
 from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
@@ -125,9 +125,10 @@ def run(args: argparse.Namespace) -> int:
         src = workdir / "src"
         value = variables(manifest, src, os.environ)
         command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
-        unpack(archive, workdir, lambda name: not name.startswith(WHEEL_PREFIX))
+        unpack(archive, workdir,
+               lambda name: not name.startswith((WHEEL_PREFIX, BYTECODE_PREFIX)))
         env = prepare(workdir, manifest, cache, args.offline,
-                      _wheel_opener(archive, manifest, workdir))
+                      _member_opener(archive, manifest, workdir))
         src.mkdir(exist_ok=True)
         for path in outputs.declared(manifest):
             (src / path).parent.mkdir(parents=True, exist_ok=True)
@@ -147,18 +148,19 @@ def run(args: argparse.Namespace) -> int:
             say(f"work folder kept: {workdir}")
 
 
-def _wheel_opener(archive: Path, manifest: dict[str, Any], workdir: Path
-                  ) -> Callable[[WheelRecord], IO[bytes]]:
-    """Bundled wheels are read in place from the archive (digest-checked), never copied
-    into the work folder, and only when an environment has to be built."""
+def _member_opener(archive: Path, manifest: dict[str, Any], workdir: Path
+                   ) -> Callable[[str], IO[bytes]]:
+    """Bundled wheels and their bytecode are read in place from the archive
+    (digest-checked), never copied into the work folder, and only when an environment
+    has to be built."""
     records = file_records(manifest)
 
-    def open_wheel(wheel: WheelRecord) -> IO[bytes]:
-        if wheel.file not in records:
-            raise RunnerError(f"bundled wheel {wheel.file!r} is not among the files")
-        return open_member(archive, records[wheel.file], workdir)
+    def open_checked(name: str) -> IO[bytes]:
+        if name not in records:
+            raise RunnerError(f"bundled file {name!r} is not among the files")
+        return open_member(archive, records[name], workdir)
 
-    return open_wheel
+    return open_checked
 
 
 def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:

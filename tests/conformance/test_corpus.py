@@ -23,6 +23,7 @@ from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.requirements import requirements_for
 from jobpack.target import Target
 from tests.conformance.environment import cache_root, ensure_environment
+from tests.support.bytecode import shipped_bytecode_used_as_is
 
 HERE = Path(__file__).resolve().parent
 CASES = sorted((HERE / "cases").glob("*.py"))
@@ -144,5 +145,7 @@ def test_the_archive_runs_offline_on_a_bare_python(script: Path, python: Path,
                          text=True, check=False)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran_here.stdout in ran.stdout
+    # compiled by the analysed 3.11.x at build time, used as they are by Debian's python3
+    assert shipped_bytecode_used_as_is(archive, tmp_path / ".cache" / "jobpack" / "envs") > 100
     (folder,) = collected.iterdir()  # one new folder per run
     assert _files(folder / "figures") == expected  # the same file names, the same bytes

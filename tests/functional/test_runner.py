@@ -18,6 +18,7 @@ from jobpack.layout import EXIT_FAILURE
 from jobpack.packager.api import runner_members
 from jobpack.packager.wheels import WheelFetcher
 from tests.conftest import FIXTURES, UserEnv
+from tests.support.bytecode import shipped_bytecode_used_as_is
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +56,7 @@ def test_a_job_with_real_dependencies_runs_from_its_archive_alone(
     assert (run / "out" / "result.txt").read_text() == "HELLO WORLD\n"
     assert f"outputs: {run}" in first.stderr  # the run's own folder is named at the end
     assert "installing 4 wheels" in first.stderr and "pip" not in first.stderr, first.stderr
+    assert shipped_bytecode_used_as_is(hello_archive, cache) == 3  # greet, colorx, yamlish
     second = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=cache)
     assert second.returncode == 0, second.stderr
     assert "reusing environment" in second.stderr

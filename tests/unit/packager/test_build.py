@@ -136,10 +136,21 @@ def test_wheels_are_bundled_for_the_target_from_a_local_folder(
     digests = {w["file"]: w["sha256"] for w in manifest["wheels"]}
     assert digests["wheels/greet-1.2-py3-none-any.whl"] == sha256(
         user_env.wheelhouse / "greet-1.2-py3-none-any.whl")
+    # main.py imports greet and yamlish (py-yamlish), greet imports colorx: their modules
+    # ship compiled; fancylib is only required, never imported
+    tag = sys.implementation.cache_tag
+    bytecode = {w["name"]: w.get("bytecode") for w in manifest["wheels"]}
+    assert bytecode == {
+        "colorx": f"bytecode/{tag}/colorx-1.0.3-py3-none-any.whl.zip", "fancylib": None,
+        "greet": f"bytecode/{tag}/greet-1.2-py3-none-any.whl.zip",
+        "py-yamlish": f"bytecode/{tag}/py_yamlish-6.0.1-py3-none-any.whl.zip"}
     # The second build finds every wheel in the cache: no folder to download from needed.
     cached = WheelFetcher(cache=tmp_path / "cache", no_index=True)
     again = jobpack.build(analysis, tmp_path / "w2.zip", wheels=cached)
     assert again.sha256 == result.sha256
+    plain = jobpack.build(analysis, tmp_path / "w3.zip", wheels=cached, bytecode=False)
+    with zipfile.ZipFile(plain.path) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("bytecode/")]
 
 
 def test_distributions_without_a_target_wheel_are_reported_together(

@@ -112,3 +112,57 @@ def test_two_wheels_writing_one_path_is_an_error_unless_the_bytes_agree(
     installer.install(two)  # the same namespace __init__.py: allowed
     with pytest.raises(WheelError, match=r"one-1.0-py3-none-any.whl installs .*ns/one.py"):
         installer.install(clash)
+
+
+def _pyc(code_source: str, hashed_source: bytes) -> bytes:
+    """A checked hash-based .pyc of `code_source` that claims to be of `hashed_source`."""
+    import importlib.util
+    import marshal
+
+    code = compile(code_source, "demo/__init__.py", "exec")
+    return (importlib.util.MAGIC_NUMBER + (3).to_bytes(4, "little")
+            + importlib.util.source_hash(hashed_source) + marshal.dumps(code))
+
+
+def test_bytecode_goes_beside_its_source_into_record_and_python_uses_it(
+    tmp_path: Path,
+) -> None:
+    source = b"X = 'compiled on the VM'\n"
+    wheel = write_wheel(_spec(files={"demo/__init__.py": source.decode()}), tmp_path / "w")
+    tag = sys.implementation.cache_tag
+    # the shipped code differs from the source, so the job shows which one Python ran
+    pyc = _pyc("X = 'shipped'\n", source)
+    bytecode = _zip(tmp_path / "bytecode.zip", {f"demo/__pycache__/__init__.{tag}.pyc": pyc})
+    with bytecode.open("rb") as stream:
+        Installer(_scheme(tmp_path)).install(wheel, bytecode=stream)
+    site = tmp_path / "site"
+    installed = site / "demo" / "__pycache__" / f"__init__.{tag}.pyc"
+    assert installed.read_bytes() == pyc
+    rows = {row[0]: row for row in csv.reader((site / "demo-1.0.dist-info" / "RECORD").open())}
+    assert rows[f"demo/__pycache__/__init__.{tag}.pyc"][2] == str(len(pyc))
+    ran = subprocess.run([sys.executable, "-c", "import demo; print(demo.X)"],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(site)})
+    assert ran.stdout == "shipped\n"
+    assert installed.read_bytes() == pyc  # used as it is, not rewritten
+
+
+@pytest.mark.parametrize("member", ["demo/__init__.pyc", "demo/__pycache__/x.txt",
+                                    "demo/__pycache__/../../../evil.pyc", "/abs/__pycache__/x.pyc"])
+def test_bytecode_outside_a_pycache_folder_is_refused(tmp_path: Path, member: str) -> None:
+    wheel = write_wheel(_spec(), tmp_path / "w")
+    bytecode = _zip(tmp_path / "bytecode.zip", {member: b"x"})
+    with bytecode.open("rb") as stream, pytest.raises(WheelError, match=r"demo-1\.0"):
+        Installer(_scheme(tmp_path / "env")).install(wheel, bytecode=stream)
+    assert not (tmp_path / "evil.pyc").exists()
+
+
+def test_claims_made_in_another_process_are_merged_and_clash_here(tmp_path: Path) -> None:
+    folder = tmp_path / "w"
+    one = write_wheel(WheelSpec("one", "1.0", {"ns/one.py": "a = 1\n"}), folder)
+    clash = write_wheel(WheelSpec("three", "1.0", {"ns/one.py": "other = 1\n"}), folder)
+    claims = Installer(_scheme(tmp_path / "a")).install(one)
+    elsewhere = Installer(_scheme(tmp_path / "a")).install(clash)  # another process's view
+    merged = Installer(_scheme(tmp_path / "a"))
+    merged.merge(claims)
+    with pytest.raises(WheelError, match=r"three-1.0-py3-none-any.whl: .*one-1.0.* installs"):
+        merged.merge(elsewhere)

@@ -1,0 +1,90 @@
+"""Bytecode compiled at build time from a wheel's own sources, by a target interpreter."""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobpack.errors import BuildError
+from jobpack.packager.bytecode import BytecodeCompiler
+from tests.support.wheels import WheelSpec, write_wheel
+
+TAG = sys.implementation.cache_tag
+HERE = f"{sys.version_info[0]}.{sys.version_info[1]}"
+# Enough source that marshal meets shared strings and frozen sets (its non-determinism).
+BODY = "".join(f"def f{i}(x):\n    return x in {{'a{i}', 'b', 'c'}} and 'shared'\n"
+               for i in range(200))
+
+
+def _wheel(folder: Path) -> Path:
+    return write_wheel(WheelSpec("demo", "1.0", {
+        "demo/__init__.py": "from demo import core\n",
+        "demo/core.py": BODY,
+        "demo/lazy.py": "X = 1\n",
+        "demo/broken.py": "def (:\n",
+        "demo/data/notes.txt": "not code\n",
+        "demo-1.0.data/purelib/extra.py": "Y = 2\n",
+    }), folder)
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def test_only_the_startup_modules_are_compiled_as_checked_pycs(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w")
+    compiler = BytecodeCompiler(sys.executable, frozenset({"demo", "demo.core", "demo.broken",
+                                                           "extra"}))
+    (compiled,) = compiler.compile([wheel], HERE)
+    assert compiled.wheel == wheel.name
+    assert compiled.member == f"bytecode/{TAG}/{wheel.name}.zip"
+    members = _members(compiled.data)
+    # lazy is not a start-up module; broken does not compile; .data is not the wheel root
+    assert sorted(members) == [f"demo/__pycache__/__init__.{TAG}.pyc",
+                               f"demo/__pycache__/core.{TAG}.pyc"]
+    with zipfile.ZipFile(wheel) as archive:
+        source = archive.read("demo/core.py")
+    pyc = members[f"demo/__pycache__/core.{TAG}.pyc"]
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(pyc[4:8], "little") == 3  # hash-based, checked on import
+    assert pyc[8:16] == importlib.util.source_hash(source)
+    code = marshal.loads(pyc[16:])
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the wheel's code, as compiled
+    assert namespace["f7"]("a7") == "shared"
+
+
+def test_the_same_wheel_compiles_to_the_same_bytes_however_the_work_is_split(
+    tmp_path: Path,
+) -> None:
+    wheel = _wheel(tmp_path / "w")
+    modules = frozenset({"demo", "demo.core"})
+    runs = [BytecodeCompiler(sys.executable, modules, workers=n).compile([wheel], HERE)
+            for n in (1, 2, 1)]
+    assert runs[0][0].data == runs[1][0].data == runs[2][0].data
+
+
+def test_a_wheel_without_startup_modules_gets_no_bytecode(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w")
+    assert BytecodeCompiler(sys.executable, frozenset({"other"})).compile([wheel], HERE) == []
+
+
+def test_an_interpreter_that_is_not_the_target_python_is_a_build_error(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w")
+    compiler = BytecodeCompiler(sys.executable, frozenset({"demo"}))
+    with pytest.raises(BuildError, match=rf"is Python {HERE}, not the target's 3\.99"):
+        compiler.compile([wheel], "3.99")
+
+
+def test_an_interpreter_that_cannot_run_is_a_build_error(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w")
+    missing = str(tmp_path / "no-python")
+    with pytest.raises(BuildError, match=r"cannot run .*no-python to compile bytecode"):
+        BytecodeCompiler(missing, frozenset({"demo"})).compile([wheel], HERE)
