@@ -192,7 +192,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
               index: DistributionIndex | None = None) -> Analysis:
     """Step 6: the manifest, built once and complete, and the analysis around it."""
     sources, left_out = _sources(job, walked, entries)
-    config = job.config
+    run = job.run
     manifest = Manifest(
         target=Target(target.major, target.minor),
         entry_points=tuple(e.name for e in entries),
@@ -201,15 +201,14 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         diagnostics=(*job.notes, *_version_check(environment, target),
                      *(d for d in walked.diagnostics if not resolution.answers(d)),
                      *resolution.diagnostics, *left_out),
-        cmd=config.cmd if config is not None else
-        (f"python {entries[0].name}" if entries else None),
-        inputs=config.inputs if config is not None else (),
-        outputs=config.outputs if config is not None else (),
-        env=config.env_vars if config is not None else (),
+        cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
+        inputs=run.inputs,
+        outputs=run.outputs,
+        env=run.env_vars,
         python_mode=resolution.mode,
         pip=resolution.pip,
-        name=config.name if config is not None else None,
-        runtime_vars=config.runtime_vars if config is not None else (),
+        name=run.name,
+        runtime_vars=run.runtime_vars,
         interpreter=_interpreter(environment),
     ).normalized()
     return Analysis(manifest, walked.graph, job.root, sources, environment, index)

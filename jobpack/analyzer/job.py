@@ -17,12 +17,25 @@ from jobpack.analyzer.entries import default_root, local_path_entry, parse_entry
 from jobpack.analyzer.walker import Entry
 from jobpack.errors import EntryPointError
 from jobpack.files import Expansion, expand
-from jobpack.manifest import Diagnostic, PipOptions
+from jobpack.manifest import DataPath, Diagnostic, PipOptions
 from jobpack.target import Target
 
 if TYPE_CHECKING:
     from jobpack.analyzer.environment import PythonEnvironment
     from jobpack.config import JobConfig
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the manifest takes from the config unchanged: cmd (None: run the first entry
+    point), name, inputs, outputs, env vars and the variables the runner fills in."""
+
+    cmd: str | None = None
+    name: str | None = None
+    inputs: tuple[DataPath, ...] = ()
+    outputs: tuple[DataPath, ...] = ()
+    env_vars: tuple[tuple[str, str | None], ...] = ()
+    runtime_vars: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,15 @@ class Job:
     @property
     def pip(self) -> PipOptions:
         return self.config.pip if self.config is not None else PipOptions()
+
+    @property
+    def run(self) -> RunSettings:
+        """How the job runs, as the config says (a script job has no config: defaults)."""
+        config = self.config
+        if config is None:
+            return RunSettings()
+        return RunSettings(config.cmd, config.name, config.inputs, config.outputs,
+                           config.env_vars, config.runtime_vars)
 
     @property
     def notes(self) -> tuple[Diagnostic, ...]:
