@@ -212,3 +212,19 @@ def test_big_members_are_named_in_a_warning(tmp_path: Path, monkeypatch: pytest.
     result = jobpack.build(analysis, tmp_path / "big.zip")
     big = {d.path for d in result.diagnostics if d.code == "big-file"}
     assert {"src/main.py", "src/lib/stats.py", "src/data.csv"} <= big
+
+
+def test_no_bytecode_is_compiled_when_the_analysed_python_is_not_the_target(
+    user_env: UserEnv,
+) -> None:
+    from jobpack.library import bytecode_compiler
+
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    other = "3.12" if here != "3.12" else "3.11"
+    same = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "hello",
+                           python=str(user_env.python))
+    elsewhere = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "hello",
+                                python=str(user_env.python), target_python=other)
+    compiler = bytecode_compiler(same)
+    assert compiler is not None and {"greet", "colorx", "yamlish"} <= compiler.modules
+    assert bytecode_compiler(elsewhere) is None
