@@ -1,8 +1,9 @@
 """Real wheels from the package index, installed by the runner without pip or network,
 then imported and executed by a job: compiled extensions with `.libs` folders (numpy,
 pandas), console scripts (tqdm), a `google` namespace pair (protobuf and
-googleapis-common-protos), a `.pth` file (setuptools' distutils-precedence.pth). The same
-job on Python 3.8 and 3.12, each with its own archive and wheels."""
+googleapis-common-protos), a `.pth` file (setuptools' distutils-precedence.pth), and the
+bytecode of the modules the job imports, compiled at build time by the target Python and
+used as it is. The same job on Python 3.8 and 3.12, each with its own archive and wheels."""
 
 from __future__ import annotations
 
@@ -14,16 +15,20 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-import jobpack
-from jobpack.manifest import LocalFile, Manifest, Requirement
+from jobpack.manifest import LocalFile, Manifest, Requirement, SourceMap
+from jobpack.packager.api import build
+from jobpack.packager.bytecode import BytecodeCompiler
 from jobpack.packager.wheels import WheelFetcher
 from jobpack.target import Target
+from tests.support.bytecode import shipped_bytecode_used_as_is
 from tests.support.downloads import target_wheels
 
 pytestmark = pytest.mark.slow
 
 PYTHONS = {"3.8": Path("/root/.pyenv/versions/3.8.18/bin/python"),
            "3.12": Path("/root/.pyenv/versions/3.12.1/bin/python")}
+STARTUP = frozenset({"numpy", "pandas", "tqdm", "google.protobuf", "google.protobuf.descriptor_pb2",
+                     "google.api", "google.api.http_pb2"})
 REQUIREMENTS = ["numpy", "pandas", "tqdm", "protobuf", "googleapis-common-protos", "setuptools"]
 JOB = """\
 import subprocess, sys
@@ -66,7 +71,10 @@ def _archive(version: str, folder: Path) -> Path:
                         local_files=(LocalFile("main.py", hashlib.sha256(data).hexdigest(),
                                                len(data)),))
     fetcher = WheelFetcher(cache=wheels, find_links=(str(wheels),), no_index=True)
-    return jobpack.build(manifest, folder / f"real-{version}.zip", root=job, wheels=fetcher).path
+    # what the job imports at start-up, compiled by the target Python itself
+    compiler = BytecodeCompiler(str(_python(version)), STARTUP)
+    return build(manifest, SourceMap.beside(manifest, job), folder / f"real-{version}.zip",
+                 wheels=fetcher, bytecode=compiler).path
 
 
 @pytest.mark.parametrize("version", sorted(PYTHONS))
@@ -89,3 +97,4 @@ def test_real_wheels_install_offline_without_pip_and_run(version: str, tmp_path:
     site = next(env_folder.glob("lib/python*/site-packages"))
     assert (site / "numpy.libs").is_dir() or (site / "numpy" / ".libs").is_dir()
     assert (site / "distutils-precedence.pth").exists()
+    assert shipped_bytecode_used_as_is(archive, tmp_path / "envs") >= 4
