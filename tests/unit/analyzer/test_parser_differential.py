@@ -1,8 +1,8 @@
 """Differential test: both parsers give identical `FileFacts` on a large real corpus.
 
 The corpus is the standard library of the running Python, the site-packages of the test
-environment and this project: every file (4,459 in the test venv here), compared on one process per
-core (libcst reads about 20x slower than `ast`: some 3 minutes of CPU on this machine).
+environment and this project: every file (4,459 in the test venv here), compared on one
+process per core (libcst reads about 20x slower than `ast`: some 3 minutes of CPU here).
 `JOBPACK_DIFFERENTIAL_SAMPLE=N` compares a deterministic sample of about one file in N
 outside this project, for a quick local run. Files the running Python does not parse are
 skipped (the libcst path owns those).
