@@ -61,7 +61,10 @@ def summary(manifest: Manifest) -> str:
 
 
 def build_summary(analysis: Analysis, result: BuildResult) -> str:
-    return (f"{result.members} members, {result.size / 1e6:.2f} MB; "
+    bytecode = "" if not result.bytecode_files else (
+        f" (with the bytecode of {_plural(result.bytecode_files, 'library module')} the job "
+        f"imports, {result.bytecode_size / 1e6:.2f} MB: --no-bytecode leaves it out)")
+    return (f"{result.members} members, {result.size / 1e6:.2f} MB{bytecode}; "
             f"{summary(analysis.manifest)}")
 
 

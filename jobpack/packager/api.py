@@ -24,7 +24,7 @@ from jobpack.packager.archive import Member, write_zip
 from jobpack.packager.output import check_output
 
 if TYPE_CHECKING:
-    from jobpack.packager.bytecode import BytecodeCompiler
+    from jobpack.packager.bytecode import BytecodeCompiler, CompiledWheel
     from jobpack.packager.wheels import WheelFetcher
 
 MANIFEST_NAME = layout.MANIFEST_NAME
@@ -43,6 +43,8 @@ class BuildResult:
     sha256: str
     members: int
     diagnostics: tuple[Diagnostic, ...] = ()
+    bytecode_files: int = 0  # compiled modules shipped beside the wheels
+    bytecode_size: int = 0
 
 
 def archive_name(manifest: Manifest, root: Path, config: Path | None = None) -> str:
@@ -87,18 +89,10 @@ def build(
         members.append(Member.from_file(SOURCE_PREFIX + rel, file))
     members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in files}, diagnostics)
     wheel_records: list[WheelRecord] = []
+    compiled: list[CompiledWheel] = []
     if wheels is not None:
-        fetched_wheels = wheels.fetch(manifest)
-        compiled = {c.wheel: c for c in bytecode.compile(
-            [f.path for f in fetched_wheels], manifest.target.python)} if bytecode else {}
-        for fetched in fetched_wheels:
-            members.append(Member.from_file(WHEEL_PREFIX + fetched.filename, fetched.path))
-            digest = members[-1].sha256
-            pyc = compiled.get(fetched.filename)
-            if pyc is not None:
-                members.append(Member.from_bytes(pyc.member, pyc.data))
-            wheel_records.append(WheelRecord(fetched.name, WHEEL_PREFIX + fetched.filename,
-                                             digest, pyc.member if pyc else None))
+        bundled, wheel_records, compiled = _wheel_members(manifest, wheels, bytecode)
+        members += bundled
     members.append(Member.from_bytes(layout.REQUIREMENTS_NAME,
                                      manifest.requirements_txt().encode()))
     members += _lock_member(manifest, wheel_records)
@@ -118,7 +112,30 @@ def build(
     if size > BIG_ARCHIVE:
         diagnostics.append(Diagnostic(None, None, "big-archive",
             f"the archive is {size / 2**30:.1f} GiB; biggest members: {_biggest(members)}"))
-    return BuildResult(target, size, digest, len(members), tuple(diagnostics))
+    return BuildResult(target, size, digest, len(members), tuple(diagnostics),
+                       sum(c.files for c in compiled), sum(len(c.data) for c in compiled))
+
+
+def _wheel_members(manifest: Manifest, wheels: WheelFetcher,
+                   bytecode: BytecodeCompiler | None
+                   ) -> tuple[list[Member], list[WheelRecord], list[CompiledWheel]]:
+    """The target's wheels, each with the bytecode compiled from it (if any), as members
+    and as the manifest's `wheels` records."""
+    fetched = wheels.fetch(manifest)
+    compiled = bytecode.compile([f.path for f in fetched], manifest.target.python) \
+        if bytecode is not None else []
+    by_wheel = {c.wheel: c for c in compiled}
+    members: list[Member] = []
+    records: list[WheelRecord] = []
+    for wheel in fetched:
+        members.append(Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path))
+        record = WheelRecord(wheel.name, members[-1].name, members[-1].sha256)
+        pyc = by_wheel.get(wheel.filename)
+        if pyc is not None:
+            members.append(Member.from_bytes(pyc.member, pyc.data))
+            record = WheelRecord(record.name, record.file, record.sha256, pyc.member)
+        records.append(record)
+    return members, records, compiled
 
 
 def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]:

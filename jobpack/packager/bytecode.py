@@ -61,6 +61,7 @@ class CompiledWheel:
     wheel: str  # the wheel's file name
     member: str
     data: bytes
+    files: int  # .pyc files in it
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class BytecodeCompiler:
             shares = _shares([(str(w), str(outs[w]), m) for w, m in plan], self.workers)
             cache_tag = self._run(shares, target_python)
             return [CompiledWheel(w.name, bytecode_member(cache_tag, w.name),
-                                  _stored_zip(outs[w])) for w, _ in plan
+                                  *_stored_zip(outs[w])) for w, _ in plan
                     if outs[w].is_dir()]
 
     def sources_in(self, wheel: Path) -> list[str]:
@@ -139,8 +140,9 @@ def _shares(jobs: list[tuple[str, str, list[str]]], workers: int
     return [[(w, o, m) for (w, o), m in share.items()] for share in shares]
 
 
-def _stored_zip(folder: Path) -> bytes:
-    """The files under `folder` as a stored zip: sorted, dated 1980, mode 0644."""
+def _stored_zip(folder: Path) -> tuple[bytes, int]:
+    """The files under `folder` as a stored zip (sorted, dated 1980, mode 0644), and how
+    many there are."""
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     with tempfile.SpooledTemporaryFile() as buffer:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
@@ -150,4 +152,4 @@ def _stored_zip(folder: Path) -> bytes:
                 info.external_attr = 0o100644 << 16
                 archive.writestr(info, file.read_bytes())
         buffer.seek(0)
-        return buffer.read()
+        return buffer.read(), len(files)

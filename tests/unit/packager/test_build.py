@@ -16,6 +16,7 @@ import pytest
 import jobpack
 from jobpack.errors import MissingWheelsError
 from jobpack.packager.wheels import WheelFetcher
+from jobpack.report import build_summary
 from jobpack.runner.verify import verify
 from tests.conftest import FIXTURES, UserEnv
 
@@ -148,9 +149,12 @@ def test_wheels_are_bundled_for_the_target_from_a_local_folder(
     cached = WheelFetcher(cache=tmp_path / "cache", no_index=True)
     again = jobpack.build(analysis, tmp_path / "w2.zip", wheels=cached)
     assert again.sha256 == result.sha256
+    assert result.bytecode_files == 3 and result.bytecode_size > 0
+    assert "the bytecode of 3 library modules the job imports" in build_summary(analysis, result)
     plain = jobpack.build(analysis, tmp_path / "w3.zip", wheels=cached, bytecode=False)
     with zipfile.ZipFile(plain.path) as archive:
         assert not [n for n in archive.namelist() if n.startswith("bytecode/")]
+    assert plain.bytecode_files == 0 and "bytecode" not in build_summary(analysis, plain)
 
 
 def test_distributions_without_a_target_wheel_are_reported_together(
