@@ -41,6 +41,7 @@ from .errors import RunnerError
 from .install import Installer, Scheme
 from .processes import map_in_processes, usable_cores
 from .progress import Phase, say
+from .verify import wheel_records
 
 if TYPE_CHECKING:
     from .install import Claims
@@ -70,7 +71,7 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
     bundled wheels and their bytecode."""
     if _plain(manifest):
         return Environment(Path(sys.prefix), "system")
-    wheels = [WheelRecord.from_dict(w) for w in manifest.get("wheels") or []]
+    wheels = wheel_records(manifest)
     missing = _unbundled_pins(workdir, wheels)
     if missing and offline and not wheels:
         raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")

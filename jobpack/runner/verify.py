@@ -14,7 +14,15 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from jobpack.layout import CHUNK, MANIFEST_NAME, SCHEMA, FileRecord, SizeExceeded, hash_stream
+from jobpack.layout import (
+    CHUNK,
+    MANIFEST_NAME,
+    SCHEMA,
+    FileRecord,
+    SizeExceeded,
+    WheelRecord,
+    hash_stream,
+)
 
 from .errors import RunnerError, UnsafeMember
 
@@ -54,6 +62,26 @@ def file_records(manifest: dict[str, Any]) -> dict[str, FileRecord]:
             raise RunnerError(f"{MANIFEST_NAME}: malformed files entry: {exc}") from None
         check_name(record.path)
         records[record.path] = record
+    return records
+
+
+def wheel_records(manifest: dict[str, Any]) -> list[WheelRecord]:
+    """The manifest's bundled `wheels`; each names members listed in `files`."""
+    files = {str(entry.get("path")) for entry in manifest["files"] if isinstance(entry, dict)}
+    entries = manifest.get("wheels") or []
+    if not isinstance(entries, list):
+        raise RunnerError(f"{MANIFEST_NAME}: wheels is not a list")
+    records = []
+    for entry in entries:
+        try:
+            record = WheelRecord.from_dict(entry)
+        except ValueError as exc:
+            raise RunnerError(f"{MANIFEST_NAME}: malformed wheels entry: {exc}") from None
+        for member in (record.file, record.bytecode):
+            if member is not None and member not in files:
+                raise RunnerError(f"{MANIFEST_NAME}: bundled file {member!r} is not among "
+                                  "the files")
+        records.append(record)
     return records
 
 

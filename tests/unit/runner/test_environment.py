@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +25,8 @@ def _manifest(wheels: dict[str, Path], bytecode: dict[str, str] | None = None
             record["bytecode"] = bytecode[name]
         records.append(record)
     files = [{"path": r["file"], "sha256": r["sha256"], "size": PARALLEL_BYTES} for r in records]
+    files += [{"path": r["bytecode"], "sha256": "0" * 64, "size": 1} for r in records
+              if "bytecode" in r]
     return {"python": {"mode": "auto"}, "wheels": records, "files": files}
 
 
@@ -74,3 +77,22 @@ def test_bytecode_for_another_python_is_not_installed(tmp_path: Path) -> None:
     env = prepare(_workdir(tmp_path, ["demo"]), _manifest({"demo": wheel}, {"demo": other}),
                   tmp_path / "cache", True, _opener(members))
     assert not list(env.prefix.rglob("*.pyc"))
+
+
+@pytest.mark.parametrize(("wheels", "says"), [
+    ({"name": "demo", "file": "wheels/demo.whl"}, "malformed wheels entry: 'sha256'"),
+    ({"name": "demo", "file": "wheels/demo.whl", "sha256": "x", "bytecode": 3},
+     "malformed wheels entry: 'bytecode'"),
+    ({"name": "demo", "file": "wheels/elsewhere.whl", "sha256": "x"},
+     "bundled file 'wheels/elsewhere.whl' is not among the files"),
+    ({"name": "demo", "file": "wheels/demo.whl", "sha256": "x", "bytecode": "bytecode/x.zip"},
+     "bundled file 'bytecode/x.zip' is not among the files"),
+])
+def test_a_malformed_wheels_record_is_one_line_not_a_traceback(
+    tmp_path: Path, wheels: dict[str, Any], says: str,
+) -> None:
+    manifest = {"python": {"mode": "auto"}, "wheels": [wheels],
+                "files": [{"path": "wheels/demo.whl", "sha256": "x", "size": 1}]}
+    with pytest.raises(RunnerError, match=re.escape(says)):
+        prepare(_workdir(tmp_path, ["demo"]), manifest, tmp_path / "cache", True,
+                _opener({}))
