@@ -48,9 +48,11 @@ def build(
                          on_member=on_member, epoch=source_date_epoch)
 
 
-def bytecode_compiler(analysis: Analysis) -> BytecodeCompiler | None:
+def bytecode_compiler(analysis: Analysis, cache: Path | None = None
+                      ) -> BytecodeCompiler | None:
     """The compiler of the library modules the job imports at start-up, by the analysed
-    interpreter; None when that is not the target's Python (its bytecode would not be)."""
+    interpreter, keeping what it compiled in `cache`; None when that interpreter is not
+    the target's Python (its bytecode would not be)."""
     from jobpack.packager.bytecode import BytecodeCompiler
 
     environment = analysis.environment
@@ -60,4 +62,4 @@ def bytecode_compiler(analysis: Analysis) -> BytecodeCompiler | None:
     graph = analysis.graph
     external = {m.name for m in graph.find_modules("external")}
     return BytecodeCompiler(environment.executable,
-                            graph.find_startup_modules() & frozenset(external))
+                            graph.find_startup_modules() & frozenset(external), cache=cache)

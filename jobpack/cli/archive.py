@@ -88,7 +88,8 @@ def build_command(
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.requirements)))
-        compiler = bytecode_compiler(analysis) if wheels and not no_bytecode else None
+        kept = None if no_cache else cache_folder(cache_dir) / "bytecode"
+        compiler = bytecode_compiler(analysis, kept) if wheels and not no_bytecode else None
         result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
                        bytecode=compiler, epoch=source_date_epoch())
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)

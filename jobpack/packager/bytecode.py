@@ -17,6 +17,8 @@ else the process holds.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import subprocess
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.errors import BuildError
-from jobpack.layout import bytecode_member
+from jobpack.layout import bytecode_member, bytecode_tag, hash_file
 
 # Runs in the analysed interpreter with -I -S: standard library only, nothing from site.
 _COMPILE = r"""
@@ -67,25 +69,73 @@ class CompiledWheel:
 @dataclass(frozen=True)
 class BytecodeCompiler:
     """Compiles `modules` (dotted names) wherever a bundled wheel holds their source, with
-    `python`, which must be the target's Python (X.Y), on up to `workers` processes."""
+    `python`, which must be the target's Python (X.Y), on up to `workers` processes.
+    With a `cache` folder, a wheel's bytecode is kept by what decides its bytes (the
+    interpreter's binary, the wheel's digest, the modules) and reused by later builds."""
 
     python: str
     modules: frozenset[str]
     workers: int = 2
+    cache: Path | None = None
 
     def compile(self, wheels: Iterable[Path], target_python: str) -> list[CompiledWheel]:
         """One `CompiledWheel` per wheel that holds at least one of the modules."""
         plan = [(wheel, members) for wheel in sorted(wheels, key=lambda w: w.name)
                 if (members := self.sources_in(wheel))]
-        if not plan:
-            return []
-        with tempfile.TemporaryDirectory(prefix="jobpack-bytecode-") as temp:
-            outs = {wheel: Path(temp) / str(index) for index, (wheel, _) in enumerate(plan)}
-            shares = _shares([(str(w), str(outs[w]), m) for w, m in plan], self.workers)
-            cache_tag = self._run(shares, target_python)
-            return [CompiledWheel(w.name, bytecode_member(cache_tag, w.name),
-                                  *_stored_zip(outs[w])) for w, _ in plan
-                    if outs[w].is_dir()]
+        keys = {w: self._key(w, m, target_python) for w, m in plan} if self.cache else {}
+        done = {w: hit for w, _ in plan if (hit := self._cached(w, keys.get(w)))}
+        todo = [(w, m) for w, m in plan if w not in done]
+        if todo:
+            with tempfile.TemporaryDirectory(prefix="jobpack-bytecode-") as temp:
+                outs = {wheel: Path(temp) / str(index) for index, (wheel, _) in enumerate(todo)}
+                shares = _shares([(str(w), str(outs[w]), m) for w, m in todo], self.workers)
+                cache_tag = self._run(shares, target_python)
+                for wheel, _ in todo:
+                    if outs[wheel].is_dir():  # else nothing of it compiled
+                        done[wheel] = CompiledWheel(wheel.name,
+                                                    bytecode_member(cache_tag, wheel.name),
+                                                    *_stored_zip(outs[wheel]))
+                        self._store(done[wheel], keys.get(wheel))
+        return [done[wheel] for wheel, _ in plan if wheel in done]
+
+    def _key(self, wheel: Path, members: list[str], target_python: str) -> str:
+        binary = Path(os.path.realpath(self.python))
+        try:
+            stat = binary.stat()
+        except OSError:
+            return ""  # it cannot run either: _run says so
+        digest = hashlib.sha256()
+        for part in (str(binary), str(stat.st_mtime_ns), str(stat.st_size), target_python,
+                     hash_file(wheel)[0], *members):
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()
+
+    def _cached(self, wheel: Path, key: str | None) -> CompiledWheel | None:
+        if self.cache is None or not key:
+            return None
+        for entry in sorted(self.cache.glob(f"{key}.*.zip")):
+            try:
+                data = entry.read_bytes()
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    files = len(archive.namelist())
+            except (OSError, zipfile.BadZipFile):
+                continue  # unreadable: compiled again and rewritten
+            cache_tag = entry.name[len(key) + 1: -len(".zip")]
+            return CompiledWheel(wheel.name, bytecode_member(cache_tag, wheel.name), data, files)
+        return None
+
+    def _store(self, compiled: CompiledWheel, key: str | None) -> None:
+        if self.cache is None or not key:
+            return
+        entry = self.cache / f"{key}.{bytecode_tag(compiled.member)}.zip"
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.cache)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(compiled.data)
+            Path(temp).replace(entry)
+        except OSError:
+            return  # a read-only or full cache only costs speed
 
     def sources_in(self, wheel: Path) -> list[str]:
         """The wheel's root-level `.py` members that are among `modules`, sorted."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import marshal
 import sys
 import zipfile
@@ -34,7 +35,7 @@ def _wheel(folder: Path) -> Path:
 
 
 def _members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
@@ -88,3 +89,30 @@ def test_an_interpreter_that_cannot_run_is_a_build_error(tmp_path: Path) -> None
     missing = str(tmp_path / "no-python")
     with pytest.raises(BuildError, match=r"cannot run .*no-python to compile bytecode"):
         BytecodeCompiler(missing, frozenset({"demo"})).compile([wheel], HERE)
+
+
+def test_a_cache_serves_later_builds_and_is_keyed_by_the_modules(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w")
+    cache = tmp_path / "cache"
+    compiler = BytecodeCompiler(sys.executable, frozenset({"demo", "demo.core"}), cache=cache)
+    (first,) = compiler.compile([wheel], HERE)
+    (entry,) = cache.glob(f"*.{TAG}.zip")
+    assert entry.read_bytes() == first.data
+    marked = _stored({f"demo/__pycache__/core.{TAG}.pyc": b"from the cache"})
+    entry.write_bytes(marked)
+    (again,) = compiler.compile([wheel], HERE)
+    assert (again.data, again.files, again.member) == (marked, 1, first.member)
+    other = BytecodeCompiler(sys.executable, frozenset({"demo"}), cache=cache)
+    (fewer,) = other.compile([wheel], HERE)
+    assert fewer.files == 1 and fewer.data != marked  # other modules: compiled afresh
+    entry.write_bytes(b"not a zip")
+    (repaired,) = compiler.compile([wheel], HERE)
+    assert repaired.data == first.data and entry.read_bytes() == first.data
+
+
+def _stored(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
