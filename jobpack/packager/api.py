@@ -121,20 +121,20 @@ def _wheel_members(manifest: Manifest, wheels: WheelFetcher,
                    ) -> tuple[list[Member], list[WheelRecord], list[CompiledWheel]]:
     """The target's wheels, each with the bytecode compiled from it (if any), as members
     and as the manifest's `wheels` records."""
-    fetched = wheels.fetch(manifest)
-    compiled = bytecode.compile([f.path for f in fetched], manifest.target.python) \
-        if bytecode is not None else []
+    fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)
+               for wheel in wheels.fetch(manifest)}
+    compiled = bytecode.compile({w.path: m.sha256 for w, m in fetched.items()},
+                                manifest.target.python) if bytecode is not None else []
     by_wheel = {c.wheel: c for c in compiled}
     members: list[Member] = []
     records: list[WheelRecord] = []
-    for wheel in fetched:
-        members.append(Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path))
-        record = WheelRecord(wheel.name, members[-1].name, members[-1].sha256)
+    for wheel, member in fetched.items():
+        members.append(member)
         pyc = by_wheel.get(wheel.filename)
         if pyc is not None:
             members.append(Member.from_bytes(pyc.member, pyc.data))
-            record = WheelRecord(record.name, record.file, record.sha256, pyc.member)
-        records.append(record)
+        records.append(WheelRecord(wheel.name, member.name, member.sha256,
+                                   pyc.member if pyc else None))
     return members, records, compiled
 
 

@@ -24,12 +24,12 @@ import os
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.errors import BuildError
-from jobpack.layout import bytecode_member, bytecode_tag, hash_file
+from jobpack.layout import bytecode_member, bytecode_tag
 
 # Runs in the analysed interpreter with -I -S: standard library only, nothing from site.
 _COMPILE = r"""
@@ -78,11 +78,13 @@ class BytecodeCompiler:
     workers: int = 2
     cache: Path | None = None
 
-    def compile(self, wheels: Iterable[Path], target_python: str) -> list[CompiledWheel]:
-        """One `CompiledWheel` per wheel that holds at least one of the modules."""
+    def compile(self, wheels: Mapping[Path, str], target_python: str) -> list[CompiledWheel]:
+        """One `CompiledWheel` per wheel (path -> its sha256) that holds at least one of
+        the modules."""
         plan = [(wheel, members) for wheel in sorted(wheels, key=lambda w: w.name)
                 if (members := self.sources_in(wheel))]
-        keys = {w: self._key(w, m, target_python) for w, m in plan} if self.cache else {}
+        keys = {w: self._key(wheels[w], m, target_python) for w, m in plan} \
+            if self.cache else {}
         done = {w: hit for w, _ in plan if (hit := self._cached(w, keys.get(w)))}
         todo = [(w, m) for w, m in plan if w not in done]
         if todo:
@@ -98,7 +100,7 @@ class BytecodeCompiler:
                         self._store(done[wheel], keys.get(wheel))
         return [done[wheel] for wheel, _ in plan if wheel in done]
 
-    def _key(self, wheel: Path, members: list[str], target_python: str) -> str:
+    def _key(self, wheel_sha256: str, members: list[str], target_python: str) -> str:
         binary = Path(os.path.realpath(self.python))
         try:
             stat = binary.stat()
@@ -106,7 +108,7 @@ class BytecodeCompiler:
             return ""  # it cannot run either: _run says so
         digest = hashlib.sha256()
         for part in (str(binary), str(stat.st_mtime_ns), str(stat.st_size), target_python,
-                     hash_file(wheel)[0], *members):
+                     wheel_sha256, *members):
             digest.update(part.encode() + b"\0")
         return digest.hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import marshal
@@ -43,7 +44,7 @@ def test_only_the_startup_modules_are_compiled_as_checked_pycs(tmp_path: Path) -
     wheel = _wheel(tmp_path / "w")
     compiler = BytecodeCompiler(sys.executable, frozenset({"demo", "demo.core", "demo.broken",
                                                            "extra"}))
-    (compiled,) = compiler.compile([wheel], HERE)
+    (compiled,) = compiler.compile({wheel: _digest(wheel)}, HERE)
     assert compiled.wheel == wheel.name
     assert compiled.member == f"bytecode/{TAG}/{wheel.name}.zip"
     members = _members(compiled.data)
@@ -67,46 +68,48 @@ def test_the_same_wheel_compiles_to_the_same_bytes_however_the_work_is_split(
 ) -> None:
     wheel = _wheel(tmp_path / "w")
     modules = frozenset({"demo", "demo.core"})
-    runs = [BytecodeCompiler(sys.executable, modules, workers=n).compile([wheel], HERE)
+    wheels = {wheel: _digest(wheel)}
+    runs = [BytecodeCompiler(sys.executable, modules, workers=n).compile(wheels, HERE)
             for n in (1, 2, 1)]
     assert runs[0][0].data == runs[1][0].data == runs[2][0].data
 
 
 def test_a_wheel_without_startup_modules_gets_no_bytecode(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "w")
-    assert BytecodeCompiler(sys.executable, frozenset({"other"})).compile([wheel], HERE) == []
+    compiler = BytecodeCompiler(sys.executable, frozenset({"other"}))
+    assert compiler.compile({wheel: _digest(wheel)}, HERE) == []
 
 
 def test_an_interpreter_that_is_not_the_target_python_is_a_build_error(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "w")
     compiler = BytecodeCompiler(sys.executable, frozenset({"demo"}))
     with pytest.raises(BuildError, match=rf"is Python {HERE}, not the target's 3\.99"):
-        compiler.compile([wheel], "3.99")
+        compiler.compile({wheel: _digest(wheel)}, "3.99")
 
 
 def test_an_interpreter_that_cannot_run_is_a_build_error(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "w")
     missing = str(tmp_path / "no-python")
     with pytest.raises(BuildError, match=r"cannot run .*no-python to compile bytecode"):
-        BytecodeCompiler(missing, frozenset({"demo"})).compile([wheel], HERE)
+        BytecodeCompiler(missing, frozenset({"demo"})).compile({wheel: _digest(wheel)}, HERE)
 
 
 def test_a_cache_serves_later_builds_and_is_keyed_by_the_modules(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "w")
     cache = tmp_path / "cache"
     compiler = BytecodeCompiler(sys.executable, frozenset({"demo", "demo.core"}), cache=cache)
-    (first,) = compiler.compile([wheel], HERE)
+    (first,) = compiler.compile({wheel: _digest(wheel)}, HERE)
     (entry,) = cache.glob(f"*.{TAG}.zip")
     assert entry.read_bytes() == first.data
     marked = _stored({f"demo/__pycache__/core.{TAG}.pyc": b"from the cache"})
     entry.write_bytes(marked)
-    (again,) = compiler.compile([wheel], HERE)
+    (again,) = compiler.compile({wheel: _digest(wheel)}, HERE)
     assert (again.data, again.files, again.member) == (marked, 1, first.member)
     other = BytecodeCompiler(sys.executable, frozenset({"demo"}), cache=cache)
-    (fewer,) = other.compile([wheel], HERE)
+    (fewer,) = other.compile({wheel: _digest(wheel)}, HERE)
     assert fewer.files == 1 and fewer.data != marked  # other modules: compiled afresh
     entry.write_bytes(b"not a zip")
-    (repaired,) = compiler.compile([wheel], HERE)
+    (repaired,) = compiler.compile({wheel: _digest(wheel)}, HERE)
     assert repaired.data == first.data and entry.read_bytes() == first.data
 
 
@@ -116,3 +119,7 @@ def _stored(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def _digest(wheel: Path) -> str:
+    return hashlib.sha256(wheel.read_bytes()).hexdigest()
