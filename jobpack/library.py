@@ -28,14 +28,18 @@ def build(
     root: str | Path | None = None,
     wheels: WheelFetcher | None = None,
     bytecode: bool = True,
+    bytecode_cache: str | Path | None = None,
     on_member: Callable[[str], None] | None = None,
     source_date_epoch: int | None = None,
 ) -> BuildResult:
     """Write the archive of an analysed job (or of a `Manifest` whose files lie under the
     project folder `root`) to `out`. `wheels` bundles the target's wheels; with them and
     an `Analysis`, `bytecode` ships the compiled modules the job imports at start-up
-    (when the analysed interpreter is the target's Python); `source_date_epoch` dates
-    every member (default 1980-01-01)."""
+    (when the analysed interpreter is the target's Python), keeping what it compiled in
+    `bytecode_cache`; `source_date_epoch` dates every member (default 1980-01-01).
+
+    The one build flow: `jobpack build`, `jobpack submit --config` and the library all
+    come through here."""
     compiler = None
     if isinstance(analysis_or_manifest, Manifest):
         if root is None:
@@ -43,7 +47,8 @@ def build(
         manifest, sources = analysis_or_manifest, SourceMap.beside(analysis_or_manifest, root)
     else:
         manifest, sources = analysis_or_manifest.manifest, analysis_or_manifest.source_map
-        compiler = bytecode_compiler(analysis_or_manifest) if bytecode and wheels else None
+        if bytecode and wheels is not None:
+            compiler = bytecode_compiler(analysis_or_manifest, _path(bytecode_cache))
     return build_archive(manifest, sources, out, wheels=wheels, bytecode=compiler,
                          on_member=on_member, epoch=source_date_epoch)
 
@@ -63,3 +68,7 @@ def bytecode_compiler(analysis: Analysis, cache: Path | None = None
     external = {m.name for m in graph.find_modules("external")}
     return BytecodeCompiler(environment.executable,
                             graph.find_startup_modules() & frozenset(external), cache=cache)
+
+
+def _path(given: str | Path | None) -> Path | None:
+    return None if given is None else Path(given)

@@ -3,39 +3,27 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from jobpack.cli.app import app
-from jobpack.cli.common import (
-    CacheDirOption,
-    ConfigOption,
-    Entries,
-    ExcludeOption,
-    Format,
-    GraphFormat,
-    NoCacheOption,
-    PythonOption,
-    QuietOption,
-    StrictOption,
-    TargetOption,
-    VerboseOption,
-    analyze_job,
-    console,
-    exit_for,
+from jobpack.cli.common import Format, GraphFormat, analyze_job, console, exit_for
+from jobpack.cli.options import (
+    DEFAULT_JOB,
+    DEFAULT_OUTPUT,
+    JobOptions,
+    OutputOptions,
+    shared_options,
 )
 
 
 @app.command("analyze")
+@shared_options()
 def analyze_command(
-    entries: Entries = None,
-    config: ConfigOption = None,
-    python: PythonOption = None,
-    target_python: TargetOption = None,
-    cache_dir: CacheDirOption = None,
-    no_cache: NoCacheOption = False,
+    job: JobOptions,
     output_format: Annotated[Format, typer.Option(
         "--format", "-f", help="What to print: a report, the manifest (json), a pip "
         "requirements file, a PEP 723 block, or a PEP 751 pylock.toml.",
@@ -47,57 +35,43 @@ def analyze_command(
     write_pep723: Annotated[bool, typer.Option(
         "--write-pep723", help="Insert or update the PEP 723 block in the entry script.",
         show_default=False)] = False,
-    strict: StrictOption = False,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
-    exclude: ExcludeOption = None,
+    shown: OutputOptions = DEFAULT_OUTPUT,
 ) -> None:
     """Find what a job needs, without running it, and print the manifest."""
     from jobpack import report
 
     chosen = Format.json if as_json else Format.requirements if requirements else output_format
     fresh = write_pep723 or chosen is Format.pep723  # infer anew, keep what a block declared
-    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
-                        read_pep723=not fresh, quiet=quiet, exclude=exclude)
+    analysis = analyze_job(job, read_pep723=not fresh, quiet=shown.quiet)
     if write_pep723:
         report.write_pep723(analysis, console(stderr=True))
     if chosen is Format.table:
-        report.print_analysis(analysis, console(), quiet=quiet, verbose=verbose)
+        report.print_analysis(analysis, console(), quiet=shown.quiet, verbose=shown.verbose)
     else:
         sys.stdout.write(report.render_format(analysis, chosen.value))
         report.print_diagnostics_grouped(analysis.manifest.diagnostics, console(stderr=True),
-                                         verbose=verbose, infos=False)
-    exit_for(analysis.manifest.diagnostics, strict)
+                                         verbose=shown.verbose, infos=False)
+    exit_for(analysis.manifest.diagnostics, shown.strict)
 
 
 @app.command("why")
+@shared_options()
 def why_command(
     name: Annotated[str, typer.Argument(help="A distribution, import name or local module.")],
-    entries: Entries = None,
-    config: ConfigOption = None,
-    python: PythonOption = None,
-    target_python: TargetOption = None,
-    cache_dir: CacheDirOption = None,
-    no_cache: NoCacheOption = False,
-    exclude: ExcludeOption = None,
+    job: JobOptions,
 ) -> None:
     """Show the chains of imports from an entry point to NAME."""
     from jobpack.analyzer.api import why
     from jobpack.report import print_explanation
 
-    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
-                        exclude=exclude)
+    analysis = analyze_job(job)
     print_explanation(why(analysis, name), analysis, console())
 
 
 @app.command("graph")
+@shared_options()
 def graph_command(
-    entries: Entries = None,
-    config: ConfigOption = None,
-    python: PythonOption = None,
-    target_python: TargetOption = None,
-    cache_dir: CacheDirOption = None,
-    no_cache: NoCacheOption = False,
+    job: JobOptions,
     output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--output", "-o", help="Write here (default: graph.html, or stdout for dot and "
         "mermaid).", metavar="FILE")] = None,
@@ -105,13 +79,11 @@ def graph_command(
         "--format", "-f", help="A self-contained HTML page, or Graphviz dot, or Mermaid.",
         metavar="[html|dot|mermaid]")
     ] = GraphFormat.html,
-    exclude: ExcludeOption = None,
 ) -> None:
     """Draw the job: local modules, distributions and the imports between them."""
     from jobpack.graph_html import render_graph
 
-    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
-                        exclude=exclude)
+    analysis = analyze_job(job)
     text = render_graph(analysis, graph_format.value)
     if output is None and graph_format is not GraphFormat.html:
         sys.stdout.write(text)
@@ -122,17 +94,14 @@ def graph_command(
 
 
 @app.command("trace")
+@shared_options(omit={"entries"})
 def trace_command(
     entry: Annotated[Optional[str], typer.Argument(  # noqa: UP045
         help="The script to run (with --config: the first of ARGS).", show_default=False,
         metavar="[ENTRY]")] = None,
     args: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
         help="Arguments for the job, after --.", show_default=False)] = None,
-    config: ConfigOption = None,
-    python: PythonOption = None,
-    target_python: TargetOption = None,
-    cache_dir: CacheDirOption = None,
-    exclude: ExcludeOption = None,
+    job: JobOptions = DEFAULT_JOB,
 ) -> None:
     """RUNS THE JOB (your code) once locally with an import recorder, and lists every
     module imported at run time that the static manifest lacks (exit 1 if any; exit 2 if
@@ -140,16 +109,15 @@ def trace_command(
     from jobpack.analyzer import trace as tracing
 
     rest = [entry, *(args or [])] if entry is not None else list(args or [])
-    if config is not None:
-        analysis = analyze_job(None, config, python, target_python, cache_dir, exclude=exclude)
+    if job.config is not None:
+        analysis = analyze_job(job)
         interpreter = tracing.analysed_python(analysis)
-        argv = tracing.config_argv(analysis, rest, python=interpreter, config=config.name)
+        argv = tracing.config_argv(analysis, rest, python=interpreter, config=job.config.name)
         cwd = analysis.root
     else:
         if not rest:
             raise typer.BadParameter("name the script to run, or use --config")
-        analysis = analyze_job([rest[0]], None, python, target_python, cache_dir,
-                            exclude=exclude)
+        analysis = analyze_job(replace(job, entries=(rest[0],)))
         interpreter = tracing.analysed_python(analysis)
         argv, cwd = [interpreter, str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd()
     result = tracing.trace(analysis, argv, python=interpreter, cwd=cwd)

@@ -9,16 +9,6 @@ import typer
 
 from jobpack.cli.app import app
 from jobpack.cli.common import (
-    CacheDirOption,
-    ConfigOption,
-    Entries,
-    ExcludeOption,
-    NoCacheOption,
-    PythonOption,
-    QuietOption,
-    StrictOption,
-    TargetOption,
-    VerboseOption,
     analyze_job,
     cache_folder,
     console,
@@ -26,16 +16,13 @@ from jobpack.cli.common import (
     full_version,
     source_date_epoch,
 )
+from jobpack.cli.options import DEFAULT_OUTPUT, JobOptions, OutputOptions, shared_options
 
 
 @app.command("build")
+@shared_options()
 def build_command(
-    entries: Entries = None,
-    config: ConfigOption = None,
-    python: PythonOption = None,
-    target_python: TargetOption = None,
-    cache_dir: CacheDirOption = None,
-    no_cache: NoCacheOption = False,
+    job: JobOptions,
     output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - str keeps a trailing /
         "--output", "-o", help="Archive path, or a folder for NAME.jobpack.zip.",
         metavar="PATH")] = None,
@@ -57,30 +44,25 @@ def build_command(
         "--no-bytecode", help="With --wheels: do not ship the compiled library modules the "
         "job imports at start-up (a smaller archive, a slower first run).",
         show_default=False)] = False,
-    strict: StrictOption = False,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
-    exclude: ExcludeOption = None,
+    shown: OutputOptions = DEFAULT_OUTPUT,
 ) -> None:
     """Write a byte-reproducible archive of the job."""
     from jobpack import report
-    from jobpack.library import bytecode_compiler
-    from jobpack.packager.api import archive_name, build
+    from jobpack.library import build
+    from jobpack.packager.api import archive_name
     from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
 
-    analysis = analyze_job(entries, config, python, target_python, cache_dir, no_cache,
-                        quiet=quiet, exclude=exclude)
+    analysis = analyze_job(job, quiet=shown.quiet)
     err = console(stderr=True)
-    if not quiet:
+    if not shown.quiet:
         err.print(report.first_line(analysis))
-    report.print_diagnostics_grouped(analysis.manifest.diagnostics, err, verbose=verbose,
-                                     infos=False)
-    exit_for(analysis.manifest.diagnostics, strict)
-    name = archive_name(analysis.manifest, analysis.root, config)
-    target = output_path(output, name)
+    report.print_diagnostics_grouped(analysis.manifest.diagnostics, err,
+                                     verbose=shown.verbose, infos=False)
+    exit_for(analysis.manifest.diagnostics, shown.strict)
+    target = output_path(output, archive_name(analysis.manifest, analysis.root, job.config))
     fetcher = None
-    with report.progress_reporter(err, quiet, every=1) as progress:
+    with report.progress_reporter(err, shown.quiet, every=1) as progress:
         if wheels:
             fetcher = WheelFetcher(
                 cache=wheel_cache or cache_folder(None) / "wheels", allow_sdist=allow_sdist,
@@ -88,18 +70,19 @@ def build_command(
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.requirements)))
-        kept = None if no_cache else cache_folder(cache_dir) / "bytecode"
-        compiler = bytecode_compiler(analysis, kept) if wheels and not no_bytecode else None
-        result = build(analysis.manifest, analysis.source_map, target, wheels=fetcher,
-                       bytecode=compiler, epoch=source_date_epoch())
-    report.print_diagnostics_grouped(result.diagnostics, err, verbose=verbose, infos=False)
+        result = build(analysis, target, wheels=fetcher, bytecode=not no_bytecode,
+                       bytecode_cache=None if job.no_cache
+                       else cache_folder(job.cache_dir) / "bytecode",
+                       source_date_epoch=source_date_epoch())
+    report.print_diagnostics_grouped(result.diagnostics, err, verbose=shown.verbose,
+                                     infos=False)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
                    "pip builds them on the VM", err=True)
     console().print(f"{result.path}  {result.size} bytes  sha256:{result.sha256}")
-    if not quiet:
+    if not shown.quiet:
         err.print(report.build_summary(analysis, result))
-    exit_for(result.diagnostics, strict)
+    exit_for(result.diagnostics, shown.strict)
 
 
 @app.command("inspect")

@@ -11,15 +11,13 @@ from typer.core import TyperCommand
 
 from jobpack.cli.app import app
 from jobpack.cli.common import (
-    ConfigOption,
     JobIdArgument,
-    PythonOption,
     RayOption,
-    TargetOption,
     analyze_job,
     print_diagnostics_to_stderr,
     source_date_epoch,
 )
+from jobpack.cli.options import DEFAULT_JOB, JobOptions, shared_options
 
 if TYPE_CHECKING:
     from jobpack.destinations import JobStatus
@@ -37,15 +35,14 @@ class _JobArgsCommand(TyperCommand):
 
 
 @app.command("submit", cls=_JobArgsCommand)
+@shared_options(omit={"entries"})
 def submit_command(
     ctx: typer.Context,
     ray: RayOption,
     archive: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
         help="A .jobpack.zip archive (or build one with --config).", show_default=False)
     ] = None,
-    config: ConfigOption = None,
-    python: PythonOption = None,
-    target_python: TargetOption = None,
+    job: JobOptions = DEFAULT_JOB,
     name: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--name", help="A name for the job, shown by Ray.")] = None,
     num_cpus: Annotated[Optional[float], typer.Option(  # noqa: UP045
@@ -72,19 +69,19 @@ def submit_command(
     from jobpack.destinations.ray import RayCluster
 
     try:
-        job = JobRequest(args=tuple(ctx.meta.get("job_args", ())), name=name,
+        request = JobRequest(args=tuple(ctx.meta.get("job_args", ())), name=name,
                          num_cpus=num_cpus, num_gpus=num_gpus,
                          memory=parse_size(memory) if memory is not None else None,
                          env=parse_env(env or []), outputs_to=outputs_to)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    if (archive is None) == (config is None):
+    if (archive is None) == (job.config is None):
         raise typer.BadParameter("give either ARCHIVE or --config")
     cluster = RayCluster(ray)
     with tempfile.TemporaryDirectory(prefix="jobpack-submit-") as folder:
         if archive is None:
-            archive = _build_for_submit(config, python, target_python, Path(folder))
-        submission = cluster.submit(archive, job)
+            archive = _build_for_submit(job, Path(folder))
+        submission = cluster.submit(archive, request)
     typer.echo(f"{'uploaded' if submission.uploaded else 'cluster already has'} "
                f"{submission.package}", err=True)
     if no_wait:
@@ -94,15 +91,14 @@ def submit_command(
     raise typer.Exit(_follow_job(cluster, submission.job_id))
 
 
-def _build_for_submit(config: Path | None, python: str | None, target: str | None,
-                      folder: Path) -> Path:
-    from jobpack.packager.api import archive_name, build
+def _build_for_submit(job: JobOptions, folder: Path) -> Path:
+    from jobpack.library import build
+    from jobpack.packager.api import archive_name
 
-    analysis = analyze_job(None, config, python, target)
+    analysis = analyze_job(job)
     print_diagnostics_to_stderr(analysis)
-    result = build(analysis.manifest, analysis.source_map,
-                   folder / archive_name(analysis.manifest, analysis.root, config),
-                   epoch=source_date_epoch())
+    result = build(analysis, folder / archive_name(analysis.manifest, analysis.root, job.config),
+                   source_date_epoch=source_date_epoch())
     typer.echo(f"built {result.path.name}  sha256:{result.sha256}", err=True)
     return result.path
 

@@ -1,12 +1,13 @@
-"""What the commands share: option types, reading the process environment (here and
-nowhere else in jobpack), running the analysis with progress, and exit rules."""
+"""What the commands share besides the options (`jobpack.cli.options`): a few option
+types, reading the process environment (here and nowhere else in jobpack), running the
+analysis with progress, and exit rules."""
 
 from __future__ import annotations
 
 import os
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from jobpack.analyzer.api import Analysis
+    from jobpack.cli.options import JobOptions
     from jobpack.manifest import Diagnostic
 
 
@@ -31,53 +33,6 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
-Entries = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045 - typer needs Optional
-    help="Entry points: script paths, or '-m pkg.mod'.", show_default=False,
-    metavar="ENTRY")]
-
-
-ConfigOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
-    "--config", "-c", help="A DataSphere-style job config.yaml.", dir_okay=False,
-    metavar="FILE")]
-
-
-PythonOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--python", help="Interpreter whose environment is analysed (default: $VIRTUAL_ENV, "
-    "else the one running jobpack).", metavar="PATH")]
-
-
-CacheDirOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045
-    "--cache-dir", help="Cache of per-file import facts (default: $JOBPACK_CACHE_DIR, "
-    "else the user cache folder).", metavar="DIR")]
-
-
-NoCacheOption = Annotated[bool, typer.Option(
-    "--no-cache", help="Parse every file afresh.", show_default=False)]
-
-
-TargetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--target-python", help="Python X.Y the job runs on (default: the config's or the "
-    "analysed interpreter's).", metavar="X.Y")]
-
-
-StrictOption = Annotated[bool, typer.Option(
-    "--strict", help="Warnings fail the command too (exit 1), for CI.", show_default=False)]
-
-
-QuietOption = Annotated[bool, typer.Option(
-    "--quiet", "-q", help="Print only warnings, errors and the result.", show_default=False)]
-
-
-VerboseOption = Annotated[bool, typer.Option(
-    "--verbose", "-v", help="List every diagnostic instead of grouping repeats.",
-    show_default=False)]
-
-
-ExcludeOption = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-    "--exclude", help="Do not ship this distribution, nor what only it brings in "
-    "(repeatable).", metavar="NAME")]
-
-
 # -- destinations: run an archive on a Ray cluster -------------------------------------
 RayOption = Annotated[str, typer.Option(
     "--ray", help="The Ray cluster's dashboard address, e.g. http://HOST:8265.",
@@ -93,18 +48,17 @@ def console(stderr: bool = False) -> Console:
     return Console(highlight=False, soft_wrap=True, stderr=stderr)
 
 
-def analyze_job(entries: list[str] | None, config: Path | None, python: str | None,
-             target: str | None, cache_dir: Path | None = None, no_cache: bool = False,
-             read_pep723: bool = True, quiet: bool = False,
-             exclude: list[str] | None = None) -> Analysis:
+def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = False
+                ) -> Analysis:
+    """Analyse the job `job` names, with progress on stderr unless `quiet`."""
     from jobpack.analyzer.api import analyze
     from jobpack.report import progress_reporter
 
     with progress_reporter(console(stderr=True), quiet) as on_progress:
-        return analyze(entries or [], config=config, python=interpreter_from_env(python),
-                       target_python=target, cache_dir=cache_folder(cache_dir),
-                       no_cache=no_cache, read_pep723=read_pep723, on_progress=on_progress,
-                       workers=parse_workers(), cwd=Path.cwd(), exclude=exclude or ())
+        return analyze(job.entries, config=job.config, python=interpreter_from_env(job.python),
+                       target_python=job.target_python, cache_dir=cache_folder(job.cache_dir),
+                       no_cache=job.no_cache, read_pep723=read_pep723, on_progress=on_progress,
+                       workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude)
 
 
 # The process environment is read here, and only here; the library is told.
