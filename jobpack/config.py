@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from jobpack.diagnostics import CLOUD_ONLY_KEY, RUNTIME_VARIABLE, VARIABLE_TYPO
 from jobpack.errors import ConfigError, TargetError
 from jobpack.layout import VARIABLE
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
@@ -56,7 +57,7 @@ class JobConfig:
     inputs: tuple[DataPath, ...] = ()
     outputs: tuple[DataPath, ...] = ()
     python_type: str = "auto"  # auto | manual (plain is decided from cmd)
-    version: str | None = None
+    target: Target | None = None  # env.python.version
     requirements_file: str | None = None
     local_paths: tuple[str, ...] = ()
     root_paths: tuple[str, ...] = ()
@@ -183,10 +184,10 @@ class _Validator:
         datasets = self._datasets()
         cmd, runtime = self._substitute(cmd, args, inputs, outputs, datasets)
         if cloud:
-            self.notes.append(Diagnostic(self.reader.file.name, None, "cloud-only-key",
+            self.notes.append(CLOUD_ONLY_KEY.at(self.reader.file.name, None,
                 f"{', '.join(cloud)}: only the cloud service can honour "
                 f"{'this key' if len(cloud) == 1 else 'these keys'}; jobpack ignores "
-                f"{'it' if len(cloud) == 1 else 'them'}", "info"))
+                f"{'it' if len(cloud) == 1 else 'them'}"))
         return JobConfig(file=self.reader.file, cmd=cmd, name=name, inputs=inputs,
                          outputs=outputs, env_vars=env_vars, notes=tuple(self.notes),
                          runtime_vars=runtime, docker="docker" in env, **python)
@@ -333,16 +334,17 @@ class _Validator:
         if version is not None and not re.fullmatch(r"3\.\d{1,2}(\.\d{1,3})?", version):
             raise self.error("env.python.version", f"{version!r} is not a Python 3 version "
                              "such as 3.10 or 3.10.13")
+        target = None
         if version is not None:
             try:
-                Target.parse(version)
+                target = Target.parse(version)
             except TargetError as exc:
                 raise self.error("env.python.version", exc.message) from None
         requirements = value.get("requirements-file")
         return {
             "python_type": kind,
             "python_configured": True,
-            "version": version,
+            "target": target,
             "requirements_file": None if requirements is None else self._relative_path(
                 requirements, "env.python.requirements-file", must_exist=True),
             "local_paths": self._paths(value.get("local-paths"), "env.python.local-paths"),
@@ -419,10 +421,11 @@ class _Validator:
         self._typos(cmd, set(defined))
         filled = tuple(sorted(set(runtime)))
         if filled:
-            self.notes.append(Diagnostic(self.reader.file.name, self.reader.lines.get("cmd"),
-                "runtime-variable", f"cmd uses {', '.join('${' + v + '}' for v in filled)}: "
+            self.notes.append(RUNTIME_VARIABLE.at(
+                self.reader.file.name, self.reader.lines.get("cmd"),
+                f"cmd uses {', '.join('${' + v + '}' for v in filled)}: "
                 "set by the service on the VM; the runner takes "
-                f"{'it' if len(filled) == 1 else 'them'} from its environment", "info"))
+                f"{'it' if len(filled) == 1 else 'them'} from its environment"))
         quoted = VARIABLE.sub(lambda m: shlex.quote(args[m.group(1)]) if m.group(1) in args
                               else m.group(0), cmd)
         return quoted, filled
@@ -434,8 +437,8 @@ class _Validator:
         for match in _NEAR_VARIABLE.finditer(cmd):
             name = match.group(1) or match.group(2)
             if name in defined:
-                self.notes.append(Diagnostic(self.reader.file.name,
-                    self.reader.lines.get("cmd"), "variable-typo",
+                self.notes.append(VARIABLE_TYPO.at(
+                    self.reader.file.name, self.reader.lines.get("cmd"),
                     f"cmd has {match.group(0)!r}, which is not substituted; did you mean "
                     f"${{{name}}}?"))
 

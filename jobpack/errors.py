@@ -137,3 +137,7 @@ class PackageTooLarge(DestinationError):
 
 class SpecialFileError(JobpackError):
     """A file jobpack must read is a FIFO, socket or device (reading it could hang)."""
+
+
+class IgnoreError(JobpackError):
+    """`--ignore CODE` names an unknown diagnostic code, or an error's."""

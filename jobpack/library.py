@@ -61,8 +61,7 @@ def bytecode_compiler(analysis: Analysis, cache: Path | None = None
     from jobpack.packager.bytecode import BytecodeCompiler
 
     environment = analysis.environment
-    target = analysis.manifest.target
-    if environment is None or environment.version[:2] != (target.major, target.minor):
+    if environment is None or not analysis.manifest.target.runs(environment.version):
         return None
     graph = analysis.graph
     external = {m.name for m in graph.find_modules("external")}

@@ -156,7 +156,7 @@ class Interpreter:
 class Manifest:
     """Everything the packager and the runner know about a job."""
 
-    target: Target  # X.Y only: the manifest never pins a micro version
+    target: Target  # X.Y.Z (X.Y when no interpreter of the target's X.Y was analysed)
     entry_points: tuple[str, ...]
     cmd: str | None = None
     requirements: tuple[Requirement, ...] = ()
@@ -198,7 +198,7 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         normalized = self.normalized()
         data = asdict(normalized)
-        data["target"] = {"python": normalized.target.python,
+        data["target"] = {"python": normalized.target.full_version,
                           "platform": normalized.target.platform}
         data["python"] = {"mode": data.pop("python_mode")}
         data["env"] = {"vars": dict(normalized.env)}

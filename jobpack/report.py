@@ -29,7 +29,7 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+(\.\d+)*\b")
 def first_line(analysis: Analysis) -> str:
     """Which interpreter and environment were analysed, for which target."""
     manifest = analysis.manifest
-    target = f"Python {manifest.target.python} on {manifest.target.platform}"
+    target = f"Python {manifest.target.full_version} on {manifest.target.platform}"
     if analysis.environment is not None:
         return f"Analysed {analysis.environment.describe()} for {target}"
     if manifest.interpreter is not None:
@@ -78,7 +78,7 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
     console.print(f"[bold]Job[/bold]: {_escape(entries)}")
     if manifest.cmd:
         console.print(f"[bold]cmd[/bold]: {_escape(manifest.cmd)}")
-    console.print(f"[bold]Target[/bold]: Python {manifest.target.python} on "
+    console.print(f"[bold]Target[/bold]: Python {manifest.target.full_version} on "
                   f"{manifest.target.platform} ({manifest.python_mode} environment)")
     _print_table(console, f"Local files ({len(manifest.local_files)})", ("path", "size"),
                  [(f.path, str(f.size)) for f in manifest.local_files], right={1})

@@ -18,7 +18,11 @@ _VERSION = re.compile(r"^(3)\.(\d{1,2})(?:\.(\d{1,3}))?$")
 
 @dataclass(frozen=True, order=True)
 class Target:
-    """A target Python (`"3.11"`, optionally with a micro version) on Linux x86_64."""
+    """A target Python on Linux x86_64: `3.11.7`, or `3.11` when no micro version is known
+    (the target was asked as X.Y and no interpreter of that X.Y was analysed).
+
+    Decided once (`for_job`), then carried as this value from the analysis to the archive:
+    markers, pip's `--python-version` and the manifest all see the same version."""
 
     major: int
     minor: int
@@ -31,21 +35,45 @@ class Target:
         if match is None:
             raise TargetError(f"invalid target Python version {text!r} (expected e.g. 3.11)")
         micro = match.group(3)
-        target = cls(int(match.group(1)), int(match.group(2)),
-                     None if micro is None else int(micro))
+        return cls.of((int(match.group(1)), int(match.group(2)),
+                       *(() if micro is None else (int(micro),))))
+
+    @classmethod
+    def of(cls, version: tuple[int, ...]) -> Target:
+        """The target of an interpreter's `version_info` (X.Y or X.Y.Z and more); a
+        `TargetError` when the runner cannot run there."""
+        target = cls(version[0], version[1], version[2] if len(version) > 2 else None)
         if (target.major, target.minor) < OLDEST:
             hint = " (did you mean 3.10?)" if target.minor == 1 else ""
-            raise TargetError(f"target Python {text.strip()} is not supported{hint}: the "
-                              f"archive's runner needs Python {OLDEST[0]}.{OLDEST[1]} or newer")
+            raise TargetError(f"target Python {target.full_version} is not supported{hint}: "
+                              f"the archive's runner needs Python {OLDEST[0]}.{OLDEST[1]} "
+                              "or newer")
         return target
+
+    @classmethod
+    def for_job(cls, asked: Target | None, analysed: Target) -> Target:
+        """The target of a job: `asked` (`--target-python`, else the config's version),
+        else the analysed interpreter's; an X.Y that is the analysed interpreter's takes
+        its micro version (3.11 analysed by 3.11.7 is 3.11.7)."""
+        if asked is None or (asked.micro is None and asked.runs(analysed)):
+            return analysed
+        return asked
+
+    def runs(self, other: Target | tuple[int, ...]) -> bool:
+        """Whether a Python of version `other` is this target's Python: the same X.Y
+        (micro versions share bytecode, ABI and the standard library)."""
+        version = (other.major, other.minor) if isinstance(other, Target) else other[:2]
+        return tuple(version) == (self.major, self.minor)
 
     @property
     def python(self) -> str:
-        """The `X.Y` form used in the manifest."""
+        """`X.Y`: what a standard-library list, a wheel tag or requires-python speaks of."""
         return f"{self.major}.{self.minor}"
 
     @property
     def full_version(self) -> str:
+        """`X.Y.Z` (or `X.Y` when no micro is known): the manifest's target, pip's
+        `--python-version`, what a report names."""
         return self.python if self.micro is None else f"{self.python}.{self.micro}"
 
     @property

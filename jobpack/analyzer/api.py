@@ -65,7 +65,7 @@ def analyze(
     *,
     config: str | Path | None = None,
     python: str | None = None,
-    target_python: str | None = None,
+    target_python: str | Target | None = None,
     root: str | Path | None = None,
     no_deps: bool = False,
     cache_dir: str | Path | None = None,
@@ -80,21 +80,24 @@ def analyze(
     """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
 
     Nothing of the job is imported or run. `python` names the interpreter whose installed
-    distributions are used (default: the one running jobpack); `target_python` (`"3.11"`)
-    the Python the job will run on (default: the config's `env.python.version`, else the
-    analysed interpreter's). Per-file import facts are cached in `cache_dir` (default: the
-    user cache folder) unless `no_cache`; `workers` caps the processes that parse a cold
-    tree (default: all cores). `exclude` names distributions not to ship, with whatever only
-    they bring in. An entry script's PEP 723 block, when it declares dependencies, is
-    authoritative unless `read_pep723` is false. Relative paths are read from `cwd`
-    (default: the working folder). `on_progress(stage, done, total)` hears how far it is.
+    distributions are used (default: the one running jobpack); `target_python` (`"3.11"`,
+    `"3.11.7"` or a `Target`) the Python the job will run on (default: the config's
+    `env.python.version`, else the analysed interpreter's; an X.Y that is the analysed
+    interpreter's takes its micro version). Per-file import facts are cached in `cache_dir`
+    (default: the user cache folder) unless `no_cache`; `workers` caps the processes that
+    parse a cold tree (default: all cores). `exclude` names distributions not to ship, with
+    whatever only they bring in. An entry script's PEP 723 block, when it declares
+    dependencies, is authoritative unless `read_pep723` is false. Relative paths are read
+    from `cwd` (default: the working folder). `on_progress(stage, done, total)` hears how
+    far it is.
     """
     progress = on_progress or _no_progress
     job = load_job(entry_points, config=config, root=root,
                    cwd=Path(cwd) if cwd is not None else Path.cwd())
     progress("inspecting the interpreter", 0, None)
     environment = inspect_python(python)
-    target = job.target(target_python, environment)
+    asked = Target.parse(target_python) if isinstance(target_python, str) else target_python
+    target = job.target(asked, environment)
     if not job.runs_python:
         return _assemble(job, target, environment, Walked(), _plain(job))
     entries = job.entries()
@@ -194,7 +197,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
     sources, left_out = _sources(job, walked, entries)
     run = job.run
     manifest = Manifest(
-        target=Target(target.major, target.minor),
+        target=target,
         entry_points=tuple(e.name for e in entries),
         requirements=resolution.requirements,
         local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
@@ -279,7 +282,7 @@ def _left_out(left_out: tuple[tuple[Path, str], ...], root: Path, key: str) -> l
 
 def _version_check(environment: PythonEnvironment, target: Target) -> list[Diagnostic]:
     env = environment.target
-    if (env.major, env.minor) == (target.major, target.minor):
+    if target.runs(env):
         return []
     return [Diagnostic(None, None, "target-mismatch",
         f"the analysed interpreter is Python {env.full_version} but the target is Python "

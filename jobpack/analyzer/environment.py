@@ -48,7 +48,7 @@ class PythonEnvironment:
 
     @property
     def target(self) -> Target:
-        return Target.parse(".".join(str(v) for v in self.version))
+        return Target.of(tuple(self.version))
 
     @property
     def venv(self) -> Path | None:

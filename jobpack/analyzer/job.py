@@ -70,10 +70,10 @@ class Job:
     def notes(self) -> tuple[Diagnostic, ...]:
         return (*(self.config.notes if self.config is not None else ()), *self.cmd_notes)
 
-    def target(self, asked: str | None, environment: PythonEnvironment) -> Target:
+    def target(self, asked: Target | None, environment: PythonEnvironment) -> Target:
         """The target Python: asked for, else the config's, else the analysed one's."""
-        version = asked or (self.config.version if self.config is not None else None)
-        return Target.parse(version) if version else environment.target
+        wanted = asked or (self.config.target if self.config is not None else None)
+        return Target.for_job(wanted, environment.target)
 
     def entries(self) -> list[Entry]:
         """The entry points, as the interpreter would start them."""

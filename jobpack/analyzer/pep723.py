@@ -26,6 +26,7 @@ from jobpack.analyzer.declared import import_site
 from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.errors import ScriptMetadataError
 from jobpack.manifest import Diagnostic, Requirement
+from jobpack.target import Target
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -87,12 +88,12 @@ def read_metadata(file: Path, name: str) -> ScriptMetadata | None:
 
 
 def apply_metadata(metadata: ScriptMetadata, inferred: tuple[Requirement, ...],
-                   target_python: str, index: DistributionIndex | None,
+                   target: Target, index: DistributionIndex | None,
                    ) -> tuple[tuple[Requirement, ...], list[Diagnostic]]:
     """The block's dependencies as the job's requirements (pinned when the installed
     version satisfies them), and diagnostics for what does not match: the Python the block
     requires, and what the job imports (`inferred`) but the block does not declare."""
-    diagnostics = _python_check(target_python, metadata)
+    diagnostics = _python_check(target, metadata)
     if metadata.dependencies is None:
         return inferred, diagnostics
     requirements = []
@@ -139,7 +140,7 @@ def _pin(text: str, metadata: ScriptMetadata,
                        **common), None  # type: ignore[arg-type]
 
 
-def _python_check(version: str, metadata: ScriptMetadata) -> list[Diagnostic]:
+def _python_check(target: Target, metadata: ScriptMetadata) -> list[Diagnostic]:
     if metadata.requires_python is None:
         return []
     try:
@@ -147,12 +148,14 @@ def _python_check(version: str, metadata: ScriptMetadata) -> list[Diagnostic]:
     except InvalidSpecifier:
         raise ScriptMetadataError(f"invalid requires-python {metadata.requires_python!r}",
                                   path=metadata.path, line=metadata.line) from None
-    if specifier.contains(f"{version}.0", prereleases=True) or specifier.contains(
-            f"{version}.99", prereleases=True):
+    # an X.Y target with no known micro version: any X.Y.Z the block admits will do
+    versions = [target.full_version] if target.micro is not None else [
+        f"{target.python}.0", f"{target.python}.99"]
+    if any(specifier.contains(v, prereleases=True) for v in versions):
         return []
     return [Diagnostic(metadata.path, metadata.line, "pep723-requires-python",
                        f"the script requires Python {metadata.requires_python} but the "
-                       f"target is Python {version}", "error")]
+                       f"target is Python {target.full_version}", "error")]
 
 
 def replace_block(text: str, block: str) -> str:

@@ -92,7 +92,7 @@ def _with_pep723(auto: Resolution, entries: Sequence[Entry], index: Distribution
     metadata = metadata_of_entries([(e.file, e.name) for e in entries])
     if metadata is None:
         return auto
-    requirements, notes = apply_metadata(metadata, auto.requirements, target.python, index)
+    requirements, notes = apply_metadata(metadata, auto.requirements, target, index)
     kept = auto.diagnostics if metadata.dependencies is None else ()
     return Resolution(requirements, auto.pip, auto.mode, (*kept, *notes))
 

@@ -21,7 +21,6 @@ from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.stdlib import is_stdlib
 from jobpack.errors import ConfigError
-from jobpack.target import Target
 
 RECORDER = '''\
 import atexit as _atexit
@@ -125,7 +124,7 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
     index = analysis.index
     pinned = {r.name for r in analysis.manifest.requirements}
     local = {(analysis.root / f.path).resolve() for f in analysis.manifest.local_files}
-    target = Target.parse(analysis.manifest.target.python)
+    target = analysis.manifest.target
     site_paths = analysis.environment.distribution_paths if analysis.environment else ()
     missing: list[Missing] = []
     reported: set[str] = set()

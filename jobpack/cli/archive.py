@@ -13,7 +13,6 @@ from jobpack.cli.common import (
     cache_folder,
     console,
     exit_for,
-    full_version,
     source_date_epoch,
 )
 from jobpack.cli.options import DEFAULT_OUTPUT, JobOptions, OutputOptions, shared_options
@@ -66,7 +65,6 @@ def build_command(
         if wheels:
             fetcher = WheelFetcher(
                 cache=wheel_cache or cache_folder(None) / "wheels", allow_sdist=allow_sdist,
-                python_version=full_version(analysis),
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.requirements)))

@@ -101,9 +101,3 @@ def exit_for(diagnostics: tuple[Diagnostic, ...], strict: bool) -> None:
     failing = {"error", "warning"} if strict else {"error"}
     if any(d.level in failing for d in diagnostics):
         raise typer.Exit(1)
-
-
-def full_version(analysis: Analysis) -> str | None:
-    """X.Y.Z of the analysed interpreter, for pip's Requires-Python checks on the target."""
-    environment = analysis.environment
-    return None if environment is None else ".".join(map(str, environment.version))

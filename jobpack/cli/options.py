@@ -19,6 +19,8 @@ from typing import Any, Optional, TypeVar
 
 import typer
 
+from jobpack.target import Target
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -40,9 +42,9 @@ class JobOptions:
     python: str | None = field(default=None, metadata=_cli(typer.Option(
         "--python", help="Interpreter whose environment is analysed (default: "
         "$VIRTUAL_ENV, else the one running jobpack).", metavar="PATH")))
-    target_python: str | None = field(default=None, metadata=_cli(typer.Option(
+    target_python: Target | None = field(default=None, metadata=_cli(typer.Option(
         "--target-python", help="Python X.Y (or X.Y.Z) the job runs on (default: the "
-        "config's or the analysed interpreter's).", metavar="X.Y")))
+        "config's or the analysed interpreter's).", metavar="X.Y", parser=Target.parse)))
     cache_dir: Path | None = field(default=None, metadata=_cli(typer.Option(
         "--cache-dir", help="Cache of per-file import facts (default: $JOBPACK_CACHE_DIR, "
         "else the user cache folder).", metavar="DIR")))

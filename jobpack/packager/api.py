@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobpack import diagnostics as codes
 from jobpack import layout
 from jobpack.errors import BuildError
 from jobpack.files import expand
@@ -110,7 +111,7 @@ def build(
                          path=str(target)) from None
     digest, size = hash_file(target)
     if size > BIG_ARCHIVE:
-        diagnostics.append(Diagnostic(None, None, "big-archive",
+        diagnostics.append(codes.BIG_ARCHIVE.note(
             f"the archive is {size / 2**30:.1f} GiB; biggest members: {_biggest(members)}"))
     return BuildResult(target, size, digest, len(members), tuple(diagnostics),
                        sum(c.files for c in compiled), sum(len(c.data) for c in compiled))
@@ -124,7 +125,7 @@ def _wheel_members(manifest: Manifest, wheels: WheelFetcher,
     fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)
                for wheel in wheels.fetch(manifest)}
     compiled = bytecode.compile({w.path: m.sha256 for w, m in fetched.items()},
-                                manifest.target.python) if bytecode is not None else []
+                                manifest.target) if bytecode is not None else []
     by_wheel = {c.wheel: c for c in compiled}
     members: list[Member] = []
     records: list[WheelRecord] = []
@@ -197,7 +198,7 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
     if expansion.left_out:
         listed = ", ".join(f"{p.relative_to(root).as_posix()} ({why})"
                            for p, why in expansion.left_out)
-        diagnostics.append(Diagnostic(None, None, "left-out", f"inputs: not shipped: {listed}"))
+        diagnostics.append(codes.LEFT_OUT.note(f"inputs: not shipped: {listed}"))
     return members
 
 
@@ -214,7 +215,7 @@ def _size_warnings(members: list[Member]) -> list[Diagnostic]:
     big = [m for m in members if m.size > BIG_FILE]
     if not big:
         return []
-    return [Diagnostic(m.name, None, "big-file",
+    return [codes.BIG_FILE.at(m.name, None,
                        f"{m.size / 2**20:.0f} MiB: consider downloading it in the job instead")
             for m in big]
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from jobpack.errors import BuildError
 from jobpack.layout import bytecode_member, bytecode_tag
+from jobpack.target import Target
 
 # Runs in the analysed interpreter with -I -S: standard library only, nothing from site.
 _COMPILE = r"""
@@ -69,7 +70,7 @@ class CompiledWheel:
 @dataclass(frozen=True)
 class BytecodeCompiler:
     """Compiles `modules` (dotted names) wherever a bundled wheel holds their source, with
-    `python`, which must be the target's Python (X.Y), on up to `workers` processes.
+    `python`, which must be the target's Python (its X.Y), on up to `workers` processes.
     With a `cache` folder, a wheel's bytecode is kept by what decides its bytes (the
     interpreter's binary, the wheel's digest, the modules) and reused by later builds."""
 
@@ -78,12 +79,12 @@ class BytecodeCompiler:
     workers: int = 2
     cache: Path | None = None
 
-    def compile(self, wheels: Mapping[Path, str], target_python: str) -> list[CompiledWheel]:
+    def compile(self, wheels: Mapping[Path, str], target: Target) -> list[CompiledWheel]:
         """One `CompiledWheel` per wheel (path -> its sha256) that holds at least one of
         the modules."""
         plan = [(wheel, members) for wheel in sorted(wheels, key=lambda w: w.name)
                 if (members := self.sources_in(wheel))]
-        keys = {w: self._key(wheels[w], m, target_python) for w, m in plan} \
+        keys = {w: self._key(wheels[w], m, target.python) for w, m in plan} \
             if self.cache else {}
         done = {w: hit for w, _ in plan if (hit := self._cached(w, keys.get(w)))}
         todo = [(w, m) for w, m in plan if w not in done]
@@ -91,7 +92,7 @@ class BytecodeCompiler:
             with tempfile.TemporaryDirectory(prefix="jobpack-bytecode-") as temp:
                 outs = {wheel: Path(temp) / str(index) for index, (wheel, _) in enumerate(todo)}
                 shares = _shares([(str(w), str(outs[w]), m) for w, m in todo], self.workers)
-                cache_tag = self._run(shares, target_python)
+                cache_tag = self._run(shares, target)
                 for wheel, _ in todo:
                     if outs[wheel].is_dir():  # else nothing of it compiled
                         done[wheel] = CompiledWheel(wheel.name,
@@ -153,8 +154,7 @@ class BytecodeCompiler:
                 found.append(name)
         return sorted(found)
 
-    def _run(self, shares: list[list[tuple[str, str, list[str]]]], target_python: str
-             ) -> str:
+    def _run(self, shares: list[list[tuple[str, str, list[str]]]], target: Target) -> str:
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
         command = [self.python, "-I", "-S", "-B", "-c", _COMPILE]
         try:
@@ -170,9 +170,9 @@ class BytecodeCompiler:
             if process.returncode != 0:
                 raise BuildError(f"compiling bytecode with {self.python} failed: {last}")
             said = json.loads(out)
-            if ".".join(map(str, said["version"])) != target_python:
+            if not target.runs(tuple(said["version"])):
                 raise BuildError(f"{self.python} is Python {'.'.join(map(str, said['version']))}"
-                                 f", not the target's {target_python}: it cannot compile "
+                                 f", not the target's {target.python}: it cannot compile "
                                  "the target's bytecode")
             tags.add(str(said["cache_tag"]))
         return tags.pop()

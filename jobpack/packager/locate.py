@@ -32,7 +32,7 @@ def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
         requirements = Path(folder) / "pins.txt"
         requirements.write_text("".join(pin + "\n" for pin in pins), encoding="utf-8")
         report = Path(folder) / "report.json"
-        command = [*target_pip("install", manifest.target.python, manifest.pip,
+        command = [*target_pip("install", manifest.target, manifest.pip,
                                find_links=find_links, no_index=no_index),
                    "--dry-run", "--ignore-installed", "--target", str(Path(folder) / "target"),
                    "--report", str(report), "-r", str(requirements)]

@@ -2,7 +2,7 @@
 one way to read its error.
 
 Every call asks for wheels only, without dependencies, for the target's CPython on Linux
-x86_64 (`--implementation cp --python-version X.Y --platform ...`, most specific platform
+x86_64 (`--implementation cp --python-version X.Y.Z --platform ...`, most specific platform
 first), with the index options the job declared.
 """
 
@@ -13,17 +13,17 @@ import subprocess
 import sys
 
 from jobpack.manifest import PipOptions
-from jobpack.target import platform_tags
+from jobpack.target import Target, platform_tags
 
 
-def target_pip(verb: str, python_version: str, options: PipOptions, *,
+def target_pip(verb: str, target: Target, options: PipOptions, *,
                find_links: tuple[str, ...] = (), no_index: bool = False,
                with_dependencies: bool = False) -> list[str]:
     """`python -m pip VERB ...` for the target; the caller appends what it asks for.
     Dependencies are left alone (the pins are a closed set) unless `with_dependencies`."""
     command = [sys.executable, "-m", "pip", verb, "--disable-pip-version-check", "--no-input",
                "--quiet", "--only-binary=:all:", "--implementation", "cp",
-               "--python-version", python_version]
+               "--python-version", target.full_version]
     if not with_dependencies:
         command.append("--no-deps")
     for platform in platform_tags():

@@ -19,11 +19,6 @@ from packaging.version import InvalidVersion, Version
 from jobpack.errors import MissingWheelsError, OfflineInstallError
 from jobpack.manifest import Manifest, PipOptions, Requirement
 from jobpack.packager.pip import pip_error, run_pip, target_pip
-from jobpack.target import Target
-
-
-def target_tags(python: str) -> frozenset[Tag]:
-    return Target.parse(python).wheel_tags()
 
 
 @dataclass(frozen=True)
@@ -47,11 +42,10 @@ class WheelFetcher:
     no_index: bool = False
     on_progress: Callable[[str], None] | None = None
     skipped: tuple[str, ...] = ()
-    python_version: str | None = None  # X.Y.Z for Requires-Python checks (default X.Y)
     prove: bool = True
 
     def fetch(self, manifest: Manifest) -> list[FetchedWheel]:
-        tags = target_tags(manifest.target.python)
+        tags = manifest.target.wheel_tags()
         wanted = [r for r in sorted(manifest.requirements, key=lambda r: r.name)
                   if r.version and not r.url]
         todo = [r for r in wanted if self._cached(r, tags) is None]
@@ -80,7 +74,7 @@ class WheelFetcher:
                 + (f" (pip: {pip_said})" if pip_said else ""))
         self.skipped = tuple(r.name for r, _ in missing)
         if self.prove and not missing and found:
-            prove_installable(found, manifest, self._python(manifest))
+            prove_installable(found, manifest)
         return found
 
     def _cached(self, requirement: Requirement, tags: frozenset[Tag]) -> FetchedWheel | None:
@@ -90,12 +84,6 @@ class WheelFetcher:
             if _matches(file.name, requirement, tags):
                 return FetchedWheel(requirement.name, file.name, file)
         return None
-
-    def _python(self, manifest: Manifest) -> str:
-        wanted = manifest.target.python
-        if self.python_version and self.python_version.startswith(wanted + "."):
-            return self.python_version
-        return wanted
 
     def _download_all(self, requirements: list[Requirement], manifest: Manifest
                       ) -> str | None:
@@ -120,11 +108,11 @@ class WheelFetcher:
         return pip_error(process)
 
     def _pip(self, verb: str, manifest: Manifest) -> list[str]:
-        return target_pip(verb, self._python(manifest), manifest.pip,
+        return target_pip(verb, manifest.target, manifest.pip,
                           find_links=self.find_links, no_index=self.no_index)
 
 
-def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: str) -> None:
+def prove_installable(wheels: list[FetchedWheel], manifest: Manifest) -> None:
     """Resolve the pins offline from exactly these wheels, for the target; they must
     install to exactly the pins (no more, no other versions), or the build fails."""
     pins = {r.name: r.version for r in manifest.requirements}
@@ -133,7 +121,7 @@ def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: st
         folder.mkdir()
         for wheel in wheels:
             (folder / wheel.filename).symlink_to(wheel.path.resolve())
-        command = [*target_pip("install", python, PipOptions(), find_links=(str(folder),),
+        command = [*target_pip("install", manifest.target, PipOptions(), find_links=(str(folder),),
                                no_index=True, with_dependencies=True),
                    "--dry-run", "--ignore-installed", "--target", str(Path(temp) / "target"),
                    # pip judges Requires-Python here by the Python running pip, not the
@@ -143,7 +131,8 @@ def prove_installable(wheels: list[FetchedWheel], manifest: Manifest, python: st
         process = run_pip(command)
     if process.returncode != 0:
         raise OfflineInstallError(
-            f"the bundled wheels do not install offline for Python {python}: "
+            f"the bundled wheels do not install offline for Python "
+            f"{manifest.target.full_version}: "
             f"{pip_error(process)}")
     try:
         report = json.loads(process.stdout)

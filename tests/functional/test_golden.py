@@ -69,12 +69,12 @@ def example(tmp_path: Path) -> Path:
 
 def test_the_example_manifest_matches_its_golden_file(example: Path) -> None:
     manifest = _jobpack("analyze", "--config", "config.yaml", "--format", "json",
-                        "--target-python", "3.11", cwd=example)
+                        "--target-python", "3.11.7", cwd=example)
     _compare("example.manifest.json", _mask_interpreter(manifest))
 
 
 def test_the_example_inspect_listing_matches_its_golden_file(example: Path) -> None:
     _jobpack("build", "--config", "config.yaml", "-o", "example.jobpack.zip", "-q",
-             "--target-python", "3.11", cwd=example)
+             "--target-python", "3.11.7", cwd=example)
     listing = _jobpack("inspect", "example.jobpack.zip", cwd=example)
     _compare("example.inspect.txt", _mask_runner(_mask_interpreter(listing)))

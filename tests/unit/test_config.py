@@ -8,6 +8,7 @@ import pytest
 
 from jobpack.config import load_config
 from jobpack.errors import ConfigError
+from jobpack.target import Target
 
 
 def write(folder: Path, text: str, *files: str) -> Path:
@@ -65,7 +66,8 @@ graceful-shutdown:
     assert [(p.path, p.var) for p in job.inputs] == [("data.csv", "DATA"), ("extra", None)]
     assert [(p.path, p.var) for p in job.outputs] == [("result", "OUT")]
     assert job.env_vars == (("MODE", "fast"), ("TOKEN", None))
-    assert (job.python_type, job.version, job.root_paths) == ("manual", "3.10.13", ("other.py",))
+    assert (job.python_type, job.target, job.root_paths) == ("manual", Target(3, 10, 13),
+                                                             ("other.py",))
     assert job.pip.no_deps and job.pip.trusted_hosts == ("nvidia.com",)
     [note] = job.notes
     assert note.code == "cloud-only-key" and note.level == "info"

@@ -9,6 +9,7 @@ import pytest
 
 from jobpack.config import MAX_CONFIG_BYTES, load_config
 from jobpack.errors import ConfigError
+from jobpack.target import Target
 
 
 def write(folder: Path, text: str) -> Path:
@@ -24,7 +25,7 @@ def write(folder: Path, text: str) -> Path:
 def test_an_unquoted_version_is_read_as_written(tmp_path: Path, written: str, read: str) -> None:
     job = load_config(write(tmp_path, f"cmd: python main.py\nenv:\n  python:\n"
                                       f"    type: manual\n    version: {written}\n"))
-    assert job.version == read
+    assert job.target == Target.parse(read)
 
 
 def test_names_and_args_keep_their_text(tmp_path: Path) -> None:

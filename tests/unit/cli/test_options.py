@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from jobpack.cli.app import app
 from jobpack.cli.options import JobOptions, OutputOptions, shared_options
+from jobpack.target import Target
 
 _RUNNER = CliRunner()
 
@@ -48,7 +49,7 @@ def test_the_command_receives_one_frozen_object_with_tuples() -> None:
                                     "--exclude", "numpy", "--target-python", "3.11.7", "-q"])
     assert result.exit_code == 0, result.output
     assert seen == [("x", JobOptions(entries=("a.py", "b.py"), config=Path("c.yaml"),
-                                     target_python="3.11.7", exclude=("torch", "numpy")),
+                                     target_python=Target(3, 11, 7), exclude=("torch", "numpy")),
                      OutputOptions(quiet=True))]
 
 

@@ -15,10 +15,11 @@ import pytest
 
 from jobpack.errors import BuildError
 from jobpack.packager.bytecode import BytecodeCompiler
+from jobpack.target import Target
 from tests.support.wheels import WheelSpec, write_wheel
 
 TAG = sys.implementation.cache_tag
-HERE = f"{sys.version_info[0]}.{sys.version_info[1]}"
+HERE = Target.of(tuple(sys.version_info[:3]))
 # Enough source that marshal meets shared strings and frozen sets (its non-determinism).
 BODY = "".join(f"def f{i}(x):\n    return x in {{'a{i}', 'b', 'c'}} and 'shared'\n"
                for i in range(200))
@@ -83,8 +84,8 @@ def test_a_wheel_without_startup_modules_gets_no_bytecode(tmp_path: Path) -> Non
 def test_an_interpreter_that_is_not_the_target_python_is_a_build_error(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "w")
     compiler = BytecodeCompiler(sys.executable, frozenset({"demo"}))
-    with pytest.raises(BuildError, match=rf"is Python {HERE}, not the target's 3\.99"):
-        compiler.compile({wheel: _digest(wheel)}, "3.99")
+    with pytest.raises(BuildError, match=rf"is Python {HERE.python}, not the target's 3\.99"):
+        compiler.compile({wheel: _digest(wheel)}, Target(3, 99))
 
 
 def test_an_interpreter_that_cannot_run_is_a_build_error(tmp_path: Path) -> None:

@@ -1,0 +1,182 @@
+"""The registry of diagnostics: every code jobpack reports, its severity and one line of doc.
+
+A diagnostic is made only through its `Code` (`UNRESOLVED_IMPORT.at(path, line, message)`),
+so its level comes from this table and a misspelt code fails at import time. The table
+and `docs/diagnostics.md` agree (a test holds them together). What the user silences
+(`--ignore CODE`, `ignore=` in the library, a `# jobpack: ignore[CODE]` comment on the
+reported line) is dropped by `drop_ignored`; an error cannot be silenced: the archive
+would not work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from jobpack.errors import IgnoreError
+from jobpack.manifest import Diagnostic, Level
+
+
+@dataclass(frozen=True)
+class Code:
+    """One diagnostic code: its name, its severity and what it means."""
+
+    name: str
+    level: Level
+    doc: str
+
+    def at(self, path: str | None, line: int | None, message: str) -> Diagnostic:
+        """This code's diagnostic about `path:line` (either may be None)."""
+        return Diagnostic(path, line, self.name, message, self.level)
+
+    def note(self, message: str) -> Diagnostic:
+        """This code's diagnostic about the job as a whole (no file)."""
+        return Diagnostic(None, None, self.name, message, self.level)
+
+
+REGISTRY: dict[str, Code] = {}
+
+
+def _code(name: str, level: Level, doc: str) -> Code:
+    if name in REGISTRY:
+        raise ValueError(f"diagnostic code {name} registered twice")
+    REGISTRY[name] = Code(name, level, doc)
+    return REGISTRY[name]
+
+
+# -- reading the job's code -------------------------------------------------------------
+SYNTAX_ERROR = _code("syntax-error", "error", "a reached local module does not parse")
+SYNTAX_NEWER_THAN_TARGET = _code(
+    "syntax-newer-than-target", "error", "a reached file uses syntax the target Python lacks")
+UNRESOLVED_IMPORT = _code(
+    "unresolved-import", "warning",
+    "an import is not local, not in the target's standard library and not installed")
+OPTIONAL_IMPORT_MISSING = _code(
+    "optional-import-missing", "info",
+    "an import guarded by `except ImportError` is not available; it will not ship")
+DYNAMIC_IMPORT = _code(
+    "dynamic-import", "warning", "an import whose module name is not a literal string")
+SYS_PATH_OUTSIDE_ROOT = _code(
+    "sys-path-outside-root", "warning",
+    "a file puts a folder outside the job's folder on sys.path; modules there do not ship")
+RELATIVE_IMPORT_IN_SCRIPT = _code(
+    "relative-import-in-script", "warning", "a relative import in a script run directly")
+RELATIVE_IMPORT_NO_PACKAGE = _code(
+    "relative-import-no-package", "warning", "a relative import in a top-level module")
+RELATIVE_IMPORT_BEYOND_TOP = _code(
+    "relative-import-beyond-top", "warning",
+    "a relative import climbs above the top-level package")
+
+# -- the analysed environment -----------------------------------------------------------
+AMBIGUOUS_DISTRIBUTION = _code(
+    "ambiguous-distribution", "warning",
+    "two installed distributions provide the same module; both are pinned")
+UNMANAGED_MODULE = _code(
+    "unmanaged-module", "warning", "an installed module belongs to no distribution")
+LOCAL_INSTALL = _code(
+    "local-install", "warning",
+    "a module comes from an editable or local-folder install; it ships as local code")
+PLATFORM_MISMATCH = _code(
+    "platform-mismatch", "warning",
+    "a binary distribution was installed for another platform or Python than the target")
+REQUIREMENT_NOT_INSTALLED = _code(
+    "requirement-not-installed", "info",
+    "a required distribution is not installed here; pip resolves it on the target")
+TARGET_MISMATCH = _code(
+    "target-mismatch", "warning",
+    "the analysed interpreter's version differs from the target's")
+REQUIREMENT_VERSION_CONFLICT = _code(
+    "requirement-version-conflict", "warning",
+    "a pinned distribution requires another at a version other than the installed one")
+EXCLUDED = _code(
+    "excluded", "warning", "--exclude NAME: NAME and what only it brought in will not ship")
+EXCLUDE_UNKNOWN = _code(
+    "exclude-unknown", "warning", "--exclude NAME names a distribution the job does not need")
+
+# -- the config -------------------------------------------------------------------------
+CLOUD_ONLY_KEY = _code(
+    "cloud-only-key", "info", "config keys only the cloud service can honour")
+IMAGE_ENTRY_POINT = _code(
+    "image-entry-point", "warning",
+    "cmd runs a script the docker image provides; it is neither analysed nor shipped")
+LEFT_OUT = _code(
+    "left-out", "warning", "files under local-paths or inputs folders that never ship")
+VARIABLE_TYPO = _code(
+    "variable-typo", "warning", "cmd has $NAME or an unclosed ${NAME where ${NAME} is defined")
+RUNTIME_VARIABLE = _code(
+    "runtime-variable", "info", "cmd uses a variable only the VM defines; the runner fills it")
+
+# -- the archive ------------------------------------------------------------------------
+BIG_FILE = _code("big-file", "warning", "an archive member over 100 MB")
+BIG_ARCHIVE = _code("big-archive", "warning", "an archive over 1 GB")
+
+# -- declared requirements (PEP 723, a manual requirements file) ------------------------
+PEP723_MISMATCH = _code(
+    "pep723-mismatch", "warning",
+    "a dependency of the script's block is not satisfied by the installed version")
+PEP723_NOT_INSTALLED = _code(
+    "pep723-not-installed", "info", "a dependency of the script's block is not installed")
+PEP723_UNDECLARED = _code(
+    "pep723-undeclared", "warning",
+    "the script imports a distribution its PEP 723 block does not declare")
+PEP723_REQUIRES_PYTHON = _code(
+    "pep723-requires-python", "error",
+    "the script block's requires-python excludes the target Python")
+REQUIREMENTS_FILE_UNDECLARED = _code(
+    "requirements-file-undeclared", "warning",
+    "the job imports an installed distribution the requirements file does not bring in")
+
+
+def code(name: str) -> Code:
+    """The registered code `name` (a `KeyError` for an unknown one: a bug in jobpack)."""
+    return REGISTRY[name]
+
+
+def check_ignorable(names: Iterable[str]) -> frozenset[str]:
+    """The codes a user asked to silence, refused with an `IgnoreError` when one is
+    unknown or an error's."""
+    wanted = frozenset(names)
+    for name in sorted(wanted):
+        known = REGISTRY.get(name)
+        if known is None:
+            raise IgnoreError(f"unknown diagnostic code {name!r} (see docs/diagnostics.md)")
+        if known.level == "error":
+            raise IgnoreError(f"{name} is an error and cannot be ignored: the archive "
+                              "would not work")
+    return wanted
+
+
+# `# jobpack: ignore[code]` or `# jobpack: ignore[code-a, code-b]`, as ruff's noqa.
+SUPPRESSION = re.compile(r"#\s*jobpack:\s*ignore\[([a-z0-9,\s-]*)\]")
+
+
+def suppressed_codes(comment: str) -> frozenset[str]:
+    """The codes a comment's `jobpack: ignore[...]` names (none if it has no such part)."""
+    found: set[str] = set()
+    for match in SUPPRESSION.finditer(comment):
+        found.update(part.strip() for part in match.group(1).split(",") if part.strip())
+    return frozenset(found)
+
+
+def drop_ignored(diagnostics: Iterable[Diagnostic], ignore: frozenset[str] = frozenset(),
+                 suppressed: Callable[[str, int], frozenset[str]] | None = None
+                 ) -> tuple[Diagnostic, ...]:
+    """`diagnostics` without those whose code is in `ignore` or in `suppressed(path, line)`
+    (the codes a comment silences on that line). Errors always stay."""
+    kept = []
+    for diagnostic in diagnostics:
+        if diagnostic.level != "error":
+            if diagnostic.code in ignore:
+                continue
+            if suppressed is not None and diagnostic.path is not None \
+                    and diagnostic.line is not None \
+                    and diagnostic.code in suppressed(diagnostic.path, diagnostic.line):
+                continue
+        kept.append(diagnostic)
+    return tuple(kept)
+
+
+def by_line(lines: Mapping[int, frozenset[str]]) -> Callable[[int], frozenset[str]]:
+    """A file's suppressions as a lookup by line."""
+    return lambda line: lines.get(line, frozenset())
