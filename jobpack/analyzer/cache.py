@@ -22,7 +22,8 @@ from jobpack.files import read_regular
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 3  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders
+FACTS_SCHEMA = 4  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+# 4: `# jobpack: ignore[...]` comments
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

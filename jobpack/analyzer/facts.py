@@ -66,6 +66,8 @@ class FileFacts:
     notes: tuple[FileNote, ...] = ()
     syntax_error: FileNote | None = None
     sys_paths: tuple[SysPathFact, ...] = ()
+    # `# jobpack: ignore[code, ...]` comments: (line, codes silenced on it)
+    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,4 +84,6 @@ class FileFacts:
             notes=tuple(FileNote(**note) for note in data["notes"]),
             syntax_error=None if error is None else FileNote(**error),
             sys_paths=tuple(SysPathFact(**fact) for fact in data.get("sys_paths", ())),
+            suppressions=tuple((line, tuple(codes))
+                               for line, codes in data.get("suppressions", ())),
         )

@@ -16,11 +16,13 @@ import sys
 import threading
 import tokenize
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from jobpack.analyzer.facts import FileFacts, FileNote
 from jobpack.analyzer.parse_ast import ALIASED_IMPORTER, facts_from_ast
 from jobpack.analyzer.syntax_version import ast_checker, python2_note
+from jobpack.diagnostics import suppressed_codes
 from jobpack.target import Target
 
 T = TypeVar("T")
@@ -31,10 +33,31 @@ _REFUSALS = ("too many nested parentheses", "too many levels of indentation",
              "too many statically nested blocks", "too complex", "(unicode error)",
              "encoding problem", "unknown encoding", "null bytes", "unexpected EOF")
 _BRACKETS = re.compile(rb"[^()\[\]{}]+")
+_SUPPRESSION_HINT = b"jobpack:"  # cheap test before tokenizing for comments
 
 
 def parse_facts(source: bytes, target: Target) -> FileFacts:
     """The import facts of `source`; a file that does not parse yields `syntax_error`."""
+    facts = _parse_collected(source, target)
+    if _SUPPRESSION_HINT in source and facts.syntax_error is None:
+        facts = replace(facts, suppressions=suppressions(source))
+    return facts
+
+
+def suppressions(source: bytes) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The `# jobpack: ignore[code]` comments of `source`, by line (real comments only:
+    the same text inside a string silences nothing)."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    try:
+        for token in tokenize.tokenize(io.BytesIO(source).readline):
+            if token.type == tokenize.COMMENT and (codes := suppressed_codes(token.string)):
+                found.append((token.start[0], tuple(sorted(codes))))
+    except (tokenize.TokenError, SyntaxError):
+        return ()  # it parsed, so this is rare; nothing is silenced then
+    return tuple(found)
+
+
+def _parse_collected(source: bytes, target: Target) -> FileFacts:
     collecting = gc.isenabled()
     # A syntax tree has no reference cycles; the cycle collector would only walk the
     # hundreds of thousands of nodes `ast` allocates, again and again (about 20%).

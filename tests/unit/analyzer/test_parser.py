@@ -93,3 +93,20 @@ _PIECES = st.sampled_from([
 def test_arbitrary_python_like_source_never_crashes_the_parser(source: str) -> None:
     facts = parse_facts(source.encode(), PY311)
     assert facts.syntax_error is None or facts.syntax_error.line >= 1
+
+
+def test_suppression_comments_are_recorded_by_line() -> None:
+    source = ("import os\n"
+              "import plugins_x  # jobpack: ignore[unresolved-import]\n"
+              "s = '# jobpack: ignore[dynamic-import]'  # only a string: silences nothing\n"
+              "mod = __import__(name)  # noqa: F821 # jobpack: ignore[dynamic-import,"
+              " unresolved-import]\n")
+    facts = parse_facts(source.encode(), PY311)
+    assert facts.suppressions == ((2, ("unresolved-import",)),
+                                  (4, ("dynamic-import", "unresolved-import")))
+    assert FileFacts.from_dict(facts.to_dict()) == facts
+
+
+def test_a_file_that_does_not_parse_silences_nothing() -> None:
+    facts = parse_facts(b"import (  # jobpack: ignore[unresolved-import]\n", PY311)
+    assert facts.syntax_error is not None and facts.suppressions == ()
