@@ -27,7 +27,7 @@ _MEASURE = textwrap.dedent("""
     import json, resource, sys, time
     start = time.perf_counter()
     import jobpack
-    from jobpack.analyzer.cache import FactsStore
+    from jobpack.analyzer.facts.cache import FactsStore
     from jobpack.target import Target
     root, entry, cache, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     target = Target(*sys.version_info[:3])

@@ -124,8 +124,8 @@ def parser_rates(root: Path, libcst_sample: int) -> dict[str, float]:
 
     import libcst
 
-    from jobpack.analyzer.parse_cst import facts_from_cst
-    from jobpack.analyzer.parser import parse_facts
+    from jobpack.analyzer.facts.parse_cst import facts_from_cst
+    from jobpack.analyzer.facts.parser import parse_facts
     from jobpack.target import Target
 
     target = Target(*sys.version_info[:2])

@@ -168,26 +168,28 @@ def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> No
 
 def render_format(analysis: Analysis, name: str) -> str:
     """The analysis as text in one of the machine formats (json, requirements, ...)."""
-    from jobpack.packager import formats
+    from jobpack.formats.pep723 import pep723_block
+    from jobpack.formats.pylock import pylock_toml
+    from jobpack.formats.requirements import requirements_with_via
 
     manifest = analysis.manifest
     if name == "json":
         return manifest.to_json()
     if name == "requirements":
-        return formats.requirements_with_via(manifest, header=(first_line(analysis),))
+        return requirements_with_via(manifest, header=(first_line(analysis),))
     if name == "pep723":
-        return formats.pep723_block(manifest, extra=_declared(analysis))
+        return pep723_block(manifest, extra=_declared(analysis))
     if name == "pylock":
         from jobpack.packager.locate import locate_wheels
 
         wheels = locate_wheels(manifest)
-        return f"# {first_line(analysis)}\n" + formats.pylock_toml(manifest, wheels)
+        return f"# {first_line(analysis)}\n" + pylock_toml(manifest, wheels)
     raise ValueError(name)
 
 
 def _declared(analysis: Analysis) -> tuple[str, ...]:
     """What an entry script's existing block declares (kept when the block is rewritten)."""
-    from jobpack.analyzer.pep723 import metadata_of_entries
+    from jobpack.analyzer.pins.pep723 import metadata_of_entries
 
     files = [(analysis.root / e, e) for e in analysis.manifest.entry_points
              if not e.startswith("-m ")]
@@ -197,8 +199,8 @@ def _declared(analysis: Analysis) -> tuple[str, ...]:
 
 def write_pep723(analysis: Analysis, console: Console) -> None:
     """Insert or update the block in the first entry script; say what happened."""
-    from jobpack.analyzer.pep723 import write_block
     from jobpack.errors import EntryPointError
+    from jobpack.formats.pep723 import write_block
 
     scripts = [e for e in analysis.manifest.entry_points if not e.startswith("-m ")]
     if not scripts:

@@ -13,16 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobpack.analyzer.cache import FactsStore
-from jobpack.analyzer.dist_cache import DistFactsCache
-from jobpack.analyzer.distributions import DistributionIndex
-from jobpack.analyzer.environment import PythonEnvironment, inspect_python
-from jobpack.analyzer.facts import FileFacts
-from jobpack.analyzer.finder import Finder
+from jobpack.analyzer.facts.cache import FactsStore
+from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
-from jobpack.analyzer.resolve import Resolution, resolve
-from jobpack.analyzer.walker import Entry, Walker
+from jobpack.analyzer.pins.dist_cache import DistFactsCache
+from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.environment import PythonEnvironment, inspect_python
+from jobpack.analyzer.pins.resolve import Resolution, resolve
+from jobpack.analyzer.walk.finder import Finder
+from jobpack.analyzer.walk.walker import Entry, Walker
 from jobpack.errors import QueryError
 from jobpack.layout import hash_file
 from jobpack.manifest import (

@@ -7,8 +7,8 @@ import os
 import stat
 from pathlib import Path
 
-from jobpack.analyzer.finder import Finder
-from jobpack.analyzer.walker import Entry
+from jobpack.analyzer.walk.finder import Finder
+from jobpack.analyzer.walk.walker import Entry
 from jobpack.errors import EntryPointError
 
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from jobpack.analyzer.cmdline import find_cmd_entries
 from jobpack.analyzer.entries import default_root, local_path_entry, parse_entry
-from jobpack.analyzer.walker import Entry
+from jobpack.analyzer.walk.walker import Entry
 from jobpack.errors import EntryPointError
 from jobpack.files import Expansion, expand
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
 from jobpack.target import Target
 
 if TYPE_CHECKING:
-    from jobpack.analyzer.environment import PythonEnvironment
+    from jobpack.analyzer.pins.environment import PythonEnvironment
     from jobpack.config import JobConfig
 
 

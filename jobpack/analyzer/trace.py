@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.analyzer.api import Analysis
-from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
-from jobpack.analyzer.stdlib import is_stdlib
+from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.walk.stdlib import is_stdlib
 from jobpack.errors import ConfigError
 
 RECORDER = '''\

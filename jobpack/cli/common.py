@@ -67,7 +67,7 @@ def interpreter_from_env(python: str | None) -> str | None:
     virtual_env = os.environ.get("VIRTUAL_ENV")
     if python or not virtual_env:
         return python
-    from jobpack.analyzer.environment import venv_python
+    from jobpack.analyzer.pins.environment import venv_python
 
     return venv_python(virtual_env)
 

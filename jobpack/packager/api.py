@@ -142,7 +142,7 @@ def _wheel_members(manifest: Manifest, wheels: WheelFetcher,
 def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]:
     """`pylock.toml` beside requirements.txt when every pin has its wheel in the archive
     (a lock file entry needs a source; the bundled wheel, by path, is one)."""
-    from jobpack.packager.formats import PYLOCK_NAME, LockedWheel, pylock_toml
+    from jobpack.formats.pylock import PYLOCK_NAME, LockedWheel, pylock_toml
 
     wheels = [LockedWheel(r.name, r.file.rsplit("/", 1)[-1], r.sha256, path=r.file)
               for r in records]

@@ -17,8 +17,8 @@ from urllib.parse import unquote
 from packaging.utils import canonicalize_name
 
 from jobpack.errors import WheelDownloadError
+from jobpack.formats.pylock import LockedWheel
 from jobpack.manifest import Manifest
-from jobpack.packager.formats import LockedWheel
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 
 

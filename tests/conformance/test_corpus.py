@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import jobpack
-from jobpack.analyzer.distributions import DistributionIndex
-from jobpack.analyzer.requirements import requirements_for
+from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.requirements import requirements_for
 from jobpack.target import Target
 from tests.conformance.environment import cache_root, ensure_environment
 from tests.support.bytecode import shipped_bytecode_used_as_is

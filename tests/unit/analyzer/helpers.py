@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobpack.analyzer.api import Walked, walk_imports
-from jobpack.analyzer.cache import FactsStore
-from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.entries import parse_entry
+from jobpack.analyzer.facts.cache import FactsStore
+from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.target import Target
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "analyzer"

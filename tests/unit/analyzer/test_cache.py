@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import jobpack
-from jobpack.analyzer.cache import FactsStore
+from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.target import Target
 
 PY311 = Target(*sys.version_info[:3])  # what `jobpack analyze` targets by default

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import jobpack
-from jobpack.analyzer.cache import FactsStore
+from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.target import Target
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import jobpack
-from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
-from jobpack.analyzer.requirements import resolve_requirements
+from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.pins.requirements import resolve_requirements
 from jobpack.errors import DistributionError
 from jobpack.target import Target
 from tests.conftest import FIXTURES, UserEnv
@@ -144,7 +144,7 @@ def test_the_command_line_analyses_the_active_virtualenv(user_env: UserEnv) -> N
     import subprocess
     import sys
 
-    from jobpack.analyzer.environment import venv_python
+    from jobpack.analyzer.pins.environment import venv_python
 
     venv = str(user_env.python.parent.parent)
     assert venv_python(venv) == str(user_env.python)

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobpack.analyzer.facts import FileFacts
-from jobpack.analyzer.parser import parse_facts
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.parser import parse_facts
 from jobpack.target import Target
 
 PY311 = Target(3, 11)

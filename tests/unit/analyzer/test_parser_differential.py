@@ -23,9 +23,9 @@ import libcst as cst
 import pytest
 
 import jobpack
-from jobpack.analyzer.facts import FileFacts
-from jobpack.analyzer.parse_ast import ALIASED_IMPORTER, facts_from_ast
-from jobpack.analyzer.parse_cst import facts_from_cst
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.parse_ast import ALIASED_IMPORTER, facts_from_ast
+from jobpack.analyzer.facts.parse_cst import facts_from_cst
 from jobpack.target import Target
 
 RUNNING = Target(*__import__("sys").version_info[:2])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jobpack.analyzer.facts import FileFacts
-from jobpack.analyzer.parser import parse_facts
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.parser import parse_facts
 from jobpack.target import Target
 
 PY311 = Target(3, 11)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from jobpack.analyzer.pep723 import find_block, read_metadata, replace_block, write_block
+from jobpack.analyzer.pins.pep723 import read_metadata
 from jobpack.errors import ScriptMetadataError
+from jobpack.formats.pep723 import find_block, replace_block, write_block
 
 BLOCK = '# /// script\n# dependencies = [\n#   "pyyaml==6.0.4",\n# ]\n# ///\n'
 

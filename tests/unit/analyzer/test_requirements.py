@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
-from jobpack.analyzer.requirements import resolve_requirements
+from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.pins.requirements import resolve_requirements
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 

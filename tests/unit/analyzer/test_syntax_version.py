@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from jobpack.analyzer.facts import FileFacts
-from jobpack.analyzer.parser import parse_facts
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.parser import parse_facts
 from jobpack.target import Target
 
 CASES = [  # source, words of the message, the version it needs, its line in the source

@@ -33,7 +33,7 @@ CASES = {  # source, whether it needs 3.12 (PEP 701 or PEP 695)
 }
 _SCRIPT = """
 import json, sys
-from jobpack.analyzer.parser import parse_facts
+from jobpack.analyzer.facts.parser import parse_facts
 from jobpack.target import Target
 cases = json.loads(sys.stdin.read())
 out = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst
 import pytest
 
-from jobpack.analyzer.parse_cst import facts_from_cst
-from jobpack.analyzer.parser import parse_facts
-from jobpack.analyzer.syspath import Folder, PathExpr, folder_named
+from jobpack.analyzer.facts.parse_cst import facts_from_cst
+from jobpack.analyzer.facts.parser import parse_facts
+from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named
 from jobpack.target import Target
 from tests.unit.analyzer.helpers import FIXTURES, codes, local, run
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobpack.analyzer.api import walk_imports
-from jobpack.analyzer.cache import FactsStore
-from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.entries import parse_entry
+from jobpack.analyzer.facts.cache import FactsStore
+from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.target import Target
 from tests.unit.analyzer.helpers import codes, external, local, run
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
-from jobpack.analyzer.facts import FileFacts, FileNote, ImportFact
-from jobpack.analyzer.workers import WorkerPool
+from jobpack.analyzer.facts.model import FileFacts, FileNote, ImportFact
+from jobpack.analyzer.facts.workers import WorkerPool
 from jobpack.target import Target
 
 TARGET = Target(3, 11)

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from jobpack.analyzer.facts import FileFacts, ImportFact
-from jobpack.analyzer.finder import Finder, Located
+from jobpack.analyzer.facts.model import FileFacts, ImportFact
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
-from jobpack.analyzer.stdlib import BUILTIN, is_stdlib
+from jobpack.analyzer.walk.finder import Finder, Located
+from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.manifest import Diagnostic
 from jobpack.target import Target
 

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jobpack.analyzer.cache import FACTS_SCHEMA, FactsStore
-from jobpack.analyzer.distributions import DistributionIndex
-from jobpack.analyzer.facts import FileFacts
+from jobpack.analyzer.facts.cache import FACTS_SCHEMA, FactsStore
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.target import Target
 from jobpack.version import __version__
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from jobpack.analyzer.distributions import DistributionIndex
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.job import Job
-from jobpack.analyzer.requirements import resolve_requirements
-from jobpack.analyzer.walker import Entry
+from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.requirements import resolve_requirements
+from jobpack.analyzer.walk.walker import Entry
 from jobpack.manifest import Diagnostic, PipOptions, PythonMode, Requirement
 from jobpack.target import Target
 
@@ -49,7 +49,7 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
     """The requirements of `job` whose imports are `graph` (see the module docstring)."""
     config = job.config
     if config is not None and config.requirements_file is not None:
-        from jobpack.analyzer.reqfile import read_requirements_file
+        from jobpack.analyzer.pins.reqfile import read_requirements_file
 
         requirements, pip = read_requirements_file(
             config.root / config.requirements_file, config.root, config.pip)
@@ -66,7 +66,7 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
 
 def _undeclared(graph: ImportGraph, index: DistributionIndex, target: Target,
                 declared: tuple[Requirement, ...], file: str) -> tuple[Diagnostic, ...]:
-    from jobpack.analyzer.declared import undeclared
+    from jobpack.analyzer.pins.declared import undeclared
 
     imported, _ = resolve_requirements(graph, index, target, no_deps=True)
     return tuple(undeclared(imported, declared, index, target, file))
@@ -87,7 +87,7 @@ def _declared_unresolved(graph: ImportGraph, declared: tuple[Requirement, ...],
 
 def _with_pep723(auto: Resolution, entries: Sequence[Entry], index: DistributionIndex,
                  target: Target) -> Resolution:
-    from jobpack.analyzer.pep723 import apply_metadata, metadata_of_entries
+    from jobpack.analyzer.pins.pep723 import apply_metadata, metadata_of_entries
 
     metadata = metadata_of_entries([(e.file, e.name) for e in entries])
     if metadata is None:

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from jobpack.analyzer.facts import FileFacts, FileNote
-from jobpack.analyzer.parse_ast import ALIASED_IMPORTER, facts_from_ast
-from jobpack.analyzer.syntax_version import ast_checker, python2_note
+from jobpack.analyzer.facts.model import FileFacts, FileNote
+from jobpack.analyzer.facts.parse_ast import ALIASED_IMPORTER, facts_from_ast
+from jobpack.analyzer.facts.syntax_version import ast_checker, python2_note
 from jobpack.diagnostics import suppressed_codes
 from jobpack.target import Target
 
@@ -138,8 +138,8 @@ def _fallback(source: bytes, target: Target, exc: SyntaxError) -> FileFacts:
 def _facts_with_libcst(source: bytes, target: Target) -> FileFacts | None:
     import libcst as cst
 
-    from jobpack.analyzer.parse_cst import facts_from_cst
-    from jobpack.analyzer.syntax_cst import CstChecker
+    from jobpack.analyzer.facts.parse_cst import facts_from_cst
+    from jobpack.analyzer.facts.syntax_cst import CstChecker
 
     try:
         module = cst.parse_module(source)

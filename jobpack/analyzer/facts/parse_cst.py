@@ -15,11 +15,11 @@ from typing import Any
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from jobpack.analyzer import conditions as c
-from jobpack.analyzer.collector import MODULE, Arg, Collector, Context, catches_import_error
-from jobpack.analyzer.conditions import Cond
-from jobpack.analyzer.facts import FileFacts
-from jobpack.analyzer.syspath import PATH_METHODS, SYS_PATH_CALLS, PathExpr
+from jobpack.analyzer.facts import conditions as c
+from jobpack.analyzer.facts.collector import MODULE, Arg, Collector, Context, catches_import_error
+from jobpack.analyzer.facts.conditions import Cond
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.syspath import PATH_METHODS, SYS_PATH_CALLS, PathExpr
 from jobpack.target import Target
 
 Stack = list[tuple[Any, Context]]

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from packaging.utils import canonicalize_name
 
-from jobpack.analyzer.distributions import DistributionIndex
-from jobpack.analyzer.requirements import requirements_for
+from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.requirements import requirements_for
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 

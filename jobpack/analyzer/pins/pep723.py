@@ -1,4 +1,4 @@
-"""PEP 723 inline script metadata: read a `# /// script` block, apply it, write one back.
+"""PEP 723 inline script metadata: read a script's `# /// script` block and apply it.
 
 When an entry script declares `dependencies` in such a block, the block is authoritative
 (the PEP says requirements must not be inferred then), like a manual requirements file:
@@ -8,10 +8,7 @@ what does not match becomes a diagnostic. `requires-python` must admit the targe
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +19,10 @@ from packaging.requirements import Requirement as Parsed
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from jobpack.analyzer.declared import import_site
-from jobpack.analyzer.distributions import DistributionIndex
+from jobpack.analyzer.pins.declared import import_site
+from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.errors import ScriptMetadataError
+from jobpack.formats.pep723 import find_block
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 
@@ -32,10 +30,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-
-# The reference expression of PEP 723, on text read with its line endings kept.
-_BLOCK = re.compile(
-    r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)\r?$\r?\n(?P<content>(^#(| .*)\r?$\r?\n)+)^# ///\r?$")
 
 
 @dataclass(frozen=True)
@@ -46,15 +40,6 @@ class ScriptMetadata:
     line: int
     dependencies: tuple[str, ...] | None  # None when the block has no `dependencies` key
     requires_python: str | None
-
-
-def find_block(text: str) -> re.Match[str] | None:
-    """The script's `# /// script` block, or None (two of them are an error)."""
-    blocks = [m for m in _BLOCK.finditer(text) if m["type"] == "script"]
-    if len(blocks) > 1:
-        line = text.count("\n", 0, blocks[1].start()) + 1
-        raise ScriptMetadataError("more than one '# /// script' block", line=line)
-    return blocks[0] if blocks else None
 
 
 def read_metadata(file: Path, name: str) -> ScriptMetadata | None:
@@ -156,49 +141,6 @@ def _python_check(target: Target, metadata: ScriptMetadata) -> list[Diagnostic]:
     return [Diagnostic(metadata.path, metadata.line, "pep723-requires-python",
                        f"the script requires Python {metadata.requires_python} but the "
                        f"target is Python {target.full_version}", "error")]
-
-
-def replace_block(text: str, block: str) -> str:
-    """`text` with its `# /// script` block replaced by `block`, or `block` inserted after
-    any shebang and encoding lines; every other character is kept as it was."""
-    found = find_block(text)
-    if found is not None:
-        end = found.end() - found[0].endswith("\r")  # keep the line's own ending
-        return text[:found.start()] + block.rstrip("\r\n") + text[end:]
-    position = 0
-    for row in text.splitlines(keepends=True)[:2]:
-        if not (row.startswith("#!") or re.match(r"^[ \t\f]*#.*?coding[:=]", row)):
-            break
-        position += len(row)
-    prefix, rest = text[:position], text[position:]
-    if prefix and not prefix.endswith(("\n", "\r")):
-        prefix += _newline(text)
-    return prefix + block + (_newline(text) if rest else "") + rest
-
-
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
-
-
-def write_block(file: Path, manifest_block: str) -> bool:
-    """Insert or update the block in `file` in place (atomically); False if unchanged."""
-    with file.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    newline = _newline(text)
-    block = manifest_block.replace("\n", newline) if newline != "\n" else manifest_block
-    updated = replace_block(text, block)
-    if updated == text:
-        return False
-    descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(updated)
-        os.chmod(temporary, file.stat().st_mode & 0o7777)  # noqa: PTH101
-        os.replace(temporary, file)  # noqa: PTH105
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return True
 
 
 def metadata_of_entries(files: Sequence[tuple[Path, str]]) -> ScriptMetadata | None:

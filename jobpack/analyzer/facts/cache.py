@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jobpack.analyzer.facts import FileFacts, FileNote
-from jobpack.analyzer.workers import WorkerPool
+from jobpack.analyzer.facts.model import FileFacts, FileNote
+from jobpack.analyzer.facts.workers import WorkerPool
 from jobpack.files import read_regular
 from jobpack.target import Target
 from jobpack.version import __version__
@@ -82,7 +82,7 @@ class FactsStore:
 
     # -- parsing -----------------------------------------------------------------------------
     def _parse_all(self, sources: list[bytes]) -> list[FileFacts]:
-        from jobpack.analyzer.parser import parse_facts
+        from jobpack.analyzer.facts.parser import parse_facts
 
         if self.workers < 2 or len(sources) < PARALLEL_THRESHOLD:
             return [parse_facts(source, self.target) for source in sources]
@@ -92,7 +92,7 @@ class FactsStore:
 
     def _retry(self, source: bytes) -> FileFacts:
         """A file whose worker raised: parse it here, with room for deep recursion."""
-        from jobpack.analyzer.parser import parse_facts, run_with_big_stack
+        from jobpack.analyzer.facts.parser import parse_facts, run_with_big_stack
 
         try:
             return run_with_big_stack(lambda: parse_facts(source, self.target))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from jobpack.analyzer.facts import FileFacts, FileNote
+from jobpack.analyzer.facts.model import FileFacts, FileNote
 from jobpack.target import Target
 
 ParseFn = Callable[[bytes, Target], FileFacts]

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from jobpack.analyzer.conditions import Cond, Truth, evaluate, is_main_test
-from jobpack.analyzer.facts import FileFacts, FileNote, ImportFact, Scope, SysPathFact
-from jobpack.analyzer.syspath import Folder, PathExpr, folder_named, stored
+from jobpack.analyzer.facts.conditions import Cond, Truth, evaluate, is_main_test
+from jobpack.analyzer.facts.model import FileFacts, FileNote, ImportFact, Scope, SysPathFact
+from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.target import Target
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})

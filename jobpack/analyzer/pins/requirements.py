@@ -25,8 +25,8 @@ from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
-from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.graph import ImportGraph, ImportSite
+from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.errors import DistributionError
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target

@@ -7,8 +7,8 @@ from typing import Any
 
 import libcst as cst
 
-from jobpack.analyzer.collector import Collector
-from jobpack.analyzer.syntax_version import (
+from jobpack.analyzer.facts.collector import Collector
+from jobpack.analyzer.facts.syntax_version import (
     BARE_EXCEPT_TUPLE,
     EXCEPT_STAR,
     FSTRING,

@@ -16,8 +16,8 @@ import tokenize
 from collections.abc import Callable
 from typing import Any
 
-from jobpack.analyzer.collector import Collector
-from jobpack.analyzer.facts import FileNote
+from jobpack.analyzer.facts.collector import Collector
+from jobpack.analyzer.facts.model import FileNote
 from jobpack.target import Target
 
 CODE = "syntax-newer-than-target"

@@ -1,0 +1,84 @@
+"""A PEP 751 lock file (`pylock.toml`) for the target: Linux x86_64 and one Python."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jobpack.errors import FormatError
+from jobpack.formats import toml_string
+from jobpack.manifest import Manifest, Requirement
+
+PYLOCK_NAME = "pylock.toml"
+_VCS_URL = re.compile(r"^(?P<vcs>git|hg|svn|bzr)\+(?P<url>.+)@(?P<commit>[^@/]+)$")
+
+
+@dataclass(frozen=True)
+class LockedWheel:
+    """A wheel for one pin: its file name, digest, and where an installer finds it."""
+
+    name: str  # the distribution, canonical
+    filename: str
+    sha256: str
+    url: str | None = None
+    path: str | None = None  # relative to the lock file's folder, or absolute
+
+
+def pylock_toml(manifest: Manifest, wheels: Sequence[LockedWheel] = ()) -> str:
+    """A PEP 751 lock file for the target: every pin, with its wheels when known."""
+    python = manifest.target.python
+    environment = (f'sys_platform == "linux" and platform_machine == "x86_64" '
+                   f'and python_version == "{python}"')
+    lines = ['lock-version = "1.0"',
+             f"environments = [{toml_string(environment)}]",
+             f"requires-python = {toml_string(f'=={python}.*')}",
+             'created-by = "jobpack"']
+    by_name: dict[str, list[LockedWheel]] = {}
+    for wheel in wheels:
+        by_name.setdefault(wheel.name, []).append(wheel)
+    for requirement in sorted(manifest.requirements, key=lambda r: r.name):
+        lines += ["", *_package_lines(requirement, by_name.get(requirement.name, []), manifest)]
+    return "".join(line + "\n" for line in lines)
+
+
+def lockable(manifest: Manifest) -> bool:
+    """Whether every requirement is a pin a lock file can hold (no bare ranges)."""
+    return all(r.version or (r.url and _VCS_URL.match(r.url)) for r in manifest.requirements)
+
+
+def _package_lines(requirement: Requirement, wheels: list[LockedWheel],
+                   manifest: Manifest) -> list[str]:
+    lines = ["[[packages]]", f"name = {toml_string(requirement.name)}"]
+    if requirement.marker:
+        lines.append(f"marker = {toml_string(requirement.marker)}")
+    if requirement.url:
+        match = _VCS_URL.match(requirement.url)
+        if match is None:
+            raise FormatError(f"{requirement.name} @ {requirement.url}: a lock file needs a "
+                              "version or a VCS commit")
+        lines += ["[packages.vcs]", f"type = {toml_string(match['vcs'])}",
+                  f"url = {toml_string(match['url'])}",
+                  f"commit-id = {toml_string(match['commit'])}"]
+        return lines
+    if not requirement.version:
+        raise FormatError(f"{requirement.name}{requirement.specifier or ''}: a lock file needs "
+                          "a pinned version, not a range")
+    lines.append(f"version = {toml_string(requirement.version)}")
+    if manifest.pip.index_url:
+        lines.append(f"index = {toml_string(manifest.pip.index_url)}")
+    if wheels:
+        lines.append("wheels = [")
+        lines += [f"  {_wheel_table(wheel)}," for wheel in sorted(wheels, key=lambda w: w.filename)]
+        lines.append("]")
+    return lines
+
+
+def _wheel_table(wheel: LockedWheel) -> str:
+    fields = [f"name = {toml_string(wheel.filename)}"]
+    if wheel.url:
+        fields.append(f"url = {toml_string(wheel.url)}")
+    if wheel.path:
+        fields.append(f"path = {toml_string(wheel.path)}")
+    fields.append(f"hashes = {{ sha256 = {toml_string(wheel.sha256)} }}")
+    return "{ " + ", ".join(fields) + " }"
