@@ -19,6 +19,11 @@ SCHEMA = "jobpack/manifest/1"
 CONSTRAINTS_FILE = "constraints.txt"
 Level = Literal["error", "warning", "info"]
 PythonMode = Literal["auto", "manual", "plain"]
+# required: installed before the job starts; optional: reached only through code the
+# analysis could not show runs, installed by the runner on the job's first import of it;
+# provided: already in the base image the job runs on, never installed
+Tier = Literal["required", "optional", "provided"]
+TIERS: tuple[Tier, ...] = ("required", "optional", "provided")
 
 
 @dataclass(frozen=True, order=True)
@@ -57,6 +62,7 @@ class Requirement:
     size: int | None = None  # bytes installed, from the distribution's RECORD
     lazy_only: bool = False  # reached only by imports inside library functions
     optional_only: bool = False  # pinned only as an installed optional dependency (an extra)
+    tier: Tier = "required"
 
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""
@@ -217,10 +223,7 @@ class Manifest:
                 target=_target(data["target"]),
                 entry_points=tuple(data["entry_points"]),
                 cmd=data.get("cmd"),
-                requirements=tuple(
-                    Requirement(**_tuples(r, "imported_as", "required_by", "extras", "hashes"))
-                    for r in data.get("requirements", [])
-                ),
+                requirements=tuple(_requirement(r) for r in data.get("requirements", [])),
                 local_files=tuple(LocalFile(**f) for f in data.get("local_files", [])),
                 diagnostics=tuple(Diagnostic(**d) for d in data.get("diagnostics", [])),
                 inputs=tuple(DataPath(**p) for p in data.get("inputs", [])),
@@ -254,6 +257,15 @@ class Manifest:
 
 def _diagnostic_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
     return (d.path or "", d.line or 0, d.code, d.message, d.level)
+
+
+def _requirement(data: dict[str, Any]) -> Requirement:
+    """A requirement read back; one written before tiers existed is required."""
+    req = Requirement(**_tuples(data, "imported_as", "required_by", "extras", "hashes"))
+    if req.tier not in TIERS:
+        raise ManifestError(f"requirement {req.name!r}: unknown tier {req.tier!r}, "
+                            f"expected one of {', '.join(TIERS)}")
+    return req
 
 
 def _tuples(data: dict[str, Any], *keys: str) -> dict[str, Any]:
