@@ -6,10 +6,12 @@ project folder) and hands the packager its only inputs: the manifest and its sou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobpack.diagnostics import check_ignorable, drop_ignored
 from jobpack.errors import BuildError
 from jobpack.manifest import Manifest, SourceMap
 from jobpack.packager.api import BuildResult
@@ -31,15 +33,18 @@ def build(
     bytecode_cache: str | Path | None = None,
     on_member: Callable[[str], None] | None = None,
     source_date_epoch: int | None = None,
+    ignore: Iterable[str] = (),
 ) -> BuildResult:
     """Write the archive of an analysed job (or of a `Manifest` whose files lie under the
     project folder `root`) to `out`. `wheels` bundles the target's wheels; with them and
     an `Analysis`, `bytecode` ships the compiled modules the job imports at start-up
     (when the analysed interpreter is the target's Python), keeping what it compiled in
-    `bytecode_cache`; `source_date_epoch` dates every member (default 1980-01-01).
+    `bytecode_cache`; `source_date_epoch` dates every member (default 1980-01-01);
+    `ignore` names diagnostic codes the build does not report (`big-file`, ...).
 
     The one build flow: `jobpack build`, `jobpack submit --config` and the library all
     come through here."""
+    silenced = check_ignorable(ignore)
     compiler = None
     if isinstance(analysis_or_manifest, Manifest):
         if root is None:
@@ -49,8 +54,9 @@ def build(
         manifest, sources = analysis_or_manifest.manifest, analysis_or_manifest.source_map
         if bytecode and wheels is not None:
             compiler = bytecode_compiler(analysis_or_manifest, _path(bytecode_cache))
-    return build_archive(manifest, sources, out, wheels=wheels, bytecode=compiler,
-                         on_member=on_member, epoch=source_date_epoch)
+    result = build_archive(manifest, sources, out, wheels=wheels, bytecode=compiler,
+                           on_member=on_member, epoch=source_date_epoch)
+    return replace(result, diagnostics=drop_ignored(result.diagnostics, silenced))
 
 
 def bytecode_compiler(analysis: Analysis, cache: Path | None = None

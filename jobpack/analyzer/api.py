@@ -9,10 +9,11 @@ requirements, auto or manual (`resolve`) -> assemble the manifest, once and comp
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobpack import diagnostics as codes
 from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.graph import ImportGraph, Step
@@ -23,6 +24,7 @@ from jobpack.analyzer.pins.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.pins.resolve import Resolution, resolve
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.walker import Entry, Walker
+from jobpack.diagnostics import check_ignorable, drop_ignored
 from jobpack.errors import QueryError
 from jobpack.layout import hash_file
 from jobpack.manifest import (
@@ -73,6 +75,7 @@ def analyze(
     workers: int | None = None,
     facts_for: FactsFor | None = None,
     exclude: Sequence[str] = (),
+    ignore: Iterable[str] = (),
     read_pep723: bool = True,
     on_progress: Progress | None = None,
     cwd: str | Path | None = None,
@@ -86,12 +89,15 @@ def analyze(
     interpreter's takes its micro version). Per-file import facts are cached in `cache_dir`
     (default: the user cache folder) unless `no_cache`; `workers` caps the processes that
     parse a cold tree (default: all cores). `exclude` names distributions not to ship, with
-    whatever only they bring in. An entry script's PEP 723 block, when it declares
+    whatever only they bring in. `ignore` names diagnostic codes not to report (warnings
+    and infos; `# jobpack: ignore[code]` on a line of the job's code silences one there).
+    An entry script's PEP 723 block, when it declares
     dependencies, is authoritative unless `read_pep723` is false. Relative paths are read
     from `cwd` (default: the working folder). `on_progress(stage, done, total)` hears how
     far it is.
     """
     progress = on_progress or _no_progress
+    silenced = check_ignorable(ignore)
     job = load_job(entry_points, config=config, root=root,
                    cwd=Path(cwd) if cwd is not None else Path.cwd())
     progress("inspecting the interpreter", 0, None)
@@ -99,7 +105,7 @@ def analyze(
     asked = Target.parse(target_python) if isinstance(target_python, str) else target_python
     target = job.target(asked, environment)
     if not job.runs_python:
-        return _assemble(job, target, environment, Walked(), _plain(job))
+        return _assemble(job, target, environment, Walked(), _plain(job), ignore=silenced)
     entries = job.entries()
     index = _read_distributions(environment, progress)
     store = facts_for or FactsStore(target, _facts_folder(cache_dir, no_cache), workers=workers)
@@ -119,7 +125,8 @@ def analyze(
             store.close()
     resolution = resolve(job, walked.graph, entries, index, target, no_deps=no_deps,
                          exclude=exclude, read_pep723=read_pep723)
-    return _assemble(job, target, environment, walked, resolution, entries, index)
+    return _assemble(job, target, environment, walked, resolution, entries, index,
+                     ignore=silenced)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,8 @@ class Walked:
     local_files: dict[str, Path] = field(default_factory=dict)  # manifest path -> file
     diagnostics: tuple[Diagnostic, ...] = ()
     outside_root: tuple[Path, ...] = ()  # sys.path folders, relative to a file, above root
+    unresolved: tuple[tuple[Diagnostic, str], ...] = ()  # each with the module it is about
+    suppressions: Mapping[str, Mapping[int, frozenset[str]]] = field(default_factory=dict)
 
 
 def widened_root(root: Path, outside: Sequence[Path], levels: int = 2) -> Path | None:
@@ -181,18 +190,18 @@ def walk_imports(
     result = walker.walk(entries)
     if dists is not None:
         dists.flush()
-    notes = [Diagnostic(None, None, "local-install",
-                        f"{top!r} comes from {dist}, installed from the folder {folder}; "
-                        "it ships as local code")
+    notes = [codes.LOCAL_INSTALL.note(f"{top!r} comes from {dist}, installed from the "
+                                      f"folder {folder}; it ships as local code")
              for top, (folder, dist) in sorted(index.local_roots.items())
              if top in result.graph.modules]
     return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes),
-                  tuple(result.outside_root))
+                  tuple(result.outside_root), tuple(result.unresolved), result.suppressions)
 
 
 def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: Walked,
               resolution: Resolution, entries: Sequence[Entry] = (),
-              index: DistributionIndex | None = None) -> Analysis:
+              index: DistributionIndex | None = None, *,
+              ignore: frozenset[str] = frozenset()) -> Analysis:
     """Step 6: the manifest, built once and complete, and the analysis around it."""
     sources, left_out = _sources(job, walked, entries)
     run = job.run
@@ -201,9 +210,10 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         entry_points=tuple(e.name for e in entries),
         requirements=resolution.requirements,
         local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
-        diagnostics=(*job.notes, *_version_check(environment, target),
-                     *(d for d in walked.diagnostics if not resolution.answers(d)),
-                     *resolution.diagnostics, *left_out),
+        diagnostics=drop_ignored(
+            (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
+             *resolution.diagnostics, *left_out),
+            ignore, lambda path, line: walked.suppressions.get(path, {}).get(line, frozenset())),
         cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
         inputs=run.inputs,
         outputs=run.outputs,
@@ -215,6 +225,12 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         interpreter=_interpreter(environment),
     ).normalized()
     return Analysis(manifest, walked.graph, job.root, sources, environment, index)
+
+
+def _unanswered(walked: Walked, resolution: Resolution) -> tuple[Diagnostic, ...]:
+    """The walk's diagnostics but the unresolved imports the requirements install."""
+    answered = {d for d, module in walked.unresolved if resolution.answers(module)}
+    return tuple(d for d in walked.diagnostics if d not in answered)
 
 
 def _sources(job: Job, walked: Walked, entries: Sequence[Entry],
@@ -277,14 +293,14 @@ def _left_out(left_out: tuple[tuple[Path, str], ...], root: Path, key: str) -> l
     if not left_out:
         return []
     listed = ", ".join(f"{p.relative_to(root).as_posix()} ({why})" for p, why in left_out)
-    return [Diagnostic(None, None, "left-out", f"{key}: not shipped: {listed}")]
+    return [codes.LEFT_OUT.note(f"{key}: not shipped: {listed}")]
 
 
 def _version_check(environment: PythonEnvironment, target: Target) -> list[Diagnostic]:
     env = environment.target
     if target.runs(env):
         return []
-    return [Diagnostic(None, None, "target-mismatch",
+    return [codes.TARGET_MISMATCH.note(
         f"the analysed interpreter is Python {env.full_version} but the target is Python "
         f"{target.full_version}; installed versions may differ on the target")]
 

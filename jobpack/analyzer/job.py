@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from jobpack.analyzer.cmdline import find_cmd_entries
 from jobpack.analyzer.entries import default_root, local_path_entry, parse_entry
 from jobpack.analyzer.walk.walker import Entry
+from jobpack.diagnostics import IMAGE_ENTRY_POINT
 from jobpack.errors import EntryPointError
 from jobpack.files import Expansion, expand
 from jobpack.manifest import DataPath, Diagnostic, PipOptions
@@ -133,7 +134,7 @@ def _outside_scripts(scripts: tuple[str, ...], config: JobConfig,
         raise EntryPointError(
             f"runs {scripts[0]}, which is outside the job's folder {config.root}; only "
             "what is inside it ships", path=name, key="cmd")
-    return (Diagnostic(
-        config.file.name, None, "image-entry-point",
-        f"cmd runs {', '.join(scripts)} from the env.docker image; jobpack neither analyses "
-        "nor ships it, so the archive runs only where that image's files are"),)
+    return (IMAGE_ENTRY_POINT.at(
+        config.file.name, None, f"cmd runs {', '.join(scripts)} from the env.docker image; "
+        "jobpack neither analyses nor ships it, so the archive runs only where that "
+        "image's files are"),)

@@ -71,7 +71,7 @@ def build_command(
         result = build(analysis, target, wheels=fetcher, bytecode=not no_bytecode,
                        bytecode_cache=None if job.no_cache
                        else cache_folder(job.cache_dir) / "bytecode",
-                       source_date_epoch=source_date_epoch())
+                       source_date_epoch=source_date_epoch(), ignore=job.ignore)
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=shown.verbose,
                                      infos=False)
     if fetcher is not None and fetcher.skipped:

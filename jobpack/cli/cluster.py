@@ -98,7 +98,7 @@ def _build_for_submit(job: JobOptions, folder: Path) -> Path:
     analysis = analyze_job(job)
     print_diagnostics_to_stderr(analysis)
     result = build(analysis, folder / archive_name(analysis.manifest, analysis.root, job.config),
-                   source_date_epoch=source_date_epoch())
+                   source_date_epoch=source_date_epoch(), ignore=job.ignore)
     typer.echo(f"built {result.path.name}  sha256:{result.sha256}", err=True)
     return result.path
 

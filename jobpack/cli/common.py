@@ -58,7 +58,8 @@ def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = Fals
         return analyze(job.entries, config=job.config, python=interpreter_from_env(job.python),
                        target_python=job.target_python, cache_dir=cache_folder(job.cache_dir),
                        no_cache=job.no_cache, read_pep723=read_pep723, on_progress=on_progress,
-                       workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude)
+                       workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude,
+                       ignore=job.ignore)
 
 
 # The process environment is read here, and only here; the library is told.

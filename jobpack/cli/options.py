@@ -53,6 +53,9 @@ class JobOptions:
     exclude: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
         "--exclude", help="Do not ship this distribution, nor what only it brings in "
         "(repeatable).", metavar="NAME")))
+    ignore: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
+        "--ignore", help="Do not report this diagnostic code (a warning's or an info's; "
+        "repeatable). '# jobpack: ignore[CODE]' silences one line.", metavar="CODE")))
 
 
 @dataclass(frozen=True)

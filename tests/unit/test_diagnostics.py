@@ -3,6 +3,7 @@ user silences a code."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -26,6 +27,17 @@ def test_the_registry_and_the_docs_name_the_same_codes_with_the_same_levels() ->
 def test_every_code_has_a_one_line_doc() -> None:
     for code in REGISTRY.values():
         assert code.doc and "\n" not in code.doc and len(code.doc) < 100, code.name
+
+
+def test_no_module_spells_a_code() -> None:
+    """Diagnostics are made through their `Code`: no string literal of jobpack outside
+    the registry is a code's name."""
+    package = Path(diagnostics.__file__).parent
+    spelled = [f"{path.relative_to(package)}:{node.lineno}: {node.value}"
+               for path in sorted(package.rglob("*.py")) if path.name != "diagnostics.py"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Constant) and node.value in REGISTRY]
+    assert spelled == []
 
 
 def test_a_code_makes_its_diagnostic_at_its_level() -> None:

@@ -18,12 +18,13 @@ from typing import Any
 
 from jobpack.analyzer.facts.model import FileFacts, FileNote
 from jobpack.analyzer.facts.workers import WorkerPool
+from jobpack.diagnostics import SYNTAX_ERROR
 from jobpack.files import read_regular
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 4  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
-# 4: `# jobpack: ignore[...]` comments
+FACTS_SCHEMA = 5  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+# 4: `# jobpack: ignore[...]` comments; 5: notes without a level (the registry's)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 
@@ -98,9 +99,9 @@ class FactsStore:
             return run_with_big_stack(lambda: parse_facts(source, self.target))
         except Exception as exc:
             text = str(exc).strip().splitlines()
-            return FileFacts(syntax_error=FileNote(
-                1, "syntax-error", f"jobpack could not read this file: "
-                f"{text[0] if text else type(exc).__name__}", "error"))
+            return FileFacts(syntax_error=FileNote.of(
+                SYNTAX_ERROR, 1, f"jobpack could not read this file: "
+                f"{text[0] if text else type(exc).__name__}"))
 
     # -- the cache on disk ----------------------------------------------------------------
     def _key(self, source: bytes) -> str:

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from jobpack.analyzer.facts.conditions import Cond, Truth, evaluate, is_main_test
 from jobpack.analyzer.facts.model import FileFacts, FileNote, ImportFact, Scope, SysPathFact
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
+from jobpack.diagnostics import DYNAMIC_IMPORT, Code
 from jobpack.target import Target
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -94,7 +95,7 @@ class Collector(Generic[Pos]):
         self.importlib_aliases: set[str] = set()
         self.import_module_aliases: set[str] = set()
         self.all_names: list[str] | None = None
-        self.notes: list[tuple[Pos, str, str, str]] = []
+        self.notes: list[tuple[Pos, Code, str]] = []
         self.sys_paths: list[tuple[Pos, Folder, bool, bool | None]] = []
         self._path_names: dict[str, Folder | str] = {}
 
@@ -144,8 +145,8 @@ class Collector(Generic[Pos]):
     def extend_all(self, names: list[str] | None) -> None:
         self.all_names = (self.all_names or []) + [n for n in names or [] if n]
 
-    def add_note(self, pos: Pos, code: str, message: str, level: str = "error") -> None:
-        self.notes.append((pos, code, message, level))
+    def add_note(self, pos: Pos, code: Code, message: str) -> None:
+        self.notes.append((pos, code, message))
 
     # -- the result ----------------------------------------------------------------------
     def facts(self, position_of: Callable[[Pos], tuple[int, int]]) -> FileFacts:
@@ -158,10 +159,9 @@ class Collector(Generic[Pos]):
                 names=names, level=level, scope=ctx.scope, main=ctx.main,
                 optional=ctx.optional, conditional=ctx.reach is None)))
         notes: list[tuple[tuple[int, int], FileNote]] = []
-        for pos, code, message, severity in self.notes:
+        for pos, code, message in self.notes:
             where = position_of(pos)
-            notes.append((where, FileNote(where[0], code, message,
-                                          severity)))  # type: ignore[arg-type]
+            notes.append((where, FileNote.of(code, where[0], message)))
         importers = {f"{a}.import_module" for a in self.importlib_aliases}
         importers |= self.import_module_aliases | {"__import__", "importlib.__import__"}
         for call in self.calls:
@@ -189,8 +189,8 @@ def _dynamic(call: _Call[Pos], where: tuple[int, int],
     name_arg = call.positional[0] if call.positional else call.keywords.get("name")
     name = None if name_arg is None else name_arg.string
     if not name:
-        notes.append((where, FileNote(
-            line, "dynamic-import", f"{call.func}() with a name that is not a literal string; "
+        notes.append((where, FileNote.of(
+            DYNAMIC_IMPORT, line, f"{call.func}() with a name that is not a literal string; "
             "add the module to root-paths or import it explicitly")))
         return
     level = len(name) - len(name.lstrip("."))
@@ -204,8 +204,8 @@ def _dynamic(call: _Call[Pos], where: tuple[int, int],
             module = ".".join(base[: len(base) - level + 1] + ([module] if module else []))
             level = 0
         elif package_arg is None or not package_arg.is_package_name:
-            notes.append((where, FileNote(line, "dynamic-import",
-                                          f"relative {call.func}({name!r}) without a literal "
+            notes.append((where, FileNote.of(DYNAMIC_IMPORT, line,
+                                             f"relative {call.func}({name!r}) without a literal "
                                           "package")))
             return
     ctx = call.context

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from jobpack.diagnostics import Code
+
 ImportKind = Literal["import", "from", "dynamic"]
 Scope = Literal["module", "function", "class"]
 
@@ -36,12 +38,16 @@ class ImportFact:
 
 @dataclass(frozen=True)
 class FileNote:
-    """A diagnostic found while reading one file (the path is added later)."""
+    """A diagnostic found while reading one file (the path is added later). `code` names
+    a registered `jobpack.diagnostics.Code`; the walker takes the level from there."""
 
     line: int
     code: str
     message: str
-    level: Literal["error", "warning", "info"] = "warning"
+
+    @classmethod
+    def of(cls, code: Code, line: int, message: str) -> FileNote:
+        return cls(line, code.name, message)
 
 
 @dataclass(frozen=True)

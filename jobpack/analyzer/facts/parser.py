@@ -22,7 +22,7 @@ from typing import TypeVar
 from jobpack.analyzer.facts.model import FileFacts, FileNote
 from jobpack.analyzer.facts.parse_ast import ALIASED_IMPORTER, facts_from_ast
 from jobpack.analyzer.facts.syntax_version import ast_checker, python2_note
-from jobpack.diagnostics import suppressed_codes
+from jobpack.diagnostics import SYNTAX_ERROR, suppressed_codes
 from jobpack.target import Target
 
 T = TypeVar("T")
@@ -130,8 +130,7 @@ def _fallback(source: bytes, target: Target, exc: SyntaxError) -> FileFacts:
         facts = run_with_big_stack(lambda: _facts_with_libcst(source, target))
     if facts is not None:
         return facts
-    note = python2_note(exc, target) or FileNote(exc.lineno or 1, "syntax-error", message,
-                                                 "error")
+    note = python2_note(exc, target) or FileNote.of(SYNTAX_ERROR, exc.lineno or 1, message)
     return FileFacts(syntax_error=note)
 
 
@@ -172,7 +171,7 @@ def _refusal(source: bytes, exc: SyntaxError, message: str) -> FileNote:
     line = exc.lineno or 1
     if "unicode error" in message or "decode" in message:
         line = _undecodable_line(source) or line
-    return FileNote(line, "syntax-error", message, "error")
+    return FileNote.of(SYNTAX_ERROR, line, message)
 
 
 def _undecodable_line(source: bytes) -> int | None:
@@ -187,7 +186,7 @@ def _undecodable_line(source: bytes) -> int | None:
 
 
 def _error(line: int, message: str) -> FileFacts:
-    return FileFacts(syntax_error=FileNote(line, "syntax-error", message, "error"))
+    return FileFacts(syntax_error=FileNote.of(SYNTAX_ERROR, line, message))
 
 
 def _one_line(exc: BaseException) -> str:

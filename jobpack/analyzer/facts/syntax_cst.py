@@ -23,6 +23,7 @@ from jobpack.analyzer.facts.syntax_version import (
     fstring_uses_pep701,
     python2_message,
 )
+from jobpack.diagnostics import SYNTAX_ERROR
 from jobpack.target import Target
 
 
@@ -81,7 +82,7 @@ def _cst_handler(node: cst.ExceptHandler | cst.ExceptStarHandler, out: Collector
     if len(kind.elements) == 2 and isinstance(last, cst.Name) and last.value[:1].islower() \
             and reporter.version < BARE_EXCEPT_TUPLE[1]:
         reporter.newest = max(reporter.newest, BARE_EXCEPT_TUPLE[1])
-        out.add_note(node, "syntax-error", python2_message(
+        out.add_note(node, SYNTAX_ERROR, python2_message(
             f"`except X, {last.value}:`", reporter.target, f"write `except X as {last.value}:`"))
         return
     reporter.report(out, node, BARE_EXCEPT_TUPLE)

@@ -18,9 +18,9 @@ from typing import Any
 
 from jobpack.analyzer.facts.collector import Collector
 from jobpack.analyzer.facts.model import FileNote
+from jobpack.diagnostics import SYNTAX_ERROR, SYNTAX_NEWER_THAN_TARGET
 from jobpack.target import Target
 
-CODE = "syntax-newer-than-target"
 NEWEST = (3, 14)  # no feature below needs a newer Python
 
 MATCH = ("`match` statements", (3, 10))
@@ -58,7 +58,7 @@ class Reporter:
         self.newest = max(self.newest, feature[1])
         if feature[1] > self.version and feature[0] not in self.seen:
             self.seen.add(feature[0])
-            out.add_note(pos, CODE, message(feature, self.target))
+            out.add_note(pos, SYNTAX_NEWER_THAN_TARGET, message(feature, self.target))
 
 
 # -- the ast tree (what the running Python accepted) ------------------------------------
@@ -215,11 +215,11 @@ def python2_note(error: SyntaxError, target: Target) -> FileNote | None:
     msg, text = error.msg or "", error.text or ""
     for start, (what, fix) in _PY2_MESSAGES.items():
         if msg.startswith(start):
-            return FileNote(line, "syntax-error", python2_message(what, target, fix), "error")
+            return FileNote.of(SYNTAX_ERROR, line, python2_message(what, target, fix))
     if "`" in text:
-        return FileNote(line, "syntax-error",
-                        python2_message("backquotes `x`", target, "call repr(x)"), "error")
+        return FileNote.of(SYNTAX_ERROR, line,
+                           python2_message("backquotes `x`", target, "call repr(x)"))
     if "<>" in text:
-        return FileNote(line, "syntax-error",
-                        python2_message("the `<>` operator", target, "write !="), "error")
+        return FileNote.of(SYNTAX_ERROR, line,
+                           python2_message("the `<>` operator", target, "write !="))
     return None

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from jobpack.analyzer.facts.model import FileFacts, FileNote
+from jobpack.diagnostics import SYNTAX_ERROR
 from jobpack.target import Target
 
 ParseFn = Callable[[bytes, Target], FileFacts]
@@ -145,6 +146,6 @@ def _crash_note(signum: int) -> FileFacts:
         name = signal.Signals(signum).name
     except ValueError:
         name = f"signal {signum}"
-    return FileFacts(syntax_error=FileNote(
-        1, "syntax-error", f"the parser crashed on this file ({name}); jobpack cannot read "
-        "its imports", "error"))
+    return FileFacts(syntax_error=FileNote.of(
+        SYNTAX_ERROR, 1, f"the parser crashed on this file ({name}); jobpack cannot read "
+        "its imports"))

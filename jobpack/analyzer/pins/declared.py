@@ -12,21 +12,30 @@ from collections.abc import Iterable, Sequence
 
 from packaging.utils import canonicalize_name
 
+from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.pins.distributions import DistributionIndex
-from jobpack.analyzer.pins.requirements import requirements_for
+from jobpack.analyzer.pins.requirements import job_import_sites, requirements_for
+from jobpack.diagnostics import REQUIREMENTS_FILE_UNDECLARED
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 
 
-def import_site(found: Requirement, fallback: str) -> tuple[str, int | None]:
-    """The first `file:line` that imports `found` (as recorded in `required_by`)."""
-    site = found.required_by[0] if found.required_by else fallback
-    path, _, line = site.rpartition(":")
-    return (path, int(line)) if path and line.isdigit() else (site, None)
+def import_site(graph: ImportGraph, index: DistributionIndex | None, found: Requirement,
+                fallback: str) -> tuple[str | None, int | None]:
+    """The first place the job's own code imports a module of the distribution `found`;
+    `fallback` (no line) when the graph knows none."""
+    sites = [site for module in graph.find_modules("external") if index is not None
+             and found.name in {d.name for d in index.providers(module.name)}
+             for site in job_import_sites(graph, module.name)]
+    if not sites:
+        return fallback, None
+    first = min(sites)
+    return first.path, first.line
 
 
-def undeclared(imported: Iterable[Requirement], declared: Sequence[Requirement],
-               index: DistributionIndex, target: Target, file: str) -> list[Diagnostic]:
+def undeclared(graph: ImportGraph, imported: Iterable[Requirement],
+               declared: Sequence[Requirement], index: DistributionIndex, target: Target,
+               file: str) -> list[Diagnostic]:
     """`requirements-file-undeclared` for each distribution the job's code imports that
     `declared` (the requirements file `file`) does not install. Silent when a declared
     distribution is not installed here: its own requirements are then unknown."""
@@ -34,7 +43,7 @@ def undeclared(imported: Iterable[Requirement], declared: Sequence[Requirement],
     if covered is None:
         return []
     return [
-        Diagnostic(*import_site(found, file), "requirements-file-undeclared",
+        REQUIREMENTS_FILE_UNDECLARED.at(*import_site(graph, index, found, file),
                    f"{', '.join(found.imported_as) or found.name} is imported but {found.name} "
                    f"is neither in {file} nor required by what it lists; pip will not install "
                    "it on the target")

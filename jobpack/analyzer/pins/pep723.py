@@ -19,6 +19,8 @@ from packaging.requirements import Requirement as Parsed
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from jobpack import diagnostics as codes
+from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.pins.declared import import_site
 from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.errors import ScriptMetadataError
@@ -74,6 +76,7 @@ def read_metadata(file: Path, name: str) -> ScriptMetadata | None:
 
 def apply_metadata(metadata: ScriptMetadata, inferred: tuple[Requirement, ...],
                    target: Target, index: DistributionIndex | None,
+                   graph: ImportGraph | None = None,
                    ) -> tuple[tuple[Requirement, ...], list[Diagnostic]]:
     """The block's dependencies as the job's requirements (pinned when the installed
     version satisfies them), and diagnostics for what does not match: the Python the block
@@ -89,8 +92,9 @@ def apply_metadata(metadata: ScriptMetadata, inferred: tuple[Requirement, ...],
     declared = {r.name for r in requirements}
     for found in inferred:
         if found.direct and found.name not in declared:
-            diagnostics.append(Diagnostic(
-                *import_site(found, metadata.path), "pep723-undeclared",
+            diagnostics.append(codes.PEP723_UNDECLARED.at(
+                *(import_site(graph, index, found, metadata.path) if graph is not None
+                  else (metadata.path, None)),
                 f"{', '.join(found.imported_as) or found.name} is imported but "
                 f"{found.name} is not in the '# /// script' block of {metadata.path}"))
     return tuple(requirements), diagnostics
@@ -114,11 +118,11 @@ def _pin(text: str, metadata: ScriptMetadata,
     unpinned = Requirement(version="", specifier=str(parsed.specifier) or None,
                            **common)  # type: ignore[arg-type]
     if installed is None or not installed.version:
-        return unpinned, Diagnostic(*where, "pep723-not-installed",
+        return unpinned, codes.PEP723_NOT_INSTALLED.at(*where,
             f"{text!r} is not installed in the analysed environment; it is shipped "
-            "unpinned", "info")
+            "unpinned")
     if not parsed.specifier.contains(installed.version, prereleases=True):
-        return unpinned, Diagnostic(*where, "pep723-mismatch",
+        return unpinned, codes.PEP723_MISMATCH.at(*where,
             f"{text!r} is declared but {name} {installed.version} is installed; "
             "it is shipped unpinned")
     return Requirement(version=installed.version, pure=installed.pure,
@@ -138,9 +142,9 @@ def _python_check(target: Target, metadata: ScriptMetadata) -> list[Diagnostic]:
         f"{target.python}.0", f"{target.python}.99"]
     if any(specifier.contains(v, prereleases=True) for v in versions):
         return []
-    return [Diagnostic(metadata.path, metadata.line, "pep723-requires-python",
-                       f"the script requires Python {metadata.requires_python} but the "
-                       f"target is Python {target.full_version}", "error")]
+    return [codes.PEP723_REQUIRES_PYTHON.at(
+        metadata.path, metadata.line, f"the script requires Python "
+        f"{metadata.requires_python} but the target is Python {target.full_version}")]
 
 
 def metadata_of_entries(files: Sequence[tuple[Path, str]]) -> ScriptMetadata | None:

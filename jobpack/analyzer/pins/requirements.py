@@ -25,6 +25,7 @@ from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
+from jobpack import diagnostics as codes
 from jobpack.analyzer.graph import ImportGraph, ImportSite
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.errors import DistributionError
@@ -84,13 +85,13 @@ def _add_module(
     graph: ImportGraph, index: DistributionIndex, name: str, pending: dict[str, _Pending],
     diagnostics: list[Diagnostic], *, libraries: bool,
 ) -> None:
-    by_job: list[ImportSite] = []
+    by_job = job_import_sites(graph, name)
     by_library: dict[str, list[ImportSite]] = {}
     for importer in graph.find_modules_that_directly_import(name):
         sites = graph.get_import_sites(importer, name)
         if graph.get_module(importer).kind in _JOB_KINDS:
-            by_job += sites
-        elif libraries:
+            continue
+        if libraries:
             owners = [d.name for d in index.providers(importer)] or [importer.split(".")[0]]
             for owner in owners:
                 by_library.setdefault(owner, []).extend(sites)
@@ -98,14 +99,13 @@ def _add_module(
     if by_job:
         first = min(by_job)
         if not providers:
-            diagnostics.append(Diagnostic(
-                first.path, first.line, "unmanaged-module",
+            diagnostics.append(codes.UNMANAGED_MODULE.at(
+                first.path, first.line,
                 f"{name!r} is installed but belongs to no distribution; it cannot be pinned"))
         elif len(providers) > 1:
             names = " and ".join(d.name for d in providers)
-            diagnostics.append(Diagnostic(
-                first.path, first.line, "ambiguous-distribution",
-                f"{name!r} is provided by {names}; both are pinned"))
+            diagnostics.append(codes.AMBIGUOUS_DISTRIBUTION.at(
+                first.path, first.line, f"{name!r} is provided by {names}; both are pinned"))
     for dist in providers:
         if by_job:
             entry = pending.setdefault(dist.name, _Pending())
@@ -116,6 +116,13 @@ def _add_module(
         for owner, sites in sorted(by_library.items()):
             if owner != dist.name:
                 _add_library_reason(pending.setdefault(dist.name, _Pending()), owner, sites)
+
+
+def job_import_sites(graph: ImportGraph, name: str) -> list[ImportSite]:
+    """Where the job's own code (not an installed library) imports the module `name`."""
+    return [site for importer in graph.find_modules_that_directly_import(name)
+            if graph.get_module(importer).kind in _JOB_KINDS
+            for site in graph.get_import_sites(importer, name)]
 
 
 def _add_library_reason(entry: _Pending, owner: str, sites: list[ImportSite]) -> None:
@@ -230,8 +237,7 @@ def _require(
 ) -> InstalledDistribution | None:
     installed = index.get(requirement.name)
     if installed is None:
-        diagnostics.append(Diagnostic(
-            None, None, "requirement-not-installed",
+        diagnostics.append(codes.REQUIREMENT_NOT_INSTALLED.note(
             f"{dist.name} requires {requirement} which is not installed; "
             "it is not pinned and pip will resolve it on the target"))
         return None
@@ -241,8 +247,7 @@ def _require(
         except InvalidVersion:
             ok = True
         if not ok:
-            diagnostics.append(Diagnostic(
-                None, None, "requirement-version-conflict",
+            diagnostics.append(codes.REQUIREMENT_VERSION_CONFLICT.note(
                 f"{dist.name} requires {requirement} but {installed.name} "
                 f"{installed.version} is installed; the installed version is pinned"))
     return installed
@@ -281,13 +286,12 @@ def _exclude(
         queue.extend(c for c in sorted(children.get(name, ())) if c not in excluded)
     for name in excluded:
         if name not in pending:
-            diagnostics.append(Diagnostic(None, None, "exclude-unknown",
-                                          f"--exclude {name}: the job does not need it"))
+            diagnostics.append(codes.EXCLUDE_UNKNOWN.note(
+                f"--exclude {name}: the job does not need it"))
             continue
         gone = sorted(n for n in pending if n not in kept and n != name and n not in excluded)
         also = f"; also dropped (only it needed them): {', '.join(gone)}" if gone else ""
-        diagnostics.append(Diagnostic(None, None, "excluded",
-                                      f"{name} is excluded and will not ship{also}"))
+        diagnostics.append(codes.EXCLUDED.note(f"{name} is excluded and will not ship{also}"))
     for name in [n for n in pending if n not in kept]:
         del pending[name]
 
@@ -300,7 +304,7 @@ def _pin(
                                 "reinstall it or list it in a requirements file")
     if not dist.pure and _built_for_other_platform(dist, target):
         diagnostics.append(
-            Diagnostic(None, None, "platform-mismatch",
+            codes.PLATFORM_MISMATCH.note(
                        f"{dist.name} {dist.version} is installed as a "
                        f"{', '.join(dist.wheel_tags) or 'platform-specific'} build; "
                        f"the target needs a linux_x86_64 / cp{target.major}{target.minor} wheel")

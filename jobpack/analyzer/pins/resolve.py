@@ -32,15 +32,14 @@ class Resolution:
     pip: PipOptions
     mode: PythonMode
     diagnostics: tuple[Diagnostic, ...] = ()
-    # imports the walker could not resolve here that these requirements install
-    # (manual mode: `import pandas` with `pandas` in the file): (path, line, module)
-    installs_unresolved: frozenset[tuple[str | None, int, str]] = frozenset()
+    # what pip installs though it is not installed here (manual mode: `import pandas`
+    # with `pandas` in the requirements file): canonical distribution names
+    installs_unresolved: frozenset[str] = frozenset()
 
-    def answers(self, diagnostic: Diagnostic) -> bool:
-        """Whether `diagnostic` is an unresolved import these requirements install."""
-        return diagnostic.code in ("unresolved-import", "optional-import-missing") and any(
-            (path, line) == (diagnostic.path, diagnostic.line) and repr(module) in
-            diagnostic.message for path, line, module in self.installs_unresolved)
+    def answers(self, module: str) -> bool:
+        """Whether these requirements install `module`, which the walker could not find:
+        its top-level name is a declared distribution's."""
+        return canonicalize_name(module.partition(".")[0]) in self.installs_unresolved
 
 
 def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: DistributionIndex,
@@ -55,12 +54,12 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
             config.root / config.requirements_file, config.root, config.pip)
         return Resolution(requirements, pip, _mode(job), _undeclared(
             graph, index, target, requirements, config.requirements_file),
-            _declared_unresolved(graph, requirements))
+            frozenset(canonicalize_name(r.name) for r in requirements))
     inferred, found = resolve_requirements(graph, index, target,
                                            no_deps=no_deps or job.pip.no_deps, exclude=exclude)
     resolution = Resolution(inferred, job.pip, _mode(job), tuple(found))
     if read_pep723:
-        resolution = _with_pep723(resolution, entries, index, target)
+        resolution = _with_pep723(resolution, graph, entries, index, target)
     return resolution
 
 
@@ -69,30 +68,17 @@ def _undeclared(graph: ImportGraph, index: DistributionIndex, target: Target,
     from jobpack.analyzer.pins.declared import undeclared
 
     imported, _ = resolve_requirements(graph, index, target, no_deps=True)
-    return tuple(undeclared(imported, declared, index, target, file))
+    return tuple(undeclared(graph, imported, declared, index, target, file))
 
 
-def _declared_unresolved(graph: ImportGraph, declared: tuple[Requirement, ...],
-                         ) -> frozenset[tuple[str | None, int, str]]:
-    """Unresolved imports whose top-level name is a declared distribution's name (not
-    installed where jobpack analyses, but pip installs it on the target)."""
-    names = {canonicalize_name(r.name) for r in declared}
-    return frozenset(
-        (site.path, site.line, module.name)
-        for module in graph.find_modules("unresolved")
-        if canonicalize_name(module.name.partition(".")[0]) in names
-        for importer in graph.find_modules_that_directly_import(module.name)
-        for site in graph.get_import_sites(importer, module.name))
-
-
-def _with_pep723(auto: Resolution, entries: Sequence[Entry], index: DistributionIndex,
-                 target: Target) -> Resolution:
+def _with_pep723(auto: Resolution, graph: ImportGraph, entries: Sequence[Entry],
+                 index: DistributionIndex, target: Target) -> Resolution:
     from jobpack.analyzer.pins.pep723 import apply_metadata, metadata_of_entries
 
     metadata = metadata_of_entries([(e.file, e.name) for e in entries])
     if metadata is None:
         return auto
-    requirements, notes = apply_metadata(metadata, auto.requirements, target, index)
+    requirements, notes = apply_metadata(metadata, auto.requirements, target, index, graph)
     kept = auto.diagnostics if metadata.dependencies is None else ()
     return Resolution(requirements, auto.pip, auto.mode, (*kept, *notes))
 

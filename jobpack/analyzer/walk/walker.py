@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jobpack import diagnostics as codes
 from jobpack.analyzer.facts.model import FileFacts, ImportFact
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
+from jobpack.diagnostics import Code
 from jobpack.manifest import Diagnostic
 from jobpack.target import Target
 
@@ -43,6 +45,11 @@ class WalkResult:
     graph: ImportGraph
     local_files: dict[str, Path] = field(default_factory=dict)  # relative path -> file
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the unresolved-import / optional-import-missing diagnostics, with the module each is
+    # about: requirements that install the module answer them (manual mode)
+    unresolved: list[tuple[Diagnostic, str]] = field(default_factory=list)
+    # the job's files' `# jobpack: ignore[code]` comments: path -> line -> codes
+    suppressions: dict[str, dict[int, frozenset[str]]] = field(default_factory=dict)
     # folders a file puts on sys.path relative to itself that lie outside the root
     outside_root: list[Path] = field(default_factory=list)
 
@@ -154,12 +161,12 @@ class Walker:
         self.result.graph.add_module(module)
         self.result.graph.add_import(importer, module.name, site)
 
-    def _warn(self, site: ImportSite, code: str, message: str, level: str = "warning") -> None:
+    def _warn(self, site: ImportSite, code: Code, message: str) -> Diagnostic | None:
         if self._library:
-            return  # installed libraries' own notes are not the user's business
-        self.result.diagnostics.append(
-            Diagnostic(site.path, site.line, code, message, level)  # type: ignore[arg-type]
-        )
+            return None  # installed libraries' own notes are not the user's business
+        made = code.at(site.path, site.line, message)
+        self.result.diagnostics.append(made)
+        return made
 
     # -- visiting a file -----------------------------------------------------------------
     def _visit(self, visit: _Visit) -> None:
@@ -168,9 +175,12 @@ class Walker:
         rel = self.relative(visit.file)
         if facts.syntax_error is not None:
             error = facts.syntax_error
-            self._warn(ImportSite(rel, error.line), error.code, error.message, "error")
+            self._warn(ImportSite(rel, error.line), codes.code(error.code), error.message)
         for note in facts.notes:
-            self._warn(ImportSite(rel, note.line), note.code, note.message, note.level)
+            self._warn(ImportSite(rel, note.line), codes.code(note.code), note.message)
+        if facts.suppressions and not visit.library:
+            self.result.suppressions[rel] = {line: frozenset(names)
+                                             for line, names in facts.suppressions}
         if facts.sys_paths and not visit.library:
             visit = replace(visit, roots=self._sys_path_roots(visit, facts, rel))
         for fact in facts.imports:
@@ -193,7 +203,7 @@ class Walker:
             if not folder.is_relative_to(self.root):
                 if fact.anchor == "file":
                     self.result.outside_root.append(folder)
-                self._warn(ImportSite(rel, fact.line), "sys-path-outside-root",
+                self._warn(ImportSite(rel, fact.line), codes.SYS_PATH_OUTSIDE_ROOT,
                            f"sys.path gets {folder}, outside the job's folder {self.root}; "
                            "modules there are not shipped")
             elif folder.is_dir():
@@ -225,13 +235,15 @@ class Walker:
 
     def _absolute(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> str | None:
         if not visit.package:
-            code = "relative-import-in-script" if visit.is_entry else "relative-import-no-package"
+            code = codes.RELATIVE_IMPORT_IN_SCRIPT if visit.is_entry \
+                else codes.RELATIVE_IMPORT_NO_PACKAGE
             self._warn(site, code, "relative import in a module that is not in a package")
             return None
         parts = visit.package.split(".")
         if fact.level > len(parts):
             self._warn(
-                site, "relative-import-beyond-top", "relative import beyond the top-level package"
+                site, codes.RELATIVE_IMPORT_BEYOND_TOP,
+                "relative import beyond the top-level package"
             )
             return None
         base = parts[: len(parts) - fact.level + 1]
@@ -324,19 +336,15 @@ class Walker:
             return  # optional features of installed libraries: normal, and silent
         self._edge(importer, Module(name, "unresolved"), site)
         if optional:
-            self._warn(
-                site,
-                "optional-import-missing",
-                f"optional import {name!r} is not available; it will not be shipped",
-                "info",
-            )
+            made = self._warn(site, codes.OPTIONAL_IMPORT_MISSING,
+                              f"optional import {name!r} is not available; it will not be "
+                              "shipped")
         else:
-            self._warn(
-                site,
-                "unresolved-import",
-                f"cannot resolve {name!r}: not a local module, not in the standard library "
-                f"of Python {self.target.python}, not installed",
-            )
+            made = self._warn(site, codes.UNRESOLVED_IMPORT,
+                              f"cannot resolve {name!r}: not a local module, not in the "
+                              f"standard library of Python {self.target.python}, not installed")
+        if made is not None:
+            self.result.unresolved.append((made, name))
 
     def _import_from(
         self, importer: str, base: Module | Located, name: str, site: ImportSite,
