@@ -21,6 +21,7 @@ from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.walk.stdlib import is_stdlib
 from jobpack.errors import ConfigError
+from jobpack.layout import CommandError, command_argv, variable_lookup
 
 RECORDER = '''\
 import atexit as _atexit
@@ -192,14 +193,13 @@ def config_argv(analysis: Analysis, extra: Sequence[str], *, python: str, config
     """The argv of the config's cmd as the runner builds it on the VM: every `${NAME}` one
     argument (an input's or output's path in the job folder, an `args` value, or a run-time
     variable from the environment), `extra` appended."""
-    from jobpack.runner.errors import RunnerError
-    from jobpack.runner.run import command_argv, variables
-
-    manifest = analysis.manifest.to_dict()
+    manifest = analysis.manifest
+    paths = {item.var: str(analysis.root / item.path)
+             for item in (*manifest.inputs, *manifest.outputs) if item.var}
     try:
-        value = variables(manifest, analysis.root, os.environ)
-        return command_argv(manifest, value, list(extra), search_path(python, os.environ))
-    except RunnerError as exc:
+        value = variable_lookup(paths, manifest.runtime_vars, os.environ)
+        return command_argv(manifest.cmd, value, extra, search_path(python, os.environ))
+    except CommandError as exc:
         raise ConfigError(str(exc), path=config, key="cmd") from None
 
 

@@ -11,46 +11,36 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shlex
-import shutil
 import signal
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jobpack.layout import VARIABLE
+from jobpack.layout import CommandError, variable_lookup
+from jobpack.layout import command_argv as layout_argv
 
 from .environment import Environment
 from .errors import RunnerError
 
-_SHELL_SYNTAX = re.compile(r"[;&|<>()`$*?~\n'\"\\]|^\s*[A-Za-z_][A-Za-z0-9_]*=")
 _STRIPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV",
              "PYTHONSAFEPATH"}
 
 
 def variables(manifest: dict[str, Any], src: Path,
               environ: Mapping[str, str]) -> Callable[[str], str]:
-    """A lookup for `${NAME}`: paths first, then `args`, then the environment for the
-    manifest's `runtime_vars` (the service's `DS_PROJECT_HOME`, datasets' variables)."""
+    """A lookup for `${NAME}` (see `layout.variable_lookup`): the unpacked inputs' and
+    outputs' paths, then the manifest's `runtime_vars` from the environment."""
     paths = {item["var"]: str(src / item["path"])
              for item in [*manifest.get("inputs", []), *manifest.get("outputs", [])]
              if isinstance(item, dict) and item.get("var")}
-    args = {str(k): str(v) for k, v in (manifest.get("args") or {}).items()}
-    runtime = set(manifest.get("runtime_vars") or [])
+    lookup = variable_lookup(paths, set(manifest.get("runtime_vars") or []), environ)
 
     def value(name: str) -> str:
-        if name in paths:
-            return paths[name]
-        if name in args:
-            return args[name]
-        if name not in runtime:
-            raise RunnerError(f"cmd uses ${{{name}}}, which no input, output or args defines")
-        if name not in environ:
-            raise RunnerError(f"cmd uses ${{{name}}}, which is not set: run with "
-                              f"{name}=VALUE in the environment")
-        return environ[name]
+        try:
+            return lookup(name)
+        except CommandError as exc:
+            raise RunnerError(str(exc)) from None
 
     return value
 
@@ -58,17 +48,10 @@ def variables(manifest: dict[str, Any], src: Path,
 def command_argv(manifest: dict[str, Any], value: Callable[[str], str], extra: list[str],
                  path: str | None) -> list[str]:
     """The argv that runs the job's cmd with `extra` arguments appended."""
-    cmd = str(manifest.get("cmd") or "")
-    if not cmd.strip():
-        raise RunnerError("the manifest has no cmd to run")
-    template = VARIABLE.sub("x", cmd)
-    if not _SHELL_SYNTAX.search(template):
-        argv = [VARIABLE.sub(lambda m: value(m.group(1)), token) for token in cmd.split()]
-        program = shutil.which(argv[0], path=path)
-        if program is not None:
-            return [program, *argv[1:], *extra]
-    command = VARIABLE.sub(lambda m: shlex.quote(value(m.group(1))), cmd)
-    return ["/bin/sh", "-c", " ".join([command, *(shlex.quote(a) for a in extra)])]
+    try:
+        return layout_argv(manifest.get("cmd"), value, extra, path)
+    except CommandError as exc:
+        raise RunnerError(str(exc)) from None
 
 
 def job_environment(env: Environment, manifest: dict[str, Any],

@@ -16,13 +16,13 @@ MANIFEST: dict[str, Any] = {
     "cmd": "python3 main.py --data ${DATA} --name ${NAME} --home ${DS_PROJECT_HOME}",
     "inputs": [{"path": "in put.csv", "var": "DATA"}],
     "outputs": [],
-    "args": {"NAME": "x; touch PWNED"},
-    "runtime_vars": ["DS_PROJECT_HOME"],
+    "runtime_vars": ["DS_PROJECT_HOME", "NAME"],
 }
 
 
 def test_a_simple_cmd_runs_directly_with_each_value_one_argument(tmp_path: Path) -> None:
-    value = variables(MANIFEST, tmp_path, {"DS_PROJECT_HOME": "/mnt/my project"})
+    value = variables(MANIFEST, tmp_path, {"DS_PROJECT_HOME": "/mnt/my project",
+                                           "NAME": "x; touch PWNED"})
     argv = command_argv(MANIFEST, value, ["--extra", "a b"], os.environ["PATH"])
     assert argv[1:] == ["main.py", "--data", str(tmp_path / "in put.csv"), "--name",
                         "x; touch PWNED", "--home", "/mnt/my project", "--extra", "a b"]
@@ -30,7 +30,8 @@ def test_a_simple_cmd_runs_directly_with_each_value_one_argument(tmp_path: Path)
 
 def test_a_shell_cmd_quotes_every_value_so_none_runs_as_a_command(tmp_path: Path) -> None:
     manifest = {**MANIFEST, "cmd": "echo ${NAME} && echo ${DS_PROJECT_HOME}"}
-    value = variables(manifest, tmp_path, {"DS_PROJECT_HOME": "$(touch PWNED2)"})
+    value = variables(manifest, tmp_path, {"DS_PROJECT_HOME": "$(touch PWNED2)",
+                                           "NAME": "x; touch PWNED"})
     argv = command_argv(manifest, value, ["; touch PWNED3"], None)
     assert argv[:2] == ["/bin/sh", "-c"]
     result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=True)
@@ -39,7 +40,7 @@ def test_a_shell_cmd_quotes_every_value_so_none_runs_as_a_command(tmp_path: Path
 
 
 def test_an_unset_run_time_variable_is_named(tmp_path: Path) -> None:
-    value = variables(MANIFEST, tmp_path, {})
+    value = variables(MANIFEST, tmp_path, {"NAME": "x"})
     with pytest.raises(RunnerError, match=r"\$\{DS_PROJECT_HOME\}.*DS_PROJECT_HOME=VALUE"):
         command_argv(MANIFEST, value, [], None)
 
