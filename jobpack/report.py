@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -20,6 +19,7 @@ from jobpack.analyzer.api import Analysis, Explanation
 from jobpack.manifest import Diagnostic, Manifest
 
 if TYPE_CHECKING:
+    from jobpack.destinations.local import ArchiveContents
     from jobpack.packager.api import BuildResult
 
 PLAIN_EVERY = 1000  # piped progress: one line per this many files or distributions
@@ -278,25 +278,12 @@ def _escape(text: str) -> str:
     return text.replace("[", "\\[")
 
 
-def print_archive(path: Path, console: Console) -> None:
+def print_archive(contents: ArchiveContents, console: Console) -> None:
     """The manifest summary and the member list of an archive."""
-    import zipfile
-
-    from jobpack.errors import ArchiveError
-    from jobpack.runner.errors import RunnerError
-    from jobpack.runner.verify import read_manifest
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = read_manifest(archive)  # the runner's reader: size limit, schema check
-            infos = archive.infolist()
-    except (OSError, zipfile.BadZipFile, RunnerError) as exc:
-        raise ArchiveError(f"not a readable jobpack archive: {exc}", path=str(path)) from None
-    manifest = Manifest.from_dict(data)
+    manifest = contents.manifest
     if manifest.interpreter is not None:
         console.print(f"Analysed {manifest.interpreter.describe()}")
     print_manifest(manifest, console)
-    digests = {f["path"]: f["sha256"] for f in data.get("files", [])}
-    _print_table(console, f"Members ({len(infos)})", ("member", "size", "sha256"),
-                 [(i.filename, str(i.file_size), digests.get(i.filename, "")[:16])
-                  for i in infos], right={1})
+    _print_table(console, f"Members ({len(contents.members)})", ("member", "size", "sha256"),
+                 [(name, str(size), digest[:16]) for name, size, digest in contents.members],
+                 right={1})

@@ -88,9 +88,10 @@ def inspect_command(
     archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
 ) -> None:
     """Show an archive's manifest and members."""
+    from jobpack.destinations.local import read_archive
     from jobpack.report import print_archive
 
-    print_archive(archive, console())
+    print_archive(read_archive(archive), console())
 
 
 @app.command("verify")
@@ -98,9 +99,9 @@ def verify_command(
     archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
 ) -> None:
     """Recompute every digest; name any member that differs, is missing or unexpected."""
-    from jobpack.runner.verify import verify
+    from jobpack.destinations.local import verify_archive
 
-    problems = verify(archive)
+    problems = verify_archive(archive)
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
@@ -118,14 +119,12 @@ def run_command(ctx: typer.Context) -> None:
 
     The job's own arguments go after `--`.
     """
-    from jobpack.runner.main import main as run_main
+    from jobpack.destinations.local import LocalDestination
+    from jobpack.layout import EXIT_USAGE
 
     args = list(ctx.args)
-    try:
-        code = run_main(args)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        code = exc.code if isinstance(exc.code, int) else 2
-        if code == 2 and "--" not in args:
-            typer.echo("hint: the job's own arguments go after '--': "
-                       "jobpack run ARCHIVE -- ARGS", err=True)
+    code = LocalDestination().run_command_line(args)
+    if code == EXIT_USAGE and "--" not in args:
+        typer.echo("hint: the job's own arguments go after '--': "
+                   "jobpack run ARCHIVE -- ARGS", err=True)
     raise typer.Exit(code)

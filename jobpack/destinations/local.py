@@ -1,16 +1,55 @@
-"""Run an archive here, through its own runner, as the VM would.
+"""Run an archive here, through its own runner, as the VM would; read and verify one.
 
-The job runs to completion inside `submit` (its output goes straight to this terminal), so
-`status` only reports how it ended and there is nothing left to follow or stop.
+This is the one module of jobpack that imports the runner (an import-linter contract):
+`jobpack run`, `verify` and `inspect` come through here. The job runs to completion inside
+`submit` (its output goes straight to this terminal), so `status` only reports how it
+ended and there is nothing left to follow or stop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.destinations import FAILED, SUCCEEDED, JobRequest, JobStatus, Submission
-from jobpack.errors import JobNotFound
+from jobpack.errors import ArchiveError, JobNotFound
+from jobpack.layout import EXIT_USAGE
+from jobpack.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class ArchiveContents:
+    """What `jobpack inspect` shows: the manifest and every member (name, size, the
+    sha256 the manifest records for it, '' for the manifest itself)."""
+
+    manifest: Manifest
+    members: tuple[tuple[str, int, str], ...]
+
+
+def read_archive(path: Path) -> ArchiveContents:
+    """The archive's manifest and members, read as the runner reads them (size limit,
+    schema check); an `ArchiveError` when it is not a readable jobpack archive."""
+    from jobpack.runner.errors import RunnerError
+    from jobpack.runner.verify import read_manifest
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = read_manifest(archive)
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile, RunnerError) as exc:
+        raise ArchiveError(f"not a readable jobpack archive: {exc}", path=str(path)) from None
+    digests = {f["path"]: f["sha256"] for f in data.get("files", []) if isinstance(f, dict)}
+    return ArchiveContents(Manifest.from_dict(data), tuple(
+        (i.filename, i.file_size, str(digests.get(i.filename, ""))) for i in infos))
+
+
+def verify_archive(path: Path) -> list[str]:
+    """Every problem with an archive, digests included, as the runner would find them."""
+    from jobpack.runner.verify import verify
+
+    return verify(path)
 
 
 class LocalDestination:
@@ -24,6 +63,16 @@ class LocalDestination:
         from jobpack.runner.main import main as run_archive
 
         return run_archive(job.runner_argv(str(archive)))
+
+    def run_command_line(self, args: Sequence[str]) -> int:
+        """Run the runner on a command line as `python3 ARCHIVE ARGS` would parse it (its
+        own options and `--help` included); a usage error is `EXIT_USAGE`."""
+        from jobpack.runner.main import main as run_archive
+
+        try:
+            return run_archive(list(args))
+        except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
     def submit(self, archive: Path, job: JobRequest) -> Submission:
         job_id = f"local-{len(self._codes) + 1}"

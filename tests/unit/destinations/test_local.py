@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 from pathlib import Path
 
@@ -15,9 +16,15 @@ from tests.conftest import FIXTURES
 from tests.functional.test_cli import JOBPACK
 
 
-def test_both_destinations_offer_the_protocol() -> None:
-    destinations: list[Destination] = [LocalDestination(), RayCluster("http://127.0.0.1:9")]
-    assert all(callable(d.submit) and callable(d.follow) for d in destinations)
+def test_both_destinations_offer_the_protocol_with_its_parameters() -> None:
+    wanted = {name: list(inspect.signature(member).parameters)
+              for name, member in vars(Destination).items()
+              if inspect.isfunction(member) and not name.startswith("_")}
+    assert set(wanted) == {"submit", "status", "logs", "follow", "stop"}
+    for kind in (LocalDestination, RayCluster):
+        offered = {name: list(inspect.signature(getattr(kind, name)).parameters)[:len(params)]
+                   for name, params in wanted.items()}
+        assert offered == wanted, kind
 
 
 def test_a_local_job_runs_to_completion_and_reports_its_exit_code(
