@@ -86,8 +86,11 @@ def build(
     check_output(target, [*files.values(), *(base / i.path for i in manifest.inputs)])
     diagnostics: list[Diagnostic] = []
     members = [Member.from_bytes(name, data) for name, data in runner_members().items()]
+    recorded = {f.path: f for f in manifest.local_files}
     for rel, file in sorted(files.items()):
-        members.append(Member.from_file(SOURCE_PREFIX + rel, file))
+        known = recorded.get(rel)
+        members.append(Member.from_file(SOURCE_PREFIX + rel, file) if known is None else
+                       Member.recorded(SOURCE_PREFIX + rel, file, known.sha256, known.size))
     members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in files}, diagnostics)
     wheel_records: list[WheelRecord] = []
     compiled: list[CompiledWheel] = []

@@ -2,7 +2,8 @@
 
 Members are stored, not deflated: deflate output depends on the zlib build (zlib-ng
 gives other bytes than zlib), and "same bytes on any machine" is the point. Sizes and
-digests come from a first pass; the copy re-hashes and refuses a file that changed.
+digests come from the manifest (the job's files, hashed once by the analysis) or from a
+first pass; the copy re-hashes and refuses a file that is not what they say.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Member:
     executable: bool = False
     source: Path | None = None
     data: bytes | None = None
+    changed: str = "file changed while the archive was being written"  # if its digest does
+
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Member:
@@ -46,6 +49,15 @@ class Member:
         digest, size = hash_file(source)
         executable = bool(source.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         return cls(name, digest, size, executable, source=source)
+
+    @classmethod
+    def recorded(cls, name: str, source: Path, sha256: str, size: int) -> Member:
+        """A file whose digest the manifest already holds: not read until it is copied,
+        and refused then if it is not what was analysed."""
+        executable = bool(source.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+        return cls(name, sha256, size, executable, source=source,
+                   changed="changed since it was analysed (its sha256 is not the "
+                           "manifest's); analyse the job again")
 
 
 def parse_epoch(raw: str | None) -> int | None:
@@ -124,8 +136,7 @@ def _write_member(archive: zipfile.ZipFile, member: Member,
     with member.source.open("rb") as source, archive.open(info, "w") as target:
         digest, _ = hash_stream(source, sink=target)
     if digest != member.sha256:
-        raise BuildError("file changed while the archive was being written",
-                         path=str(member.source))
+        raise BuildError(member.changed, path=str(member.source))
 
 
 def _first_duplicate(names: list[str]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import jobpack
-from jobpack.errors import MissingWheelsError
+from jobpack.errors import BuildError, MissingWheelsError
 from jobpack.packager.wheels import WheelFetcher
 from jobpack.report import build_summary
 from jobpack.runner.verify import verify
@@ -232,3 +232,17 @@ def test_no_bytecode_is_compiled_when_the_analysed_python_is_not_the_target(
     compiler = bytecode_compiler(same)
     assert compiler is not None and {"greet", "colorx", "yamlish"} <= compiler.modules
     assert bytecode_compiler(elsewhere) is None
+
+
+def test_a_file_edited_after_the_analysis_is_one_error_and_no_archive(tmp_path: Path) -> None:
+    """The packager copies the job's files against the manifest's digests: an edit between
+    analyze and build cannot put a second digest of main.py into the archive."""
+    job = tmp_path / "example"
+    shutil.copytree(FIXTURES / "example", job)
+    analysis = jobpack.analyze(config=job / "config.yaml", no_cache=True)
+    stats = job / "lib" / "stats.py"
+    stats.write_text(stats.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="changed since it was analysed") as caught:
+        jobpack.build(analysis, tmp_path / "a.zip")
+    assert caught.value.path == str(stats)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example"]  # no archive, no .part
