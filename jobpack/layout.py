@@ -145,6 +145,13 @@ def bytecode_tag(member: str) -> str:
     return member[len(BYTECODE_PREFIX):].split("/", 1)[0]
 
 
+def same_python(target: str, version: Sequence[int]) -> bool:
+    """Whether a Python of `version` (`sys.version_info`) is the one a manifest's target
+    (`3.11.7`, or `3.11`) names: the same X.Y, since micro versions share bytecode, ABI
+    and the standard library. The one answer for the packager and the runner."""
+    return target.split(".")[:2] == [str(part) for part in version[:2]]
+
+
 class CommandError(ValueError):
     """The cmd cannot become an argv: there is none, or a `${NAME}` has no value."""
 

@@ -9,6 +9,7 @@ from functools import cache
 from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
 
 from jobpack.errors import TargetError
+from jobpack.layout import same_python
 
 PLATFORM = "linux_x86_64"
 _GLIBC_MINORS = range(39, 4, -1)  # manylinux_2_39 down to manylinux_2_5
@@ -62,8 +63,8 @@ class Target:
     def runs(self, other: Target | tuple[int, ...]) -> bool:
         """Whether a Python of version `other` is this target's Python: the same X.Y
         (micro versions share bytecode, ABI and the standard library)."""
-        version = (other.major, other.minor) if isinstance(other, Target) else other[:2]
-        return tuple(version) == (self.major, self.minor)
+        version = (other.major, other.minor) if isinstance(other, Target) else other
+        return same_python(self.python, version)
 
     @property
     def python(self) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from jobpack.layout import BYTECODE_PREFIX, EXIT_FAILURE, WHEEL_PREFIX
+from jobpack.layout import BYTECODE_PREFIX, EXIT_FAILURE, WHEEL_PREFIX, same_python
 
 from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
@@ -86,7 +86,7 @@ def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
 def check_python(manifest: dict[str, Any], allow_mismatch: bool) -> None:
     wanted = str(manifest.get("target", {}).get("python", ""))
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if wanted and wanted != running:
+    if wanted and not same_python(wanted, sys.version_info[:2]):
         message = f"the job targets Python {wanted} but this is Python {running}"
         if not allow_mismatch:
             raise RunnerError(message + " (use --allow-python-mismatch to run anyway)")

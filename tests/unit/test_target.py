@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from jobpack.errors import TargetError
 from jobpack.manifest import Manifest
 from jobpack.packager.pip import target_pip
+from jobpack.runner.errors import RunnerError
+from jobpack.runner.main import check_python
 from jobpack.target import Target
 
 ANALYSED = Target(3, 11, 7)
@@ -44,3 +48,11 @@ def test_markers_pip_and_the_manifest_see_the_same_micro_version() -> None:
     manifest = Manifest(target=target, entry_points=("main.py",))
     assert manifest.to_dict()["target"]["python"] == "3.11.7"
     assert Manifest.from_dict(manifest.to_dict()).target == target
+
+
+def test_the_runner_runs_a_target_of_its_x_y_whatever_the_micro() -> None:
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    check_python({"target": {"python": f"{here}.0"}}, allow_mismatch=False)
+    check_python({"target": {"python": here}}, allow_mismatch=False)  # an older archive
+    with pytest.raises(RunnerError, match=r"targets Python 3\.99\.1"):
+        check_python({"target": {"python": "3.99.1"}}, allow_mismatch=False)
