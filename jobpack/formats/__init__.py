@@ -16,5 +16,6 @@ import json
 
 def toml_string(text: str) -> str:
     """`text` as a TOML basic string."""
-    # JSON's escapes (\" \\ \n \t \uXXXX ...) are all valid in a TOML basic string.
-    return json.dumps(text, ensure_ascii=False)
+    # JSON's escapes (\" \\ \n \t \uXXXX ...) are all valid in a TOML basic string; JSON
+    # leaves DEL (U+007F) bare, which TOML forbids, so it is escaped too.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")

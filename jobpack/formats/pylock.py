@@ -42,11 +42,6 @@ def pylock_toml(manifest: Manifest, wheels: Sequence[LockedWheel] = ()) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def lockable(manifest: Manifest) -> bool:
-    """Whether every requirement is a pin a lock file can hold (no bare ranges)."""
-    return all(r.version or (r.url and _VCS_URL.match(r.url)) for r in manifest.requirements)
-
-
 def _package_lines(requirement: Requirement, wheels: list[LockedWheel],
                    manifest: Manifest) -> list[str]:
     lines = ["[[packages]]", f"name = {toml_string(requirement.name)}"]
@@ -64,13 +59,15 @@ def _package_lines(requirement: Requirement, wheels: list[LockedWheel],
     if not requirement.version:
         raise FormatError(f"{requirement.name}{requirement.specifier or ''}: a lock file needs "
                           "a pinned version, not a range")
+    if not wheels:  # PEP 751: a package needs a source; jobpack locks wheels only
+        raise FormatError(f"{requirement.name}=={requirement.version}: no wheel for the "
+                          "target to lock (pip found none, or only a source distribution)")
     lines.append(f"version = {toml_string(requirement.version)}")
     if manifest.pip.index_url:
         lines.append(f"index = {toml_string(manifest.pip.index_url)}")
-    if wheels:
-        lines.append("wheels = [")
-        lines += [f"  {_wheel_table(wheel)}," for wheel in sorted(wheels, key=lambda w: w.filename)]
-        lines.append("]")
+    lines.append("wheels = [")
+    lines += [f"  {_wheel_table(wheel)}," for wheel in sorted(wheels, key=lambda w: w.filename)]
+    lines.append("]")
     return lines
 
 

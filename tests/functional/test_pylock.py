@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import UserEnv
 from tests.functional.test_cli import JOBPACK
+from tests.support.pylock import valid_pylock
 from tests.support.tools import tool_venv
 
 pytestmark = pytest.mark.slow
@@ -56,6 +57,7 @@ def test_format_pylock_names_each_pins_wheel_and_installs(
                       PIP_FIND_LINKS=str(user_env.wheelhouse), PIP_NO_INDEX="1")
     assert result.returncode == 0, result.stderr
     text = result.stdout
+    valid_pylock(text)
     assert 'lock-version = "1.0"\n' in text
     minor = f"3.{sys.version_info.minor}"
     assert (f'environments = ["sys_platform == \\"linux\\" and platform_machine == '
@@ -84,6 +86,7 @@ def test_the_archive_carries_a_pylock_of_its_bundled_wheels(
         assert "pylock.toml" in archive.namelist()
         archive.extractall(unpacked)
     text = (unpacked / "pylock.toml").read_text()
+    valid_pylock(text)
     assert 'path = "wheels/greet-1.2-py3-none-any.whl"' in text
     for tool in ("pip", "uv"):
         _install_and_import(consumers, unpacked / "pylock.toml", tmp_path, tool)
