@@ -42,7 +42,6 @@ _SHELL_SYNTAX = re.compile(r"[;&|<>()`$*?~\n'\"\\]|^\s*[A-Za-z_][A-Za-z0-9_]*=")
 
 # Exit codes, the same for `jobpack ...` and `python3 job.zip`. A job's own exit code is
 # passed through unchanged, so these only describe refusals before or after the job.
-EXIT_OK = 0
 EXIT_FAILURE = 1  # an error the user can fix, reported as one line (JobpackError)
 EXIT_USAGE = 2  # a malformed command line
 EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM before the job started

@@ -162,10 +162,6 @@ def print_diagnostics_grouped(diagnostics: Iterable[Diagnostic], console: Consol
                       crop=False, overflow="ignore")
 
 
-def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> None:
-    print_diagnostics_grouped(diagnostics, console, verbose=True)
-
-
 def render_format(analysis: Analysis, name: str) -> str:
     """The analysis as text in one of the machine formats (json, requirements, ...)."""
     from jobpack.formats.pep723 import pep723_block

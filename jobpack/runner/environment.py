@@ -144,7 +144,7 @@ def _build(building: Path, final: Path, workdir: Path, wheels: list[WheelRecord]
 
 def _create(folder: Path) -> str:
     """A venv without pip; where venv is unusable, a plain site folder."""
-    if _Venv is not None and not os.environ.get("JOBPACK_RUNNER_NO_VENV"):
+    if _Venv is not None:
         try:
             with Phase("creating a venv"):
                 _Venv(with_pip=False, symlinks=True).create(str(folder))

@@ -19,13 +19,17 @@ from jobpack.packager.api import runner_members
 from jobpack.packager.wheels import WheelFetcher
 from tests.conftest import FIXTURES, UserEnv
 from tests.support.bytecode import shipped_bytecode_used_as_is
+from tests.support.pythons import python_or_skip
 
 pytestmark = pytest.mark.slow
 
 
-def run_archive(archive: Path, *args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+def run_archive(archive: Path, *args: str, cwd: Path, cache: Path,
+                python_path: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PIP_CONFIG_FILE"] = os.devnull
+    if python_path is not None:
+        env["PYTHONPATH"] = str(python_path)
     return subprocess.run(
         [sys.executable, str(archive), "--env-cache", str(cache), *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
@@ -236,10 +240,14 @@ def test_sigterm_is_forwarded_to_the_job(tmp_path: Path) -> None:
 
 
 def test_where_venv_is_unusable_a_plain_site_folder_serves_with_its_pth_files(
-    hello_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hello_archive: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("JOBPACK_RUNNER_NO_VENV", "1")
-    result = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=tmp_path / "envs")
+    # as on a Python without its venv module: this one shadows the standard library's
+    missing = tmp_path / "no-venv"
+    missing.mkdir()
+    (missing / "venv.py").write_text("raise ImportError('no venv module here')\n")
+    result = run_archive(hello_archive, "--offline", cwd=tmp_path, cache=tmp_path / "envs",
+                         python_path=missing)
     assert result.returncode == 0, result.stderr
     [env] = [p for p in (tmp_path / "envs").iterdir() if p.is_dir()]
     assert (env / "site").is_dir() and not (env / "pyvenv.cfg").exists()
@@ -399,25 +407,19 @@ def test_help_lists_the_users_options_and_job_arguments(tmp_path: Path) -> None:
     assert direct.stdout.startswith("usage: python3 exit3.zip [options] [-- ARGS]")
 
 
-PYTHON_38 = Path("/root/.pyenv/versions/3.8.18/bin/python")
-
-
 def test_the_runner_works_and_refuses_on_python_38(tmp_path: Path) -> None:
-    if not PYTHON_38.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {PYTHON_38}")
-        pytest.skip(f"{PYTHON_38} is not installed")
+    python_38 = python_or_skip("3.8")
     analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3", target_python="3.8")
     archive = jobpack.build(analysis, tmp_path / "exit3.zip").path
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    ran = subprocess.run([str(PYTHON_38), str(archive), "--env-cache", str(tmp_path / "e"),
+    ran = subprocess.run([str(python_38), str(archive), "--env-cache", str(tmp_path / "e"),
                           "--", "x; touch PWNED"], cwd=tmp_path, env=env, capture_output=True,
                          text=True, timeout=300)
     assert ran.returncode == 3, ran.stderr
     assert "exiting with 3" in ran.stdout and not (tmp_path / "PWNED").exists()
     members, files, reason = MALICIOUS["dotdot"]
     evil = _archive(tmp_path / "evil.zip", members, files)
-    refused = subprocess.run([str(PYTHON_38), str(evil), "--allow-python-mismatch", "--workdir",
+    refused = subprocess.run([str(python_38), str(evil), "--allow-python-mismatch", "--workdir",
                               str(tmp_path / "w")],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert refused.returncode == EXIT_FAILURE and reason in refused.stderr

@@ -8,7 +8,6 @@ used as it is. The same job on Python 3.8 and 3.12, each with its own archive an
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from pathlib import Path
 
@@ -22,11 +21,11 @@ from jobpack.packager.wheels import WheelFetcher
 from jobpack.target import Target
 from tests.support.bytecode import shipped_bytecode_used_as_is
 from tests.support.downloads import target_wheels
+from tests.support.pythons import python_or_skip
 
 pytestmark = pytest.mark.slow
 
-PYTHONS = {"3.8": Path("/root/.pyenv/versions/3.8.18/bin/python"),
-           "3.12": Path("/root/.pyenv/versions/3.12.1/bin/python")}
+PYTHONS = ("3.8", "3.12")
 STARTUP = frozenset({"numpy", "pandas", "tqdm", "google.protobuf", "google.protobuf.descriptor_pb2",
                      "google.api", "google.api.http_pb2"})
 REQUIREMENTS = ["numpy", "pandas", "tqdm", "protobuf", "googleapis-common-protos", "setuptools"]
@@ -48,12 +47,7 @@ print("NO_PIP", subprocess.run([sys.executable, "-m", "pip", "--version"],
 
 
 def _python(version: str) -> Path:
-    python = PYTHONS[version]
-    if not python.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {python}")
-        pytest.skip(f"{python} is not installed")
-    return python
+    return python_or_skip(version)
 
 
 def _archive(version: str, folder: Path) -> Path:

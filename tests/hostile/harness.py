@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.pythons import python_or_skip
+
 JOBPACK = shutil.which("jobpack", path=str(Path(sys.executable).parent)) or "jobpack"
-PY38 = Path("/root/.pyenv/versions/3.8.18/bin/python")
 TIMEOUT = 120
 BIG = 1 << 20
 
@@ -108,7 +109,8 @@ def snapshot(folder: Path) -> dict[str, tuple[str, bytes]]:
 
 def fill(word: str, job: Path, out: Path, tmp: Path) -> str:
     return (word.replace("{job}", str(job)).replace("{out}", str(out))
-            .replace("{tmp}", str(tmp)).replace("{py38}", str(PY38))
+            .replace("{tmp}", str(tmp))
+            .replace("{py38}", str(python_or_skip("3.8")) if "{py38}" in word else "")
             .replace("{envs}", str(tmp.parent / "hostile-envs"))
             .replace("{python}", sys.executable).replace("{jobrel}", str(job)[1:]))
 

@@ -13,6 +13,7 @@ from jobpack.analyzer.pins.requirements import resolve_requirements
 from jobpack.errors import DistributionError
 from jobpack.target import Target
 from tests.conftest import FIXTURES, UserEnv
+from tests.support.pythons import find_python
 
 pytestmark = pytest.mark.slow
 DEPS = FIXTURES / "jobs" / "deps"
@@ -187,21 +188,14 @@ def test_why_on_the_command_line_prints_each_step_with_file_line(user_env: UserE
 
 def _other_python() -> str | None:
     """A runnable CPython of another minor version (pyenv's real binaries, not its shims)."""
-    import shutil
-    import subprocess
     import sys
 
     for version in ("3.12", "3.10", "3.13"):
         if version == f"{sys.version_info[0]}.{sys.version_info[1]}":
             continue
-        candidates = [str(p) for p in
-                      sorted(Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}"))]
-        candidates.append(shutil.which(f"python{version}") or "")
-        for candidate in filter(None, candidates):
-            if "/shims/" in candidate:
-                continue
-            if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
-                return candidate
+        found = find_python(version)
+        if found is not None:
+            return str(found)
     return None
 
 

@@ -84,6 +84,7 @@ def _compare(item: tuple[str, Path]) -> tuple[str, str | None]:
                        f"\n  libcst   {asdict(from_cst)}")
 
 
+@pytest.mark.slow  # minutes of CPU (libcst over every file of the corpus); CI runs it
 def test_both_parsers_agree_on_the_corpus() -> None:
     corpus = _corpus()
     assert len(corpus) > 300

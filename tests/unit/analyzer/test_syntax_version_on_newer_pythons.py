@@ -13,9 +13,9 @@ import packaging
 import pytest
 
 import jobpack
+from tests.support.pythons import python_or_skip
 
-PYTHONS = {"3.12": Path("/root/.pyenv/versions/3.12.1/bin/python"),
-           "3.13": Path("/root/.pyenv/versions/3.13.0/bin/python")}
+PYTHONS = ("3.12", "3.13")
 CASES = {  # source, whether it needs 3.12 (PEP 701 or PEP 695)
     "same quotes": ('x = f"{d["k"]}"\n', True),
     "backslash": ("x = f\"{'\\n'.join(p)}\"\n", True),
@@ -47,11 +47,7 @@ print(json.dumps(out))
 
 @pytest.mark.parametrize("version", sorted(PYTHONS))
 def test_the_ast_tree_of_a_newer_python_is_checked_too(version: str) -> None:
-    python = PYTHONS[version]
-    if not python.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Python {version} is missing at {python}")
-        pytest.skip(f"Python {version} is not installed at {python}")
+    python = python_or_skip(version)
     # jobpack's parser needs only `packaging` besides the standard library (pure Python).
     path = os.pathsep.join([str(Path(jobpack.__file__).parent.parent),
                             str(Path(packaging.__file__).parent.parent)])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -160,15 +158,17 @@ def test_graph_answers_chains_with_lines() -> None:
     assert not analysis.graph.path_exists("helper", "main.py")
 
 
-_FUZZ_ROOT = __import__("tempfile").mkdtemp(prefix="jobpack-fuzz-")
+def test_arbitrary_files_never_crash_the_walk(tmp_path_factory: pytest.TempPathFactory,
+                                              ) -> None:
+    root = tmp_path_factory.mktemp("fuzz")  # one folder for every example, made at run time
 
+    @settings(max_examples=60, deadline=None)
+    @given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)))
+    def walk(data: bytes) -> None:
+        (root / "main.py").write_bytes(data)
+        entry = parse_entry("main.py", root)
+        walked = walk_imports([entry], root, Target(3, 11), DistributionIndex([]), None,
+                              FactsStore(Target(3, 11), None))
+        assert "main.py" in walked.local_files
 
-@settings(max_examples=60, deadline=None)
-@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)))
-def test_arbitrary_files_never_crash_the_walk(data: bytes) -> None:
-    root = Path(_FUZZ_ROOT)
-    (root / "main.py").write_bytes(data)
-    entry = parse_entry("main.py", root)
-    walked = walk_imports([entry], root, Target(3, 11), DistributionIndex([]), None,
-                          FactsStore(Target(3, 11), None))
-    assert "main.py" in walked.local_files
+    walk()
