@@ -41,8 +41,9 @@ def print_analysis(analysis: Analysis, console: Console, *, quiet: bool = False,
                    verbose: bool = False) -> None:
     """`jobpack analyze`: first line, the manifest's tables, diagnostics, a summary."""
     manifest = analysis.manifest
-    if quiet:
+    if quiet:  # warnings, errors and the result line, as --quiet promises
         print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose, infos=False)
+        console.print(summary(manifest))
         return
     console.print(_escape(first_line(analysis)))
     print_manifest(manifest, console, verbose=verbose)
@@ -104,11 +105,11 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
     print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose)
 
 
-LARGE_LAZY_BYTES = 100 * 1024 * 1024
+LARGE_LAZY_BYTES = 100_000_000  # sizes are decimal megabytes everywhere (the graph too)
 
 
 def _megabytes(size: int | None) -> str:
-    return "" if size is None else f"{size / 1024 / 1024:.1f} MB"
+    return "" if size is None else f"{size / 1e6:.1f} MB"
 
 
 def _print_table(console: Console, title: str, columns: Sequence[str],

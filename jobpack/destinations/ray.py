@@ -67,7 +67,7 @@ def _read_within(archive: Path, limit: int) -> bytes:
         size = archive.stat().st_size
         if size > limit - _WRAPPER_BYTES:
             raise PackageTooLarge(
-                f"{size / 2**20:.1f} MiB is over the {limit / 2**20:g} MiB a Ray dashboard "
+                f"{size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB a Ray dashboard "
                 "accepts in one upload; build it without --wheels (the cluster then installs "
                 "the requirements from the package index), and read large data from shared "
                 "storage instead of shipping it as an input", path=str(archive))
@@ -117,7 +117,7 @@ class RayCluster:
                                    data=package.data, accept=(413,), timeout=_UPLOAD_TIMEOUT)
         if answer.status == 413:
             raise PackageTooLarge(
-                f"the cluster refused the {len(package.data) / 2**20:.1f} MiB upload as too "
+                f"the cluster refused the {len(package.data) / 1e6:.1f} MB upload as too "
                 "large; build the archive without --wheels", path=self.address)
         return True
 

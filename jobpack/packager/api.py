@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 MANIFEST_NAME = layout.MANIFEST_NAME
 SOURCE_PREFIX = layout.SOURCE_PREFIX
 WHEEL_PREFIX = layout.WHEEL_PREFIX
-BIG_FILE = 100 * 1024 * 1024
-BIG_ARCHIVE = 1024 * 1024 * 1024
+BIG_FILE = 100_000_000  # 100 MB: sizes are decimal megabytes everywhere jobpack prints
+BIG_ARCHIVE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def build(
     digest, size = hash_file(target)
     if size > BIG_ARCHIVE:
         diagnostics.append(codes.BIG_ARCHIVE.note(
-            f"the archive is {size / 2**30:.1f} GiB; biggest members: {_biggest(members)}"))
+            f"the archive is {size / 1e9:.1f} GB; biggest members: {_biggest(members)}"))
     return BuildResult(target, size, digest, len(members), tuple(diagnostics),
                        sum(c.files for c in compiled), sum(len(c.data) for c in compiled))
 
@@ -219,10 +219,10 @@ def _size_warnings(members: list[Member]) -> list[Diagnostic]:
     if not big:
         return []
     return [codes.BIG_FILE.at(m.name, None,
-                       f"{m.size / 2**20:.0f} MiB: consider downloading it in the job instead")
+                       f"{m.size / 1e6:.0f} MB: consider downloading it in the job instead")
             for m in big]
 
 
 def _biggest(members: list[Member]) -> str:
     top = sorted(members, key=lambda m: (-m.size, m.name))[:3]
-    return ", ".join(f"{m.name} ({m.size / 2**20:.0f} MiB)" for m in top)
+    return ", ".join(f"{m.name} ({m.size / 1e6:.0f} MB)" for m in top)
