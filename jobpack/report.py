@@ -45,7 +45,7 @@ def print_analysis(analysis: Analysis, console: Console, *, quiet: bool = False,
         print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose, infos=False)
         console.print(summary(manifest))
         return
-    console.print(_escape(first_line(analysis)))
+    console.print(escape(first_line(analysis)))
     print_manifest(manifest, console, verbose=verbose)
     console.print(summary(manifest))
 
@@ -76,9 +76,9 @@ def _plural(count: int, noun: str) -> str:
 def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = False) -> None:
     """What ships, what is needed, and the diagnostics as `file:line: message`."""
     entries = ", ".join(manifest.entry_points) or "none (plain job)"
-    console.print(f"[bold]Job[/bold]: {_escape(entries)}")
+    console.print(f"[bold]Job[/bold]: {escape(entries)}")
     if manifest.cmd:
-        console.print(f"[bold]cmd[/bold]: {_escape(manifest.cmd)}")
+        console.print(f"[bold]cmd[/bold]: {escape(manifest.cmd)}")
     console.print(f"[bold]Target[/bold]: Python {manifest.target.full_version} on "
                   f"{manifest.target.platform} ({manifest.python_mode} environment)")
     _print_table(console, f"Local files ({len(manifest.local_files)})", ("path", "size"),
@@ -101,7 +101,7 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
     for label, items in (("input", manifest.inputs), ("output", manifest.outputs)):
         for item in items:
             var = f" -> ${{{item.var}}}" if item.var else ""
-            console.print(_escape(f"{label}: {item.path}{var}"))
+            console.print(escape(f"{label}: {item.path}{var}"))
     print_diagnostics_grouped(manifest.diagnostics, console, verbose=verbose)
 
 
@@ -121,17 +121,17 @@ def _print_table(console: Console, title: str, columns: Sequence[str],
             table.add_column(column, justify="right" if number in right else "left",
                              overflow="fold")
         for row in rows:
-            table.add_row(*(_escape(cell) for cell in row))
+            table.add_row(*(escape(cell) for cell in row))
         console.print(table)
         return
-    console.print(_escape(title))  # piped: plain columns, nothing truncated
+    console.print(escape(title))  # piped: plain columns, nothing truncated
     if not rows:
         return
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     for row in [tuple(columns), *rows]:
         cells = [cell.rjust(w) if i in right else cell.ljust(w)
                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
-        console.print(_escape("  ".join(cells).rstrip()), crop=False, overflow="ignore")
+        console.print(escape("  ".join(cells).rstrip()), crop=False, overflow="ignore")
 
 
 def group_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[tuple[Diagnostic, int]]:
@@ -159,53 +159,8 @@ def print_diagnostics_grouped(diagnostics: Iterable[Diagnostic], console: Consol
     grouped = [(item, 1) for item in items] if verbose else group_diagnostics(items)
     for item, count in grouped:
         more = f" (and {count - 1} more like it; --verbose lists them)" if count > 1 else ""
-        console.print(f"[{colours[item.level]}]{_escape(item.render() + more)}[/]",
+        console.print(f"[{colours[item.level]}]{escape(item.render() + more)}[/]",
                       crop=False, overflow="ignore")
-
-
-def render_format(analysis: Analysis, name: str) -> str:
-    """The analysis as text in one of the machine formats (json, requirements, ...)."""
-    from jobpack.formats.pep723 import pep723_block
-    from jobpack.formats.pylock import pylock_toml
-    from jobpack.formats.requirements import requirements_with_via
-
-    manifest = analysis.manifest
-    if name == "json":
-        return manifest.to_json()
-    if name == "requirements":
-        return requirements_with_via(manifest, header=(first_line(analysis),))
-    if name == "pep723":
-        return pep723_block(manifest, extra=_declared(analysis))
-    if name == "pylock":
-        from jobpack.packager.locate import locate_wheels
-
-        wheels = locate_wheels(manifest)
-        return f"# {first_line(analysis)}\n" + pylock_toml(manifest, wheels)
-    raise ValueError(name)
-
-
-def _declared(analysis: Analysis) -> tuple[str, ...]:
-    """What an entry script's existing block declares (kept when the block is rewritten)."""
-    from jobpack.analyzer.pins.pep723 import metadata_of_entries
-
-    files = [(analysis.root / e, e) for e in analysis.manifest.entry_points
-             if not e.startswith("-m ")]
-    metadata = metadata_of_entries([(f, e) for f, e in files if f.is_file()])
-    return metadata.dependencies or () if metadata else ()
-
-
-def write_pep723(analysis: Analysis, console: Console) -> None:
-    """Insert or update the block in the first entry script; say what happened."""
-    from jobpack.errors import EntryPointError
-    from jobpack.formats.pep723 import write_block
-
-    scripts = [e for e in analysis.manifest.entry_points if not e.startswith("-m ")]
-    if not scripts:
-        raise EntryPointError("--write-pep723 needs an entry script, not a module")
-    block = render_format(analysis, "pep723")
-    changed = write_block(analysis.root / scripts[0], block)
-    console.print(_escape(f"{scripts[0]}: '# /// script' block "
-                          f"{'written' if changed else 'already up to date'}"))
 
 
 @contextmanager
@@ -257,7 +212,7 @@ def counting(progress: Callable[[str, int, int | None], None], stage: str,
 
 def print_explanation(explanation: Explanation, analysis: Analysis, console: Console) -> None:
     """`jobpack why`: each chain from an entry point, one import (file:line) a line."""
-    console.print(_escape(first_line(analysis)))
+    console.print(escape(first_line(analysis)))
     graph = analysis.graph
     name = explanation.name
     if explanation.required_by:
@@ -271,7 +226,7 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
             console.print(f"  {step.site.render()}: imports {step.imported} ({kind})")
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return text.replace("[", "\\[")
 
 

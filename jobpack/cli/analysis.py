@@ -39,16 +39,17 @@ def analyze_command(
 ) -> None:
     """Find what a job needs, without running it, and print the manifest."""
     from jobpack import report
+    from jobpack.cli import formats
 
     chosen = Format.json if as_json else Format.requirements if requirements else output_format
     fresh = write_pep723 or chosen is Format.pep723  # infer anew, keep what a block declared
     analysis = analyze_job(job, read_pep723=not fresh, quiet=shown.quiet)
     if write_pep723:
-        report.write_pep723(analysis, console(stderr=True))
+        formats.write_pep723(analysis, console(stderr=True))
     if chosen is Format.table:
         report.print_analysis(analysis, console(), quiet=shown.quiet, verbose=shown.verbose)
     else:
-        sys.stdout.write(report.render_format(analysis, chosen.value))
+        sys.stdout.write(formats.render_format(analysis, chosen.value))
         report.print_diagnostics_grouped(analysis.manifest.diagnostics, console(stderr=True),
                                          verbose=shown.verbose, infos=False)
     exit_for(analysis.manifest.diagnostics, shown.strict)
