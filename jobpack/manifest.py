@@ -63,6 +63,7 @@ class Requirement:
     lazy_only: bool = False  # reached only by imports inside library functions
     optional_only: bool = False  # pinned only as an installed optional dependency (an extra)
     tier: Tier = "required"
+    image_version: str | None = None  # provided: its version in the image, when known
 
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""
@@ -192,13 +193,19 @@ class Manifest:
         )
 
     @property
+    def installed(self) -> tuple[Requirement, ...]:
+        """The requirements the archive brings: all but those the image provides."""
+        return tuple(r for r in self.requirements if r.tier != "provided")
+
+    @property
     def has_errors(self) -> bool:
         return any(d.level == "error" for d in self.diagnostics)
 
     def requirements_txt(self) -> str:
         """A pip requirements file: options first, then one pin per line."""
         lines = self.pip.option_lines()
-        lines += [r.pip_line() for r in sorted(self.requirements, key=lambda r: r.name)]
+        lines += [r.pip_line() for r in sorted(self.requirements, key=lambda r: r.name)
+                  if r.tier != "provided"]
         return "".join(line + "\n" for line in lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -36,6 +36,8 @@ from jobpack.layout import (
     bytecode_tag,
 )
 
+from .base import BASE_PTH, BasePlan, base_pth
+from .base import plan as plan_base
 from .cache import complete, locked, mark_complete, mark_used, temporary_folder
 from .errors import RunnerError
 from .install import Installer, Scheme
@@ -75,8 +77,10 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
     missing = _unbundled_pins(workdir, wheels)
     if missing and offline and not wheels:
         raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")
+    base = plan_base(manifest, wheels, offline)
+    missing += base.pip_lines
     cache.mkdir(parents=True, exist_ok=True)
-    final = cache / environment_key(manifest)
+    final = cache / environment_key(manifest, base.key_parts())
     with locked(cache / (final.name + ".lock")):
         if complete(final):
             mark_used(final)
@@ -85,7 +89,7 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
         if final.exists():  # not complete: never trusted, rebuilt
             shutil.rmtree(final)
         with temporary_folder(cache, final.name) as building:
-            _build(building, final, workdir, wheels, missing, manifest, offline, open_member)
+            _build(building, final, workdir, base, missing, manifest, offline, open_member)
             mark_complete(building)
             building.rename(final)
         mark_used(final)
@@ -96,10 +100,11 @@ def _plain(manifest: dict[str, Any]) -> bool:
     return bool(manifest.get("python", {}).get("mode") == "plain")
 
 
-def environment_key(manifest: dict[str, Any]) -> str:
-    """What decides an environment's content, from the manifest alone: the runner's
-    layout version, the interpreter, the machine, the digests of the wheels, of their
-    bytecode and of the requirement files."""
+def environment_key(manifest: dict[str, Any], base: Sequence[str] = ()) -> str:
+    """What decides an environment's content: the runner's layout version, the
+    interpreter, the machine, the digests of the wheels, of their bytecode and of the
+    requirement files, and for an archive with a provided set, the base's site folders
+    and the versions they hold of it (`base`)."""
     files = {str(f.get("path")): str(f.get("sha256")) for f in manifest.get("files") or []
              if isinstance(f, dict)}
     records = [w for w in manifest.get("wheels") or [] if isinstance(w, dict)]
@@ -108,7 +113,7 @@ def environment_key(manifest: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     for part in (RUNNER_VERSION, sys.version, os.path.realpath(sys.executable),
                  platform.machine(), *wheels, files.get(REQUIREMENTS_NAME, ""),
-                 files.get(CONSTRAINTS_NAME, "")):
+                 files.get(CONSTRAINTS_NAME, ""), *base):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:24]
 
@@ -129,13 +134,16 @@ def _unbundled_pins(workdir: Path, wheels: list[WheelRecord]) -> list[str]:
     return missing
 
 
-def _build(building: Path, final: Path, workdir: Path, wheels: list[WheelRecord],
+def _build(building: Path, final: Path, workdir: Path, base: BasePlan,
            missing: list[str], manifest: dict[str, Any], offline: bool,
            open_member: Callable[[str], IO[bytes]]) -> None:
     kind = _create(building)
     scheme = _scheme(building, final, kind)
-    if wheels:
-        _install_wheels(wheels, scheme, open_member, _sizes(manifest))
+    if base.active and kind == "venv":  # a site folder runs on the base python itself
+        scheme.purelib.mkdir(parents=True, exist_ok=True)
+        (scheme.purelib / BASE_PTH).write_text(base_pth(list(base.folders)), encoding="utf-8")
+    if base.wheels:
+        _install_wheels(list(base.wheels), scheme, open_member, _sizes(manifest))
     if missing:
         _pip_install(building, kind, workdir, missing, manifest, offline)
         _relocate_scripts(building, final)
