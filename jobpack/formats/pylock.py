@@ -37,7 +37,7 @@ def pylock_toml(manifest: Manifest, wheels: Sequence[LockedWheel] = ()) -> str:
     by_name: dict[str, list[LockedWheel]] = {}
     for wheel in wheels:
         by_name.setdefault(wheel.name, []).append(wheel)
-    for requirement in sorted(manifest.requirements, key=lambda r: r.name):
+    for requirement in sorted(manifest.installed, key=lambda r: r.name):
         lines += ["", *_package_lines(requirement, by_name.get(requirement.name, []), manifest)]
     return "".join(line + "\n" for line in lines)
 

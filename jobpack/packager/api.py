@@ -149,8 +149,8 @@ def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]
 
     wheels = [LockedWheel(r.name, r.file.rsplit("/", 1)[-1], r.sha256, path=r.file)
               for r in records]
-    if not records or {r.name for r in manifest.requirements} - {w.name for w in wheels} \
-            or any(r.url or not r.version for r in manifest.requirements):
+    if not records or {r.name for r in manifest.installed} - {w.name for w in wheels} \
+            or any(r.url or not r.version for r in manifest.installed):
         return []
     return [Member.from_bytes(PYLOCK_NAME, pylock_toml(manifest, wheels).encode())]
 

@@ -25,7 +25,7 @@ from jobpack.packager.pip import pip_error, run_pip, target_pip
 def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
                   no_index: bool = False) -> list[LockedWheel]:
     """The target's wheel (file name, URL, sha256) for every pin with a version."""
-    pins = [f"{r.name}=={r.version}" for r in manifest.requirements if r.version and not r.url]
+    pins = [f"{r.name}=={r.version}" for r in manifest.installed if r.version and not r.url]
     if not pins:
         return []
     with tempfile.TemporaryDirectory(prefix="jobpack-locate-") as folder:

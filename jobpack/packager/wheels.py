@@ -17,8 +17,10 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from jobpack.errors import MissingWheelsError, OfflineInstallError
+from jobpack.layout import local_label, serving_index
 from jobpack.manifest import Manifest, PipOptions, Requirement
 from jobpack.packager.pip import pip_error, run_pip, target_pip
+from jobpack.packager.stand_in import write_stand_in
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,13 @@ class WheelFetcher:
 
     def fetch(self, manifest: Manifest) -> list[FetchedWheel]:
         tags = manifest.target.wheel_tags()
-        wanted = [r for r in sorted(manifest.requirements, key=lambda r: r.name)
+        wanted = [r for r in sorted(manifest.installed, key=lambda r: r.name)
                   if r.version and not r.url]
         todo = [r for r in wanted if self._cached(r, tags) is None]
         pip_said = self._download_all(todo, manifest) if todo else None
         found: list[FetchedWheel] = []
         missing: list[tuple[Requirement, str]] = []
-        for requirement in sorted(manifest.requirements, key=lambda r: r.name):
+        for requirement in sorted(manifest.installed, key=lambda r: r.name):
             if self.on_progress is not None:
                 self.on_progress(requirement.name)
             if requirement.url or not requirement.version:
@@ -65,13 +67,7 @@ class WheelFetcher:
             else:
                 found.append(wheel)
         if missing and not self.allow_sdist:
-            listed = "; ".join(f"{r.name}=={r.version or r.specifier or r.url}: {why}"
-                               for r, why in missing)
-            raise MissingWheelsError(
-                f"no target wheel for {len(missing)} distribution(s): {listed}. Pin a version "
-                "that has a manylinux wheel, move it to a manual requirements-file, or pass "
-                "--allow-sdist to have pip build it on the VM"
-                + (f" (pip: {pip_said})" if pip_said else ""))
+            raise MissingWheelsError(_missing_message(missing, manifest.pip, pip_said))
         self.skipped = tuple(r.name for r, _ in missing)
         if self.prove and not missing and found:
             prove_installable(found, manifest)
@@ -115,19 +111,25 @@ class WheelFetcher:
 def prove_installable(wheels: list[FetchedWheel], manifest: Manifest) -> None:
     """Resolve the pins offline from exactly these wheels, for the target; they must
     install to exactly the pins (no more, no other versions), or the build fails."""
-    pins = {r.name: r.version for r in manifest.requirements}
+    pins = {r.name: r.version for r in manifest.installed}
     with tempfile.TemporaryDirectory(prefix="jobpack-prove-") as temp:
         folder = Path(temp) / "wheels"
         folder.mkdir()
         for wheel in wheels:
             (folder / wheel.filename).symlink_to(wheel.path.resolve())
-        command = [*target_pip("install", manifest.target, PipOptions(), find_links=(str(folder),),
+        # what the image provides satisfies the pins' requirements on it, as it will on
+        # the VM: stand-in wheels of its name and the image's version, never bundled
+        provided = [r for r in manifest.requirements if r.tier == "provided"]
+        for requirement in provided:
+            write_stand_in(folder, requirement.name, _provided_version(requirement))
+        command = [*target_pip("install", manifest.target, PipOptions(),
+                               find_links=(str(folder),),
                                no_index=True, with_dependencies=True),
                    "--dry-run", "--ignore-installed", "--target", str(Path(temp) / "target"),
                    # pip judges Requires-Python here by the Python running pip, not the
                    # target's; the download already judged it by the target's
                    "--ignore-requires-python", "--report", "-"]
-        command += [r.pip_line().split(" --hash=")[0] for r in manifest.requirements]
+        command += [r.pip_line().split(" --hash=")[0] for r in manifest.installed]
         process = run_pip(command)
     if process.returncode != 0:
         raise OfflineInstallError(
@@ -140,13 +142,43 @@ def prove_installable(wheels: list[FetchedWheel], manifest: Manifest) -> None:
                      for item in report.get("install", [])}
     except (ValueError, KeyError, TypeError):
         return  # an older pip without --report output: the exit status is the proof
-    extra = sorted(set(installed) - set(pins))
+    extra = sorted(set(installed) - set(pins) - {r.name for r in provided})
     other = sorted(n for n in installed if n in pins and installed[n] != pins[n])
     if extra or other:
         named = [f"{n} (not pinned)" for n in extra]
         named += [f"{n} {installed[n]} instead of {pins[n]}" for n in other]
         raise OfflineInstallError(
             "the bundled wheels resolve to more than the pins: " + ", ".join(named))
+
+
+def _missing_message(missing: list[tuple[Requirement, str]], pip: PipOptions,
+                     pip_said: str | None) -> str:
+    """Every wheel the build lacks, and the way out: for a local build (`+cu121`), the
+    index that serves it, since no sdist would help; else a pin with a wheel, a manual
+    requirements-file or `--allow-sdist`."""
+    listed = "; ".join(f"{r.name}=={r.version or r.specifier or r.url}: {why}"
+                       for r, why in missing)
+    local = [r for r, _ in missing if local_label(r.version)]
+    hint = _local_hint(local, pip) if local else (
+        "Pin a version that has a manylinux wheel, move it to a manual requirements-file, "
+        "or pass --allow-sdist to have pip build it on the VM")
+    return (f"no target wheel for {len(missing)} distribution(s): {listed}. {hint}"
+            + (f" (pip: {pip_said})" if pip_said else ""))
+
+
+def _local_hint(local: list[Requirement], pip: PipOptions) -> str:
+    names = ", ".join(f"{r.name}=={r.version}" for r in local)
+    indexes = sorted({serving_index(r.version) or "" for r in local} - {""})
+    served = f" ({', '.join(indexes)})" if indexes else ""
+    configured = [u for u in (pip.index_url, *pip.extra_index_urls) if u]
+    tried = f"the configured index ({', '.join(configured)}) lacks it; " if configured else ""
+    return (f"{names}: a local build PyPI does not serve; {tried}add the index that serves "
+            f"it{served} to env.python.pip.extra-index-urls, or leave it to the image with "
+            "--provided")
+
+
+def _provided_version(requirement: Requirement) -> str:
+    return requirement.image_version or requirement.version or "0"
 
 
 def _matches(filename: str, requirement: Requirement, tags: frozenset[Tag]) -> bool:

@@ -173,6 +173,26 @@ def test_distributions_without_a_target_wheel_are_reported_together(
     assert not (tmp_path / "x.zip").exists()
 
 
+def test_a_local_build_names_the_index_that_serves_it_not_allow_sdist(
+    tmp_path: Path, user_env: UserEnv
+) -> None:
+    from dataclasses import replace
+
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "hello",
+                               python=str(user_env.python))
+    torch = jobpack.Requirement(name="torch", version="2.3.0+cu121", direct=True)
+    local = replace(analysis, manifest=replace(
+        analysis.manifest, requirements=(*analysis.manifest.requirements, torch)))
+    fetcher = WheelFetcher(cache=tmp_path / "cache", find_links=(str(user_env.wheelhouse),),
+                           no_index=True)
+    with pytest.raises(MissingWheelsError) as caught:
+        jobpack.build(local, tmp_path / "x.zip", wheels=fetcher)
+    message = str(caught.value)
+    assert "torch==2.3.0+cu121: a local build PyPI does not serve" in message
+    assert "https://download.pytorch.org/whl/cu121" in message
+    assert "--provided" in message and "--allow-sdist" not in message
+
+
 def _rewrite(source: Path, target: Path, change: dict[str, bytes | None]) -> None:
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for info in old.infolist():

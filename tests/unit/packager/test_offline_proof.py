@@ -31,3 +31,30 @@ def test_a_pin_set_missing_a_dependency_fails_the_build_naming_it(
     # the whole closure installs: the same build passes
     jobpack.build(analysis, tmp_path / "ok.zip", wheels=fetcher)
     assert (tmp_path / "ok.zip").exists()
+
+
+@pytest.mark.parametrize(("image_version", "passes"), [("1.0.3", True), ("0.9", False)])
+def test_what_the_image_provides_satisfies_the_pins_without_shipping(
+    tmp_path: Path, user_env: UserEnv, image_version: str, passes: bool
+) -> None:
+    """greet requires colorx>=1.0; with colorx provided by the image, the proof resolves
+    against a stand-in of the image's version, and no colorx wheel ships."""
+    import zipfile
+
+    analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "hello",
+                               python=str(user_env.python))
+    pins = tuple(replace(r, tier="provided", image_version=image_version)
+                 if r.name == "colorx" else r for r in analysis.manifest.requirements)
+    provided = replace(analysis, manifest=replace(analysis.manifest, requirements=pins))
+    fetcher = WheelFetcher(cache=tmp_path / "cache", find_links=(str(user_env.wheelhouse),),
+                           no_index=True)
+    if not passes:
+        with pytest.raises(OfflineInstallError, match="colorx"):
+            jobpack.build(provided, tmp_path / "x.zip", wheels=fetcher)
+        return
+    built = jobpack.build(provided, tmp_path / "x.zip", wheels=fetcher)
+    with zipfile.ZipFile(built.path) as archive:
+        wheels = [n for n in archive.namelist() if n.startswith("wheels/")]
+        requirements = archive.read("requirements.txt").decode()
+    assert wheels and not [w for w in wheels if "colorx" in w]
+    assert "colorx" not in requirements and "greet==1.2" in requirements
