@@ -67,6 +67,8 @@ class JobConfig:
     runtime_vars: tuple[str, ...] = ()  # ${VARS} of cmd the runner fills from its environment
     notes: tuple[Diagnostic, ...] = ()
     docker: bool = False  # env.docker: the cloud runs cmd in an image of its own
+    # cloud-instance-type(s): the VM configurations the job may get, in order (g2.1, c1.4)
+    instance_types: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -190,7 +192,8 @@ class _Validator:
                 f"{'it' if len(cloud) == 1 else 'them'}"))
         return JobConfig(file=self.reader.file, cmd=cmd, name=name, inputs=inputs,
                          outputs=outputs, env_vars=env_vars, notes=tuple(self.notes),
-                         runtime_vars=runtime, docker="docker" in env, **python)
+                         runtime_vars=runtime, docker="docker" in env,
+                         instance_types=self._instance_types(), **python)
 
     # -- shapes --------------------------------------------------------------------------
     def _check_keys(self, mapping: dict[str, Any], allowed: set[str], path: str) -> None:
@@ -377,6 +380,18 @@ class _Validator:
             if not isinstance(item, str):
                 raise self.error(f"{path}[{index}]", f"must be a string, not {_kind(item)}")
         return tuple(items)
+
+    def _instance_types(self) -> tuple[str, ...]:
+        """`cloud-instance-types: [g2.1, g1.1]` or `cloud-instance-type: g1.1`."""
+        single = self._string("cloud-instance-type")
+        found = [single] if single else []
+        key = "cloud-instance-types"
+        for index, item in enumerate(self._list(self.data.get(key), key)):
+            if not isinstance(item, str) or not item.strip():
+                raise self.error(f"{key}[{index}]", f"must be a name such as g1.1, not "
+                                 f"{_kind(item)}")
+            found.append(item)
+        return tuple(t.strip() for t in found)
 
     # -- cmd variables ---------------------------------------------------------------------
     def _datasets(self) -> dict[str, str]:

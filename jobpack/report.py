@@ -56,7 +56,8 @@ def summary(manifest: Manifest) -> str:
     counts = {level: sum(d.level == level for d in manifest.diagnostics)
               for level in ("error", "warning", "info")}
     return (f"{_plural(len(manifest.local_files), 'local file')} ({size:.2f} MB), "
-            f"{_plural(len(manifest.requirements), 'distribution')}, "
+            f"{_plural(len(manifest.installed), 'distribution')}"
+            f"{_provided_count(manifest)}, "
             f"{_plural(counts['warning'], 'warning')}, {_plural(counts['error'], 'error')}, "
             f"{_plural(counts['info'], 'info')}")
 
@@ -67,6 +68,11 @@ def build_summary(analysis: Analysis, result: BuildResult) -> str:
         f"imports, {result.bytecode_size / 1e6:.2f} MB: --no-bytecode leaves it out)")
     return (f"{result.members} members, {result.size / 1e6:.2f} MB{bytecode}; "
             f"{summary(analysis.manifest)}")
+
+
+def _provided_count(manifest: Manifest) -> str:
+    count = len(manifest.requirements) - len(manifest.installed)
+    return f" (+{count} provided by the image)" if count else ""
 
 
 def _plural(count: int, noun: str) -> str:
@@ -84,7 +90,7 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
     _print_table(console, f"Local files ({len(manifest.local_files)})", ("path", "size"),
                  [(f.path, str(f.size)) for f in manifest.local_files], right={1})
     rows = []
-    for req in manifest.requirements:
+    for req in manifest.installed:
         kind = "direct" if req.direct else "transitive"
         if req.pure is False:
             kind += ", binary"
@@ -95,9 +101,16 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
         rows.append((req.pip_line(), kind, ", ".join(req.imported_as),
                      ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
                                                        else ""), _megabytes(req.size)))
-    _print_table(console, f"Distributions ({len(manifest.requirements)})",
+    _print_table(console, f"Distributions ({len(manifest.installed)})",
                  ("requirement", "kind", "imported as", "required by", "size"), rows,
                  right={4})
+    provided = [r for r in manifest.requirements if r.tier == "provided"]
+    if provided:
+        _print_table(console, f"Provided by the image, not shipped ({len(provided)})",
+                     ("distribution", "image", "analysed", "required by"),
+                     [(r.name, r.image_version or "?", r.version or "not installed",
+                       ", ".join(r.required_by[:3]) + (" ..." if len(r.required_by) > 3
+                                                       else "")) for r in provided])
     for label, items in (("input", manifest.inputs), ("output", manifest.outputs)):
         for item in items:
             var = f" -> ${{{item.var}}}" if item.var else ""

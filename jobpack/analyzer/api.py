@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobpack import diagnostics as codes
@@ -18,9 +18,11 @@ from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
+from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache
 from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.analyzer.pins.environment import PythonEnvironment, inspect_python
+from jobpack.analyzer.pins.provided import read_provided
 from jobpack.analyzer.pins.resolve import Resolution, resolve
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.walker import Entry, Walker
@@ -79,6 +81,8 @@ def analyze(
     read_pep723: bool = True,
     on_progress: Progress | None = None,
     cwd: str | Path | None = None,
+    provided: Sequence[str | Path] = (),
+    provided_python: str | None = None,
 ) -> Analysis:
     """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
 
@@ -91,15 +95,19 @@ def analyze(
     parse a cold tree (default: all cores). `exclude` names distributions not to ship, with
     whatever only they bring in. `ignore` names diagnostic codes not to report (warnings
     and infos; `# jobpack: ignore[code]` on a line of the job's code silences one there).
-    An entry script's PEP 723 block, when it declares
-    dependencies, is authoritative unless `read_pep723` is false. Relative paths are read
-    from `cwd` (default: the working folder). `on_progress(stage, done, total)` hears how
-    far it is.
+    An entry script's PEP 723 block, when it declares dependencies, is authoritative unless
+    `read_pep723` is false. `provided` (listings such as a `pip freeze` of the image) and
+    `provided_python` (an interpreter of the image) name what the image the job runs on
+    already has: neither shipped nor installed, checked by the runner. Relative paths are
+    read from `cwd` (default: the working folder). `on_progress(stage, done, total)` hears
+    how far it is.
     """
     progress = on_progress or _no_progress
     silenced = check_ignorable(ignore)
-    job = load_job(entry_points, config=config, root=root,
-                   cwd=Path(cwd) if cwd is not None else Path.cwd())
+    here = Path(cwd) if cwd is not None else Path.cwd()
+    job = load_job(entry_points, config=config, root=root, cwd=here)
+    image = read_provided([here / f for f in provided],
+                          [provided_python] if provided_python else [])
     progress("inspecting the interpreter", 0, None)
     environment = inspect_python(python)
     asked = Target.parse(target_python) if isinstance(target_python, str) else target_python
@@ -124,7 +132,9 @@ def analyze(
         if isinstance(store, FactsStore):
             store.close()
     resolution = resolve(job, walked.graph, entries, index, target, no_deps=no_deps,
-                         exclude=exclude, read_pep723=read_pep723)
+                         exclude=exclude, read_pep723=read_pep723, provided=image)
+    resolution = replace(resolution, diagnostics=(
+        *resolution.diagnostics, *machine_diagnostics(job, resolution, image)))
     return _assemble(job, target, environment, walked, resolution, entries, index,
                      ignore=silenced)
 

@@ -28,6 +28,14 @@ from packaging.version import InvalidVersion
 from jobpack import diagnostics as codes
 from jobpack.analyzer.graph import ImportGraph, ImportSite
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.pins.provided import (
+    ImageDistribution,
+    ProvidedSet,
+    provided_note,
+    split_provided,
+    unmet,
+    version_mismatch,
+)
 from jobpack.errors import DistributionError
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
@@ -61,24 +69,71 @@ class _Pending:
 
 def resolve_requirements(
     graph: ImportGraph, index: DistributionIndex, target: Target, *, no_deps: bool = False,
-    exclude: Iterable[str] = (),
+    exclude: Iterable[str] = (), provided: ProvidedSet | None = None,
 ) -> tuple[tuple[Requirement, ...], tuple[Diagnostic, ...]]:
-    """Pin every distribution the graph's external modules need, plus their closure."""
+    """Pin every distribution the graph's external modules need, plus their closure; what
+    the image provides (`provided`) is recorded as such, and what only it needs is left
+    to the image."""
     pending: dict[str, _Pending] = {}
     diagnostics: list[Diagnostic] = []
+    image = provided or ProvidedSet()
     for module in graph.find_modules("external"):
         # with no_deps, the user vouches for everything the job's imports need
         _add_module(graph, index, module.name, pending, diagnostics, libraries=not no_deps)
+    elsewhere: dict[str, set[str]] = {}  # provided, not installed here -> required by
     if not no_deps:
-        _add_closure(pending, index, target, diagnostics)
+        _add_closure(pending, index, target, diagnostics, image, elsewhere)
     excluded: list[str] = [canonicalize_name(name) for name in exclude]
     if excluded:
         _exclude(pending, excluded, diagnostics)
+    recorded = _provide(pending, index, target, image, diagnostics) if image else set()
     requirements = tuple(
-        _pin(index.distributions[name], entry, target, diagnostics)
+        _pin(index.distributions[name], entry, target, diagnostics, image.get(name)
+             if name in recorded else None)
         for name, entry in sorted(pending.items())
     )
-    return requirements, tuple(diagnostics)
+    return (*requirements, *_only_in_image(elsewhere, pending, recorded, image)), \
+        tuple(diagnostics)
+
+
+def _only_in_image(elsewhere: dict[str, set[str]], pending: dict[str, _Pending],
+                   recorded: set[str], image: ProvidedSet) -> list[Requirement]:
+    """Provided distributions that shipped pins require but that are not installed here:
+    recorded without an analysed version, so the runner still checks the image."""
+    found = []
+    for name, requirers in sorted(elsewhere.items()):
+        shipped = sorted(r for r in requirers if r in pending and r not in recorded)
+        listed = image.get(name)
+        if shipped and listed is not None and name not in pending:
+            found.append(Requirement(name=name, version="", direct=False,
+                                     required_by=tuple(shipped), tier="provided",
+                                     image_version=listed.version or None))
+    return found
+
+
+def _provide(pending: dict[str, _Pending], index: DistributionIndex, target: Target,
+             image: ProvidedSet, diagnostics: list[Diagnostic]) -> set[str]:
+    """Split off what the image provides: returns the provided pins the job needs, drops
+    the pins only they need, and warns where the image's version will not do."""
+    recorded, left = split_provided({n: e.parents for n, e in pending.items()},
+                                    [n for n, e in pending.items() if e.direct], image)
+    for name in left:
+        del pending[name]
+    note = provided_note(recorded, left)
+    diagnostics += [note] if note is not None else []
+    for name, entry in sorted(pending.items()):
+        listed = image.get(name)
+        if name in recorded and listed is not None:
+            found = version_mismatch(name, index.distributions[name].version or "", listed)
+            diagnostics += [found] if found is not None else []
+            continue
+        wanted, _ = requirements_for(index.distributions[name], entry.extras, target)
+        for requirement in wanted:
+            child = canonicalize_name(requirement.name)
+            if child in recorded and (listed := image.get(child)) is not None:
+                conflict = unmet(name, requirement, listed)
+                diagnostics += [conflict] if conflict is not None else []
+    return recorded
 
 
 def _add_module(
@@ -197,7 +252,7 @@ def requirements_for(
 
 def _add_closure(
     pending: dict[str, _Pending], index: DistributionIndex, target: Target,
-    diagnostics: list[Diagnostic],
+    diagnostics: list[Diagnostic], image: ProvidedSet, elsewhere: dict[str, set[str]],
 ) -> None:
     queue = deque(sorted(pending))
     expanded: dict[str, frozenset[str]] = {}
@@ -211,7 +266,9 @@ def _add_closure(
         dist = index.distributions[name]
         found, _ = requirements_for(dist, extras, target)
         for requirement in found:
-            child = _require(dist, requirement, index, diagnostics)
+            child = _require(dist, requirement, index, diagnostics, image)
+            if child is None and image.get(requirement.name) is not None:
+                elsewhere.setdefault(canonicalize_name(requirement.name), set()).add(dist.name)
             if child is not None:
                 entry = pending.setdefault(child.name, _Pending())
                 entry.required_by.add(dist.name)
@@ -233,9 +290,11 @@ def _add_closure(
 
 def _require(
     dist: InstalledDistribution, requirement: PackagingRequirement, index: DistributionIndex,
-    diagnostics: list[Diagnostic],
+    diagnostics: list[Diagnostic], image: ProvidedSet,
 ) -> InstalledDistribution | None:
     installed = index.get(requirement.name)
+    if installed is None and image.get(requirement.name) is not None:
+        return None  # not here, but the image has it: the runner checks it there
     if installed is None:
         diagnostics.append(codes.REQUIREMENT_NOT_INSTALLED.note(
             f"{dist.name} requires {requirement} which is not installed; "
@@ -297,12 +356,13 @@ def _exclude(
 
 
 def _pin(
-    dist: InstalledDistribution, entry: _Pending, target: Target, diagnostics: list[Diagnostic]
+    dist: InstalledDistribution, entry: _Pending, target: Target,
+    diagnostics: list[Diagnostic], image: ImageDistribution | None = None,
 ) -> Requirement:
     if not dist.version:
         raise DistributionError(f"installed distribution {dist.name!r} has no version; "
                                 "reinstall it or list it in a requirements file")
-    if not dist.pure and _built_for_other_platform(dist, target):
+    if image is None and not dist.pure and _built_for_other_platform(dist, target):
         diagnostics.append(
             codes.PLATFORM_MISMATCH.note(
                        f"{dist.name} {dist.version} is installed as a "
@@ -321,6 +381,8 @@ def _pin(
         size=dist.size,
         lazy_only=entry.lazy_only and not entry.direct,
         optional_only=entry.optional_only and not entry.direct,
+        tier="provided" if image is not None else "required",
+        image_version=image.version or None if image is not None else None,
     )
 
 

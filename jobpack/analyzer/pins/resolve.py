@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.job import Job
 from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.provided import ProvidedSet
 from jobpack.analyzer.pins.requirements import resolve_requirements
 from jobpack.analyzer.walk.walker import Entry
 from jobpack.manifest import Diagnostic, PipOptions, PythonMode, Requirement
@@ -44,7 +45,7 @@ class Resolution:
 
 def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: DistributionIndex,
             target: Target, *, no_deps: bool = False, exclude: Sequence[str] = (),
-            read_pep723: bool = True) -> Resolution:
+            read_pep723: bool = True, provided: ProvidedSet | None = None) -> Resolution:
     """The requirements of `job` whose imports are `graph` (see the module docstring)."""
     config = job.config
     if config is not None and config.requirements_file is not None:
@@ -56,7 +57,8 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
             graph, index, target, requirements, config.requirements_file),
             frozenset(canonicalize_name(r.name) for r in requirements))
     inferred, found = resolve_requirements(graph, index, target,
-                                           no_deps=no_deps or job.pip.no_deps, exclude=exclude)
+                                           no_deps=no_deps or job.pip.no_deps, exclude=exclude,
+                                           provided=provided)
     resolution = Resolution(inferred, job.pip, _mode(job), tuple(found))
     if read_pep723:
         resolution = _with_pep723(resolution, graph, entries, index, target)
