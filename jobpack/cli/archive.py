@@ -67,7 +67,7 @@ def build_command(
                 cache=wheel_cache or cache_folder(None) / "wheels", allow_sdist=allow_sdist,
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
-                                            len(analysis.manifest.requirements)))
+                                            len(analysis.manifest.installed)))
         result = build(analysis, target, wheels=fetcher, bytecode=not no_bytecode,
                        bytecode_cache=None if job.no_cache
                        else cache_folder(job.cache_dir) / "bytecode",

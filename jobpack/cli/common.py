@@ -59,7 +59,8 @@ def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = Fals
                        target_python=job.target_python, cache_dir=cache_folder(job.cache_dir),
                        no_cache=job.no_cache, read_pep723=read_pep723, on_progress=on_progress,
                        workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude,
-                       ignore=job.ignore)
+                       ignore=job.ignore, provided=job.provided,
+                       provided_python=job.provided_python)
 
 
 # The process environment is read here, and only here; the library is told.

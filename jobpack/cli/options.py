@@ -56,6 +56,13 @@ class JobOptions:
     ignore: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
         "--ignore", help="Do not report this diagnostic code (a warning's or an info's; "
         "repeatable). '# jobpack: ignore[CODE]' silences one line.", metavar="CODE")))
+    provided: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
+        "--provided", help="What the image the job runs on already has: a pip freeze or "
+        "requirements-style listing; neither shipped nor installed (repeatable).",
+        metavar="FILE")))
+    provided_python: str | None = field(default=None, metadata=_cli(typer.Option(
+        "--provided-python", help="Like --provided, read from a Python inside the image "
+        "(its installed distributions; nothing is imported).", metavar="PATH")))
 
 
 @dataclass(frozen=True)

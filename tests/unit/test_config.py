@@ -76,6 +76,17 @@ graceful-shutdown:
         assert key in note.message
 
 
+def test_cloud_instance_types_are_read_in_order(tmp_path: Path) -> None:
+    many = write(tmp_path, "cmd: python main.py\ncloud-instance-types:\n  - g2.1\n  - g1.1\n")
+    assert load_config(many).instance_types == ("g2.1", "g1.1")
+    one = write(tmp_path, "cmd: python main.py\ncloud-instance-type: c1.4\n")
+    assert load_config(one).instance_types == ("c1.4",)
+    bad = write(tmp_path, "cmd: python main.py\ncloud-instance-types: [g1.1, {a: b}]\n")
+    with pytest.raises(ConfigError, match=r"must be a name such as g1\.1") as caught:
+        load_config(bad)
+    assert caught.value.key == "cloud-instance-types[1]"
+
+
 def test_python_auto_shorthand_and_root_path_spelling(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "cmd: python main.py\nenv:\n  python: auto\n")
                        ).python_configured
