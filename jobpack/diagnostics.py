@@ -128,6 +128,28 @@ REQUIREMENTS_FILE_UNDECLARED = _code(
     "the job imports an installed distribution the requirements file does not bring in")
 
 
+# -- the image and the machine the job runs on (--provided, cloud-instance-type) --------
+PROVIDED = _code("provided", "info",
+                 "what the image provides and what only it needs: neither shipped nor pinned")
+PROVIDED_MISMATCH = _code(
+    "provided-mismatch", "warning",
+    "the image's version differs from the analysed one in major release or kind of build")
+PROVIDED_CONFLICT = _code(
+    "provided-conflict", "warning",
+    "a shipped pin requires a range of a provided distribution the image's version misses")
+IMAGE_NOT_PROVIDED = _code(
+    "image-not-provided", "info",
+    "env.docker without --provided: what the image has ships and installs again")
+LOCAL_VERSION_INDEX = _code(
+    "local-version-index", "warning",
+    "a +cu121 / +cpu pin and no index that serves it (PyPI never does)")
+CPU_BUILD_ON_GPU = _code(
+    "cpu-build-on-gpu", "warning",
+    "a CPU-only torch, jaxlib or tensorflow build headed for a GPU configuration")
+CUDA_BUILD_ON_CPU = _code(
+    "cuda-build-on-cpu", "warning", "a CUDA build headed for a CPU configuration")
+
+
 def code(name: str) -> Code:
     """The registered code `name` (a `KeyError` for an unknown one: a bug in jobpack)."""
     return REGISTRY[name]

@@ -16,6 +16,12 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from jobpack.diagnostics import (
+    CPU_BUILD_ON_GPU,
+    CUDA_BUILD_ON_CPU,
+    IMAGE_NOT_PROVIDED,
+    LOCAL_VERSION_INDEX,
+)
 from jobpack.layout import PYTORCH_INDEX, build_kind, local_label, serving_index
 from jobpack.manifest import Diagnostic, PipOptions, Requirement
 
@@ -82,16 +88,14 @@ def _mismatch(requirement: Requirement, build: str, instance: str) -> Diagnostic
     what = f"{requirement.name} {version}".strip()
     where = "the image's " if requirement.tier == "provided" else ""
     if build == "cpu":
-        return Diagnostic(None, None, "cpu-build-on-gpu",
-                          f"{where}{what} is a CPU-only build but cloud-instance-type "
-                          f"{instance} is a GPU machine: the job will not use the GPU; "
-                          f"install a CUDA build (e.g. from {PYTORCH_INDEX}/cu121) or use "
-                          "a CPU configuration")
-    return Diagnostic(None, None, "cuda-build-on-cpu",
-                      f"{where}{what} is a CUDA build but cloud-instance-type {instance} "
-                      f"has no GPU: its CUDA libraries ship and install for nothing; "
-                      f"install the CPU build ({PYTORCH_INDEX}/cpu) or use a GPU "
-                      "configuration")
+        return CPU_BUILD_ON_GPU.note(
+            f"{where}{what} is a CPU-only build but cloud-instance-type {instance} is a GPU "
+            f"machine: the job will not use the GPU; install a CUDA build (e.g. from "
+            f"{PYTORCH_INDEX}/cu121) or use a CPU configuration")
+    return CUDA_BUILD_ON_CPU.note(
+        f"{where}{what} is a CUDA build but cloud-instance-type {instance} has no GPU: its "
+        f"CUDA libraries ship and install for nothing; install the CPU build "
+        f"({PYTORCH_INDEX}/cpu) or use a GPU configuration")
 
 
 def index_diagnostics(requirements: Sequence[Requirement], pip: PipOptions
@@ -104,8 +108,7 @@ def index_diagnostics(requirements: Sequence[Requirement], pip: PipOptions
     for requirement in requirements:
         if requirement.tier == "provided" or not local_label(requirement.version):
             continue
-        found.append(Diagnostic(None, None, "local-version-index",
-                                f"{requirement.name}=={requirement.version}: "
+        found.append(LOCAL_VERSION_INDEX.note(f"{requirement.name}=={requirement.version}: "
                                 f"{unserved(requirement.version)}"))
     return found
 
@@ -128,8 +131,8 @@ def machine_diagnostics(job: Job, resolution: Resolution, image: ProvidedSet
     found = accelerator_diagnostics(resolution.requirements, types, names)
     found += index_diagnostics(resolution.requirements, resolution.pip)
     if config is not None and config.docker and not image and resolution.requirements:
-        found.append(Diagnostic(config.file.name, None, "image-not-provided",
-                                "env.docker: what the image already has ships and installs "
-                                "again; name it with --provided FILE (a pip freeze of the "
-                                "image) or --provided-python PATH", "info"))
+        found.append(IMAGE_NOT_PROVIDED.at(
+            config.file.name, None, "env.docker: what the image already has ships and "
+            "installs again; name it with --provided FILE (a pip freeze of the image) or "
+            "--provided-python PATH"))
     return found

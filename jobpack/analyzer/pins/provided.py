@@ -23,6 +23,7 @@ from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from jobpack.diagnostics import PROVIDED, PROVIDED_CONFLICT, PROVIDED_MISMATCH
 from jobpack.errors import EnvironmentInspectionError, RequirementsFileError
 from jobpack.layout import build_kind, local_label
 from jobpack.manifest import Diagnostic
@@ -171,9 +172,8 @@ def provided_note(recorded: Iterable[str], left: Iterable[str]) -> Diagnostic | 
         return None
     also = f"; also left to it, since only those need them: {', '.join(others)}" \
         if others else ""
-    return Diagnostic(None, None, "provided",
-                      f"provided by the image, not shipped: {', '.join(names) or 'none'}"
-                      f"{also}", "info")
+    return PROVIDED.note(f"provided by the image, not shipped: {', '.join(names) or 'none'}"
+                         f"{also}")
 
 
 def version_mismatch(name: str, analysed: str, image: ImageDistribution) -> Diagnostic | None:
@@ -195,8 +195,7 @@ def version_mismatch(name: str, analysed: str, image: ImageDistribution) -> Diag
                    f"{_build_name(analysed)})")
     if not why:
         return None
-    return Diagnostic(None, None, "provided-mismatch",
-                      f"{name}: the image has {image.version} ({image.source}) but "
+    return PROVIDED_MISMATCH.note(f"{name}: the image has {image.version} ({image.source}) but "
                       f"{analysed} was analysed: {' and '.join(why)}; the job runs on the "
                       "image's")
 
@@ -217,6 +216,5 @@ def unmet(requirer: str, requirement: PackagingRequirement, image: ImageDistribu
         return None
     if ok:
         return None
-    return Diagnostic(None, None, "provided-conflict",
-                      f"{requirer} requires {requirement} but the image has "
+    return PROVIDED_CONFLICT.note(f"{requirer} requires {requirement} but the image has "
                       f"{image.name} {image.version} ({image.source})")
