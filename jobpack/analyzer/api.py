@@ -22,7 +22,7 @@ from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache
 from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.analyzer.pins.environment import PythonEnvironment, inspect_python
-from jobpack.analyzer.pins.provided import read_provided
+from jobpack.analyzer.pins.provided import ProvidedSet, read_listings, read_provided
 from jobpack.analyzer.pins.resolve import Resolution, resolve
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.walker import Entry, Walker
@@ -106,8 +106,9 @@ def analyze(
     silenced = check_ignorable(ignore)
     here = Path(cwd) if cwd is not None else Path.cwd()
     job = load_job(entry_points, config=config, root=root, cwd=here)
-    image = read_provided([here / f for f in provided],
-                          [provided_python] if provided_python else [])
+    image = ProvidedSet.merge([read_listings(provided, here),
+                               read_provided(pythons=[provided_python] if provided_python
+                                             else [])])
     progress("inspecting the interpreter", 0, None)
     environment = inspect_python(python)
     asked = Target.parse(target_python) if isinstance(target_python, str) else target_python

@@ -80,32 +80,39 @@ def read_provided(files: Iterable[str | Path] = (), pythons: Iterable[str] = ()
                               *(read_interpreter(p) for p in pythons)])
 
 
-def read_listing(file: Path) -> ProvidedSet:
-    """A `pip freeze` or requirements-style listing; a bad line is an error naming it."""
+def read_listings(files: Iterable[str | Path], cwd: Path) -> ProvidedSet:
+    """Listings named relative to `cwd`, each reported by the name it was given."""
+    return ProvidedSet.merge(read_listing(cwd / f, str(f)) for f in files)
+
+
+def read_listing(file: Path, shown: str | None = None) -> ProvidedSet:
+    """A `pip freeze` or requirements-style listing; a bad line is an error naming it
+    (by `shown`, the name the user gave, when given)."""
     from pip_requirements_parser import RequirementsFile
 
+    name = shown or str(file)
     if not file.is_file():
-        raise RequirementsFileError("--provided: no such file", path=str(file))
+        raise RequirementsFileError("--provided: no such file", path=name)
     try:
         parsed = RequirementsFile.from_file(str(file), include_nested=False)
     except Exception as exc:  # the parser raises bare exceptions for unreadable files
         raise RequirementsFileError(f"--provided: cannot read it: {exc}",
-                                    path=str(file)) from None
+                                    path=name) from None
     items: list[ImageDistribution] = []
     for invalid in parsed.invalid_lines:
         text = invalid.line.strip()
         if not _GLOB.match(text):
             raise RequirementsFileError(f"--provided: not a distribution: {text!r}",
-                                        path=str(file), line=invalid.line_number)
+                                        path=name, line=invalid.line_number)
         items.append(ImageDistribution(text.lower().replace("_", "-"), "",
-                                       f"{file}:{invalid.line_number}"))
+                                       f"{name}:{invalid.line_number}"))
     for req in parsed.requirements:
         if req.name is None:
             raise RequirementsFileError(
                 f"--provided: {req.requirement_line.line.strip()!r} has no name",
-                path=str(file), line=req.requirement_line.line_number)
+                path=name, line=req.requirement_line.line_number)
         items.append(ImageDistribution(canonicalize_name(req.name), _exact(str(req.specifier)),
-                                       f"{file}:{req.requirement_line.line_number}"))
+                                       f"{name}:{req.requirement_line.line_number}"))
     return ProvidedSet(tuple(sorted(items, key=lambda i: int(i.source.rsplit(":", 1)[1]))))
 
 
