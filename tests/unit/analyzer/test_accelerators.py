@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobpack.analyzer.accelerators import (
+from jobpack.analyzer.pins.accelerators import (
     accelerator_diagnostics,
     build_of,
     index_diagnostics,

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from jobpack.analyzer.distributions import DistributionIndex, InstalledDistribution
-from jobpack.analyzer.provided import (
+from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.pins.provided import (
     ImageDistribution,
     ProvidedSet,
     read_interpreter,
     read_listing,
     read_provided,
 )
-from jobpack.analyzer.requirements import resolve_requirements
+from jobpack.analyzer.pins.requirements import resolve_requirements
 from jobpack.errors import EnvironmentInspectionError, RequirementsFileError
 from jobpack.manifest import Requirement
 from tests.unit.analyzer.test_requirements import T311, dist, job_imports

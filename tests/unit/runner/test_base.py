@@ -155,3 +155,13 @@ def test_the_running_interpreters_site_folders_are_the_base() -> None:
     assert set(folders) <= {str(Path(f).resolve()) for f in
                             [*site.getsitepackages(), site.getusersitepackages()]}
     assert sys.prefix in folders[0] or sys.base_prefix in folders[0]
+
+
+def test_an_image_with_another_micro_version_runs_the_job() -> None:
+    """Debian's python3 is 3.11.2; a job analysed on 3.11.7 targets 3.11.7."""
+    from jobpack.runner.main import check_python
+
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    check_python({"target": {"python": f"{running}.99"}}, allow_mismatch=False)
+    with pytest.raises(RunnerError, match=r"targets Python 3\.7\.1"):
+        check_python({"target": {"python": "3.7.1"}}, allow_mismatch=False)
