@@ -47,8 +47,9 @@ def instance_kind(name: str) -> str | None:
 def build_of(requirement: Requirement, names: frozenset[str]) -> str | None:
     """'gpu', 'cpu' or None (cannot tell) for a torch, jax(lib) or tensorflow pin, given
     the names of everything that ships or the image provides beside it."""
-    version = requirement.image_version or requirement.version \
-        if requirement.tier == "provided" else requirement.version
+    # the image's build is what runs; a listing that names no version says nothing of it
+    version = (requirement.image_version or "") if requirement.tier == "provided" \
+        else requirement.version
     kind = build_kind(version)
     if kind in _GPU_KINDS:
         return "gpu"
@@ -127,7 +128,7 @@ def machine_diagnostics(job: Job, resolution: Resolution, image: ProvidedSet
     """What the analysis says about the machine and image the job is headed for."""
     config = job.config
     types = config.instance_types if config is not None else ()
-    names = [i.name for i in image.items if "*" not in i.name]
+    names = [i.name for i in image.items]  # `nvidia-*` in a listing counts too
     found = accelerator_diagnostics(resolution.requirements, types, names)
     found += index_diagnostics(resolution.requirements, resolution.pip)
     if config is not None and config.docker and not image and resolution.requirements:

@@ -43,6 +43,8 @@ def test_local_labels_and_the_index_that_serves_them() -> None:
     (pin("torch", "2.5.1", tier="provided"), {"torch"}, None),  # a sparse image listing
     (pin("torch", "2.13.0+cpu", tier="provided", image_version="2.1.0+cu121"), {"torch"},
      "gpu"),  # the image's build counts, not the analysed one
+    (pin("torch", "2.13.0+cpu", tier="provided"), {"torch"}, None),  # unknown in the image
+    (pin("torch", "2.13.0+cpu", tier="provided"), {"torch", "nvidia-*", "triton"}, "gpu"),
     (pin("jaxlib", "0.4.30"), {"jax", "jaxlib"}, "cpu"),
     (pin("jaxlib", "0.4.30"), {"jaxlib", "jax-cuda12-plugin"}, "gpu"),
     (pin("tensorflow-cpu", "2.16.1"), set(), "cpu"),
