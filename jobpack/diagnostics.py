@@ -129,7 +129,7 @@ REQUIREMENTS_FILE_UNDECLARED = _code(
 
 
 # -- the image and the machine the job runs on (--provided, cloud-instance-type) --------
-PROVIDED = _code("provided", "info",
+PROVIDED = _code("left-to-image", "info",
                  "what the image provides and what only it needs: neither shipped nor pinned")
 PROVIDED_MISMATCH = _code(
     "provided-mismatch", "warning",

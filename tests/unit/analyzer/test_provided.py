@@ -93,7 +93,7 @@ def test_a_provided_pin_is_recorded_and_what_only_it_needs_is_left_to_the_image(
     assert (torch.tier, torch.version, torch.image_version) == (
         "provided", "2.13.0", "2.13.0")
     assert pins["numpy"].tier == "required"
-    assert ("provided", "provided by the image, not shipped: torch; also left to it, since "
+    assert ("left-to-image", "provided by the image, not shipped: torch; also left to it, since "
             "only those need them: filelock, mpmath, nvidia-cublas-cu12, sympy") in said
 
 
