@@ -136,8 +136,9 @@ def analyze(
                          exclude=exclude, read_pep723=read_pep723, provided=image)
     resolution = replace(resolution, diagnostics=(
         *resolution.diagnostics, *machine_diagnostics(job, resolution, image)))
+    read = store.read if isinstance(store, FactsStore) else {}
     return _assemble(job, target, environment, walked, resolution, entries, index,
-                     ignore=silenced)
+                     ignore=silenced, read=read)
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,8 @@ def walk_imports(
 def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: Walked,
               resolution: Resolution, entries: Sequence[Entry] = (),
               index: DistributionIndex | None = None, *,
-              ignore: frozenset[str] = frozenset()) -> Analysis:
+              ignore: frozenset[str] = frozenset(),
+              read: Mapping[Path, tuple[str, int]] | None = None) -> Analysis:
     """Step 6: the manifest, built once and complete, and the analysis around it."""
     sources, left_out = _sources(job, walked, entries)
     run = job.run
@@ -220,7 +222,8 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         target=target,
         entry_points=tuple(e.name for e in entries),
         requirements=resolution.requirements,
-        local_files=tuple(_local_file(rel, file) for rel, file in sorted(sources.items())),
+        local_files=tuple(_local_file(rel, file, read or {})
+                          for rel, file in sorted(sources.items())),
         diagnostics=drop_ignored(
             (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
              *resolution.diagnostics, *left_out),
@@ -316,8 +319,10 @@ def _version_check(environment: PythonEnvironment, target: Target) -> list[Diagn
         f"{target.full_version}; installed versions may differ on the target")]
 
 
-def _local_file(rel: str, file: Path) -> LocalFile:
-    digest, size = hash_file(file)
+def _local_file(rel: str, file: Path, read: Mapping[Path, tuple[str, int]]) -> LocalFile:
+    """The file's digest as the parser read it; files nobody parsed (data, local-paths)
+    are hashed here."""
+    digest, size = read.get(file) or hash_file(file)
     return LocalFile(path=rel, sha256=digest, size=size)
 
 

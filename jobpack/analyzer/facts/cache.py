@@ -37,6 +37,9 @@ class FactsStore:
         self.folder = None if cache_dir is None else cache_dir / "facts" / f"v{FACTS_SCHEMA}"
         self.workers = workers if workers is not None else default_workers()
         self._facts: dict[Path, FileFacts] = {}
+        # sha256 and size of each file as read here: the manifest takes them, so a local
+        # file is read once and its digest is that of the bytes that were analysed
+        self.read: dict[Path, tuple[str, int]] = {}
         self._pool: WorkerPool | None = None
         self.parsed = 0  # files parsed (not served from the cache) by this store
         self.hits = 0
@@ -56,7 +59,9 @@ class FactsStore:
             if path in self._facts:
                 continue
             source = read_regular(path)
-            key = self._key(source)
+            content = hashlib.sha256(source)
+            self.read[path] = (content.hexdigest(), len(source))
+            key = self._key(content)
             cached = self._load(key)
             if cached is not None:
                 self.hits += 1
@@ -104,8 +109,8 @@ class FactsStore:
                 f"{text[0] if text else type(exc).__name__}"))
 
     # -- the cache on disk ----------------------------------------------------------------
-    def _key(self, source: bytes) -> str:
-        digest = hashlib.sha256(source)
+    def _key(self, content: hashlib._Hash) -> str:
+        digest = content.copy()
         digest.update(f"\0{self.target.full_version}\0{__version__}\0{FACTS_SCHEMA}".encode())
         return digest.hexdigest()
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import jobpack
+from jobpack.analyzer import api
 from jobpack.analyzer.facts.cache import FactsStore
+from jobpack.layout import hash_file
 from jobpack.target import Target
+from tests.conftest import FIXTURES
 
 PY311 = Target(*sys.version_info[:3])  # what `jobpack analyze` targets by default
 
@@ -106,3 +113,23 @@ def test_parallel_and_sequential_parsing_give_identical_results(tmp_path: Path) 
     assert seq_store.parsed == par_store.parsed == 62
     assert parallel.manifest.to_json() == sequential.manifest.to_json()
     assert parallel.graph.modules == sequential.graph.modules
+
+
+def test_the_manifest_takes_each_parsed_files_digest_from_its_one_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local file is read once by the analysis: the parser's bytes give its digest."""
+    hashed: list[str] = []
+    real = hash_file
+
+    def counting(path: Path) -> tuple[str, int]:
+        hashed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(api, "hash_file", counting)
+    job = tmp_path / "example"
+    shutil.copytree(FIXTURES / "example", job)
+    manifest = jobpack.analyze(config=job / "config.yaml", no_cache=True).manifest
+    assert hashed == []
+    assert {f.path: f.sha256 for f in manifest.local_files} == {
+        f.path: hashlib.sha256((job / f.path).read_bytes()).hexdigest()
+        for f in manifest.local_files}
