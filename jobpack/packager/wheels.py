@@ -62,7 +62,7 @@ class WheelFetcher:
                 continue
             wheel = self._cached(requirement, tags)
             if wheel is None:
-                tag = "cp" + manifest.target.python.replace(".", "")
+                tag = f"cp{manifest.target.major}{manifest.target.minor}"
                 missing.append((requirement, f"no wheel for {tag} manylinux x86_64"))
             else:
                 found.append(wheel)
