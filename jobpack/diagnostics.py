@@ -83,6 +83,9 @@ PLATFORM_MISMATCH = _code(
 REQUIREMENT_NOT_INSTALLED = _code(
     "requirement-not-installed", "info",
     "a required distribution is not installed here; pip resolves it on the target")
+BUILD_TOOL_NOT_PINNED = _code(
+    "build-tool-not-pinned", "info",
+    "a requirement on pip, setuptools or wheel that no reached code imports; not pinned")
 TARGET_MISMATCH = _code(
     "target-mismatch", "warning",
     "the analysed interpreter's version differs from the target's")

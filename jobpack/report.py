@@ -96,8 +96,6 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
             kind += ", binary"
         if req.lazy_only and (req.size or 0) > LARGE_LAZY_BYTES:
             kind += ", LARGE and only imported lazily by a library (--exclude it?)"
-        elif req.optional_only and (req.size or 0) > LARGE_LAZY_BYTES:
-            kind += ", LARGE and only an installed optional dependency (--exclude it?)"
         rows.append((req.pip_line(), kind, ", ".join(req.imported_as),
                      ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
                                                        else ""), _megabytes(req.size)))

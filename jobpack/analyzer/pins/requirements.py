@@ -1,16 +1,13 @@
 """From the external modules a job imports to a closed set of pinned distributions.
 
-A distribution is pinned when the job's code imports it, when an installed library the job
-reaches imports it (provenance: `scikit-learn (sklearn/x.py:42, lazy)`), when a pinned
-distribution requires it, or when a pinned distribution declares it under an extra and it
-is installed (optional dependencies follow their parent). Every requirement of every pin is
-either pinned or named in a diagnostic.
-
-Optional dependencies follow only a parent pinned for a runtime reason (not one pinned as
-an optional dependency itself: no cascade), under any of its extras whose marker holds for
-the target, `test` and `docs` ones included: jobpack cannot tell which extra a library
-reads at run time, and a distribution installed beside its parent is taken as wanted.
-`--exclude NAME` drops one that is not (and what only it brought in).
+A distribution is pinned when the job's code imports it, when installed library code the
+job reaches imports it (provenance: `scikit-learn (sklearn/x.py:42, lazy)`), or when a
+pinned distribution requires it. An extra is expanded only when a requirement names it
+(`pandas[parquet]`, a library's own `Requires-Dist: x[y]`): a distribution installed beside
+its parent under one of the parent's extras is not pinned for that alone. pip, setuptools
+and wheel are pinned only when reached code imports them (`pkg_resources` counts): a
+declared requirement on them is a packaging habit the target's installer satisfies. Every
+requirement of every pin is either pinned or named in a diagnostic.
 """
 
 from __future__ import annotations
@@ -36,11 +33,14 @@ from jobpack.analyzer.pins.provided import (
     unmet,
     version_mismatch,
 )
+from jobpack.diagnostics import BUILD_TOOL_NOT_PINNED
 from jobpack.errors import DistributionError
 from jobpack.manifest import Diagnostic, Requirement
 from jobpack.target import Target
 
 _JOB_KINDS = {"entry", "local", "namespace"}
+# the installers' own distributions: pinned only when reached code imports them
+BUILD_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 
 
 @dataclass
@@ -51,7 +51,6 @@ class _Pending:
     extras: set[str] = field(default_factory=set)
     parents: set[str] = field(default_factory=set)  # distributions that brought it in
     lazy_only: bool = True  # every reason so far is a lazy import in library code
-    optional_only: bool = True  # pinned only as an installed optional dependency
     library: dict[str, list[ImportSite]] = field(default_factory=dict)  # importer dist -> sites
 
     def reasons(self) -> set[str]:
@@ -165,7 +164,7 @@ def _add_module(
         if by_job:
             entry = pending.setdefault(dist.name, _Pending())
             entry.direct = True
-            entry.lazy_only = entry.optional_only = False
+            entry.lazy_only = False
             entry.imported_as.add(_import_name(name, providers, index))
             entry.required_by.update(s.render() for s in by_job)
         for owner, sites in sorted(by_library.items()):
@@ -182,7 +181,6 @@ def job_import_sites(graph: ImportGraph, name: str) -> list[ImportSite]:
 
 def _add_library_reason(entry: _Pending, owner: str, sites: list[ImportSite]) -> None:
     entry.parents.add(owner)
-    entry.optional_only = False
     entry.lazy_only = entry.lazy_only and all(s.lazy for s in sites)
     entry.library.setdefault(owner, []).extend(sites)
 
@@ -256,16 +254,17 @@ def _add_closure(
 ) -> None:
     queue = deque(sorted(pending))
     expanded: dict[str, frozenset[str]] = {}
-    followed: set[str] = set()  # whose installed optional dependencies were pinned
     while queue:
         name = queue.popleft()
         extras = frozenset(pending[name].extras)
-        if expanded.get(name) == extras and (name in followed or pending[name].optional_only):
+        if expanded.get(name) == extras:
             continue
         expanded[name] = extras
         dist = index.distributions[name]
         found, _ = requirements_for(dist, extras, target)
         for requirement in found:
+            if _unneeded_build_tool(dist, requirement, pending, diagnostics):
+                continue
             child = _require(dist, requirement, index, diagnostics, image)
             if child is None and image.get(requirement.name) is not None:
                 elsewhere.setdefault(canonicalize_name(requirement.name), set()).add(dist.name)
@@ -273,18 +272,8 @@ def _add_closure(
                 entry = pending.setdefault(child.name, _Pending())
                 entry.required_by.add(dist.name)
                 entry.parents.add(dist.name)
-                entry.lazy_only = entry.optional_only = False
-                entry.extras.update(canonicalize_name(e) for e in requirement.extras)
-                queue.append(child.name)
-        if name not in followed and not pending[name].optional_only:
-            followed.add(name)
-            for child, extra in _installed_optional(dist, index, target):
-                if child.name in {canonicalize_name(r.name) for r in found}:
-                    continue  # asked for through an extra: already required
-                entry = pending.setdefault(child.name, _Pending())
-                entry.required_by.add(f"{dist.name} (optional, extra {extra})")
-                entry.parents.add(dist.name)
                 entry.lazy_only = False
+                entry.extras.update(canonicalize_name(e) for e in requirement.extras)
                 queue.append(child.name)
 
 
@@ -312,19 +301,19 @@ def _require(
     return installed
 
 
-def _installed_optional(
-    dist: InstalledDistribution, index: DistributionIndex, target: Target
-) -> list[tuple[InstalledDistribution, str]]:
-    """Installed distributions that `dist` declares under one of its extras."""
-    base = {canonicalize_name(r.name) for r in requirements_for(dist, (), target)[0]}
-    found: dict[str, tuple[InstalledDistribution, str]] = {}
-    for extra in sorted(dist.provides_extras):
-        for requirement in requirements_for(dist, (extra,), target)[0]:
-            name = canonicalize_name(requirement.name)
-            installed = index.get(name)
-            if name not in base and installed is not None and name not in found:
-                found[name] = (installed, canonicalize_name(extra))
-    return [found[name] for name in sorted(found)]
+def _unneeded_build_tool(
+    dist: InstalledDistribution, requirement: PackagingRequirement,
+    pending: dict[str, _Pending], diagnostics: list[Diagnostic],
+) -> bool:
+    """Whether `requirement` names pip, setuptools or wheel that no reached code imports
+    (said in an info diagnostic, which names the requirement)."""
+    name = canonicalize_name(requirement.name)
+    if name not in BUILD_TOOLS or name in pending:
+        return False
+    diagnostics.append(BUILD_TOOL_NOT_PINNED.at(
+        None, None, f"{dist.name} requires {requirement}; not pinned, as no code the job "
+        "reaches imports it"))
+    return True
 
 
 def _exclude(
@@ -380,7 +369,6 @@ def _pin(
         pure=dist.pure,
         size=dist.size,
         lazy_only=entry.lazy_only and not entry.direct,
-        optional_only=entry.optional_only and not entry.direct,
         tier="provided" if image is not None else "required",
         image_version=image.version or None if image is not None else None,
     )

@@ -53,11 +53,31 @@ def test_a_self_reference_is_expanded_not_satisfied_by_the_parent() -> None:
     assert not any("pyarrow" in d.message for d in diagnostics)  # optional and absent: silent
 
 
-def test_an_installed_optional_dependency_is_pinned_on_its_own() -> None:
+def test_an_installed_optional_dependency_is_not_pinned_on_its_own() -> None:
     pins, _ = resolve(job_imports("pandas"), PANDAS, dist("numpy"), dist("pyarrow"))
-    assert pins["pandas"].extras == ()
-    assert pins["pyarrow"].required_by == ("pandas (optional, extra parquet)",)
-    assert not pins["pyarrow"].direct
+    assert set(pins) == {"pandas", "numpy"}  # pyarrow is installed, but no one asks for it
+
+
+def test_an_extra_a_requirement_names_is_expanded() -> None:
+    app = dist("app", "pandas[parquet]")
+    pins, _ = resolve(job_imports("app"), app, PANDAS, dist("numpy"), dist("pyarrow"))
+    assert pins["pandas"].extras == ("parquet",)
+    assert pins["pyarrow"].required_by == ("pandas",)
+
+
+def test_build_tools_are_pinned_only_when_imported() -> None:
+    lib = dist("lib", "setuptools>=40", "pip", "wheel", "numpy")
+    pins, diagnostics = resolve(job_imports("lib"), lib, dist("setuptools"), dist("pip"),
+                                dist("wheel"), dist("numpy"))
+    assert set(pins) == {"lib", "numpy"}
+    notes = [d.message for d in diagnostics if d.code == "build-tool-not-pinned"]
+    assert len(notes) == 3 and any("setuptools>=40" in note for note in notes)
+    graph = job_imports("lib")
+    library_import(graph, "lib", "setuptools", ImportSite("lib/build.py", 3))  # pkg_resources
+    pins, diagnostics = resolve(graph, lib, dist("setuptools"), dist("pip"), dist("wheel"),
+                                dist("numpy"))
+    assert set(pins) == {"lib", "numpy", "setuptools"}
+    assert pins["setuptools"].required_by == ("lib",)  # it declares it: that says it all
 
 
 def test_extras_are_carried_only_when_a_requirer_asks() -> None:
@@ -101,33 +121,17 @@ def test_every_requirement_of_a_pin_is_pinned_or_named() -> None:
     assert {"requirement-not-installed", "requirement-version-conflict"} <= found
 
 
-def test_optional_dependencies_follow_under_any_extra_without_cascading() -> None:
+def test_no_extra_is_followed_by_itself_test_and_docs_ones_neither() -> None:
     lib = dist("lib", 'fast; extra == "speed"', 'pytest; extra == "test"',
-               'sphinx; extra == "docs"', 'winlib; extra == "win" and sys_platform == "win32"',
-               extras=("speed", "test", "docs", "win"))
-    fast = dist("fast", 'docbuilder; extra == "extras"', extras=("extras",))
-    pins, _ = resolve(job_imports("lib"), lib, fast, dist("pytest"), dist("sphinx"),
-                      dist("docbuilder"), dist("winlib"))
-    # any extra, test and docs ones too; the marker is judged for the target (Linux);
-    # an optional dependency's own extras are not followed
-    assert set(pins) == {"lib", "fast", "pytest", "sphinx"}
-    assert pins["pytest"].required_by == ("lib (optional, extra test)",)
-    assert pins["pytest"].optional_only and not pins["lib"].optional_only
+               'sphinx; extra == "docs"', extras=("speed", "test", "docs"))
+    pins, _ = resolve(job_imports("lib"), lib, dist("fast"), dist("pytest"), dist("sphinx"))
+    assert set(pins) == {"lib"}
 
 
-def test_exclude_is_the_way_out_of_an_optional_dependency() -> None:
-    lib = dist("lib", 'pytest; extra == "test"', extras=("test",))
-    pins, diagnostics = resolve(job_imports("lib"), lib, dist("pytest", "pluggy"),
-                                dist("pluggy"), exclude=("pytest",))
-    assert set(pins) == {"lib"}  # pluggy went with it: only pytest needed it
-    [note] = [d for d in diagnostics if d.code == "excluded"]
-    assert "pluggy" in note.message
-
-
-def test_an_optional_dependency_the_job_imports_is_not_optional_only() -> None:
+def test_an_optional_dependency_the_job_imports_is_pinned() -> None:
     lib = dist("lib", 'fast; extra == "speed"', extras=("speed",))
     pins, _ = resolve(job_imports("lib", "fast"), lib, dist("fast"))
-    assert not pins["fast"].optional_only and pins["fast"].direct
+    assert set(pins) == {"lib", "fast"} and pins["fast"].direct
 
 
 def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> None:
@@ -140,16 +144,12 @@ def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> No
 
     big = Requirement("bigdist", "1.0", False, required_by=("lib (lib/x.py:3, lazy)",),
                       size=150 * 1024 * 1024, lazy_only=True)
-    extra = Requirement("bigextra", "1.0", False, required_by=("lib (optional, extra gpu)",),
-                        size=150 * 1024 * 1024, optional_only=True)
     small = Requirement("small", "1.0", True, size=2 * 1024 * 1024, lazy_only=False)
     out = io.StringIO()
-    print_manifest(Manifest(T311, ("main.py",), requirements=(big, extra, small)),
+    print_manifest(Manifest(T311, ("main.py",), requirements=(big, small)),
                    Console(file=out, width=200))
     lines = out.getvalue().splitlines()
     [big_line] = [line for line in lines if "bigdist" in line]
     [small_line] = [line for line in lines if "small==" in line]
     assert "150.0 MB" in big_line and "LARGE and only imported lazily" in big_line
-    [extra_line] = [line for line in lines if "bigextra" in line]
-    assert "LARGE and only an installed optional dependency" in extra_line
     assert "2.0 MB" in small_line and "LARGE" not in small_line

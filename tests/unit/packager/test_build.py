@@ -131,18 +131,17 @@ def test_wheels_are_bundled_for_the_target_from_a_local_folder(
         manifest = json.loads(archive.read("jobpack.json"))
         wheels = sorted(n for n in archive.namelist() if n.startswith("wheels/"))
     assert wheels == [
-        "wheels/colorx-1.0.3-py3-none-any.whl", "wheels/fancylib-0.1-py3-none-any.whl",
-        "wheels/greet-1.2-py3-none-any.whl", "wheels/py_yamlish-6.0.1-py3-none-any.whl",
+        "wheels/colorx-1.0.3-py3-none-any.whl", "wheels/greet-1.2-py3-none-any.whl", "wheels/py_yamlish-6.0.1-py3-none-any.whl",
     ]
     digests = {w["file"]: w["sha256"] for w in manifest["wheels"]}
     assert digests["wheels/greet-1.2-py3-none-any.whl"] == sha256(
         user_env.wheelhouse / "greet-1.2-py3-none-any.whl")
     # main.py imports greet and yamlish (py-yamlish), greet imports colorx: their modules
-    # ship compiled; fancylib is only required, never imported
+    # ship compiled
     tag = sys.implementation.cache_tag
     bytecode = {w["name"]: w.get("bytecode") for w in manifest["wheels"]}
     assert bytecode == {
-        "colorx": f"bytecode/{tag}/colorx-1.0.3-py3-none-any.whl.zip", "fancylib": None,
+        "colorx": f"bytecode/{tag}/colorx-1.0.3-py3-none-any.whl.zip",
         "greet": f"bytecode/{tag}/greet-1.2-py3-none-any.whl.zip",
         "py-yamlish": f"bytecode/{tag}/py_yamlish-6.0.1-py3-none-any.whl.zip"}
     # The second build finds every wheel in the cache: no folder to download from needed.
