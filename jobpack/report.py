@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jobpack.analyzer.api import Analysis, Explanation
+from jobpack.analyzer.graph import ImportSite
 from jobpack.manifest import Diagnostic, Manifest
 
 if TYPE_CHECKING:
@@ -94,12 +95,16 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
         kind = "direct" if req.direct else "transitive"
         if req.pure is False:
             kind += ", binary"
-        if req.lazy_only and (req.size or 0) > LARGE_LAZY_BYTES:
+        if req.tier != "required":
+            kind += f", {req.tier}"
+        if req.tier == "optional" and (req.size or 0) > LARGE_LAZY_BYTES:
+            kind += ", LARGE and only reached under except ImportError (--exclude it?)"
+        elif req.lazy_only and (req.size or 0) > LARGE_LAZY_BYTES:
             kind += ", LARGE and only imported lazily by a library (--exclude it?)"
         rows.append((req.pip_line(), kind, ", ".join(req.imported_as),
                      ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
                                                        else ""), _megabytes(req.size)))
-    _print_table(console, f"Distributions ({len(manifest.installed)})",
+    _print_table(console, f"Distributions ({len(manifest.installed)}: {_tiers(manifest)})",
                  ("requirement", "kind", "imported as", "required by", "size"), rows,
                  right={4})
     provided = [r for r in manifest.requirements if r.tier == "provided"]
@@ -117,6 +122,17 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
 
 
 LARGE_LAZY_BYTES = 100_000_000  # sizes are decimal megabytes everywhere (the graph too)
+
+
+def _tiers(manifest: Manifest) -> str:
+    """`12 required, 140.1 MB; 2 optional, 3.0 MB`: each tier's count and size."""
+    parts = []
+    for tier in ("required", "optional"):  # the provided tier has a table of its own
+        reqs = [r for r in manifest.requirements if r.tier == tier]
+        if reqs or tier == "required":
+            size = sum(r.size or 0 for r in reqs)
+            parts.append(f"{len(reqs)} {tier}, {size / 1024 / 1024:.1f} MB")
+    return "; ".join(parts)
 
 
 def _megabytes(size: int | None) -> str:
@@ -234,7 +250,15 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
         console.print(chain[0].importer if chain else name)
         for step in chain:
             kind = graph.get_module(step.imported).kind
-            console.print(f"  {step.site.render()}: imports {step.imported} ({kind})")
+            console.print(f"  {step.site.render()}: imports {step.imported} ({kind}; "
+                          f"{how_it_runs(step.site)})")
+
+
+def how_it_runs(site: ImportSite) -> str:
+    """Where an import sits, as `why` marks each link: what must run for it to run."""
+    where = f"in function {site.function}" if site.function else (
+        "in a function" if site.lazy else "module level")
+    return f"{where}, under except ImportError" if site.optional else where
 
 
 def escape(text: str) -> str:

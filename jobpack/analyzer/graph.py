@@ -32,6 +32,7 @@ class ImportSite:
     line: int
     optional: bool = False
     lazy: bool = False  # inside a function: runs only when that function is called
+    function: str = ""  # that function (`load`, `Loader.run`), when known
 
     def render(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"
@@ -139,11 +140,27 @@ class ImportGraph:
                     queue.append(imported)
         return frozenset(reached)
 
+    def find_surely_reached(self) -> frozenset[str]:
+        """The modules reached from the entry points through imports that are not all
+        optional (`except ImportError` fallbacks): what the job needs for sure."""
+        reached = {name for name, module in self._modules.items() if module.kind == "entry"}
+        queue = deque(sorted(reached))
+        while queue:
+            current = queue.popleft()
+            for imported, sites in self._imports[current].items():
+                if imported not in reached and any(not s.optional for s in sites):
+                    reached.add(imported)
+                    queue.append(imported)
+        return frozenset(reached)
+
     def _chain(self, previous: dict[str, str | None], end: str) -> tuple[Step, ...]:
         steps: list[Step] = []
         current = end
         while (before := previous[current]) is not None:
-            steps.append(Step(before, current, self.get_import_sites(before, current)[0]))
+            sites = self.get_import_sites(before, current)
+            # the link that most surely runs: module level, not an ImportError fallback
+            best = min(sites, key=lambda s: (s.optional, s.lazy, s.path or "", s.line))
+            steps.append(Step(before, current, best))
             current = before
         return tuple(reversed(steps))
 

@@ -17,7 +17,8 @@ def test_why_a_real_distribution_stops_where_the_job_enters_it(tmp_path: Path) -
     result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     # one chain, to `yaml` itself: none continues into yaml.error, yaml.loader, ...
-    assert result.stdout.splitlines()[1:] == ["main.py", "  main.py:2: imports yaml (external)"]
+    assert result.stdout.splitlines()[1:] == [
+        "main.py", "  main.py:2: imports yaml (external; module level)"]
 
 
 def test_why_an_import_name_inside_a_distribution_is_still_answered(tmp_path: Path) -> None:
@@ -25,5 +26,5 @@ def test_why_an_import_name_inside_a_distribution_is_still_answered(tmp_path: Pa
     result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()[1:]
-    assert "  main.py:1: imports yaml.constructor (external)" in lines
+    assert "  main.py:1: imports yaml.constructor (external; module level)" in lines
     assert not any("yaml/" in line for line in lines)  # no step inside pyyaml's own files

@@ -9,11 +9,19 @@ cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from jobpack.analyzer.facts.conditions import Cond, Truth, evaluate, is_main_test
-from jobpack.analyzer.facts.model import FileFacts, FileNote, ImportFact, Scope, SysPathFact
+from jobpack.analyzer.facts.model import (
+    FileFacts,
+    FileNote,
+    FunctionFact,
+    ImportFact,
+    Scope,
+    SysPathFact,
+)
+from jobpack.analyzer.facts.names import split_names
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.diagnostics import DYNAMIC_IMPORT, Code
 from jobpack.target import Target
@@ -31,21 +39,31 @@ class Context:
     main: bool | None = None
     optional: bool = False
     reach: Truth = True
+    function: str = ""  # the qualified name of the function or method the code is in
+    owner: str = ""  # the qualified name of the class whose body the code is in
 
     def enter(self, scope: Scope) -> Context:
-        return self if scope == self.scope else Context(scope, self.main, self.optional,
-                                                        self.reach)
+        return self if scope == self.scope else replace(self, scope=scope)
+
+    def define(self, scope: Scope, name: str) -> Context:
+        """The context of the body of `def name` (scope "function") or `class name`: a
+        function or class inside a function belongs to that function."""
+        if self.function:
+            return self.enter(scope)
+        qualified = f"{self.owner}.{name}" if self.owner else name
+        if scope == "function":
+            return replace(self, scope=scope, function=qualified)
+        return replace(self, scope=scope, owner=qualified)
 
     def guarded(self, catches: bool) -> Context:
         if not catches or self.optional:
             return self
-        return Context(self.scope, self.main, True, self.reach)
+        return replace(self, optional=True)
 
     def branches(self, test: Cond, target: Target) -> tuple[Context, Context]:
         """The contexts of an `if`'s body and of its `else`/`elif`."""
         if is_main_test(test):
-            return (Context(self.scope, True, self.optional, self.reach),
-                    Context(self.scope, False, self.optional, self.reach))
+            return replace(self, main=True), replace(self, main=False)
         truth = evaluate(test, target)
         return (self._reach(truth), self._reach(None if truth is None else not truth))
 
@@ -55,7 +73,7 @@ class Context:
             reach: Truth = False
         else:
             reach = True if outer and inner else None
-        return self if reach == outer else Context(self.scope, self.main, self.optional, reach)
+        return self if reach == outer else replace(self, reach=reach)
 
 
 MODULE = Context()
@@ -98,6 +116,9 @@ class Collector(Generic[Pos]):
         self.notes: list[tuple[Pos, Code, str]] = []
         self.sys_paths: list[tuple[Pos, Folder, bool, bool | None]] = []
         self._path_names: dict[str, Folder | str] = {}
+        # functions and methods: (qualified name, position of the def, first and last line
+        # of the body, whether the body starts on the header's line)
+        self.functions: list[tuple[str, Pos, Pos, Pos, bool]] = []
 
     def add_import(self, pos: Pos, module: str, context: Context, kind: str = "import",
                    names: tuple[str, ...] = (), level: int = 0) -> None:
@@ -139,6 +160,13 @@ class Collector(Generic[Pos]):
             front = func.endswith("insert") and first_is_zero
             self.sys_paths.append((pos, folder, front, context.main))
 
+    def add_function(self, outer: Context, body: Context, pos: Pos, first: Pos, last: Pos,
+                     shared: bool) -> None:
+        """A `def` at `pos` in `outer` whose body (in context `body`) spans `first` to
+        `last`; one nested in a function is part of that function, not recorded."""
+        if outer.reach is not False and not outer.function:
+            self.functions.append((body.function, pos, first, last, shared))
+
     def set_all(self, names: list[str] | None) -> None:
         self.all_names = names or []
 
@@ -149,15 +177,18 @@ class Collector(Generic[Pos]):
         self.notes.append((pos, code, message))
 
     # -- the result ----------------------------------------------------------------------
-    def facts(self, position_of: Callable[[Pos], tuple[int, int]]) -> FileFacts:
-        """The facts, in source order; `position_of` gives a (line, column) per position."""
+    def facts(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
+              end_of: Callable[[Pos], int] | None = None) -> FileFacts:
+        """The facts, in source order; `position_of` gives a (line, column) per position,
+        `end_of` the last line of a body (default: `position_of`'s line)."""
         imports: list[tuple[tuple[int, int], ImportFact]] = []
         for pos, module, ctx, kind, names, level in self.imports:
             where = position_of(pos)
             imports.append((where, ImportFact(
                 module=module, line=where[0], kind=kind,  # type: ignore[arg-type]
                 names=names, level=level, scope=ctx.scope, main=ctx.main,
-                optional=ctx.optional, conditional=ctx.reach is None)))
+                optional=ctx.optional, conditional=ctx.reach is None,
+                function=ctx.function)))
         notes: list[tuple[tuple[int, int], FileNote]] = []
         for pos, code, message in self.notes:
             where = position_of(pos)
@@ -174,12 +205,29 @@ class Collector(Generic[Pos]):
             ((position_of(pos), SysPathFact(position_of(pos)[0], folder.anchor, folder.path,
                                             front, main))
              for pos, folder, front, main in self.sys_paths), key=lambda item: item[0])
+        module_names, functions = self._functions(position_of, source, end_of)
         return FileFacts(
             imports=tuple(fact for _, fact in imports),
             all_names=None if self.all_names is None else tuple(self.all_names),
             notes=tuple(note for _, note in notes),
             sys_paths=tuple(fact for _, fact in sys_paths),
+            functions=functions,
+            names=module_names,
         )
+
+    def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
+                   end_of: Callable[[Pos], int] | None) -> tuple[str, tuple[FunctionFact, ...]]:
+        spans = []
+        found = []
+        for name, pos, first, last, shared in self.functions:
+            start = position_of(first)[0]
+            end = end_of(last) if end_of is not None else position_of(last)[0]
+            spans.append((start, max(start, end), shared))
+            found.append((position_of(pos), name))
+        module_names, per_function = split_names(source, spans)
+        facts = sorted((where, FunctionFact(name, where[0], names))
+                       for (where, name), names in zip(found, per_function, strict=True))
+        return module_names, tuple(fact for _, fact in facts)
 
 
 def _dynamic(call: _Call[Pos], where: tuple[int, int],

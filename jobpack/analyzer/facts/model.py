@@ -34,6 +34,7 @@ class ImportFact:
     main: bool | None = None
     optional: bool = False
     conditional: bool = False
+    function: str = ""  # the enclosing function or method (`load`, `Loader.run`), if any
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,21 @@ class SysPathFact:
 
 
 @dataclass(frozen=True)
+class FunctionFact:
+    """A function or method defined at module or class level, by its qualified name
+    (`load`, `Loader.run`; functions nested in it belong to it), with the names its body
+    refers to: one space-separated string, split only when the function is reached."""
+
+    name: str
+    line: int
+    names: str = ""
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.name.split("."))
+
+
+@dataclass(frozen=True)
 class FileFacts:
     """Everything the walker needs to know about one file."""
 
@@ -74,6 +90,8 @@ class FileFacts:
     sys_paths: tuple[SysPathFact, ...] = ()
     # `# jobpack: ignore[code, ...]` comments: (line, codes silenced on it)
     suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    functions: tuple[FunctionFact, ...] = ()
+    names: str = ""  # what module-level code (class bodies, decorators included) refers to
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,4 +110,6 @@ class FileFacts:
             sys_paths=tuple(SysPathFact(**fact) for fact in data.get("sys_paths", ())),
             suppressions=tuple((line, tuple(codes))
                                for line, codes in data.get("suppressions", ())),
+            functions=tuple(FunctionFact(**fact) for fact in data.get("functions", ())),
+            names=data.get("names", ""),
         )

@@ -27,6 +27,9 @@ from jobpack.target import Target
 Pos = tuple[int, int]
 Stack = list[tuple[Any, Context, bool]]  # node, its context, whether to search expressions
 _STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try, ast.With,
+           ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Match,
+           *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
         ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
 _FACT_WORDS = re.compile(rb"import|__all__|sys\.path|__file__")
@@ -39,7 +42,7 @@ def facts_from_ast(tree: ast.Module, target: Target, source: bytes, *, full: boo
     """The facts of a parsed module; `check` sees every node (only with `full`)."""
     walker = _Walker(target, source, full, check)
     walker.run(tree)
-    return walker.out.facts(_identity)
+    return walker.out.facts(_identity, source)
 
 
 def _identity(pos: Pos) -> Pos:
@@ -68,6 +71,8 @@ class _Walker:
     def __init__(self, target: Target, source: bytes, full: bool,
                  check: Callable[[ast.AST, Collector[Pos]], None] | None) -> None:
         self.target, self.full, self.check = target, full, check
+        self.source = source
+        self._line_starts: list[int] | None = None
         self.fact_lines = [] if full else _lines(_FACT_WORDS, source)
         self.call_lines = [] if full else _lines(_CALL_WORDS, source)
         self.out: Collector[Pos] = Collector()
@@ -89,8 +94,10 @@ class _Walker:
         while stack:
             node, ctx, deep = stack.pop()
             if not deep and isinstance(node, ast.stmt):
-                if not _spans(fact_lines, node):
-                    continue  # nothing in it can be an import or `__all__`
+                # a `def` or a block that may hold one is entered outside functions
+                if not _spans(fact_lines, node) and (ctx.function or not
+                                                     isinstance(node, _BLOCKS)):
+                    continue  # nothing in it can be an import, `__all__` or a `def`
                 deep = _spans(call_lines, node)
             if check is not None:
                 check(node, self.out)
@@ -103,6 +110,13 @@ class _Walker:
             else:
                 for name in _STATEMENT_FIELDS:
                     self._body(stack, getattr(node, name, ()), ctx)
+
+    def _shares_line(self, node: ast.stmt) -> bool:
+        """Whether `node`, a body's first statement, starts on its header's line."""
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in re.finditer(rb"\n", self.source))]
+        start = self._line_starts[node.lineno - 1]
+        return bool(self.source[start:start + node.col_offset].strip())
 
     def _body(self, stack: Stack, nodes: Sequence[Any], ctx: Context) -> None:
         full = self.full
@@ -149,7 +163,14 @@ class _Walker:
         self._body(stack, node.body, ctx.guarded(caught))
 
     def _function(self, node: ast.FunctionDef, ctx: Context, stack: Stack, deep: bool) -> None:
-        self._body(stack, node.body, ctx.enter("function"))
+        inner = ctx.define("function", node.name)
+        first, last = node.body[0], node.body[-1]
+        # a decorated statement starts at its first decorator
+        start = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", ()))])
+        self.out.add_function(ctx, inner, (node.lineno, node.col_offset),
+                              (start, first.col_offset),
+                              (last.end_lineno or last.lineno, 0), self._shares_line(first))
+        self._body(stack, node.body, inner)
         if deep:
             outer = [*node.decorator_list, node.args, *_opt(node.returns),
                      *getattr(node, "type_params", ())]
@@ -160,7 +181,7 @@ class _Walker:
         stack.append((node.args, ctx, True))
 
     def _class(self, node: ast.ClassDef, ctx: Context, stack: Stack, deep: bool) -> None:
-        self._body(stack, node.body, ctx.enter("class"))
+        self._body(stack, node.body, ctx.define("class", node.name))
         if deep:
             outer = [*node.decorator_list, *node.bases, *node.keywords,
                      *getattr(node, "type_params", ())]

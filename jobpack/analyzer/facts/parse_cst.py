@@ -35,15 +35,20 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 def facts_from_cst(module: cst.Module, target: Target, *, deep: bool,
                    check: Callable[[cst.CSTNode, Collector[cst.CSTNode]], None] | None = None,
-                   ) -> FileFacts:
-    """The facts of a libcst module; `deep` and `check` as in `parse_ast.facts_from_ast`."""
+                   source: bytes | None = None) -> FileFacts:
+    """The facts of a libcst module; `deep` and `check` as in `parse_ast.facts_from_ast`;
+    `source` is the module's text (regenerated when not given)."""
     walker = _Walker(target, deep, check)
     walker.run(module)
     out = walker.out
     wanted = [pos for pos, *_ in out.imports] + [call.pos for call in out.calls] \
-        + [pos for pos, *_ in out.notes] + [pos for pos, *_ in out.sys_paths]
-    positions = find_positions(module, wanted)
-    return out.facts(lambda node: positions[id(node)])
+        + [pos for pos, *_ in out.notes] + [pos for pos, *_ in out.sys_paths] \
+        + [n for _, pos, first, _, _ in out.functions for n in (pos, first)]
+    ends = [last for *_, last, _ in out.functions]
+    positions, last_lines = find_positions(module, wanted, ends)
+    return out.facts(lambda node: positions[id(node)],
+                     module.bytes if source is None else source,
+                     lambda node: last_lines[id(node)])
 
 
 class _Walker:
@@ -120,7 +125,11 @@ class _Walker:
         _push(stack, _statements(node.body), ctx.guarded(caught))
 
     def _function(self, node: cst.FunctionDef, ctx: Context, stack: Stack) -> None:
-        _push(stack, _statements(node.body), ctx.enter("function"))
+        inner = ctx.define("function", node.name.value)
+        statements = _statements(node.body)
+        self.out.add_function(ctx, inner, node.name, statements[0], statements[-1],
+                              isinstance(node.body, cst.SimpleStatementSuite))
+        _push(stack, statements, inner)
         if self.deep or self.check is not None:
             outer: list[cst.CSTNode] = [*node.decorators, node.params]
             outer += [n for n in (node.returns, node.type_parameters) if n is not None]
@@ -131,7 +140,7 @@ class _Walker:
         stack.append((node.params, ctx))
 
     def _class(self, node: cst.ClassDef, ctx: Context, stack: Stack) -> None:
-        _push(stack, _statements(node.body), ctx.enter("class"))
+        _push(stack, _statements(node.body), ctx.define("class", node.name.value))
         if self.deep or self.check is not None:
             outer: list[cst.CSTNode] = [*node.decorators, *node.bases, *node.keywords]
             if node.type_parameters is not None:
@@ -382,15 +391,22 @@ class _PositionState(CodegenState):
     """Code generation that keeps no text: it counts lines and columns and notes where
     the first real token of each wanted node starts."""
 
-    def setup(self, wanted: Iterable[cst.CSTNode]) -> None:
+    def setup(self, wanted: Iterable[cst.CSTNode], ends: Iterable[cst.CSTNode]) -> None:
         self.wanted = {id(node) for node in wanted}
+        self.ends = {id(node) for node in ends}
         self.found: dict[int, tuple[int, int]] = {}
+        self.last_lines: dict[int, int] = {}
         self.pending: list[int] = []
         self.line, self.column, self.count = 1, 0, 0
+        self.last_real = 1  # the line of the last character that is not whitespace
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self.wanted:
             self.pending.append(id(node))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.ends:
+            self.last_lines[id(node)] = self.last_real
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -405,6 +421,8 @@ class _PositionState(CodegenState):
             for key in self.pending:
                 self.found[key] = (self.line + newlines, column)
             self.pending.clear()
+        if value.strip():
+            self.last_real = self.line + value.count("\n", 0, len(value.rstrip()))
         newlines = value.count("\n")
         if newlines:
             self.line += newlines
@@ -416,16 +434,19 @@ class _PositionState(CodegenState):
         pass
 
 
-def find_positions(module: cst.Module, wanted: list[cst.CSTNode]) -> dict[int, tuple[int, int]]:
-    """(line, column) of the first token of each node in `wanted`, by id."""
-    if not wanted:
-        return {}
+def find_positions(module: cst.Module, wanted: list[cst.CSTNode],
+                   ends: Sequence[cst.CSTNode] = ()
+                   ) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """(line, column) of the first token of each node in `wanted`, and the last line of
+    each node in `ends` (of its last character that is not whitespace), by id."""
+    if not wanted and not ends:
+        return {}, {}
     state = _PositionState(default_indent=module.default_indent,
                            default_newline=module.default_newline)
-    state.setup(wanted)
+    state.setup(wanted, ends)
     state.tokens = _Counted(state)
     module._codegen(state)
-    return state.found
+    return state.found, state.last_lines
 
 
 class _Counted(list[str]):

@@ -150,7 +150,7 @@ def _facts_with_libcst(source: bytes, target: Target) -> FileFacts | None:
             raise
         return None
     check = CstChecker(target, module)
-    facts = facts_from_cst(module, target, deep=True, check=check)
+    facts = facts_from_cst(module, target, deep=True, check=check, source=source)
     # Nothing newer than the running Python: its refusal was a real error.
     return facts if check.newest > sys.version_info[:2] else None
 

@@ -8,6 +8,10 @@ its parent under one of the parent's extras is not pinned for that alone. pip, s
 and wheel are pinned only when reached code imports them (`pkg_resources` counts): a
 declared requirement on them is a packaging habit the target's installer satisfies. Every
 requirement of every pin is either pinned or named in a diagnostic.
+
+Each pin has a tier: `required` when some chain of imports from the job reaches it without
+passing an `except ImportError` fallback (and what a required pin requires), else
+`optional`: what runs only if that fallback is not taken.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class _Pending:
     extras: set[str] = field(default_factory=set)
     parents: set[str] = field(default_factory=set)  # distributions that brought it in
     lazy_only: bool = True  # every reason so far is a lazy import in library code
+    required: bool = False  # reached for sure: not only through `except ImportError`
     library: dict[str, list[ImportSite]] = field(default_factory=dict)  # importer dist -> sites
 
     def reasons(self) -> set[str]:
@@ -76,9 +81,14 @@ def resolve_requirements(
     pending: dict[str, _Pending] = {}
     diagnostics: list[Diagnostic] = []
     image = provided or ProvidedSet()
+    sure = graph.find_surely_reached()
     for module in graph.find_modules("external"):
         # with no_deps, the user vouches for everything the job's imports need
         _add_module(graph, index, module.name, pending, diagnostics, libraries=not no_deps)
+        if module.name in sure:
+            for dist in index.providers(module.name):
+                if dist.name in pending:
+                    pending[dist.name].required = True
     elsewhere: dict[str, set[str]] = {}  # provided, not installed here -> required by
     if not no_deps:
         _add_closure(pending, index, target, diagnostics, image, elsewhere)
@@ -253,13 +263,14 @@ def _add_closure(
     diagnostics: list[Diagnostic], image: ProvidedSet, elsewhere: dict[str, set[str]],
 ) -> None:
     queue = deque(sorted(pending))
-    expanded: dict[str, frozenset[str]] = {}
+    expanded: dict[str, tuple[frozenset[str], bool]] = {}
     while queue:
         name = queue.popleft()
-        extras = frozenset(pending[name].extras)
-        if expanded.get(name) == extras:
+        state = (frozenset(pending[name].extras), pending[name].required)
+        if expanded.get(name) == state:
             continue
-        expanded[name] = extras
+        expanded[name] = state
+        extras = state[0]
         dist = index.distributions[name]
         found, _ = requirements_for(dist, extras, target)
         for requirement in found:
@@ -270,6 +281,7 @@ def _add_closure(
                 elsewhere.setdefault(canonicalize_name(requirement.name), set()).add(dist.name)
             if child is not None:
                 entry = pending.setdefault(child.name, _Pending())
+                entry.required = entry.required or pending[name].required
                 entry.required_by.add(dist.name)
                 entry.parents.add(dist.name)
                 entry.lazy_only = False
@@ -369,7 +381,7 @@ def _pin(
         pure=dist.pure,
         size=dist.size,
         lazy_only=entry.lazy_only and not entry.direct,
-        tier="provided" if image is not None else "required",
+        tier="provided" if image is not None else "required" if entry.required else "optional",
         image_version=image.version or None if image is not None else None,
     )
 

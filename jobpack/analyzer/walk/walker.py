@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobpack import diagnostics as codes
-from jobpack.analyzer.facts.model import FileFacts, ImportFact
+from jobpack.analyzer.facts.model import FileFacts, FunctionFact, ImportFact
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.finder import Finder, Located
+from jobpack.analyzer.walk.reach import Reachability
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
 from jobpack.manifest import Diagnostic
@@ -96,6 +97,9 @@ class Walker:
         self.seen: set[str] = set()
         self._relative: dict[Path, str] = {}
         self._library = False  # whether the file being visited is installed library code
+        # library functions run when reachable by name; their imports wait until then
+        self.reach: Reachability[_Visit] = Reachability(self._reached)
+        self._held: dict[tuple[str, str], list[ImportFact]] = {}
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -186,8 +190,43 @@ class Walker:
         for fact in facts.imports:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
-            lazy = fact.scope == "function"
-            self._import_fact(visit, fact, ImportSite(rel, fact.line, fact.optional, lazy))
+            if visit.library and fact.function:
+                self._held.setdefault((visit.node, fact.function), []).append(fact)
+            else:
+                self._run_import(visit, fact, rel)
+        self.reach.refer(facts.names.split())
+        for function in facts.functions:
+            if not visit.library:  # the job's own code is wholly reachable
+                self.reach.refer(function.names.split())
+            elif function.name == "__getattr__":
+                self._lazy_attributes(visit, function)
+            else:
+                self.reach.define(visit, function)
+
+    def _lazy_attributes(self, visit: _Visit, function: FunctionFact) -> None:
+        """A module's `__getattr__` (PEP 562) imports what an attribute names when it is
+        first asked for: each of its imports runs once its name is referred to."""
+        for fact in self._held.pop((visit.node, function.name), []):
+            bound = fact.names if fact.kind == "from" else (fact.module.rpartition(".")[2],)
+            for name in bound:
+                key = f"{function.name}:{name}"
+                self._held.setdefault((visit.node, key), []).append(fact)
+                self.reach.define(visit, FunctionFact(key, fact.line))
+
+    def _run_import(self, visit: _Visit, fact: ImportFact, rel: str) -> None:
+        lazy = fact.scope == "function"
+        site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function)
+        self._import_fact(visit, fact, site)
+
+    def _reached(self, visit: _Visit, function: FunctionFact) -> None:
+        """A library function became reachable: its imports run, its names count."""
+        held = self._held.pop((visit.node, function.name), [])
+        library, self._library = self._library, visit.library
+        rel = self.relative(visit.file)
+        for fact in held:
+            self._run_import(visit, fact, rel)
+        self._library = library
+        self.reach.refer(function.names.split())
 
     def _sys_path_roots(self, visit: _Visit, facts: FileFacts, rel: str) -> tuple[Path, ...]:
         """`visit.roots` with the folders the file puts on sys.path (`insert(0, ...)` in

@@ -176,14 +176,15 @@ def test_why_on_the_command_line_prints_each_step_with_file_line(user_env: UserE
         assert first.startswith(f"Analysed {user_env.python}")  # the interpreter, first
         return rest
 
-    assert why("py-yamlish") == "main.py\n  main.py:2: imports yamlish.loader (external)\n"
+    assert why("py-yamlish") == (
+        "main.py\n  main.py:2: imports yamlish.loader (external; module level)\n")
     assert why("colorx") == (
         "colorx is required by: greet\n"
-        "main.py\n  main.py:1: imports greet (external)\n"
-        "  greet.py:1: imports colorx (external)\n")
+        "main.py\n  main.py:1: imports greet (external; module level)\n"
+        "  greet.py:1: imports colorx (external; module level)\n")
     assert why("editmod/inner.py") == (
-        "main.py\n  main.py:8: imports editmod (local)\n"
-        "  editmod/__init__.py:1: imports editmod.inner (local)\n")
+        "main.py\n  main.py:8: imports editmod (local; module level)\n"
+        "  editmod/__init__.py:1: imports editmod.inner (local; module level)\n")
 
 
 def _other_python() -> str | None:

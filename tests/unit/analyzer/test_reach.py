@@ -1,0 +1,152 @@
+"""Reachability in library code: an import inside a library function runs only when that
+function can be called; the rule is by name (docs/reachability.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+from jobpack.analyzer.facts.cache import FactsStore
+from jobpack.analyzer.facts.names import split_names
+from jobpack.analyzer.facts.parser import parse_facts
+from jobpack.analyzer.graph import ImportGraph
+from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.pins.requirements import resolve_requirements
+from jobpack.analyzer.walk.walker import Entry, Walker
+from jobpack.target import Target
+
+T311 = Target(3, 11)
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text), encoding="utf-8")
+
+
+def walk(tmp_path: Path, job: str, library: dict[str, str]) -> ImportGraph:
+    """Walk `job` (main.py) with `library` installed as plain files in a site folder."""
+    site, root = tmp_path / "site", tmp_path / "job"
+    write(site, library)
+    write(root, {"main.py": job})
+
+    def find_external(name: str) -> str | None:
+        parts = name.split(".")
+        for depth in range(len(parts), 0, -1):
+            base = site.joinpath(*parts[:depth])
+            if base.is_dir() or base.with_suffix(".py").is_file():
+                return ".".join(parts[:depth])
+        return None
+
+    walker = Walker(root, T311, FactsStore(T311, None), find_external,
+                    site_paths=(site,))
+    return walker.walk([Entry(root / "main.py", "main.py")]).graph
+
+
+LIBRARY = {
+    "lib/__init__.py": """
+        from ._impl import load, unused, Model
+        def __getattr__(name):
+            if name == "plotting":
+                import lib.plotting as plotting
+                return plotting
+            raise AttributeError(name)
+        """,
+    "lib/_impl.py": """
+        def load():
+            return _convert()
+        def _convert():
+            import dep_convert
+        def unused():
+            import dep_unused
+        class Model:
+            def __init__(self):
+                import dep_init
+            def fit(self):
+                import dep_fit
+            def predict(self):
+                import dep_predict
+        """,
+    "lib/plotting.py": "import dep_plot\n",
+    **{f"dep_{name}.py": "" for name in (
+        "convert", "unused", "init", "fit", "predict", "plot")},
+}
+
+
+def test_an_import_in_a_library_function_runs_only_if_the_function_is_reachable(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path, "import lib\nlib.load()\n", LIBRARY)
+    # load is called, and calls _convert: its import runs; nothing names unused
+    assert "dep_convert" in graph.modules
+    assert "dep_unused" not in graph.modules
+
+
+def test_a_method_is_reachable_when_its_class_and_its_name_are(tmp_path: Path) -> None:
+    graph = walk(tmp_path, "from lib import Model\nModel().fit()\n", LIBRARY)
+    assert {"dep_init", "dep_fit"} <= graph.modules  # __init__: the interpreter calls it
+    assert "dep_predict" not in graph.modules and "dep_convert" not in graph.modules
+
+
+def test_a_module_getattr_imports_only_what_an_attribute_names(tmp_path: Path) -> None:
+    assert "dep_plot" not in walk(tmp_path / "a", "import lib\n", LIBRARY).modules
+    graph = walk(tmp_path / "b", "import lib\nlib.plotting.show()\n", LIBRARY)
+    assert {"lib.plotting", "dep_plot"} <= graph.modules
+
+
+def test_the_job_s_own_functions_are_wholly_reachable(tmp_path: Path) -> None:
+    job = "def never_called():\n    import lib\n    lib.load()\n"
+    graph = walk(tmp_path, job, LIBRARY)
+    assert {"lib", "dep_convert"} <= graph.modules
+
+
+def test_names_leave_out_strings_comments_imports_and_what_def_binds() -> None:
+    source = dedent('''\
+        """Docstring naming unused."""
+        from ._impl import load, unused  # a re-export refers to nothing
+        __all__ = ["unused"]
+        LABEL = f"{formatter.width} wide"
+        @register
+        def plugin(x=default):
+            return helper(x)
+        class Model(Base):
+            def fit(self): return self.predict
+        ''').encode()
+    module, (plugin, fit) = split_names(source, [(7, 7, False), (9, 9, True)])
+    # (a parameter's name counts: an over-approximation that costs little)
+    assert module.split() == ["Base", "LABEL", "__all__", "default", "formatter", "predict",
+                              "register", "width", "x"]
+    assert plugin.split() == ["helper", "x"] and fit.split() == ["predict"]
+
+
+def test_facts_name_each_function_and_the_function_of_each_import() -> None:
+    facts = parse_facts(dedent('''\
+        import os
+        def top():
+            def inner():
+                import a
+            return inner
+        class Outer:
+            class Inner:
+                def method(self):
+                    import b
+        ''').encode(), T311)
+    assert [f.name for f in facts.functions] == ["top", "Outer.Inner.method"]
+    assert [(i.module, i.function) for i in facts.imports] == [
+        ("os", ""), ("a", "top"), ("b", "Outer.Inner.method")]
+
+
+def _dist(name: str, *requires: str) -> InstalledDistribution:
+    return InstalledDistribution(name, "1.0", requires, (), frozenset({name}), None, (),
+                                 True, False, (), frozenset({name}), None)
+
+
+def test_a_distribution_reached_only_under_except_import_error_is_optional(
+        tmp_path: Path) -> None:
+    library = {"lib.py": "try:\n    import fast\nexcept ImportError:\n    fast = None\n",
+               "fast.py": "import helper\n", "helper.py": ""}
+    graph = walk(tmp_path, "import lib\n", library)
+    index = DistributionIndex([_dist("lib"), _dist("fast", "helper"), _dist("helper")])
+    pins, _ = resolve_requirements(graph, index, T311)
+    tiers = {pin.name: pin.tier for pin in pins}
+    assert tiers == {"lib": "required", "fast": "optional", "helper": "optional"}
