@@ -19,6 +19,7 @@ from pathlib import Path
 from jobpack import diagnostics as codes
 from jobpack.analyzer.facts.model import FileFacts, FunctionFact, ImportFact
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.reach import Reachability
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
@@ -363,12 +364,24 @@ class Walker:
             found = self.finder.find(partial, search)
             if found is None:
                 return
+            package = partial if found.search else partial.rpartition(".")[0]
             if found.is_source and partial not in self.seen:
                 assert found.file is not None
-                package = partial if found.search else partial.rpartition(".")[0]
                 self.result.graph.add_module(Module(partial, "external"))
                 self._enqueue(_Visit(partial, found.file, False, package or None, (), True))
+            elif found.file is not None and partial not in self.seen:
+                self.seen.add(partial)
+                self._extension_imports(_Visit(partial, found.file, False, package or None,
+                                               (), True))
             search = found.search
+
+    def _extension_imports(self, visit: _Visit) -> None:
+        """A compiled module's imports, where its Cython sources ship beside it."""
+        library, self._library = self._library, True
+        for source, fact in cython_imports(visit.file):
+            self.result.graph.add_module(Module(visit.node, "external"))
+            self._import_fact(visit, fact, ImportSite(self.relative(source), fact.line, True))
+        self._library = library
 
     def _unresolved(self, importer: str, name: str, site: ImportSite, optional: bool) -> None:
         if self._library:

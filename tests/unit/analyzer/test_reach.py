@@ -35,7 +35,8 @@ def walk(tmp_path: Path, job: str, library: dict[str, str]) -> ImportGraph:
         parts = name.split(".")
         for depth in range(len(parts), 0, -1):
             base = site.joinpath(*parts[:depth])
-            if base.is_dir() or base.with_suffix(".py").is_file():
+            if base.is_dir() or base.with_suffix(".py").is_file() \
+                    or any(base.parent.glob(f"{base.name}.*.so")):
                 return ".".join(parts[:depth])
         return None
 
@@ -150,3 +151,19 @@ def test_a_distribution_reached_only_under_except_import_error_is_optional(
     pins, _ = resolve_requirements(graph, index, T311)
     tiers = {pin.name: pin.tier for pin in pins}
     assert tiers == {"lib": "required", "fast": "optional", "helper": "optional"}
+
+
+def test_a_compiled_module_s_imports_are_read_from_its_shipped_cython_sources(
+        tmp_path: Path) -> None:
+    library = {"arrowish/__init__.py": "from arrowish.lib import Table\n",
+               "arrowish/lib.pyx": "include 'compat.pxi'\nimport helper\n",
+               "arrowish/compat.pxi": ("try:\n    import cloudy as pickle\nexcept ImportError:\n"
+                                       "    import pickle\ndef f():\n    import deep\n"),
+               "helper.py": "", "cloudy.py": "", "deep.py": ""}
+    write(tmp_path / "site", library)
+    (tmp_path / "site" / "arrowish" / "lib.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    graph = walk(tmp_path, "import arrowish\n", {})
+    assert {"helper", "cloudy"} <= graph.modules  # imported when the extension loads
+    assert "deep" not in graph.modules  # inside a function
+    [site] = graph.get_import_sites("arrowish.lib", "cloudy")
+    assert site.optional and site.path == "arrowish/compat.pxi"

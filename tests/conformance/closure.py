@@ -1,0 +1,121 @@
+"""Precision against the runtime truth: what a script imports when it runs, and pip's
+closure of that, compared with what jobpack pins (issue #20).
+
+The truth is the runtime import recorder of `jobpack trace`: every distribution that owns
+a module the script imported. Its closure is what pip would install for those: their
+`Requires-Dist` without extras, markers judged for the target, transitively. A pin outside
+that closure ships for nothing; a truth distribution not pinned is a miss.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jobpack
+from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.requirements import requirements_for
+from jobpack.analyzer.trace import Imported, record_imports
+from jobpack.target import Target
+
+
+@dataclass(frozen=True)
+class Precision:
+    """One script's figures."""
+
+    script: str
+    returncode: int
+    truth: frozenset[str]
+    closure: frozenset[str]
+    pinned: Mapping[str, str]  # name -> tier
+    sizes: Mapping[str, int]
+
+    @property
+    def missed(self) -> frozenset[str]:
+        return self.truth - set(self.pinned)
+
+    @property
+    def beyond(self) -> frozenset[str]:
+        """Pins outside pip's closure of the truth (any tier)."""
+        return frozenset(self.pinned) - self.closure
+
+    @property
+    def beyond_required(self) -> frozenset[str]:
+        return frozenset(n for n in self.beyond if self.pinned[n] == "required")
+
+    def megabytes(self, names: frozenset[str]) -> float:
+        return sum(self.sizes.get(n, 0) for n in names) / 1e6
+
+    def row(self) -> str:
+        return (f"{self.script}: truth {len(self.truth)}, closure {len(self.closure)} "
+                f"({self.megabytes(self.closure & set(self.pinned)):.1f} MB), pinned "
+                f"{len(self.pinned)}, missed {sorted(self.missed)}, beyond "
+                f"{sorted(self.beyond)} ({self.megabytes(self.beyond):.1f} MB; required: "
+                f"{sorted(self.beyond_required)})")
+
+
+def runtime_distributions(imported: Sequence[Imported], index: DistributionIndex,
+                          site_paths: Sequence[Path]) -> frozenset[str]:
+    """The installed distributions that own a module the run imported."""
+    found: set[str] = set()
+    sites = [folder.resolve() for folder in site_paths]
+    for item in imported:
+        if item.module == "sitecustomize" or item.file is None:
+            continue
+        file = Path(item.file).resolve()
+        if not any(file.is_relative_to(folder) for folder in sites):
+            continue
+        deepest = index.deepest(item.module) or index.deepest(_dotted(file, sites) or "")
+        found |= {d.name for d in index.providers(deepest)} if deepest else set()
+    return frozenset(found)
+
+
+def _dotted(file: Path, sites: Sequence[Path]) -> str | None:
+    for folder in sites:
+        if file.is_relative_to(folder):
+            parts = list(file.relative_to(folder).parts)
+            parts[-1] = parts[-1].split(".")[0]
+            if parts[-1] == "__init__":
+                parts.pop()
+            return ".".join(parts) or None
+    return None
+
+
+def pip_closure(names: frozenset[str], index: DistributionIndex, target: Target
+                ) -> frozenset[str]:
+    """`names` and what they require, transitively, without extras, for the target."""
+    todo, done = sorted(names), set()
+    while todo:
+        name = todo.pop()
+        dist = index.get(name)
+        if name in done or dist is None:
+            continue
+        done.add(name)
+        todo += [r.name for r in requirements_for(dist, (), target)[0]]
+    return frozenset(done)
+
+
+def measure(script: Path, python: str, env: Mapping[str, str], cache: Path) -> Precision:
+    """Run `script` once with the recorder and analyse it: the figures of one script."""
+    analysis = jobpack.analyze([script], python=python, root=script.parent, cache_dir=cache)
+    assert analysis.environment is not None and analysis.index is not None
+    target = Target.parse(analysis.manifest.target.python)
+    code, imported = record_imports([python, script.name], python=python, cwd=script.parent,
+                                    env=env)
+    truth = runtime_distributions(imported, analysis.index,
+                                  analysis.environment.distribution_paths)
+    return Precision(script.name, code, truth, pip_closure(truth, analysis.index, target),
+                     {r.name: r.tier for r in analysis.manifest.requirements},
+                     {r.name: r.size or 0 for r in analysis.manifest.requirements})
+
+
+def summary(rows: Sequence[Precision]) -> str:
+    beyond = [len(r.beyond) for r in rows]
+    required = [len(r.beyond_required) for r in rows]
+    return (f"{len(rows)} scripts: missed {sum(len(r.missed) for r in rows)}; beyond pip's "
+            f"closure median {statistics.median(beyond)}, max {max(beyond)} (required tier "
+            f"median {statistics.median(required)}, max {max(required)}); MB beyond median "
+            f"{statistics.median(r.megabytes(r.beyond) for r in rows):.1f}, max "
+            f"{max(r.megabytes(r.beyond) for r in rows):.1f}")
