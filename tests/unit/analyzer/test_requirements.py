@@ -143,8 +143,8 @@ def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> No
     from jobpack.report import print_manifest
 
     big = Requirement("bigdist", "1.0", False, required_by=("lib (lib/x.py:3, lazy)",),
-                      size=150 * 1024 * 1024, lazy_only=True)
-    small = Requirement("small", "1.0", True, size=2 * 1024 * 1024, lazy_only=False)
+                      size=150_000_000, lazy_only=True)
+    small = Requirement("small", "1.0", True, size=2_000_000, lazy_only=False)
     out = io.StringIO()
     print_manifest(Manifest(T311, ("main.py",), requirements=(big, small)),
                    Console(file=out, width=200))
