@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
 
 SCHEMA = "jobpack/manifest/1"
-MANIFEST_NAME = "jobpack.json"  # the manifest plus `files` and `wheels`; not in `files`
+# the manifest plus `files`, `wheels` and `optional`; not in `files`
+MANIFEST_NAME = "jobpack.json"
 MAIN_NAME = "__main__.py"  # a few lines that import the runner package from the archive
 RUNNER_PREFIX = "jobpack/"  # the runner package and this module: jobpack/runner/*.py
 SOURCE_PREFIX = "src/"  # the job's files and inputs, at their project-relative paths
@@ -32,7 +33,7 @@ REQUIREMENTS_NAME = "requirements.txt"
 CONSTRAINTS_NAME = "constraints.txt"
 
 # Bump when the runner lays out environments differently: it is part of their cache key.
-RUNNER_VERSION = "2"
+RUNNER_VERSION = "3"  # 3: the optional tier's import hook
 
 # `${NAME}` in a config's cmd and paths: one pattern for the config reader and the runner.
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -217,3 +218,40 @@ def serving_index(version: str) -> str | None:
     if build_kind(version) not in {"cu", "cpu", "rocm"}:
         return None
     return f"{PYTORCH_INDEX}/{local_label(version)}"
+
+
+@dataclass(frozen=True)
+class OptionalRecord:
+    """A distribution of the optional tier (`optional` in `jobpack.json`): the runner
+    installs it only when the job first imports one of its `top_level` modules, from the
+    bundled `wheel` member when there is one, else with pip from `line`; the optional
+    distributions it `requires` come with it."""
+
+    name: str  # canonical
+    version: str
+    line: str  # its requirements-file line, for pip
+    top_level: tuple[str, ...]
+    requires: tuple[str, ...] = ()
+    wheel: str | None = None  # WHEEL_PREFIX + file name, when bundled
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "name": self.name, "requires": list(self.requires),
+                "top_level": list(self.top_level), "version": self.version,
+                "wheel": self.wheel}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> OptionalRecord:
+        """Raises ValueError when a field is missing or of the wrong type."""
+        wheel = data.get("wheel") if isinstance(data, dict) else None
+        if wheel is not None and not isinstance(wheel, str):
+            raise ValueError(f"'wheel' must be a str or null in {data!r}")
+        return cls(_field(data, "name", str), _field(data, "version", str),
+                   _field(data, "line", str), _names(data, "top_level"),
+                   _names(data, "requires"), wheel)
+
+
+def _names(data: Any, key: str) -> tuple[str, ...]:
+    values = _field(data, key, list)
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{key!r} must be a list of strings in {data!r}")
+    return tuple(values)

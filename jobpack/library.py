@@ -20,6 +20,7 @@ from jobpack.packager.api import build as build_archive
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis
     from jobpack.packager.bytecode import BytecodeCompiler
+    from jobpack.packager.tiers import OptionalPolicy
     from jobpack.packager.wheels import WheelFetcher
 
 
@@ -34,6 +35,8 @@ def build(
     on_member: Callable[[str], None] | None = None,
     source_date_epoch: int | None = None,
     ignore: Iterable[str] = (),
+    optional: OptionalPolicy | None = None,
+    optional_wheels: WheelFetcher | None = None,
 ) -> BuildResult:
     """Write the archive of an analysed job (or of a `Manifest` whose files lie under the
     project folder `root`) to `out`. `wheels` bundles the target's wheels; with them and
@@ -41,6 +44,9 @@ def build(
     (when the analysed interpreter is the target's Python), keeping what it compiled in
     `bytecode_cache`; `source_date_epoch` dates every member (default 1980-01-01);
     `ignore` names diagnostic codes the build does not report (`big-file`, ...).
+    `optional` ("bundle", "index" or "drop"; default: bundled with `wheels`, else left
+    to the index) says what becomes of the optional tier; `optional_wheels` fetches its
+    wheels for "bundle" without `wheels`.
 
     The one build flow: `jobpack build`, `jobpack submit --config` and the library all
     come through here."""
@@ -55,7 +61,8 @@ def build(
         if bytecode and wheels is not None:
             compiler = bytecode_compiler(analysis_or_manifest, _path(bytecode_cache))
     result = build_archive(manifest, sources, out, wheels=wheels, bytecode=compiler,
-                           on_member=on_member, epoch=source_date_epoch)
+                           on_member=on_member, epoch=source_date_epoch,
+                           optional=optional, optional_wheels=optional_wheels)
     return replace(result, diagnostics=drop_ignored(result.diagnostics, silenced))
 
 

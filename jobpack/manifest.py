@@ -64,6 +64,9 @@ class Requirement:
     optional_only: bool = False  # pinned only as an installed optional dependency (an extra)
     tier: Tier = "required"
     image_version: str | None = None  # provided: its version in the image, when known
+    # the top-level modules it provides: the runner installs an optional one on the first
+    # import of any of them
+    top_level: tuple[str, ...] = ()
 
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""
@@ -268,7 +271,8 @@ def _diagnostic_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
 
 def _requirement(data: dict[str, Any]) -> Requirement:
     """A requirement read back; one written before tiers existed is required."""
-    req = Requirement(**_tuples(data, "imported_as", "required_by", "extras", "hashes"))
+    req = Requirement(**_tuples(data, "imported_as", "required_by", "extras", "hashes",
+                                     "top_level"))
     if req.tier not in TIERS:
         raise ManifestError(f"requirement {req.name!r}: unknown tier {req.tier!r}, "
                             f"expected one of {', '.join(TIERS)}")

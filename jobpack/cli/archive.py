@@ -16,6 +16,8 @@ from jobpack.cli.common import (
     source_date_epoch,
 )
 from jobpack.cli.options import DEFAULT_OUTPUT, JobOptions, OutputOptions, shared_options
+from jobpack.errors import BuildError
+from jobpack.packager.tiers import OPTIONAL_POLICIES, OptionalPolicy
 
 
 @app.command("build")
@@ -43,6 +45,10 @@ def build_command(
         "--no-bytecode", help="With --wheels: do not ship the compiled library modules the "
         "job imports at start-up (a smaller archive, a slower first run).",
         show_default=False)] = False,
+    optional: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--optional", help="The optional tier (installed on the job's first import of "
+        "it): bundle its wheels, leave it to the index, or drop it (default: bundled "
+        "with --wheels, else the index).", metavar="bundle|index|drop")] = None,
     shown: OutputOptions = DEFAULT_OUTPUT,
 ) -> None:
     """Write a byte-reproducible archive of the job."""
@@ -52,6 +58,7 @@ def build_command(
     from jobpack.packager.output import output_path
     from jobpack.packager.wheels import WheelFetcher
 
+    policy = _optional_policy(optional)
     analysis = analyze_job(job, quiet=shown.quiet)
     err = console(stderr=True)
     if not shown.quiet:
@@ -62,13 +69,15 @@ def build_command(
     target = output_path(output, archive_name(analysis.manifest, analysis.root, job.config))
     fetcher = None
     with report.progress_reporter(err, shown.quiet, every=1) as progress:
-        if wheels:
+        if wheels or optional == "bundle":
             fetcher = WheelFetcher(
                 cache=wheel_cache or cache_folder(None) / "wheels", allow_sdist=allow_sdist,
                 find_links=tuple(find_links or ()), no_index=no_index,
                 on_progress=report.counting(progress, "fetching wheels",
                                             len(analysis.manifest.installed)))
-        result = build(analysis, target, wheels=fetcher, bytecode=not no_bytecode,
+        result = build(analysis, target, wheels=fetcher if wheels else None,
+                       optional=policy, optional_wheels=fetcher,
+                       bytecode=not no_bytecode,
                        bytecode_cache=None if job.no_cache
                        else cache_folder(job.cache_dir) / "bytecode",
                        source_date_epoch=source_date_epoch(), ignore=job.ignore)
@@ -81,6 +90,15 @@ def build_command(
     if not shown.quiet:
         err.print(report.build_summary(analysis, result))
     exit_for(result.diagnostics, shown.strict)
+
+
+def _optional_policy(given: str | None) -> OptionalPolicy | None:
+    for policy in OPTIONAL_POLICIES:
+        if given == policy:
+            return policy
+    if given is not None:
+        raise BuildError(f"--optional {given!r}: expected one of {', '.join(OPTIONAL_POLICIES)}")
+    return None
 
 
 @app.command("inspect")

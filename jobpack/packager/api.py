@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jobpack import diagnostics as codes
 from jobpack import layout
@@ -23,6 +23,13 @@ from jobpack.layout import FileRecord, WheelRecord, hash_file
 from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, SourceMap, canonical_json
 from jobpack.packager.archive import Member, write_zip
 from jobpack.packager.output import check_output
+from jobpack.packager.tiers import (
+    OptionalPolicy,
+    TierPlan,
+    optional_records,
+    plan_tiers,
+    split_wheels,
+)
 
 if TYPE_CHECKING:
     from jobpack.packager.bytecode import BytecodeCompiler, CompiledWheel
@@ -72,14 +79,21 @@ def build(
     bytecode: BytecodeCompiler | None = None,
     on_member: Callable[[str], None] | None = None,
     epoch: int | None = None,
+    optional: OptionalPolicy | None = None,
+    optional_wheels: WheelFetcher | None = None,
 ) -> BuildResult:
     """Write the archive of `manifest`, whose files are where `sources` says, to `out`.
 
     `wheels` (a `WheelFetcher`) bundles the target's wheels; with them, `bytecode` (a
     `BytecodeCompiler`) ships the compiled modules the job imports at start-up; `epoch`
     (seconds, e.g. `SOURCE_DATE_EPOCH`) dates every member, 1980-01-01 when None.
+    `optional` says what becomes of the optional tier (see `tiers.py`); `optional_wheels`
+    fetches its wheels for `bundle` without `wheels`.
     """
     _check_buildable(manifest, sources)
+    plan = plan_tiers(manifest, bundle_required=wheels is not None, optional=optional)
+    manifest = plan.manifest
+    fetcher = wheels or optional_wheels
     base = sources.root
     files = dict(sources.files)
     target = Path(out)
@@ -94,17 +108,21 @@ def build(
     members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in files}, diagnostics)
     wheel_records: list[WheelRecord] = []
     compiled: list[CompiledWheel] = []
-    if wheels is not None:
-        bundled, wheel_records, compiled = _wheel_members(manifest, wheels, bytecode)
+    if plan.bundled:
+        if fetcher is None:
+            raise BuildError("--optional bundle: no wheel fetcher was given")
+        bundled, wheel_records, compiled = _wheel_members(plan, fetcher, bytecode)
         members += bundled
     members.append(Member.from_bytes(layout.REQUIREMENTS_NAME,
                                      manifest.requirements_txt().encode()))
     members += _lock_member(manifest, wheel_records)
+    required_wheels, optional_wheel_records = split_wheels(wheel_records, plan)
+    optional_tier = optional_records(plan, optional_wheel_records)
     if manifest.pip.constraints:
         text = "".join(line + "\n" for line in manifest.pip.constraints)
         members.append(Member.from_bytes(CONSTRAINTS_FILE, text.encode()))
-    members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(manifest, members,
-                                                                    wheel_records)))
+    members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(
+        manifest, members, required_wheels, [r.to_dict() for r in optional_tier])))
     diagnostics += _size_warnings(members)
     try:
         write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None,
@@ -120,14 +138,17 @@ def build(
                        sum(c.files for c in compiled), sum(len(c.data) for c in compiled))
 
 
-def _wheel_members(manifest: Manifest, wheels: WheelFetcher,
-                   bytecode: BytecodeCompiler | None
+def _wheel_members(plan: TierPlan, wheels: WheelFetcher, bytecode: BytecodeCompiler | None
                    ) -> tuple[list[Member], list[WheelRecord], list[CompiledWheel]]:
-    """The target's wheels, each with the bytecode compiled from it (if any), as members
-    and as the manifest's `wheels` records."""
+    """The wheels of the pins the plan bundles, each with the bytecode compiled from it
+    (if any; the required tier's alone: the optional tier is not imported at start-up),
+    as members and as `wheels` records."""
+    manifest = replace(plan.manifest, requirements=plan.bundled)
     fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)
-               for wheel in wheels.fetch(manifest)}
-    compiled = bytecode.compile({w.path: m.sha256 for w, m in fetched.items()},
+               for wheel in wheels.fetch(manifest, prove=plan.prove)}
+    optional = {r.name for r in plan.optional}
+    compiled = bytecode.compile({w.path: m.sha256 for w, m in fetched.items()
+                                 if w.name not in optional},
                                 manifest.target) if bytecode is not None else []
     by_wheel = {c.wheel: c for c in compiled}
     members: list[Member] = []
@@ -206,8 +227,10 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
 
 
 def _manifest_bytes(manifest: Manifest, members: list[Member],
-                    wheels: list[WheelRecord]) -> bytes:
+                    wheels: list[WheelRecord], optional: list[dict[str, Any]]) -> bytes:
     data = manifest.to_dict()
+    if optional:
+        data["optional"] = optional
     data["files"] = [FileRecord(m.name, m.sha256, m.size).to_dict()
                      for m in sorted(members, key=lambda m: m.name)]
     data["wheels"] = [w.to_dict() for w in sorted(wheels, key=lambda w: w.file)]

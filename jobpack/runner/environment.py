@@ -41,9 +41,10 @@ from .base import plan as plan_base
 from .cache import complete, locked, mark_complete, mark_used, temporary_folder
 from .errors import RunnerError
 from .install import Installer, Scheme
+from .optional import hook_files
 from .processes import map_in_processes, usable_cores
 from .progress import Phase, say
-from .verify import wheel_records
+from .verify import optional_records, wheel_records
 
 if TYPE_CHECKING:
     from .install import Claims
@@ -74,7 +75,8 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
     if _plain(manifest):
         return Environment(Path(sys.prefix), "system")
     wheels = wheel_records(manifest)
-    missing = _unbundled_pins(workdir, wheels)
+    later = {canonical(r.name) for r in optional_records(manifest)}  # installed on import
+    missing = [pin for pin in _unbundled_pins(workdir, wheels) if _pin_name(pin) not in later]
     if missing and offline and not wheels:
         raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")
     base = plan_base(manifest, wheels, offline)
@@ -128,10 +130,14 @@ def _unbundled_pins(workdir: Path, wheels: list[WheelRecord]) -> list[str]:
         text = line.strip()
         if not text or text.startswith(("#", "-")):
             continue
-        name = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*", text)
-        if name is None or canonical(name.group(0)) not in bundled:
+        if _pin_name(text) not in bundled:
             missing.append(text)
     return missing
+
+
+def _pin_name(line: str) -> str:
+    name = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*", line)
+    return canonical(name.group(0)) if name else ""
 
 
 def _build(building: Path, final: Path, workdir: Path, base: BasePlan,
@@ -147,6 +153,7 @@ def _build(building: Path, final: Path, workdir: Path, base: BasePlan,
     if missing:
         _pip_install(building, kind, workdir, missing, manifest, offline)
         _relocate_scripts(building, final)
+    hook_files(scheme.purelib)  # after pip: its own runs need no hook
     (building / "jobpack-env.json").write_text(json.dumps({"kind": kind}) + "\n")
 
 

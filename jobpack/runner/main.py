@@ -24,10 +24,11 @@ from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
 from .environment import prepare
 from .errors import Interrupted, RunnerError
+from .optional import install_requested, job_spec
 from .progress import say
 from .run import command_argv, job_environment, run_job, variables
 from .unpack import open_member, unpack
-from .verify import file_records, read_manifest
+from .verify import file_records, optional_records, read_manifest
 
 DESCRIPTION = """\
 Run the job packed in this archive: check every file against the archive's manifest,
@@ -77,6 +78,10 @@ def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
                         help="keep the temporary work folder and print its path")
     parser.add_argument("--allow-python-mismatch", action="store_true",
                         help="run even when this Python is not the version the job targets")
+    # the job's import hook asks for an optional distribution (optional.py); not for users
+    parser.add_argument("--install-optional", metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument("--optional-spec", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--imported", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.archive = Path(archive if archive is not None else args.archive)
     args.extra = extra
@@ -133,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         for path in outputs.declared(manifest):
             (src / path).parent.mkdir(parents=True, exist_ok=True)
         job_env = job_environment(env, manifest, os.environ)
+        job_env.update(job_spec(optional_records(manifest), workdir, archive, env,
+                                args.offline))
         argv = command_argv(manifest, value, args.extra, job_env.get("PATH"))
         say("running: " + " ".join(argv))
         code = run_job(argv, src, job_env)
@@ -163,6 +170,20 @@ def _member_opener(archive: Path, manifest: dict[str, Any], workdir: Path
     return open_checked
 
 
+def _install_optional(args: argparse.Namespace) -> None:
+    """What the job's import hook asks for: one optional distribution, installed into
+    the environment its spec names (and what it requires of the optional tier)."""
+    archive = Path(args.archive).absolute()
+    if args.optional_spec is None:
+        raise RunnerError("--install-optional needs --optional-spec")
+    with zipfile.ZipFile(archive) as opened:
+        manifest = read_manifest(opened)
+    with tempfile.TemporaryDirectory(prefix="jobpack-optional-") as temp:
+        install_requested(optional_records(manifest), args.install_optional,
+                          args.optional_spec, _member_opener(archive, manifest, Path(temp)),
+                          args.imported)
+
+
 def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:
     try:
         folder, missing = outputs.collect(manifest, src, root)
@@ -185,6 +206,9 @@ def main(argv: list[str] | None = None, archive: str | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv, archive)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if args.install_optional:
+            _install_optional(args)
+            return 0
         if args.prune_cache:
             removed = prune(cache_root(args.env_cache), _cache_cap(args))
             say(f"pruned {len(removed)} environments")

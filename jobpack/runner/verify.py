@@ -19,6 +19,7 @@ from jobpack.layout import (
     MANIFEST_NAME,
     SCHEMA,
     FileRecord,
+    OptionalRecord,
     SizeExceeded,
     WheelRecord,
     hash_stream,
@@ -81,6 +82,25 @@ def wheel_records(manifest: dict[str, Any]) -> list[WheelRecord]:
             if member is not None and member not in files:
                 raise RunnerError(f"{MANIFEST_NAME}: bundled file {member!r} is not among "
                                   "the files")
+        records.append(record)
+    return records
+
+
+def optional_records(manifest: dict[str, Any]) -> list[OptionalRecord]:
+    """The manifest's `optional` tier; a bundled wheel must be among `files`."""
+    files = {str(entry.get("path")) for entry in manifest["files"] if isinstance(entry, dict)}
+    entries = manifest.get("optional") or []
+    if not isinstance(entries, list):
+        raise RunnerError(f"{MANIFEST_NAME}: optional is not a list")
+    records = []
+    for entry in entries:
+        try:
+            record = OptionalRecord.from_dict(entry)
+        except ValueError as exc:
+            raise RunnerError(f"{MANIFEST_NAME}: malformed optional entry: {exc}") from None
+        if record.wheel is not None and record.wheel not in files:
+            raise RunnerError(f"{MANIFEST_NAME}: bundled file {record.wheel!r} is not among "
+                              "the files")
         records.append(record)
     return records
 

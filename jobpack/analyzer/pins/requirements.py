@@ -383,6 +383,7 @@ def _pin(
         lazy_only=entry.lazy_only and not entry.direct,
         tier="provided" if image is not None else "required" if entry.required else "optional",
         image_version=image.version or None if image is not None else None,
+        top_level=tuple(sorted(m for m in dist.modules if "." not in m)),
     )
 
 

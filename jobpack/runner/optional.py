@@ -1,0 +1,156 @@
+"""The optional tier (issue #20): distributions the analysis could not show the job needs.
+
+They are not installed with the environment. `hook_files` puts an import hook into it
+(`import_hook.py`, as `_jobpack_optional.py`, and the `.pth` line that loads it at every
+start-up); `job_spec` writes what the hook needs for this run and returns the variable
+that hands it to the job. When the job first imports a top-level module of an optional
+distribution, the hook runs `python ARCHIVE --install-optional NAME`, which lands in
+`install_requested`: under a lock per distribution, the bundled wheel (digest-checked) or,
+online, pip with the pinned line installs it into a folder of its own inside the
+environment, published by one rename. Processes that import it at once (DataLoader
+workers, torchrun ranks) install it once: the others wait for the lock and find it done.
+"""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from jobpack.layout import REQUIREMENTS_NAME, OptionalRecord
+
+from .cache import complete, locked, mark_complete, temporary_folder
+from .errors import RunnerError
+from .install import Installer, Scheme
+from .progress import say
+
+if TYPE_CHECKING:
+    from .environment import Environment
+
+HOOK_MODULE = "_jobpack_optional"
+SPEC_VARIABLE = "JOBPACK_OPTIONAL"  # the name import_hook.py reads
+SPEC_NAME = "jobpack-optional.json"
+FOLDER = "jobpack-optional"  # in the environment: one folder per installed distribution
+
+
+def hook_files(site_packages: Path) -> None:
+    """Write the hook and the `.pth` line that imports it at every start-up."""
+    source = pkgutil.get_data("jobpack.runner", "import_hook.py")
+    if source is None:  # pragma: no cover - the runner package always carries it
+        raise RunnerError("the runner's import_hook.py is missing")
+    (site_packages / f"{HOOK_MODULE}.py").write_bytes(source)
+    (site_packages / f"{HOOK_MODULE}.pth").write_text(
+        f"import {HOOK_MODULE}; {HOOK_MODULE}.install()\n", encoding="utf-8")
+
+
+def job_spec(records: list[OptionalRecord], workdir: Path, archive: Path, env: Environment,
+             offline: bool) -> dict[str, str]:
+    """Write the run's optional spec into the work folder; return the environment
+    variable that hands it to the job (nothing when no distribution is optional)."""
+    if not records or env.kind == "system":
+        return {}
+    requirements = workdir / REQUIREMENTS_NAME
+    options = [line.strip() for line in requirements.read_text(encoding="utf-8").splitlines()
+               if line.strip().startswith("-")] if requirements.exists() else []
+    spec = {"archive": str(archive), "python": sys.executable, "offline": offline,
+            "root": str(env.prefix / FOLDER), "pip_options": options,
+            "scripts_python": str(env.prefix / "bin" / "python"),
+            "distributions": {r.name: {"version": r.version, "top_level": list(r.top_level),
+                                       "requires": list(r.requires)} for r in records}}
+    path = workdir / SPEC_NAME
+    path.write_text(json.dumps(spec, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    return {SPEC_VARIABLE: str(path)}
+
+
+def closure(records: dict[str, OptionalRecord], name: str) -> list[str]:
+    """`name` and the optional distributions it requires, transitively."""
+    seen: list[str] = []
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in records and current not in seen:
+            seen.append(current)
+            todo.extend(records[current].requires)
+    return seen
+
+
+def install_requested(records: list[OptionalRecord], name: str, spec_path: Path,
+                      open_member: Callable[[str], IO[bytes]], imported: str | None) -> None:
+    """Install `name` and the optional distributions it requires, each once; one line on
+    stderr for each that this process installed."""
+    spec = read_spec(spec_path)
+    by_name = {r.name: r for r in records}
+    if name not in by_name:
+        raise RunnerError(f"{name!r} is not an optional distribution of this job")
+    root = Path(spec["root"])
+    root.mkdir(parents=True, exist_ok=True)
+    for each in closure(by_name, name):
+        record = by_name[each]
+        how = _install_once(root, record, spec, open_member)
+        if how:
+            because = f" (the job imported {imported})" if imported and each == name else ""
+            say(f"installed the optional distribution {record.name} {record.version} "
+                f"{how}{because}")
+
+
+def _install_once(root: Path, record: OptionalRecord, spec: dict[str, Any],
+                  open_member: Callable[[str], IO[bytes]]) -> str | None:
+    """Where it came from, or None when another process had installed it already."""
+    final = root / f"{record.name}-{record.version}"
+    with locked(root / f"{final.name}.lock"):
+        if complete(final):
+            return None
+        with temporary_folder(root, final.name) as building:
+            how = _fill(building, record, spec, open_member)
+            mark_complete(building)
+            building.rename(final)
+    return how
+
+
+def _fill(folder: Path, record: OptionalRecord, spec: dict[str, Any],
+          open_member: Callable[[str], IO[bytes]]) -> str:
+    if record.wheel is not None:
+        scheme = Scheme(folder, folder, folder / "bin", folder / "data", folder / "include",
+                        str(spec.get("scripts_python") or sys.executable))
+        with open_member(record.wheel) as wheel:
+            Installer(scheme).install(wheel, record.wheel.rsplit("/", 1)[-1])
+        return "from its bundled wheel"
+    if spec.get("offline"):
+        raise RunnerError(f"the optional distribution {record.name} has no bundled wheel "
+                          "and --offline forbids the index")
+    _pip(folder, record, [str(o) for o in spec.get("pip_options") or []])
+    return "from the index"
+
+
+def _pip(folder: Path, record: OptionalRecord, options: list[str]) -> None:
+    """`pip install --no-deps --target`: what it requires is installed already (the
+    required tier) or optional itself, and so installed on its own."""
+    with tempfile.TemporaryDirectory(prefix="jobpack-optional-") as temp:
+        listing = Path(temp) / "requirements.txt"
+        listing.write_text("\n".join([*options, record.line]) + "\n", encoding="utf-8")
+        command = [sys.executable, "-m", "pip", "install", "--no-deps", "--target",
+                   str(folder), "--disable-pip-version-check", "--no-input", "--timeout",
+                   "15", "--retries", "1", "-r", str(listing)]
+        process = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
+                                 text=True, check=False)
+    if process.returncode != 0:
+        lines = [line.strip() for line in (process.stderr + process.stdout).splitlines()
+                 if line.strip().startswith("ERROR")] or ["exit code "
+                                                           f"{process.returncode}"]
+        raise RunnerError(f"pip could not install the optional distribution "
+                          f"{record.name}: {lines[-1]}")
+
+
+def read_spec(path: Path) -> dict[str, Any]:
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunnerError(f"{path}: cannot read the optional spec: {exc}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("root"), str):
+        raise RunnerError(f"{path}: not an optional spec")
+    return spec

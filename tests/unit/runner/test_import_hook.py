@@ -1,0 +1,91 @@
+"""The import hook the runner puts into a job's environment (issue #20), in-process: it
+stays out of the way of every module it does not own, and fails an import (never the
+interpreter) when an optional distribution cannot be installed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobpack.runner import import_hook
+from jobpack.runner.import_hook import OptionalFinder
+
+
+def _finder(tmp_path: Path, python: str = "/nonexistent/python") -> OptionalFinder:
+    spec = {"archive": str(tmp_path / "job.zip"), "python": python,
+            "root": str(tmp_path / "optional"),
+            "distributions": {"pandas": {"version": "2.2.0", "top_level": ["pandas"],
+                                         "requires": ["pytz"]},
+                              "pytz": {"version": "2024.1", "top_level": ["pytz"]}}}
+    return OptionalFinder(str(tmp_path / "spec.json"), spec)
+
+
+def test_modules_it_does_not_own_are_left_alone(tmp_path: Path) -> None:
+    finder = _finder(tmp_path)
+    assert finder.find_spec("numpy") is None and finder.find_spec("pandasx") is None
+    assert list(finder.find_distributions(None)) == []
+
+
+def test_a_distribution_comes_with_the_optional_ones_it_requires(tmp_path: Path) -> None:
+    assert _finder(tmp_path).closure("pandas") == ["pandas", "pytz"]
+
+
+def test_a_failed_install_fails_the_import_once(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    finder = _finder(tmp_path)
+    assert finder.find_spec("pandas.core") is None
+    assert "cannot install the optional distribution pandas" in capsys.readouterr().err
+    assert finder.find_spec("pandas") is None and "pandas" in finder.failed
+    assert capsys.readouterr().err == ""  # not tried again
+
+
+def test_an_installed_distribution_is_found_without_the_runner(tmp_path: Path) -> None:
+    finder = _finder(tmp_path)
+    for name, version in (("pandas", "2.2.0"), ("pytz", "2024.1")):
+        folder = tmp_path / "optional" / f"{name}-{version}"
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text("")
+        (folder / ".jobpack-complete").write_text("{}")
+    before = list(sys.path)
+    try:
+        spec = finder.find_spec("pandas")
+        assert spec is not None and spec.origin == str(
+            tmp_path / "optional" / "pandas-2.2.0" / "pandas" / "__init__.py")
+        assert str(tmp_path / "optional" / "pytz-2024.1") in sys.path
+    finally:
+        sys.path[:] = before
+
+
+def test_without_the_variable_nothing_is_installed(tmp_path: Path) -> None:
+    before = list(sys.meta_path)
+    import_hook.install({})
+    assert sys.meta_path == before
+
+
+def test_an_unreadable_spec_turns_the_hook_off_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "spec.json").write_text("{not json")
+    code = ("import sys; from jobpack.runner import import_hook; "
+            f"import_hook.install({{'JOBPACK_OPTIONAL': {str(tmp_path / 'spec.json')!r}}}); "
+            "print(len(sys.meta_path))")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert ran.stderr.startswith("jobpack: optional distributions are off: ")
+    assert len(ran.stderr.splitlines()) == 1
+
+
+def test_the_spec_the_runner_writes_is_the_one_the_hook_reads(tmp_path: Path) -> None:
+    from jobpack.layout import OptionalRecord
+    from jobpack.runner.environment import Environment
+    from jobpack.runner.optional import job_spec
+
+    record = OptionalRecord("pytz", "2024.1", "pytz==2024.1", ("pytz",))
+    env = job_spec([record], tmp_path, tmp_path / "job.zip",
+                   Environment(tmp_path / "env", "venv", tmp_path / "env" / "bin"), False)
+    spec = json.loads(Path(env[import_hook.VARIABLE]).read_text())
+    finder = OptionalFinder(env[import_hook.VARIABLE], spec)
+    assert finder.by_module == {"pytz": "pytz"}
+    assert finder.folder("pytz") == str(tmp_path / "env" / "jobpack-optional" / "pytz-2024.1")
