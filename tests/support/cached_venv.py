@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 
-def test_cache_root() -> Path:
+def cache_home() -> Path:
     if os.environ.get("JOBPACK_TEST_CACHE"):
         return Path(os.environ["JOBPACK_TEST_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -29,7 +29,7 @@ def test_cache_root() -> Path:
 def venv_folder(label: str, requirements: Path) -> Path:
     digest = hashlib.sha256(requirements.read_bytes())
     digest.update(f"{sys.version_info[0]}.{sys.version_info[1]}".encode())
-    return test_cache_root() / f"{label}-{digest.hexdigest()[:16]}"
+    return cache_home() / f"{label}-{digest.hexdigest()[:16]}"
 
 
 def ensure_venv(label: str, requirements: Path) -> Path:

@@ -24,7 +24,7 @@ import pytest
 
 import jobpack
 from jobpack.analyzer.trace import record_imports
-from tests.support.cached_venv import ensure_venv, test_cache_root
+from tests.support.cached_venv import cache_home, ensure_venv
 from tests.torchjobs.measure import Measure, measure
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def run_and_measure(name: str, python: Path, tmp_path: Path) -> Measure:
     code, imported = record_imports(argv, python=str(python), cwd=job, env=environ)
     assert code == 0, f"{name} failed when run directly"
     analysis = jobpack.analyze([job / entry], python=str(python), root=job,
-                               cache_dir=test_cache_root() / "torch-facts")
+                               cache_dir=cache_home() / "torch-facts")
     result = measure(analysis, imported)
     print("\n" + result.render(name))
     return result
