@@ -143,7 +143,8 @@ def _wheel_members(plan: TierPlan, wheels: WheelFetcher, bytecode: BytecodeCompi
     """The wheels of the pins the plan bundles, each with the bytecode compiled from it
     (if any; the required tier's alone: the optional tier is not imported at start-up),
     as members and as `wheels` records."""
-    manifest = replace(plan.manifest, requirements=plan.bundled)
+    provided = tuple(r for r in plan.manifest.requirements if r.tier == "provided")
+    manifest = replace(plan.manifest, requirements=plan.bundled + provided)  # stand-ins
     fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)
                for wheel in wheels.fetch(manifest, prove=plan.prove)}
     optional = {r.name for r in plan.optional}
