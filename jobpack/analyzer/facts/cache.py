@@ -23,9 +23,9 @@ from jobpack.files import read_regular
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 6  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+FACTS_SCHEMA = 7  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
 # 4: `# jobpack: ignore[...]` comments; 5: notes without a level (the registry's);
-# 6: functions and the names code refers to
+# 6: functions and the names code refers to; 7: files read
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

@@ -18,10 +18,12 @@ from jobpack.analyzer.facts.model import (
     FileNote,
     FunctionFact,
     ImportFact,
+    ReadFact,
     Scope,
     SysPathFact,
 )
 from jobpack.analyzer.facts.names import split_names
+from jobpack.analyzer.facts.reads import ReadCall, reads_of
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.diagnostics import DYNAMIC_IMPORT, Code
 from jobpack.target import Target
@@ -115,6 +117,8 @@ class Collector(Generic[Pos]):
         self.all_names: list[str] | None = None
         self.notes: list[tuple[Pos, Code, str]] = []
         self.sys_paths: list[tuple[Pos, Folder, bool, bool | None]] = []
+        # a read at module level sees the names bound so far; in a function, all of them
+        self.reads: list[tuple[Pos, ReadCall, Context, dict[str, Folder | str] | None]] = []
         self._path_names: dict[str, Folder | str] = {}
         # functions and methods: (qualified name, position of the def, first and last line
         # of the body, whether the body starts on the header's line)
@@ -140,13 +144,19 @@ class Collector(Generic[Pos]):
             self.calls.append(_Call(func, positional, keywords, pos, context))
 
     def add_path_name(self, name: str, value: PathExpr | None) -> None:
-        """A module-level `name = value`; remembered when `value` names a folder from
-        `__file__` (other assignments are ignored, not forgotten: the fast parser never
-        reads them)."""
-        if value is not None:
-            folder = stored(value, self._path_names)
-            if folder is not None:
-                self._path_names[name] = folder
+        """A module-level `name = value`; remembered when `value` is a path or string
+        known statically, forgotten when it is rebound to anything else."""
+        folder = None if value is None else stored(value, self._path_names)
+        if folder is not None:
+            self._path_names[name] = folder
+        else:
+            self._path_names.pop(name, None)
+
+    def add_read(self, pos: Pos, call: ReadCall, context: Context) -> None:
+        """A call that may read a file (see `reads`), decided when the facts are made."""
+        if context.reach is not False:
+            names = dict(self._path_names) if context.scope == "module" else None
+            self.reads.append((pos, call, context, names))
 
     def add_sys_path(self, pos: Pos, func: str, args: Sequence[PathExpr | None],
                      first_is_zero: bool, context: Context) -> None:
@@ -213,6 +223,7 @@ class Collector(Generic[Pos]):
             sys_paths=tuple(fact for _, fact in sys_paths),
             functions=functions,
             names=module_names,
+            reads=self._read_facts(position_of),
         )
 
     def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
@@ -228,6 +239,23 @@ class Collector(Generic[Pos]):
         facts = sorted((where, FunctionFact(name, where[0], names))
                        for (where, name), names in zip(found, per_function, strict=True))
         return module_names, tuple(fact for _, fact in facts)
+
+    def _read_facts(self, position_of: Callable[[Pos], tuple[int, int]]
+                    ) -> tuple[ReadFact, ...]:
+        """The reads whose path is known, in source order, one per line and path: the
+        `open` inside `exec(open(p).read())` is the `exec`'s code read."""
+        found: dict[tuple[int, str, str], tuple[tuple[int, int], ReadFact]] = {}
+        for pos, call, ctx, names in self.reads:
+            where = position_of(pos)
+            fact = reads_of(call, self._path_names if names is None else names, where[0],
+                            ctx.main)
+            if fact is None:
+                continue
+            key = (fact.line, fact.anchor, fact.path)
+            known = found.get(key)
+            if known is None or (fact.kind == "code" and known[1].kind != "code"):
+                found[key] = (min(where, known[0]) if known else where, fact)
+        return tuple(fact for _, fact in sorted(found.values(), key=lambda item: item[0]))
 
 
 def _dynamic(call: _Call[Pos], where: tuple[int, int],

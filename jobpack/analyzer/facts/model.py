@@ -1,4 +1,5 @@
-"""Per-file import facts: what one source file imports, and under which conditions.
+"""Per-file facts: what one source file imports, and under which conditions, and which
+files it reads.
 
 A `FileFacts` depends only on the file's bytes and the target, so it is what the cache
 stores (`to_dict` / `from_dict`).
@@ -80,6 +81,24 @@ class FunctionFact:
 
 
 @dataclass(frozen=True)
+class ReadFact:
+    """A file the code reads by a path known statically (see `reads`): `path` relative to
+    the file's folder (`anchor` "file"), the working folder ("cwd"), or absolute. `kind`:
+    `data` (`open`, `read_csv`, ...), `code` (`exec(open(p).read())`, `runpy.run_path`),
+    `config` (Hydra's config folder; `names` holds the config name), `marker` (the root
+    marker rootutils searches for from `path` upwards; `names` holds the indicators).
+    `via` names the call."""
+
+    line: int
+    anchor: Literal["file", "cwd", "absolute"]
+    path: str
+    kind: Literal["data", "code", "config", "marker"] = "data"
+    via: str = ""
+    main: bool | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FileFacts:
     """Everything the walker needs to know about one file."""
 
@@ -92,6 +111,7 @@ class FileFacts:
     suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
     functions: tuple[FunctionFact, ...] = ()
     names: str = ""  # what module-level code (class bodies, decorators included) refers to
+    reads: tuple[ReadFact, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,4 +132,6 @@ class FileFacts:
                                for line, codes in data.get("suppressions", ())),
             functions=tuple(FunctionFact(**fact) for fact in data.get("functions", ())),
             names=data.get("names", ""),
+            reads=tuple(ReadFact(**{**fact, "names": tuple(fact["names"])})
+                        for fact in data.get("reads", ())),
         )

@@ -21,6 +21,7 @@ from jobpack.analyzer.facts import conditions as c
 from jobpack.analyzer.facts.collector import MODULE, Arg, Collector, Context, catches_import_error
 from jobpack.analyzer.facts.conditions import Cond
 from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.reads import READ_WORDS, ReadCall, is_read_name
 from jobpack.analyzer.facts.syspath import PATH_METHODS, SYS_PATH_CALLS, PathExpr
 from jobpack.target import Target
 
@@ -32,9 +33,12 @@ _BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try,
            *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
         ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
-_FACT_WORDS = re.compile(rb"import|__all__|sys\.path|__file__")
-_CALL_WORDS = re.compile(rb"__import__|import_module|__all__|sys\.path")
+_FACT_WORDS = re.compile(rb"import|__all__|sys\.path|__file__|" + READ_WORDS)
+_CALL_WORDS = re.compile(rb"__import__|import_module|__all__|sys\.path|" + READ_WORDS)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 ALIASED_IMPORTER = re.compile(rb"import_module\s+as\b")
+# libcst keeps an f-string's text as written: text that came from an escape is left alone
+ESCAPED = re.compile(r"[\\\x00-\x1f\x7f]")
 
 
 def facts_from_ast(tree: ast.Module, target: Target, source: bytes, *, full: bool,
@@ -62,8 +66,10 @@ def _lines(pattern: re.Pattern[bytes], source: bytes) -> list[int]:
 
 
 def _spans(lines: list[int], node: Any) -> bool:
-    """Whether one of `lines` falls within `node`'s lines."""
-    index = bisect_left(lines, node.lineno)
+    """Whether one of `lines` falls within `node`'s lines (its decorators' included)."""
+    decorators = getattr(node, "decorator_list", None)
+    first = decorators[0].lineno if decorators else node.lineno
+    index = bisect_left(lines, first)
     return index < len(lines) and lines[index] <= (node.end_lineno or node.lineno)
 
 
@@ -94,10 +100,12 @@ class _Walker:
         while stack:
             node, ctx, deep = stack.pop()
             if not deep and isinstance(node, ast.stmt):
-                # a `def` or a block that may hold one is entered outside functions
-                if not _spans(fact_lines, node) and (ctx.function or not
-                                                     isinstance(node, _BLOCKS)):
-                    continue  # nothing in it can be an import, `__all__` or a `def`
+                # a `def` or a block that may hold one is entered outside functions, and
+                # module-level statements are always seen: they bind the names paths use
+                if not _spans(fact_lines, node) \
+                        and (ctx.function or not isinstance(node, _BLOCKS)) \
+                        and (ctx.scope != "module" or isinstance(node, _DEFINITIONS)):
+                    continue  # nothing in it can be an import, `__all__`, a `def` or a read
                 deep = _spans(call_lines, node)
             if check is not None:
                 check(node, self.out)
@@ -208,6 +216,9 @@ class _Walker:
     def _call(self, node: ast.Call, ctx: Context, stack: Stack, deep: bool) -> None:
         stack.extend([(n, ctx, True) for n in reversed(_children(node))])
         func = dotted(node.func)
+        name = _callee(node.func)
+        if name is not None and is_read_name(name):
+            self.out.add_read((node.lineno, node.col_offset), _read_call(node, func, name), ctx)
         if func is None:
             return
         positional = tuple(_arg(a) for a in node.args if not isinstance(a, ast.Starred))
@@ -223,6 +234,46 @@ class _Walker:
                 and where.value == 0
             self.out.add_sys_path((node.lineno, node.col_offset), func,
                                   [to_path(a) for a in node.args], zero, ctx)
+
+
+def _callee(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _read_call(node: ast.Call, func: str | None, name: str) -> ReadCall:
+    """`node` as `reads` sees it; `exec`'s argument is the file whose text it runs."""
+    receiver = to_path(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    args: list[PathExpr | None] = []
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            break  # later positions are unknown
+        args.append(_source_path(arg) if name == "exec" else to_path(arg))
+    keywords = tuple((k.arg, to_path(k.value)) for k in node.keywords if k.arg is not None)
+    texts: list[tuple[str, tuple[str, ...]]] = []
+    for keyword in node.keywords:
+        single, listed = _string(keyword.value), _string_list(keyword.value)
+        if keyword.arg is not None and (single is not None or listed is not None):
+            texts.append((keyword.arg, (single,) if single is not None else tuple(listed or ())))
+    return ReadCall(func, name, receiver, tuple(args), keywords, tuple(texts))
+
+
+def _source_path(node: ast.expr) -> PathExpr | None:
+    """The file whose text `node` is: `open(p).read()`, `Path(p).read_text()`, and either
+    inside `compile(...)`."""
+    if isinstance(node, ast.Call) and dotted(node.func) == "compile" and node.args:
+        return _source_path(node.args[0])
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("read", "read_text") and not node.args):
+        return None
+    opened = node.func.value
+    if node.func.attr == "read_text":
+        return to_path(opened)
+    if isinstance(opened, ast.Call) and dotted(opened.func) in ("open", "io.open") \
+            and opened.args and not isinstance(opened.args[0], ast.Starred):
+        return to_path(opened.args[0])
+    return None
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
@@ -302,6 +353,10 @@ def to_path(node: ast.AST, depth: int = 0) -> PathExpr | None:
         return PathExpr("index", index.value, (inner,))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         return _path_expr("div", None, [node.left, node.right], depth)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _path_expr("concat", None, [node.left, node.right], depth)
+    if isinstance(node, ast.JoinedStr):
+        return _fstring(node, depth)
     if isinstance(node, ast.Call) and not node.keywords:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in PATH_METHODS:
@@ -309,6 +364,22 @@ def to_path(node: ast.AST, depth: int = 0) -> PathExpr | None:
         name = dotted(func)
         return None if name is None else _path_expr("call", name, node.args, depth)
     return None
+
+
+def _fstring(node: ast.JoinedStr, depth: int) -> PathExpr | None:
+    """An f-string of names and text, without conversions or format specs."""
+    parts: list[ast.AST] = []
+    for part in node.values:
+        if isinstance(part, ast.FormattedValue):
+            if part.conversion != -1 or part.format_spec is not None:
+                return None
+            parts.append(part.value)
+        elif isinstance(part, ast.Constant) and isinstance(part.value, str) \
+                and not ESCAPED.search(part.value):
+            parts.append(part)
+        else:
+            return None
+    return _path_expr("concat", None, parts, depth)
 
 
 def _path_expr(kind: Any, value: str | None, nodes: Sequence[ast.AST],

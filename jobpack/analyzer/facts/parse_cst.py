@@ -19,6 +19,8 @@ from jobpack.analyzer.facts import conditions as c
 from jobpack.analyzer.facts.collector import MODULE, Arg, Collector, Context, catches_import_error
 from jobpack.analyzer.facts.conditions import Cond
 from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.parse_ast import ESCAPED
+from jobpack.analyzer.facts.reads import ReadCall, is_read_name
 from jobpack.analyzer.facts.syspath import PATH_METHODS, SYS_PATH_CALLS, PathExpr
 from jobpack.target import Target
 
@@ -43,7 +45,8 @@ def facts_from_cst(module: cst.Module, target: Target, *, deep: bool,
     out = walker.out
     wanted = [pos for pos, *_ in out.imports] + [call.pos for call in out.calls] \
         + [pos for pos, *_ in out.notes] + [pos for pos, *_ in out.sys_paths] \
-        + [n for _, pos, first, _, _ in out.functions for n in (pos, first)]
+        + [n for _, pos, first, _, _ in out.functions for n in (pos, first)] \
+        + [pos for pos, *_ in out.reads]
     ends = [last for *_, last, _ in out.functions]
     positions, last_lines = find_positions(module, wanted, ends)
     return out.facts(lambda node: positions[id(node)],
@@ -169,6 +172,9 @@ class _Walker:
     def _call(self, node: cst.Call, ctx: Context, stack: Stack) -> None:
         _push(stack, children(node), ctx)
         func = dotted(node.func)
+        name = _callee(node.func)
+        if name is not None and is_read_name(name):
+            self.out.add_read(node.func, _read_call(node, func, name), ctx)
         if func is None:
             return
         positional = tuple(_arg(a.value) for a in node.args if a.keyword is None and not a.star)
@@ -183,6 +189,48 @@ class _Walker:
             where = values[0] if values else None
             zero = isinstance(where, cst.Integer) and where.value == "0"
             self.out.add_sys_path(node.func, func, [to_path(v) for v in values], zero, ctx)
+
+
+def _callee(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _read_call(node: cst.Call, func: str | None, name: str) -> ReadCall:
+    """`node` as `reads` sees it, as `parse_ast._read_call` shapes it."""
+    receiver = to_path(node.func.value) if isinstance(node.func, cst.Attribute) else None
+    args: list[PathExpr | None] = []
+    for arg in node.args:
+        if arg.star:
+            break
+        if arg.keyword is None:
+            args.append(_source_path(arg.value) if name == "exec" else to_path(arg.value))
+    named = [(a.keyword.value, a.value) for a in node.args if a.keyword is not None]
+    texts: list[tuple[str, tuple[str, ...]]] = []
+    for keyword, value in named:
+        single, listed = string_value(value), _string_list(value)
+        if single is not None or listed is not None:
+            texts.append((keyword, (single,) if single is not None else tuple(listed or ())))
+    return ReadCall(func, name, receiver, tuple(args),
+                    tuple((k, to_path(v)) for k, v in named), tuple(texts))
+
+
+def _source_path(node: cst.BaseExpression) -> PathExpr | None:
+    """The file whose text `node` is, as `parse_ast._source_path` finds it."""
+    if isinstance(node, cst.Call) and dotted(node.func) == "compile" and node.args \
+            and not node.args[0].star and node.args[0].keyword is None:
+        return _source_path(node.args[0].value)
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in ("read", "read_text") and not node.args):
+        return None
+    opened = node.func.value
+    if node.func.attr.value == "read_text":
+        return to_path(opened)
+    if isinstance(opened, cst.Call) and dotted(opened.func) in ("open", "io.open") \
+            and opened.args and not opened.args[0].star and opened.args[0].keyword is None:
+        return to_path(opened.args[0].value)
+    return None
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -274,7 +322,13 @@ def to_path(node: cst.CSTNode | None, depth: int = 0) -> PathExpr | None:
         return PathExpr("file") if node.value == "__file__" else PathExpr("name", node.value)
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         text = string_value(node)
+        if text is None and isinstance(node, cst.ConcatenatedString):
+            return _concatenated(node, depth)
         return None if text is None else PathExpr("str", text)
+    if isinstance(node, cst.FormattedString):
+        return _fstring(node, depth)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return _path_expr("concat", None, [node.left, node.right], depth)
     if isinstance(node, cst.Attribute):
         if node.attr.value in ("parent", "parents"):
             inner = to_path(node.value, depth)
@@ -295,6 +349,45 @@ def to_path(node: cst.CSTNode | None, depth: int = 0) -> PathExpr | None:
         name = dotted(func)
         return None if name is None else _path_expr("call", name, args, depth)
     return None
+
+
+def _concatenated(node: cst.ConcatenatedString, depth: int) -> PathExpr | None:
+    """`"text" f"{name}"`: its parts joined, as `ast` joins them into one f-string."""
+    parts: list[PathExpr] = []
+    for part in (node.left, node.right):
+        if isinstance(part, cst.SimpleString):
+            text = string_value(part)
+            if text is None or ESCAPED.search(text):
+                return None
+            found: PathExpr | None = PathExpr("str", text)
+        else:
+            found = to_path(part, depth)
+        if found is None:
+            return None
+        parts.append(found)
+    return PathExpr("concat", None, tuple(parts))
+
+
+def _fstring(node: cst.FormattedString, depth: int) -> PathExpr | None:
+    """An f-string of names and text, as `parse_ast._fstring` reads it: text holding an
+    escape is not read (`ast` would see the character it stands for)."""
+    parts: list[PathExpr] = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            if "\\" in part.value or ESCAPED.search(part.value):
+                return None
+            parts.append(PathExpr("str", part.value.replace("{{", "{").replace("}}", "}")))
+            continue
+        if not isinstance(part, cst.FormattedStringExpression):
+            return None
+        if part.conversion is not None or part.format_spec is not None \
+                or part.equal is not None:
+            return None
+        found = to_path(part.expression, depth)
+        if found is None:
+            return None
+        parts.append(found)
+    return PathExpr("concat", None, tuple(parts))
 
 
 def _path_index(node: cst.Subscript, depth: int) -> PathExpr | None:

@@ -7,8 +7,9 @@ those packages, so the walker must too. Both parsers translate such an expressio
 neutral `PathExpr`; `folder_named` reads it with `os.path` / `pathlib` semantics, anchored at
 the file (`__file__`) or at the working folder (a relative string), and gives up (None) on
 anything else: a name it does not know, an environment variable, a call it cannot model.
-A name counts only when it was assigned at module level from an expression that mentions
-`__file__` (`ROOT = Path(__file__).parent`): the fast parser skips other lines unread.
+A name counts when it was assigned at module level from an expression it can evaluate
+(`ROOT = Path(__file__).parent`, `DATA = "data"`); both parsers visit every module-level
+statement, so they see the same names. `reads` evaluates the paths of files read alike.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 SYS_PATH_CALLS = frozenset({"sys.path.insert", "sys.path.append"})
-PATH_METHODS = frozenset({"resolve", "absolute", "joinpath"})  # pathlib's, on any receiver
+# pathlib's, on any receiver
+PATH_METHODS = frozenset({"resolve", "absolute", "joinpath", "with_name"})
 Anchor = Literal["file", "cwd", "absolute"]
 _DEPTH = 32  # folders above the file that `..` may climb before the anchor is lost
 _BASE = "/" + "/".join(["_"] * _DEPTH)  # stands for the folder of the file or the cwd
@@ -33,10 +35,11 @@ class PathExpr:
     kind: `file` (`__file__`), `str` (a literal; `value`), `name` (`value`), `call` (a
     function named `value` by its dotted name, `args`), `method` (`value` called on
     `args[0]` with `args[1:]`), `attr` (`args[0].value`), `index` (`args[0][value]`),
-    `div` (`args[0] / args[1]`).
+    `div` (`args[0] / args[1]`), `concat` (`args` joined as strings: `a + b`, an
+    f-string without conversions or format specs).
     """
 
-    kind: Literal["file", "str", "name", "call", "method", "attr", "index", "div"]
+    kind: Literal["file", "str", "name", "call", "method", "attr", "index", "div", "concat"]
     value: str | int | None = None
     args: tuple[PathExpr, ...] = ()
 
@@ -90,8 +93,6 @@ def _absolute(value: _Value) -> Folder:
 def stored(expr: PathExpr, names: Mapping[str, Folder | str]) -> Folder | str | None:
     """What a module-level `NAME = expr` binds, for later `folder_named` calls (None: nothing
     worth remembering)."""
-    if not expr.mentions_file():
-        return None
     value = _eval(expr, names)
     if value is None:
         return None
@@ -125,7 +126,20 @@ def _eval(expr: PathExpr, names: Mapping[str, Folder | str]) -> _Value | None:
         return _dirname(_absolute(values[0]))
     if kind == "div" and len(values) == 2:
         return _join(values)
+    if kind == "concat" and values:
+        return _concat(values)
     return None
+
+
+def _concat(values: list[_Value]) -> _Value | None:
+    """Strings joined: only the first part may be a folder (`HERE + "/data.csv"`)."""
+    head, rest = values[0], values[1:]
+    if not all(isinstance(part, _Text) for part in rest):
+        return None
+    text = "".join(part.text for part in rest if isinstance(part, _Text))
+    if isinstance(head, _Text):
+        return _Text(head.text + text)
+    return Folder(head.anchor, head.path + text)
 
 
 def _parents(parents: PathExpr, names: Mapping[str, Folder | str],
@@ -155,8 +169,10 @@ def _call(func: str, args: list[_Value]) -> _Value | None:
             else _absolute(value)
     if func in ("os.path.join", ".joinpath") and args:
         return _join(args)
-    if func == "os.getcwd" and not args:
+    if func in ("os.getcwd", "Path.cwd", "pathlib.Path.cwd") and not args:
         return Folder("cwd", _BASE)
+    if func == ".with_name" and len(args) == 2 and isinstance(args[1], _Text):
+        return _join([_dirname(args[0]), args[1]])
     return None
 
 

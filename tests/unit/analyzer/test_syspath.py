@@ -50,10 +50,13 @@ def test_insert_at_zero_goes_in_front_and_a_main_block_is_marked() -> None:
         (2, "a", True, None), (3, "b", False, None), (5, "c", False, True)]
 
 
-def test_a_name_bound_without_file_is_not_remembered() -> None:
-    # the fast parser never reads such lines, so neither parser may use them
-    source = b"import sys\nROOT = '/x'\nsys.path.append(ROOT)\n"
-    assert parse_facts(source, TARGET).sys_paths == ()
+def test_a_module_level_string_name_is_remembered_by_both_parsers() -> None:
+    # both parsers visit every module-level statement, even one naming nothing of interest
+    source = (b"import sys\nif True:\n    ROOT = '/x'\nSRC = 'src'\nSRC = compute()\n"
+              b"sys.path.append(ROOT)\nsys.path.append(SRC)\n")
+    fast = parse_facts(source, TARGET)
+    assert [(f.anchor, f.path) for f in fast.sys_paths] == [("absolute", "/x")]
+    assert fast == facts_from_cst(libcst.parse_module(source), TARGET, deep=True)
 
 
 def test_both_parsers_read_the_same_folders() -> None:
