@@ -93,6 +93,18 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
+class DataFile:
+    """A file the job's code reads (not imports), shipped beside it: POSIX path relative
+    to the project root, and the `file:line` of every read that names it (`config.yaml
+    (cmd)` for a `cmd` argument)."""
+
+    path: str
+    sha256: str
+    size: int
+    read_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DataPath:
     """An input or output of the job, optionally bound to a `${VAR}` of the cmd."""
 
@@ -141,9 +153,11 @@ class SourceMap:
 
     @classmethod
     def beside(cls, manifest: Manifest, root: str | Path) -> SourceMap:
-        """The files of `manifest` where its paths say, under the project folder `root`."""
+        """The files of `manifest` (code and data files) where its paths say, under the
+        project folder `root`."""
         base = Path(root).resolve()
-        return cls(base, tuple((f.path, base / f.path) for f in manifest.local_files))
+        paths = [f.path for f in manifest.local_files] + [f.path for f in manifest.data_files]
+        return cls(base, tuple(sorted((path, base / path) for path in paths)))
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,8 @@ class Manifest:
     # ${VARS} of cmd defined on the VM (DS_PROJECT_HOME, datasets); the runner fills them
     # from its environment and names any that is not set
     runtime_vars: tuple[str, ...] = ()
+    # files the code reads, shipped beside it (`open("params.yaml")`, Hydra's conf/)
+    data_files: tuple[DataFile, ...] = ()
 
     def normalized(self) -> Manifest:
         """The same manifest with every list in its canonical order."""
@@ -190,6 +206,7 @@ class Manifest:
             self,
             requirements=tuple(sorted(self.requirements, key=lambda r: r.name)),
             local_files=tuple(sorted(self.local_files, key=lambda f: f.path)),
+            data_files=tuple(sorted(self.data_files, key=lambda f: f.path)),
             diagnostics=tuple(sorted(set(self.diagnostics), key=_diagnostic_key)),
             env=tuple(sorted(self.env)),
             runtime_vars=tuple(sorted(set(self.runtime_vars))),
@@ -250,6 +267,8 @@ class Manifest:
                 else None,
                 name=data.get("name"),
                 runtime_vars=tuple(data.get("runtime_vars", [])),
+                data_files=tuple(DataFile(**_tuples(f, "read_by"))
+                                 for f in data.get("data_files", [])),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"malformed manifest: {exc}") from None

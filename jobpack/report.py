@@ -56,7 +56,11 @@ def summary(manifest: Manifest) -> str:
     size = sum(f.size for f in manifest.local_files) / 1e6
     counts = {level: sum(d.level == level for d in manifest.diagnostics)
               for level in ("error", "warning", "info")}
-    return (f"{_plural(len(manifest.local_files), 'local file')} ({size:.2f} MB), "
+    data = ""
+    if manifest.data_files:
+        data_size = sum(f.size for f in manifest.data_files) / 1e6
+        data = f"{_plural(len(manifest.data_files), 'data file')} ({data_size:.2f} MB), "
+    return (f"{_plural(len(manifest.local_files), 'local file')} ({size:.2f} MB), {data}"
             f"{_plural(len(manifest.installed), 'distribution')}"
             f"{_provided_count(manifest)}, "
             f"{_plural(counts['warning'], 'warning')}, {_plural(counts['error'], 'error')}, "
@@ -90,6 +94,12 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
                   f"{manifest.target.platform} ({manifest.python_mode} environment)")
     _print_table(console, f"Local files ({len(manifest.local_files)})", ("path", "size"),
                  [(f.path, str(f.size)) for f in manifest.local_files], right={1})
+    if manifest.data_files:
+        _print_table(console, f"Data files ({len(manifest.data_files)})",
+                     ("path", "size", "read by"),
+                     [(f.path, str(f.size), ", ".join(f.read_by[:3])
+                       + (" ..." if len(f.read_by) > 3 else "")) for f in manifest.data_files],
+                     right={1})
     rows = []
     for req in manifest.installed:
         kind = "direct" if req.direct else "transitive"

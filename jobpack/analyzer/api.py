@@ -16,6 +16,7 @@ from pathlib import Path
 from jobpack import diagnostics as codes
 from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.datafiles import DataFiles, Read, collect
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
@@ -78,6 +79,7 @@ def analyze(
     facts_for: FactsFor | None = None,
     exclude: Sequence[str] = (),
     ignore: Iterable[str] = (),
+    exclude_files: Sequence[str] = (),
     read_pep723: bool = True,
     on_progress: Progress | None = None,
     cwd: str | Path | None = None,
@@ -93,7 +95,9 @@ def analyze(
     interpreter's takes its micro version). Per-file import facts are cached in `cache_dir`
     (default: the user cache folder) unless `no_cache`; `workers` caps the processes that
     parse a cold tree (default: all cores). `exclude` names distributions not to ship, with
-    whatever only they bring in. `ignore` names diagnostic codes not to report (warnings
+    whatever only they bring in; `exclude_files` holds globs of files the job reads that
+    must not ship (paths relative to the project root). `ignore` names diagnostic codes
+    not to report (warnings
     and infos; `# jobpack: ignore[code]` on a line of the job's code silences one there).
     An entry script's PEP 723 block, when it declares dependencies, is authoritative unless
     `read_pep723` is false. `provided` (listings such as a `pip freeze` of the image) and
@@ -138,7 +142,7 @@ def analyze(
         *resolution.diagnostics, *machine_diagnostics(job, resolution, image)))
     read = store.read if isinstance(store, FactsStore) else {}
     return _assemble(job, target, environment, walked, resolution, entries, index,
-                     ignore=silenced, read=read)
+                     exclude_files=exclude_files, ignore=silenced, read=read)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class Walked:
     outside_root: tuple[Path, ...] = ()  # sys.path folders, relative to a file, above root
     unresolved: tuple[tuple[Diagnostic, str], ...] = ()  # each with the module it is about
     suppressions: Mapping[str, Mapping[int, frozenset[str]]] = field(default_factory=dict)
+    reads: tuple[Read, ...] = ()  # files the job's own code reads (not imports)
 
 
 def widened_root(root: Path, outside: Sequence[Path], levels: int = 2) -> Path | None:
@@ -207,17 +212,20 @@ def walk_imports(
              for top, (folder, dist) in sorted(index.local_roots.items())
              if top in result.graph.modules]
     return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes),
-                  tuple(result.outside_root), tuple(result.unresolved), result.suppressions)
+                  tuple(result.outside_root), tuple(result.unresolved), result.suppressions,
+                  tuple(result.reads))
 
 
 def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: Walked,
               resolution: Resolution, entries: Sequence[Entry] = (),
               index: DistributionIndex | None = None, *,
+              exclude_files: Sequence[str] = (),
               ignore: frozenset[str] = frozenset(),
               read: Mapping[Path, tuple[str, int]] | None = None) -> Analysis:
     """Step 6: the manifest, built once and complete, and the analysis around it."""
     sources, left_out = _sources(job, walked, entries)
     run = job.run
+    data = _data_files(job, walked, sources, exclude_files)
     manifest = Manifest(
         target=target,
         entry_points=tuple(e.name for e in entries),
@@ -226,7 +234,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
                           for rel, file in sorted(sources.items())),
         diagnostics=drop_ignored(
             (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
-             *resolution.diagnostics, *left_out),
+             *resolution.diagnostics, *left_out, *data.diagnostics),
             ignore, lambda path, line: walked.suppressions.get(path, {}).get(line, frozenset())),
         cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
         inputs=run.inputs,
@@ -237,8 +245,24 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         name=run.name,
         runtime_vars=run.runtime_vars,
         interpreter=_interpreter(environment),
+        data_files=data.records(),
     ).normalized()
-    return Analysis(manifest, walked.graph, job.root, sources, environment, index)
+    return Analysis(manifest, walked.graph, job.root, {**data.files, **sources}, environment,
+                    index)
+
+
+def _data_files(job: Job, walked: Walked, sources: dict[str, Path],
+                exclude_files: Sequence[str]) -> DataFiles:
+    """What the job reads besides its code, and what `cmd` names: decided in
+    `datafiles` (ships, too big, missing, excluded)."""
+    reads = list(walked.reads)
+    if job.config is not None:
+        reads += [Read(job.root / word, "data", job.config.file.name, key="cmd")
+                  for word in job.cmd_files]
+    run = job.run
+    declared = [item.path for item in (*run.inputs, *run.outputs)]
+    return collect(reads, job.root, shipped=sources, declared=declared,
+                   exclude=exclude_files)
 
 
 def _unanswered(walked: Walked, resolution: Resolution) -> tuple[Diagnostic, ...]:

@@ -5,6 +5,8 @@ python with interpreter options, `python -m pkg.mod`, launchers that take a scri
 (deepspeed, torchrun, accelerate launch, `python -m torch.distributed.run`, mpirun /
 mpiexec / horovodrun followed by python or a script), a script run directly through its
 python shebang, and every argument that is an existing `.py` file in the job folder.
+Every other argument that names an existing file or folder in the job folder
+(`python prepare.py data/data.xml`, `--config=params.yaml`) is a file the job reads.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class CmdEntries:
     modules: tuple[str, ...] = ()
     runs_python: bool = False
     outside: tuple[str, ...] = ()  # scripts outside the job's folder (e.g. in an image)
+    files: tuple[str, ...] = ()  # other arguments naming files or folders in the job folder
 
     def as_entry_points(self) -> list[str]:
         return [*self.scripts, *(f"-m {m}" for m in self.modules)]
@@ -59,8 +62,10 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
         raise ConfigError(f"cannot split cmd like a shell: {exc}", path=config, key="cmd") from None
     scripts: list[str] = []
     modules: list[str] = []
+    files: list[str] = []
     runs_python = False
     for segment in _segments(words):
+        files += [f for f in (_local_file(w, root) for w in segment[1:]) if f]
         found = _segment_entries(segment, root)
         if found is not None:
             runs_python = True
@@ -76,8 +81,10 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
     scripts = [s for s in dict.fromkeys(_normalise(s, root) for s in scripts) if s]
     inside = root.resolve()
     outside = tuple(s for s in scripts if not (inside / s).resolve().is_relative_to(inside))
+    files = [f for f in dict.fromkeys(_normalise(f, root) for f in files) if f not in scripts]
     return CmdEntries(tuple(s for s in scripts if s not in outside),
-                      tuple(dict.fromkeys(modules)), runs_python or bool(scripts), outside)
+                      tuple(dict.fromkeys(modules)), runs_python or bool(scripts), outside,
+                      tuple(files))
 
 
 def _segments(words: list[str]) -> list[list[str]]:
@@ -166,6 +173,20 @@ def _local_script(word: str, root: Path) -> str | None:
         return None
     path = (root / word).resolve()
     return word if path.is_file() and path.is_relative_to(root.resolve()) else None
+
+
+def _local_file(word: str, root: Path) -> str | None:
+    """`word` (or the value of `--option=word`) when it names an existing file or folder
+    inside `root`, other than `root` itself; `${VAR}` words are the runner's to fill."""
+    if word.startswith("-"):
+        word = word.partition("=")[2]
+    if not word or "$" in word or word.endswith(".py"):
+        return None
+    inside = root.resolve()
+    path = (inside / word).resolve()
+    if path == inside or not path.is_relative_to(inside) or not path.exists():
+        return None
+    return word
 
 
 def _shebang_python(word: str, root: Path) -> bool:

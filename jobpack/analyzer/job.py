@@ -48,6 +48,7 @@ class Job:
     config: JobConfig | None = None
     local_paths: Expansion | None = None  # the config's manual local-paths, expanded
     cmd_notes: tuple[Diagnostic, ...] = ()  # what reading cmd noticed
+    cmd_files: tuple[str, ...] = ()  # files and folders cmd names besides scripts
 
     @property
     def runs_python(self) -> bool:
@@ -94,6 +95,7 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
     """The job named by `entry_points` and/or `config`, with paths made absolute."""
     texts = [str(e) for e in entry_points]
     job_config = None
+    cmd_files: tuple[str, ...] = ()
     if config is not None:
         from jobpack.config import load_config  # PyYAML only when there is a config
 
@@ -101,6 +103,7 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
         found = find_cmd_entries(job_config.cmd, job_config.root, config=str(config))
         texts = list(dict.fromkeys([*texts, *found.as_entry_points(), *job_config.root_paths]))
         cmd_notes = _outside_scripts(found.outside, job_config, str(config))
+        cmd_files = found.files
         if not texts and not job_config.local_paths and not job_config.docker and (
                 found.runs_python or job_config.python_configured):
             raise EntryPointError(
@@ -121,7 +124,7 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
     if job_config is not None and job_config.local_paths:
         local_paths = expand([job_config.root / p for p in job_config.local_paths],
                              job_config.root)
-    return Job(tuple(texts), base, job_config, local_paths, cmd_notes)
+    return Job(tuple(texts), base, job_config, local_paths, cmd_notes, cmd_files)
 
 
 def _outside_scripts(scripts: tuple[str, ...], config: JobConfig,

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobpack import diagnostics as codes
-from jobpack.analyzer.facts.model import FileFacts, FunctionFact, ImportFact
+from jobpack.analyzer.datafiles import Read
+from jobpack.analyzer.facts.model import FileFacts, FunctionFact, ImportFact, ReadFact
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
@@ -54,6 +55,7 @@ class WalkResult:
     suppressions: dict[str, dict[int, frozenset[str]]] = field(default_factory=dict)
     # folders a file puts on sys.path relative to itself that lie outside the root
     outside_root: list[Path] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)  # files the job's own code reads
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,10 @@ class Walker:
                                              for line, names in facts.suppressions}
         if facts.sys_paths and not visit.library:
             visit = replace(visit, roots=self._sys_path_roots(visit, facts, rel))
+        if facts.reads and not visit.library:
+            for read in facts.reads:
+                if read.main is None or read.main == visit.is_entry:
+                    self._read(visit, read, rel)
         for fact in facts.imports:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
@@ -249,6 +255,23 @@ class Walker:
             elif folder.is_dir():
                 (front if fact.front else back).append(folder)
         return tuple(dict.fromkeys([*front, *visit.roots, *back]))
+
+    def _read(self, visit: _Visit, fact: ReadFact, rel: str) -> None:
+        """A file the job's code reads: code it runs (`exec`, `runpy`) is walked like a
+        script of the reader's; what it is (data, config) is decided by `datafiles`."""
+        if fact.anchor == "file":
+            path = visit.file if fact.path == "__file__" else visit.file.parent / fact.path
+        else:
+            path = (self.root if fact.anchor == "cwd" else Path("/")) / fact.path
+        path = Path(os.path.normpath(path))
+        if fact.kind == "code" and path.is_file() and path.is_relative_to(self.root):
+            name = self.relative(path)
+            self.result.local_files[name] = path
+            self._edge(visit.node, Module(name, "local", name), ImportSite(rel, fact.line))
+            self._enqueue(_Visit(name, path, visit.is_entry, None, visit.roots))
+            return
+        self.result.reads.append(Read(path, fact.kind, rel, fact.line, fact.names,
+                                      fact.anchor != "absolute"))
 
     def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
         module: str | None = fact.module
