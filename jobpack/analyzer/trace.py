@@ -1,9 +1,11 @@
-"""`jobpack trace`: run the job once with an import recorder and compare with the manifest.
+"""`jobpack trace`: run the job once with a recorder and compare with the manifest.
 
 This is the one place jobpack runs user code, on purpose: the static analysis never does.
 The recorder is a `sitecustomize` on a private `PYTHONPATH` that adds an audit hook on the
-`import` event; at exit it writes, for every module imported after start-up, its file and
-the file:line of the code that imported it (the first frame outside the import machinery).
+`import` and `open` events; at exit it writes, for every module imported after start-up,
+its file and the file:line of the code that imported it (the first frame outside the
+import machinery), and every file under the job's folder opened for reading before the
+job wrote it, with the file:line of the job's code that opened it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ import os as _os
 import sys as _sys
 
 _OUT = _os.environ.pop("JOBPACK_TRACE_OUT", None)
+_ROOT = _os.environ.pop("JOBPACK_TRACE_ROOT", "")
 _SEEN = {}
+_OPENED = {}
+_WRITTEN = set()
+_WRITES = _os.O_WRONLY | _os.O_RDWR | _os.O_CREAT | _os.O_TRUNC | _os.O_APPEND
 
 
 def _jobpack_importer():
@@ -42,9 +48,36 @@ def _jobpack_importer():
     return None, None
 
 
+def _jobpack_opener():
+    frame = _sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(_ROOT + _os.sep) and "site-packages" not in name:
+            return name, frame.f_lineno
+        frame = frame.f_back
+    return None, None
+
+
+def _jobpack_opened(path, mode, flags):
+    if isinstance(path, bytes):
+        path = _os.fsdecode(path)
+    if not isinstance(path, str):
+        return  # a file descriptor
+    full = _os.path.abspath(path)
+    if not full.startswith(_ROOT + _os.sep) or full in _OPENED:
+        return
+    if (mode is not None and ("r" not in mode or "w" in mode)) or (
+            mode is None and flags & _WRITES):
+        _WRITTEN.add(full)
+    elif full not in _WRITTEN:
+        _OPENED[full] = _jobpack_opener()
+
+
 def _jobpack_hook(event, args):
     if event == "import" and args[0] not in _SEEN:
         _SEEN[args[0]] = _jobpack_importer()
+    elif event == "open" and _ROOT:
+        _jobpack_opened(*args[:3])
 
 
 def _jobpack_write():
@@ -57,8 +90,10 @@ def _jobpack_write():
         module = _sys.modules.get(name)
         rows.append({"module": name, "file": getattr(module, "__file__", None),
                      "importer": importer, "line": line})
+    opened = [{"file": name, "opener": opener, "line": line}
+              for name, (opener, line) in _OPENED.items()]
     with open(_OUT, "w", encoding="utf-8") as stream:
-        json.dump(rows, stream)
+        json.dump({"imports": rows, "opened": opened}, stream)
 
 
 _START = set(_sys.modules)
@@ -95,16 +130,32 @@ class Missing:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """A file under the job's folder the job opened for reading, and the job's file:line
+    that opened it (None when no frame of the job's own code was on the stack)."""
+
+    file: str
+    opener: str | None
+    line: int | None
+
+    def site(self, root: Path) -> str:
+        return Imported("", None, self.opener, self.line).site(root)
+
+
+@dataclass(frozen=True)
 class TraceResult:
     returncode: int
     imported: tuple[Imported, ...]
     missing: tuple[Missing, ...]
+    opened: tuple[Opened, ...] = ()
+    missing_files: tuple[Opened, ...] = ()
 
 
 def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
-                   env: Mapping[str, str] | None = None,
-                   ) -> tuple[int, tuple[Imported, ...]]:
-    """Run `argv` with the recorder, the analysed `python` first on PATH; what it imported."""
+                   env: Mapping[str, str] | None = None, root: Path | None = None,
+                   ) -> tuple[int, tuple[Imported, ...], tuple[Opened, ...]]:
+    """Run `argv` with the recorder, the analysed `python` first on PATH: what it imported,
+    and which files under `root` it opened for reading."""
     with tempfile.TemporaryDirectory(prefix="jobpack-trace-") as temp:
         folder = Path(temp)
         (folder / "sitecustomize.py").write_text(RECORDER, encoding="utf-8")
@@ -113,11 +164,14 @@ def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
         previous = environment.get("PYTHONPATH")
         environment["PYTHONPATH"] = str(folder) + (os.pathsep + previous if previous else "")
         environment["JOBPACK_TRACE_OUT"] = str(out)
+        environment["JOBPACK_TRACE_ROOT"] = str(root.resolve()) if root is not None else ""
         environment["PATH"] = search_path(python, environment)
         process = subprocess.run(list(argv), cwd=cwd, env=environment, check=False)
-        rows = json.loads(out.read_text(encoding="utf-8")) if out.exists() else []
-    imported = tuple(Imported(r["module"], r["file"], r["importer"], r["line"]) for r in rows)
-    return process.returncode, imported
+        data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    imported = tuple(Imported(r["module"], r["file"], r["importer"], r["line"])
+                     for r in data.get("imports", []))
+    opened = tuple(Opened(r["file"], r["opener"], r["line"]) for r in data.get("opened", []))
+    return process.returncode, imported, opened
 
 
 def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, ...]:
@@ -178,9 +232,32 @@ def _under(file: Path, folders: Sequence[Path]) -> bool:
 
 
 def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path) -> TraceResult:
-    """Run the job once (user code runs!) and compare its imports with `analysis`."""
-    returncode, imported = record_imports(argv, python=python, cwd=cwd)
-    return TraceResult(returncode, imported, compare(analysis, imported))
+    """Run the job once (user code runs!) and compare its imports and the files it read
+    with `analysis`."""
+    returncode, imported, opened = record_imports(argv, python=python, cwd=cwd,
+                                                  root=analysis.root)
+    return TraceResult(returncode, imported, compare(analysis, imported), opened,
+                       unshipped_files(analysis, opened))
+
+
+def unshipped_files(analysis: Analysis, opened: Sequence[Opened]) -> tuple[Opened, ...]:
+    """The files the job read under its folder that the archive would lack: neither code,
+    nor a data file, nor under a config input; outputs and caches are the job's own."""
+    manifest = analysis.manifest
+    root = analysis.root.resolve()
+    shipped = {f.path for f in manifest.local_files} | {f.path for f in manifest.data_files}
+    declared = [d.path.rstrip("/") for d in (*manifest.inputs, *manifest.outputs)]
+    missing = []
+    for item in opened:
+        file = Path(item.file)
+        if not file.is_relative_to(root) or not file.is_file():
+            continue  # gone: the job made it and removed it, or it never existed
+        rel = file.relative_to(root).as_posix()
+        if rel in shipped or "__pycache__" in file.parts or file.suffix == ".pyc" or any(
+                rel == d or rel.startswith(d + "/") for d in declared):
+            continue
+        missing.append(item)
+    return tuple(sorted(missing, key=lambda o: o.file))
 
 
 def search_path(python: str, environ: Mapping[str, str]) -> str:
@@ -213,9 +290,14 @@ def render(result: TraceResult, root: Path) -> list[str]:
     """The lines `jobpack trace` prints: each missing module with where it was imported."""
     lines = [f"missing {m.kind}: {m.what} (imported as {m.imported.module} at "
              f"{m.imported.site(root)})" for m in result.missing]
-    counted = f"{len(result.imported)} modules imported at run time"
-    if result.missing:
-        lines.append(f"{counted}; {len(result.missing)} missing from the manifest")
+    resolved = root.resolve()
+    lines += [f"missing file: {Path(o.file).relative_to(resolved).as_posix()} (opened at "
+              f"{o.site(root)})" for o in result.missing_files]
+    counted = (f"{len(result.imported)} modules imported and {len(result.opened)} files of "
+               "the job's folder read at run time")
+    lacking = len(result.missing) + len(result.missing_files)
+    if lacking:
+        lines.append(f"{counted}; {lacking} missing from the manifest")
     else:
         lines.append(f"{counted}; all are in the manifest")
     if result.returncode != 0:

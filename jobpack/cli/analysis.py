@@ -104,9 +104,10 @@ def trace_command(
         help="Arguments for the job, after --.", show_default=False)] = None,
     job: JobOptions = DEFAULT_JOB,
 ) -> None:
-    """RUNS THE JOB (your code) once locally with an import recorder, and lists every
-    module imported at run time that the static manifest lacks (exit 1 if any; exit 2 if
-    only the job failed). analyze and build never run your code; trace does."""
+    """RUNS THE JOB (your code) once locally with a recorder, and lists every module
+    imported and every file of the job's folder read at run time that the static manifest
+    lacks (exit 1 if any; exit 2 if only the job failed). analyze and build never run
+    your code; trace does."""
     from jobpack.analyzer import trace as tracing
 
     rest = [entry, *(args or [])] if entry is not None else list(args or [])
@@ -124,7 +125,7 @@ def trace_command(
     result = tracing.trace(analysis, argv, python=interpreter, cwd=cwd)
     for line in tracing.render(result, analysis.root):
         typer.echo(line, err=True)
-    if result.missing:
+    if result.missing or result.missing_files:
         raise typer.Exit(1)
     if result.returncode != 0:
         raise typer.Exit(2)

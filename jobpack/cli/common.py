@@ -60,7 +60,8 @@ def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = Fals
                        no_cache=job.no_cache, read_pep723=read_pep723, on_progress=on_progress,
                        workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude,
                        ignore=job.ignore, provided=job.provided,
-                       provided_python=job.provided_python)
+                       provided_python=job.provided_python,
+                       exclude_files=job.exclude_files)
 
 
 # The process environment is read here, and only here; the library is told.

@@ -63,6 +63,10 @@ class JobOptions:
     provided_python: str | None = field(default=None, metadata=_cli(typer.Option(
         "--provided-python", help="Like --provided, read from a Python inside the image "
         "(its installed distributions; nothing is imported).", metavar="PATH")))
+    exclude_files: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
+        "--exclude-file", help="Do not ship files the job reads that match this glob (a "
+        "path relative to the job's folder; a folder leaves out what is under it; "
+        "repeatable).", metavar="GLOB")))
 
 
 @dataclass(frozen=True)
