@@ -106,3 +106,17 @@ def test_trace_with_a_config_names_an_unset_runtime_variable(tmp_path: Path) -> 
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: config.yaml")
     assert "DS_PROJECT_HOME" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_file_read_by_a_path_not_known_statically_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "hidden.txt").write_text("x")
+    (tmp_path / "params.yaml").write_text("a: 1\n")
+    (tmp_path / "main.py").write_text(
+        "import sys\nopen('params.yaml').read()\nopen(sys.argv[1]).read()\n"
+        "open('made.txt', 'w').write('y')\nopen('made.txt').read()\n")
+    result = trace(tmp_path, "main.py", "--", "data/hidden.txt")
+    assert result.returncode == 1, result.stderr
+    assert "missing file: data/hidden.txt (opened at main.py:3)" in result.stderr
+    assert "params.yaml" not in result.stderr  # found statically: it ships
+    assert "made.txt" not in result.stderr  # the job made it before reading it
