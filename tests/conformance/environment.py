@@ -25,8 +25,8 @@ def cache_root() -> Path:
     return Path(base)
 
 
-def environment_folder() -> Path:
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+def environment_folder(requirements: Path = REQUIREMENTS) -> Path:
+    digest = hashlib.sha256(requirements.read_bytes())
     digest.update(f"{sys.version_info[0]}.{sys.version_info[1]}".encode())
     return cache_root() / f"conformance-{digest.hexdigest()[:16]}"
 
@@ -35,20 +35,21 @@ def python_of(folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
-def ensure_environment() -> Path:
-    """The conformance venv's interpreter, building the venv first when absent."""
-    folder = environment_folder()
+def ensure_environment(requirements: Path = REQUIREMENTS) -> Path:
+    """The interpreter of the venv of `requirements` (default: the corpus'), building the
+    venv first when absent."""
+    folder = environment_folder(requirements)
     if python_of(folder).exists():
         return python_of(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with (folder.parent / f"{folder.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not python_of(folder).exists():
-            _build(folder)
+            _build(folder, requirements)
     return python_of(folder)
 
 
-def _build(folder: Path) -> None:
+def _build(folder: Path, requirements: Path) -> None:
     temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         # venvs hard-code their own path: build at the final name inside the temp folder,
@@ -56,7 +57,7 @@ def _build(folder: Path) -> None:
         staging = temp / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(staging)], check=True)
         subprocess.run([str(python_of(staging)), "-m", "pip", "install", "--quiet",
-                        "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
+                        "--disable-pip-version-check", "-r", str(requirements)], check=True)
         _relocate(staging, folder)
         staging.rename(folder)
     finally:
