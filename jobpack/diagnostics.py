@@ -104,11 +104,25 @@ IMAGE_ENTRY_POINT = _code(
     "image-entry-point", "warning",
     "cmd runs a script the docker image provides; it is neither analysed nor shipped")
 LEFT_OUT = _code(
-    "left-out", "warning", "files under local-paths or inputs folders that never ship")
+    "left-out", "warning",
+    "files under local-paths or inputs folders, or read by the job, that never ship")
 VARIABLE_TYPO = _code(
     "variable-typo", "warning", "cmd has $NAME or an unclosed ${NAME where ${NAME} is defined")
 RUNTIME_VARIABLE = _code(
     "runtime-variable", "info", "cmd uses a variable only the VM defines; the runner fills it")
+
+# -- files the job reads ----------------------------------------------------------------
+DATA_FILE = _code(
+    "data-file", "info", "a file the job reads exists in the job's folder and ships beside it")
+READ_MISSING = _code(
+    "read-missing", "warning", "a file the job reads by a path known statically does not exist")
+DATA_FILE_TOO_BIG = _code(
+    "data-file-too-big", "warning",
+    "a file the job reads is over 100 MB (a folder: 1,000 files); it does not ship")
+READ_OUTSIDE_ROOT = _code(
+    "read-outside-root", "warning", "a relative path the job reads leads outside its folder")
+ROOT_MARKER = _code(
+    "root-marker", "warning", "a rootutils root marker is not found, or is a folder")
 
 # -- the archive ------------------------------------------------------------------------
 BIG_FILE = _code("big-file", "warning", "an archive member over 100 MB")

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobpack import diagnostics as codes
+from jobpack.analyzer.datafiles import DataFiles, Read, collect
 from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.analyzer.facts.model import FileFacts
-from jobpack.analyzer.datafiles import DataFiles, Read, collect
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
@@ -97,14 +97,13 @@ def analyze(
     parse a cold tree (default: all cores). `exclude` names distributions not to ship, with
     whatever only they bring in; `exclude_files` holds globs of files the job reads that
     must not ship (paths relative to the project root). `ignore` names diagnostic codes
-    not to report (warnings
-    and infos; `# jobpack: ignore[code]` on a line of the job's code silences one there).
-    An entry script's PEP 723 block, when it declares dependencies, is authoritative unless
-    `read_pep723` is false. `provided` (listings such as a `pip freeze` of the image) and
-    `provided_python` (an interpreter of the image) name what the image the job runs on
-    already has: neither shipped nor installed, checked by the runner. Relative paths are
-    read from `cwd` (default: the working folder). `on_progress(stage, done, total)` hears
-    how far it is.
+    not to report (warnings and infos; `# jobpack: ignore[code]` on a line of the job's
+    code silences one there). An entry script's PEP 723 block, when it declares
+    dependencies, is authoritative unless `read_pep723` is false. `provided` (listings such
+    as a `pip freeze` of the image) and `provided_python` (an interpreter of the image) name
+    what the image the job runs on already has: neither shipped nor installed, checked by
+    the runner. Relative paths are read from `cwd` (default: the working folder).
+    `on_progress(stage, done, total)` hears how far it is.
     """
     progress = on_progress or _no_progress
     silenced = check_ignorable(ignore)

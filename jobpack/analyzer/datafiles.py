@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobpack import diagnostics as codes
 from jobpack.analyzer.facts.reads import ReadKind
 from jobpack.files import expand
 from jobpack.layout import hash_file
@@ -101,8 +102,8 @@ class _Decider:
                 or any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in self.declared):
             return
         if not path.exists():
-            self._say(read, "read-missing", f"reads {rel}, which does not exist here; the "
-                      "job will not find it on the VM unless it makes it first", "warning")
+            self._say(read, codes.READ_MISSING, f"reads {rel}, which does not exist here; the "
+                      "job will not find it on the VM unless it makes it first")
             return
         if read.kind == "config":
             self._check_config(read, path, rel)
@@ -115,10 +116,10 @@ class _Decider:
         size = sum(f.stat().st_size for f in files)
         what = f"{len(files)} files, " if path.is_dir() else ""
         if size > BIG_FILE or len(files) > MANY_FILES:
-            self._say(read, "data-file-too-big",
+            self._say(read, codes.DATA_FILE_TOO_BIG,
                       f"reads {rel} ({what}{size / 2**20:.0f} MiB), too big to ship inside "
                       f"the archive; list it in the config's inputs (`inputs: [{rel}]`) so "
-                      "it is uploaded beside the job", "warning")
+                      "it is uploaded beside the job")
             return
         for file in files:
             name = file.relative_to(self.root).as_posix()
@@ -126,17 +127,16 @@ class _Decider:
                 self.result.files[name] = file
                 self.result.read_by.setdefault(name, set()).add(read.site)
         for left, why in expansion.left_out:
-            self._say(read, "left-out", f"reads {left.relative_to(self.root).as_posix()}, "
-                      f"which does not ship: {why}", "warning")
+            self._say(read, codes.LEFT_OUT, f"reads {left.relative_to(self.root).as_posix()}, "
+                      f"which does not ship: {why}")
         if files:
-            self._say(read, "data-file", f"reads {rel} ({what}{_size(size)}); it ships "
-                      "with the job", "info")
+            self._say(read, codes.DATA_FILE, f"reads {rel} ({what}{_size(size)}); it ships "
+                      "with the job")
 
     def _check_config(self, read: Read, folder: Path, rel: str) -> None:
         for name in read.names:
             if not any((folder / candidate).is_file() for candidate in (name, f"{name}.yaml")):
-                self._say(read, "read-missing", f"Hydra's config {name!r} is not in {rel}",
-                          "warning")
+                self._say(read, codes.READ_MISSING, f"Hydra's config {name!r} is not in {rel}")
 
     def _marker(self, read: Read, start: Path) -> Path | None:
         """The root marker rootutils would find above `start`, or None (said why)."""
@@ -146,26 +146,25 @@ class _Decider:
             if found is None:
                 continue
             if found.is_dir():
-                self._say(read, "root-marker", f"the project root is found by the folder "
+                self._say(read, codes.ROOT_MARKER, f"the project root is found by the folder "
                           f"{found.name} at {candidate}, which does not ship; add an empty "
-                          f"{read.names[0]} file to the job's folder", "warning")
+                          f"{read.names[0]} file to the job's folder")
                 return None
             return found
-        self._say(read, "root-marker", f"no {' or '.join(read.names)} above "
-                  f"{folder}: the root search fails on the VM", "warning")
+        self._say(read, codes.ROOT_MARKER, f"no {' or '.join(read.names)} above "
+                  f"{folder}: the root search fails on the VM")
         return None
 
     def _outside(self, read: Read, path: Path) -> None:
         if read.relative:
-            self._say(read, "read-outside-root", f"reads {path}, outside the job's folder "
-                      f"{self.root}; it does not ship", "warning")
+            self._say(read, codes.READ_OUTSIDE_ROOT, f"reads {path}, outside the job's folder "
+                      f"{self.root}; it does not ship")
 
-    def _say(self, read: Read, code: str, message: str, level: str) -> None:
+    def _say(self, read: Read, code: codes.Code, message: str) -> None:
         if (read.site, message) in self.said:
             return
         self.said.add((read.site, message))
-        self.result.diagnostics.append(
-            Diagnostic(read.file, read.line, code, message, level))  # type: ignore[arg-type]
+        self.result.diagnostics.append(code.at(read.file, read.line, message))
 
 
 def _size(size: int) -> str:
