@@ -27,6 +27,7 @@ from tests.conformance.environment import cache_root, ensure_environment
 HERE = Path(__file__).resolve().parent
 PROJECTS = HERE / "projects"
 REQUIREMENTS = PROJECTS / "requirements.txt"
+HARNESS = HERE / "harness" / "save_figures.py"
 
 pytestmark = pytest.mark.slow
 
@@ -37,11 +38,15 @@ class Project:
     outputs: tuple[str, ...] = ()  # files the job writes, compared byte for byte
     unread: tuple[str, ...] = ()  # data files that ship but this run does not open
     needs_sdist_build: bool = False  # a pin is published only as a source distribution
+    harness: bool = False  # runs its scripts through the corpus' save_figures.py
 
 
 CASES = [
     # the gallery script reads tsp/gr17.json; gr24 and gr120 lie beside it, unread
     Project("deap_tsp"),
+    # gallery scripts reading data beside them, relative to __file__; figures compared
+    Project("spm1d_io", outputs=("figures-txt/figure-1.png", "figures/figure-1.png"),
+            harness=True),
     # Hydra ships its whole config folder: the run picks one option of each group
     Project("hydra_composition", unread=(
         "conf/db/mysql.yaml", "conf/schema/support.yaml", "conf/schema/warehouse.yaml",
@@ -71,6 +76,8 @@ def job_env(python: Path) -> dict[str, str]:
 
 def copy_project(case: Project, folder: Path) -> Path:
     shutil.copytree(PROJECTS / case.name, folder)
+    if case.harness:
+        shutil.copy(HARNESS, folder / HARNESS.name)
     return folder
 
 
