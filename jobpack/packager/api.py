@@ -20,7 +20,15 @@ from jobpack import layout
 from jobpack.errors import BuildError
 from jobpack.files import expand
 from jobpack.layout import FileRecord, WheelRecord, hash_file
-from jobpack.manifest import CONSTRAINTS_FILE, Diagnostic, Manifest, SourceMap, canonical_json
+from jobpack.manifest import (
+    CONSTRAINTS_FILE,
+    DataFile,
+    Diagnostic,
+    LocalFile,
+    Manifest,
+    SourceMap,
+    canonical_json,
+)
 from jobpack.packager.archive import Member, write_zip
 from jobpack.packager.output import check_output
 from jobpack.packager.tiers import (
@@ -100,7 +108,8 @@ def build(
     check_output(target, [*files.values(), *(base / i.path for i in manifest.inputs)])
     diagnostics: list[Diagnostic] = []
     members = [Member.from_bytes(name, data) for name, data in runner_members().items()]
-    recorded = {f.path: f for f in manifest.local_files}
+    recorded: dict[str, LocalFile | DataFile] = {f.path: f for f in manifest.local_files}
+    recorded.update((f.path, f) for f in manifest.data_files)  # what the job reads, too
     for rel, file in sorted(files.items()):
         known = recorded.get(rel)
         members.append(Member.from_file(SOURCE_PREFIX + rel, file) if known is None else

@@ -6,6 +6,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import jobpack
 from jobpack.analyzer.api import Analysis
 
@@ -144,3 +146,12 @@ def test_the_archive_carries_the_data_files_beside_the_code(tmp_path: Path) -> N
         names = set(archive.namelist())
         assert {"src/params.yaml", "src/data/iris.csv", "src/configurator.py"} <= names
         assert archive.read("src/params.yaml") == b"train: {seed: 1}\n"
+
+
+def test_a_data_file_edited_after_the_analysis_is_refused_by_the_build(tmp_path: Path
+                                                                       ) -> None:
+    folder = project(tmp_path / "job")
+    analysis = analyze(folder)
+    (folder / "params.yaml").write_text("train: {seed: 2}\n")
+    with pytest.raises(jobpack.JobpackError, match="params.yaml"):
+        jobpack.build(analysis, tmp_path / "job.jobpack.zip")
