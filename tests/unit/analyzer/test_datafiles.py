@@ -153,5 +153,5 @@ def test_a_data_file_edited_after_the_analysis_is_refused_by_the_build(tmp_path:
     folder = project(tmp_path / "job")
     analysis = analyze(folder)
     (folder / "params.yaml").write_text("train: {seed: 2}\n")
-    with pytest.raises(jobpack.JobpackError, match="params.yaml"):
+    with pytest.raises(jobpack.JobpackError, match=r"params\.yaml"):
         jobpack.build(analysis, tmp_path / "job.jobpack.zip")
