@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
@@ -29,32 +30,39 @@ RECORDER = '''\
 import atexit as _atexit
 import os as _os
 import sys as _sys
+import time as _time
 
 _OUT = _os.environ.pop("JOBPACK_TRACE_OUT", None)
 _ROOT = _os.environ.pop("JOBPACK_TRACE_ROOT", "")
 _SEEN = {}
 _OPENED = {}
-_WRITTEN = set()
+_WRITTEN = {}
 _WRITES = _os.O_WRONLY | _os.O_RDWR | _os.O_CREAT | _os.O_TRUNC | _os.O_APPEND
 
 
-def _jobpack_importer():
-    frame = _sys._getframe(2)
+def _jobpack_frames():
+    try:
+        frame = _sys._getframe(3)
+    except ValueError:  # called from the interpreter's start-up: no Python frame above
+        return
     while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
+def _jobpack_importer():
+    for frame in _jobpack_frames():
         name = frame.f_code.co_filename
         if not name.startswith("<frozen") and "importlib" not in name:
             return name, frame.f_lineno
-        frame = frame.f_back
     return None, None
 
 
 def _jobpack_opener():
-    frame = _sys._getframe(2)
-    while frame is not None:
+    for frame in _jobpack_frames():
         name = frame.f_code.co_filename
         if name.startswith(_ROOT + _os.sep) and "site-packages" not in name:
             return name, frame.f_lineno
-        frame = frame.f_back
     return None, None
 
 
@@ -68,9 +76,9 @@ def _jobpack_opened(path, mode, flags):
         return
     if (mode is not None and ("r" not in mode or "w" in mode)) or (
             mode is None and flags & _WRITES):
-        _WRITTEN.add(full)
+        _WRITTEN.setdefault(full, _time.monotonic_ns())
     elif full not in _WRITTEN:
-        _OPENED[full] = _jobpack_opener()
+        _OPENED[full] = (*_jobpack_opener(), _time.monotonic_ns())
 
 
 def _jobpack_hook(event, args):
@@ -90,10 +98,12 @@ def _jobpack_write():
         module = _sys.modules.get(name)
         rows.append({"module": name, "file": getattr(module, "__file__", None),
                      "importer": importer, "line": line})
-    opened = [{"file": name, "opener": opener, "line": line}
-              for name, (opener, line) in _OPENED.items()]
-    with open(_OUT, "w", encoding="utf-8") as stream:
-        json.dump({"imports": rows, "opened": opened}, stream)
+    opened = [{"file": name, "opener": opener, "line": line, "at": at}
+              for name, (opener, line, at) in _OPENED.items()]
+    written = [{"file": name, "at": at} for name, at in _WRITTEN.items()]
+    # one file per process: `a && b` runs several Pythons, each writes its own
+    with open(f"{_OUT}.{_os.getpid()}.json", "w", encoding="utf-8") as stream:
+        json.dump({"imports": rows, "opened": opened, "written": written}, stream)
 
 
 _START = set(_sys.modules)
@@ -159,7 +169,7 @@ def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
     with tempfile.TemporaryDirectory(prefix="jobpack-trace-") as temp:
         folder = Path(temp)
         (folder / "sitecustomize.py").write_text(RECORDER, encoding="utf-8")
-        out = folder / "imports.json"
+        out = folder / "recorded"
         environment = dict(env if env is not None else os.environ)
         previous = environment.get("PYTHONPATH")
         environment["PYTHONPATH"] = str(folder) + (os.pathsep + previous if previous else "")
@@ -167,11 +177,28 @@ def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
         environment["JOBPACK_TRACE_ROOT"] = str(root.resolve()) if root is not None else ""
         environment["PATH"] = search_path(python, environment)
         process = subprocess.run(list(argv), cwd=cwd, env=environment, check=False)
-        data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    imported = tuple(Imported(r["module"], r["file"], r["importer"], r["line"])
-                     for r in data.get("imports", []))
-    opened = tuple(Opened(r["file"], r["opener"], r["line"]) for r in data.get("opened", []))
-    return process.returncode, imported, opened
+        recorded = [json.loads(f.read_text(encoding="utf-8"))
+                    for f in sorted(folder.glob(f"{out.name}.*.json"))]
+    imported = tuple(dict.fromkeys(
+        Imported(r["module"], r["file"], r["importer"], r["line"])
+        for data in recorded for r in data.get("imports", [])))
+    return process.returncode, imported, _read_before_written(recorded)
+
+
+def _read_before_written(recorded: list[dict[str, Any]]) -> tuple[Opened, ...]:
+    """The files read, by any of the job's processes, before one of them wrote it (a
+    stage that reads what an earlier stage of the same cmd made needs nothing shipped)."""
+    first_write: dict[str, int] = {}
+    for data in recorded:
+        for row in data.get("written", []):
+            first_write[row["file"]] = min(row["at"], first_write.get(row["file"], row["at"]))
+    opened: dict[str, Opened] = {}
+    rows = sorted((r for data in recorded for r in data.get("opened", [])),
+                  key=lambda r: r["at"])
+    for row in rows:
+        if row["file"] not in opened and row["at"] < first_write.get(row["file"], row["at"] + 1):
+            opened[row["file"]] = Opened(row["file"], row["opener"], row["line"])
+    return tuple(opened.values())
 
 
 def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, ...]:
@@ -234,7 +261,9 @@ def _under(file: Path, folders: Sequence[Path]) -> bool:
 def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path) -> TraceResult:
     """Run the job once (user code runs!) and compare its imports and the files it read
     with `analysis`."""
-    returncode, imported, opened = record_imports(argv, python=python, cwd=cwd,
+    # the job's env.vars, as the runner sets them (a None value passes through)
+    env = {**os.environ, **{k: v for k, v in analysis.manifest.env if v is not None}}
+    returncode, imported, opened = record_imports(argv, python=python, cwd=cwd, env=env,
                                                   root=analysis.root)
     return TraceResult(returncode, imported, compare(analysis, imported), opened,
                        unshipped_files(analysis, opened))

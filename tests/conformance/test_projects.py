@@ -47,9 +47,10 @@ CASES = [
     # gallery scripts reading data beside them, relative to __file__; figures compared
     Project("spm1d_io", outputs=("figures-txt/figure-1.png", "figures/figure-1.png"),
             harness=True),
-    # Hydra ships its whole config folder: the run picks one option of each group
+    # Hydra ships its whole config folder: the run picks one option of each group (and
+    # never reads the folder's __init__.py, there for `pkg://` search paths)
     Project("hydra_composition", unread=(
-        "conf/db/mysql.yaml", "conf/schema/support.yaml", "conf/schema/warehouse.yaml",
+        "conf/__init__.py", "conf/db/mysql.yaml", "conf/schema/support.yaml", "conf/schema/warehouse.yaml",
         "conf/ui/view.yaml"), needs_sdist_build=True),
     Project("hydra_compose", unread=(
         "conf/db/postgresql.yaml", "conf/schema/school.yaml", "conf/schema/support.yaml",

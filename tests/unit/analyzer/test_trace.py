@@ -120,3 +120,19 @@ def test_a_file_read_by_a_path_not_known_statically_is_reported(tmp_path: Path) 
     assert "missing file: data/hidden.txt (opened at main.py:3)" in result.stderr
     assert "params.yaml" not in result.stderr  # found statically: it ships
     assert "made.txt" not in result.stderr  # the job made it before reading it
+
+
+def test_every_python_of_a_cmd_is_recorded_and_a_stage_may_read_what_one_before_made(
+        tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "make.py").write_text("open('made.txt', 'w').write('x')\n")
+    (tmp_path / "pkg" / "use.py").write_text(
+        "open('made.txt').read()\nopen(''.join(['hidden', '.txt'])).read()\n")
+    (tmp_path / "hidden.txt").write_text("h")
+    (tmp_path / "config.yaml").write_text(
+        "cmd: python -m pkg.make && python -m pkg.use\n")
+    result = trace(tmp_path, "--config", "config.yaml")
+    assert result.returncode == 1, result.stderr
+    assert "missing file: hidden.txt (opened at pkg/use.py:2)" in result.stderr
+    assert "made.txt" not in result.stderr
