@@ -98,7 +98,8 @@ class _Decider:
             self._outside(read, path)
             return
         rel = path.relative_to(self.root).as_posix()
-        if rel == "." or rel in self.shipped or excluded(rel, self.exclude) \
+        if (rel == "." and read.kind != "config") or rel in self.shipped \
+                or excluded(rel, self.exclude) \
                 or any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in self.declared):
             return
         if not path.exists():
@@ -113,6 +114,8 @@ class _Decider:
         expansion = expand([path], self.root)
         files = [f for f in expansion.files
                  if not excluded(f.relative_to(self.root).as_posix(), self.exclude)]
+        if read.kind == "config":
+            files = [f for f in files if _hydra_config(f.relative_to(path))]
         size = sum(f.stat().st_size for f in files)
         what = f"{len(files)} files, " if path.is_dir() else ""
         if size > BIG_FILE or len(files) > MANY_FILES:
@@ -165,6 +168,14 @@ class _Decider:
             return
         self.said.add((read.site, message))
         self.result.diagnostics.append(code.at(read.file, read.line, message))
+
+
+def _hydra_config(rel: Path) -> bool:
+    """Whether Hydra reads `rel` (inside a config folder) as config: YAML, and not in the
+    folders its runs write (`outputs/`, `multirun/`, `.hydra/`), which `config_path="."`
+    would otherwise take in."""
+    return rel.suffix in (".yaml", ".yml") and not {"outputs", "multirun", ".hydra"} \
+        & set(rel.parts[:-1])
 
 
 def _size(size: int) -> str:

@@ -47,14 +47,13 @@ CASES = [
     # gallery scripts reading data beside them, relative to __file__; figures compared
     Project("spm1d_io", outputs=("figures-txt/figure-1.png", "figures/figure-1.png"),
             harness=True),
-    # Hydra ships its whole config folder: the run picks one option of each group (and
-    # never reads the folder's __init__.py, there for `pkg://` search paths)
+    # Hydra ships its whole config folder: the run picks one option of each group
     Project("hydra_composition", unread=(
-        "conf/__init__.py", "conf/db/mysql.yaml", "conf/schema/support.yaml", "conf/schema/warehouse.yaml",
+        "conf/db/mysql.yaml", "conf/schema/support.yaml", "conf/schema/warehouse.yaml",
         "conf/ui/view.yaml"), needs_sdist_build=True),
     Project("hydra_compose", unread=(
-        "conf/db/postgresql.yaml", "conf/schema/school.yaml", "conf/schema/support.yaml",
-        "conf/schema/warehouse.yaml", "conf/ui/full.yaml"), needs_sdist_build=True),
+        "conf/db/postgresql.yaml", "conf/schema/support.yaml", "conf/schema/warehouse.yaml",
+        "conf/ui/view.yaml"), needs_sdist_build=True),
     # a DVC pipeline: params.yaml named in cmd; each stage writes what the next reads
     Project("dvc_course", outputs=(
         "data/raw/iris.csv", "data/processed/featured_iris.csv",

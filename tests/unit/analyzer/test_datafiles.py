@@ -155,3 +155,15 @@ def test_a_data_file_edited_after_the_analysis_is_refused_by_the_build(tmp_path:
     (folder / "params.yaml").write_text("train: {seed: 2}\n")
     with pytest.raises(jobpack.JobpackError, match=r"params\.yaml"):
         jobpack.build(analysis, tmp_path / "job.jobpack.zip")
+
+
+def test_hydra_config_in_the_scripts_own_folder_ships_its_yaml_only(tmp_path: Path) -> None:
+    (tmp_path / "outputs" / "2026-01-01" / ".hydra").mkdir(parents=True)
+    (tmp_path / "outputs" / "2026-01-01" / ".hydra" / "config.yaml").write_text("old: 1\n")
+    (tmp_path / "config.yaml").write_text("cmd: python app.py\n")
+    (tmp_path / "notes.txt").write_text("not config")
+    (tmp_path / "app.py").write_text(
+        "import hydra\n@hydra.main(config_path='.', config_name='config')\n"
+        "def app(cfg):\n    pass\n")
+    analysis = analyze(tmp_path)
+    assert [f.path for f in analysis.manifest.data_files] == ["config.yaml"]
