@@ -102,7 +102,7 @@ def measure(script: Path, python: str, env: Mapping[str, str], cache: Path) -> P
     analysis = jobpack.analyze([script], python=python, root=script.parent, cache_dir=cache)
     assert analysis.environment is not None and analysis.index is not None
     target = Target.parse(analysis.manifest.target.python)
-    code, imported = record_imports([python, script.name], python=python, cwd=script.parent,
+    code, imported, _ = record_imports([python, script.name], python=python, cwd=script.parent,
                                     env=env)
     truth = runtime_distributions(imported, analysis.index,
                                   analysis.environment.distribution_paths)
