@@ -81,7 +81,7 @@ def run_and_measure(name: str, python: Path, tmp_path: Path) -> Measure:
     environ = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
                "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-    code, imported = record_imports(argv, python=str(python), cwd=job, env=environ)
+    code, imported, _ = record_imports(argv, python=str(python), cwd=job, env=environ)
     assert code == 0, f"{name} failed when run directly"
     analysis = jobpack.analyze([job / entry], python=str(python), root=job,
                                cache_dir=cache_home() / "torch-facts")
