@@ -204,7 +204,8 @@ def runner_members() -> dict[str, bytes]:
     archive's `jobpack/__init__.py` is a stub, so nothing else of jobpack comes along."""
     package = Path(__file__).resolve().parent.parent
     members = {layout.MAIN_NAME: _MAIN, layout.RUNNER_PREFIX + "__init__.py": _RUNNER_INIT,
-               layout.RUNNER_PREFIX + "layout.py": (package / "layout.py").read_bytes()}
+               layout.RUNNER_PREFIX + "layout.py": (package / "layout.py").read_bytes(),
+               layout.RUNNER_PREFIX + "publish.py": (package / "publish.py").read_bytes()}
     for module in sorted((package / "runner").glob("*.py")):
         members[f"{layout.RUNNER_PREFIX}runner/{module.name}"] = module.read_bytes()
     return members

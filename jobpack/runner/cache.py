@@ -1,31 +1,28 @@
 """The environment cache's bookkeeping: where it is, locks, completeness, pruning.
 
 An entry is `<key>/` (trusted only with its `.jobpack-complete` marker, written last before
-the rename that publishes it), `<key>.lock` beside it, and `.tmp-<key>-*` while building.
-Pruning removes entries unused for `MAX_AGE_DAYS` or beyond the size cap, least recently
-used first, skipping any entry another run holds the lock of.
+the rename that publishes it), `<key>.lock` beside it, and `.tmp-<key>-*` while building
+(see `jobpack.publish.build_entry`). Pruning removes entries unused for `MAX_AGE_DAYS` or
+beyond the size cap, least recently used first, skipping any entry whose lock is held: by
+a build (exclusive) or by each job that runs in it (shared).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
+
+from jobpack.publish import COMPLETE, USED, complete, remove_entry, remove_stale
 
 from .errors import RunnerError
 from .progress import say
 
 MAX_AGE_DAYS = 30
 DEFAULT_MAX = "10G"
-_COMPLETE = ".jobpack-complete"
-_USED = ".jobpack-used"
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -47,56 +44,15 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
-@contextlib.contextmanager
-def locked(lock: Path, wait: bool = True) -> Iterator[bool]:
-    """Hold an exclusive lock on `lock`; yields False when `wait` is off and it is taken."""
-    with lock.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def temporary_folder(cache: Path, key: str) -> Iterator[Path]:
-    """A fresh folder to build in, removed unless the caller renamed it away (also when
-    SIGTERM or an error interrupts the build)."""
-    folder = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=cache))
-    folder.chmod(0o755)  # mkdtemp's 0700 would follow the folder into the cache
-    try:
-        yield folder
-    finally:
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def complete(entry: Path) -> bool:
-    return (entry / _COMPLETE).is_file()
-
-
-def mark_complete(entry: Path) -> None:
-    size = sum(f.lstat().st_size for f in entry.rglob("*"))
-    (entry / _COMPLETE).write_text(json.dumps({"size": size}) + "\n")
-
-
-def mark_used(entry: Path) -> None:
-    (entry / _USED).touch()
-
-
 def _size(entry: Path) -> int:
     try:
-        return int(json.loads((entry / _COMPLETE).read_text())["size"])
+        return int(json.loads((entry / COMPLETE).read_text())["size"])
     except (OSError, ValueError, KeyError, TypeError):
         return 0
 
 
 def _last_used(entry: Path) -> float:
-    for name in (_USED, _COMPLETE):
+    for name in (USED, COMPLETE):
         with contextlib.suppress(OSError):
             return (entry / name).stat().st_mtime
     return 0.0
@@ -120,17 +76,12 @@ def prune(cache: Path, max_bytes: int, keep: str = "") -> list[Path]:
         if _remove(cache, entry):
             removed.append(entry)
             total -= size
-    for leftover in cache.glob(".tmp-*"):
-        if now - leftover.stat().st_mtime > 86400:
-            shutil.rmtree(leftover, ignore_errors=True)
+    remove_stale(cache, now)
     return removed
 
 
 def _remove(cache: Path, entry: Path) -> bool:
-    with locked(cache / (entry.name + ".lock"), wait=False) as mine:
-        if not mine or not complete(entry):
-            return False
-        (entry / _COMPLETE).unlink()  # from here on no run trusts it
-        shutil.rmtree(entry, ignore_errors=True)
+    if not remove_entry(entry):
+        return False
     say(f"pruned environment {entry.name}")
     return True

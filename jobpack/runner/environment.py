@@ -2,8 +2,9 @@
 
 An environment is keyed by what decides its content (the bundled wheels' digests, the
 requirements, the interpreter, the runner's version), built in a temporary folder and
-renamed into place under a lock: two first runs at once both succeed and build it once,
-and a crash leaves only a temporary folder that no later run trusts (and prune removes).
+published by rename under a lock (`jobpack.publish.build_entry`): two first runs at once
+both succeed and build it once, and a run killed at any point leaves only a work folder
+that no later run trusts (and prune removes). A running job holds the entry's lock shared.
 
 When every pin has a bundled wheel the stdlib installer (`install.py`) lays them out in a
 venv made `--without-pip` (fast, and it works where Debian's ensurepip is missing); where
@@ -13,6 +14,7 @@ processes. pip runs only for pins without a bundled wheel, its output on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -35,10 +37,10 @@ from jobpack.layout import (
     WheelRecord,
     bytecode_tag,
 )
+from jobpack.publish import build_entry, complete, lock, lock_path
 
 from .base import BASE_PTH, BasePlan, base_pth
 from .base import plan as plan_base
-from .cache import complete, locked, mark_complete, mark_used, temporary_folder
 from .errors import RunnerError
 from .install import Installer, Scheme
 from .optional import hook_files
@@ -67,13 +69,16 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
-            open_member: Callable[[str], IO[bytes]]) -> Environment:
-    """The environment for this archive: reused when cached, else built and cached.
-    `open_member` opens an archive member (checked against the manifest) by name: the
-    bundled wheels and their bytecode."""
+@contextlib.contextmanager
+def prepared(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
+             open_member: Callable[[str], IO[bytes]]) -> Iterator[Environment]:
+    """The environment for this archive, reused when cached, else built and cached; held
+    with a shared lock while the caller uses it, so no prune removes it under a running
+    job. `open_member` opens an archive member (checked against the manifest) by name:
+    the bundled wheels and their bytecode."""
     if _plain(manifest):
-        return Environment(Path(sys.prefix), "system")
+        yield Environment(Path(sys.prefix), "system")
+        return
     wheels = wheel_records(manifest)
     later = {canonical(r.name) for r in optional_records(manifest)}  # installed on import
     missing = [pin for pin in _unbundled_pins(workdir, wheels) if _pin_name(pin) not in later]
@@ -81,21 +86,22 @@ def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
         raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")
     base = plan_base(manifest, wheels, offline)
     missing += base.pip_lines
-    cache.mkdir(parents=True, exist_ok=True)
-    final = cache / environment_key(manifest, base.key_parts())
-    with locked(cache / (final.name + ".lock")):
-        if complete(final):
-            mark_used(final)
-            say(f"reusing environment {final}")
-            return _describe(final)
-        if final.exists():  # not complete: never trusted, rebuilt
-            shutil.rmtree(final)
-        with temporary_folder(cache, final.name) as building:
-            _build(building, final, workdir, base, missing, manifest, offline, open_member)
-            mark_complete(building)
-            building.rename(final)
-        mark_used(final)
-    return _describe(final)
+    key = environment_key(manifest, base.key_parts())
+    built: list[bool] = []
+
+    def build(building: Path) -> None:
+        built.append(True)
+        _build(building, cache / key, workdir, base, missing, manifest, offline,
+               open_member)
+
+    while True:
+        entry = build_entry(cache, key, build)
+        with lock(lock_path(entry), shared=True):
+            if complete(entry):  # else pruned between its build and this lock: again
+                if not built:
+                    say(f"reusing environment {entry}")
+                yield _describe(entry)
+                return
 
 
 def _plain(manifest: dict[str, Any]) -> bool:

@@ -22,7 +22,7 @@ from jobpack.layout import BYTECODE_PREFIX, EXIT_FAILURE, WHEEL_PREFIX, same_pyt
 
 from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
-from .environment import prepare
+from .environment import prepared
 from .errors import Interrupted, RunnerError
 from .optional import install_requested, job_spec
 from .progress import say
@@ -132,18 +132,18 @@ def run(args: argparse.Namespace) -> int:
         command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
         unpack(archive, workdir,
                lambda name: not name.startswith((WHEEL_PREFIX, BYTECODE_PREFIX)))
-        env = prepare(workdir, manifest, cache, args.offline,
-                      _member_opener(archive, manifest, workdir))
-        src.mkdir(exist_ok=True)
-        for path in outputs.declared(manifest):
-            (src / path).parent.mkdir(parents=True, exist_ok=True)
-        job_env = job_environment(env, manifest, os.environ)
-        job_env.update(job_spec(optional_records(manifest), workdir, archive, env,
-                                args.offline))
-        argv = command_argv(manifest, value, args.extra, job_env.get("PATH"))
-        say("running: " + " ".join(argv))
-        code = run_job(argv, src, job_env)
-        say(f"job exited with code {code}")
+        with prepared(workdir, manifest, cache, args.offline,
+                      _member_opener(archive, manifest, workdir)) as env:
+            src.mkdir(exist_ok=True)
+            for path in outputs.declared(manifest):
+                (src / path).parent.mkdir(parents=True, exist_ok=True)
+            job_env = job_environment(env, manifest, os.environ)
+            job_env.update(job_spec(optional_records(manifest), workdir, archive, env,
+                                    args.offline))
+            argv = command_argv(manifest, value, args.extra, job_env.get("PATH"))
+            say("running: " + " ".join(argv))
+            code = run_job(argv, src, job_env)
+            say(f"job exited with code {code}")
         if output_root is not None and not _collect(manifest, src, output_root, workdir):
             remove = False
             return code or EXIT_FAILURE

@@ -18,6 +18,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jobpack.publish import die_with_parent
+
 from .errors import RunnerError
 
 T = TypeVar("T")
@@ -41,10 +43,11 @@ def map_in_processes(func: Callable[[T], R], items: Sequence[T], workers: int) -
     children: list[tuple[Any, Connection]] = []
     queue = list(range(len(items)))[::-1]
     busy: dict[Connection, int] = {}
+    parent = os.getpid()
     try:
         for _ in range(min(workers, len(items))):
             mine, theirs = context.Pipe()
-            child = context.Process(target=_serve, args=(theirs, func, items), daemon=True)
+            child = context.Process(target=_serve, args=(theirs, func, items, parent), daemon=True)
             child.start()
             theirs.close()
             children.append((child, mine))
@@ -71,7 +74,11 @@ def map_in_processes(func: Callable[[T], R], items: Sequence[T], workers: int) -
     return [results[index] for index in range(len(items))]
 
 
-def _serve(conn: Connection, func: Callable[[T], R], items: Sequence[T]) -> None:
+def _serve(conn: Connection, func: Callable[[T], R], items: Sequence[T], parent: int
+           ) -> None:
+    # A child holds the parent's descriptors (the environment's lock among them): killed
+    # with SIGKILL, the parent could not stop it, and it would keep the lock for ever.
+    die_with_parent(parent)
     # The parent handles Ctrl-C and SIGTERM and stops its children; a child just ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

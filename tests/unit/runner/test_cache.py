@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from jobpack.runner.cache import locked, mark_complete, mark_used, parse_size, prune
+from jobpack.publish import build_entry, lock
+from jobpack.runner.cache import parse_size, prune
 from jobpack.runner.errors import RunnerError
 
 DAY = 86400
 
 
 def _entry(cache: Path, name: str, size: int, used_days_ago: float) -> Path:
-    entry = cache / name
-    entry.mkdir(parents=True)
-    (entry / "blob").write_bytes(b"x" * size)
-    mark_complete(entry)
-    mark_used(entry)
+    entry = build_entry(cache, name, lambda folder: (folder / "blob").write_bytes(b"x" * size))
     when = time.time() - used_days_ago * DAY
     os.utime(entry / ".jobpack-used", (when, when))
     return entry
@@ -51,7 +48,9 @@ def test_beyond_the_cap_the_least_recently_used_go_first(tmp_path: Path) -> None
 
 def test_an_entry_in_use_is_never_removed(tmp_path: Path) -> None:
     busy = _entry(tmp_path, "busy", 10, 40)
-    with locked(tmp_path / "busy.lock"):
+    with lock(tmp_path / "busy.lock"):
+        assert prune(tmp_path, 0) == []
+    with lock(tmp_path / "busy.lock", shared=True):  # a job running in it
         assert prune(tmp_path, 0) == []
     assert busy.exists()
 

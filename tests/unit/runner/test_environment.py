@@ -10,9 +10,16 @@ from typing import IO, Any
 import pytest
 
 from jobpack.layout import bytecode_member
-from jobpack.runner.environment import PARALLEL_BYTES, prepare
+from jobpack.runner.environment import PARALLEL_BYTES, Environment, prepared
 from jobpack.runner.errors import RunnerError
 from tests.support.wheels import WheelSpec, write_wheel
+
+
+def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
+            opener: Any) -> Environment:
+    """The environment, its shared lock released at once (nothing prunes here)."""
+    with prepared(workdir, manifest, cache, offline, opener) as env:
+        return env
 
 
 def _manifest(wheels: dict[str, Path], bytecode: dict[str, str] | None = None
