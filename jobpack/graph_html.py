@@ -12,6 +12,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -282,3 +283,23 @@ document.body.setAttribute("data-rendered", String(data.nodes.length));
 </script>
 </body></html>
 """
+
+
+_OURS = (b"<!DOCTYPE html>", b"digraph job {", b"flowchart")
+
+
+def write_graph(analysis: Analysis, text: str, target: Path,
+                config: Path | None = None) -> None:
+    """Write the graph to `target` through the one safe path: never over the job's own
+    files (its sources, inputs and config), and over an existing file only when it is an
+    old graph (or empty); atomically."""
+    from jobpack.packager.output import check_target
+    from jobpack.publish import write_atomic
+
+    protected = [*analysis.sources.values(),
+                 *(analysis.root / i.path for i in analysis.manifest.inputs),
+                 *([config] if config is not None else [])]
+    check_target(target, protected, lambda head: head.lstrip().startswith(_OURS),
+                 "is not a graph jobpack wrote")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, text.encode("utf-8"))

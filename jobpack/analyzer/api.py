@@ -27,6 +27,7 @@ from jobpack.analyzer.pins.provided import ProvidedSet, read_listings, read_prov
 from jobpack.analyzer.pins.resolve import Resolution, resolve
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.walker import Entry, Walker
+from jobpack.credentials import redact_pip
 from jobpack.diagnostics import check_ignorable, drop_ignored
 from jobpack.errors import QueryError
 from jobpack.layout import hash_file
@@ -225,6 +226,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
     sources, left_out = _sources(job, walked, entries)
     run = job.run
     data = _data_files(job, walked, sources, exclude_files)
+    pip, redacted = redact_pip(resolution.pip)  # credentials never enter the manifest
     manifest = Manifest(
         target=target,
         entry_points=tuple(e.name for e in entries),
@@ -233,14 +235,14 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
                           for rel, file in sorted(sources.items())),
         diagnostics=drop_ignored(
             (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
-             *resolution.diagnostics, *left_out, *data.diagnostics),
+             *resolution.diagnostics, *left_out, *data.diagnostics, *redacted),
             ignore, lambda path, line: walked.suppressions.get(path, {}).get(line, frozenset())),
         cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
         inputs=run.inputs,
         outputs=run.outputs,
         env=run.env_vars,
         python_mode=resolution.mode,
-        pip=resolution.pip,
+        pip=pip,
         name=run.name,
         runtime_vars=run.runtime_vars,
         interpreter=_interpreter(environment),

@@ -82,7 +82,7 @@ def graph_command(
     ] = GraphFormat.html,
 ) -> None:
     """Draw the job: local modules, distributions and the imports between them."""
-    from jobpack.graph_html import render_graph
+    from jobpack.graph_html import render_graph, write_graph
 
     analysis = analyze_job(job)
     text = render_graph(analysis, graph_format.value)
@@ -90,7 +90,7 @@ def graph_command(
         sys.stdout.write(text)
         return
     target = output or Path("graph.html")
-    target.write_text(text, encoding="utf-8")
+    write_graph(analysis, text, target, config)
     typer.echo(str(target))
 
 

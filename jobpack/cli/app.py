@@ -3,6 +3,7 @@ messages and exit codes (`--debug` re-raises them with their traceback)."""
 
 from __future__ import annotations
 
+import io
 import sys
 from dataclasses import dataclass
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from jobpack.errors import JobpackError
+from jobpack.layout import EXIT_FAILURE
 
 app = typer.Typer(
     name="jobpack",
@@ -53,6 +55,9 @@ def main() -> None:
     from jobpack.analyzer.entries import module_arguments
 
     settings = Settings()
+    for stream in (sys.stdout, sys.stderr):  # a file name of any bytes prints, escaped
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app(args=module_arguments(sys.argv[1:]), obj=settings)
     except JobpackError as exc:
@@ -60,5 +65,11 @@ def main() -> None:
             raise
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a full disk, a folder that vanished: one line, not a traceback
+        if settings.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename and str(exc.filename) not in str(exc) else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -3,15 +3,16 @@ render one from a manifest, and write one into a script in place."""
 
 from __future__ import annotations
 
-import os
+import io
 import re
-import tempfile
+import tokenize
 from collections.abc import Iterable
 from pathlib import Path
 
 from jobpack.errors import ScriptMetadataError
 from jobpack.formats import toml_string
 from jobpack.manifest import Manifest
+from jobpack.publish import write_atomic
 
 BLOCK_START = "# /// script"
 BLOCK_END = "# ///"
@@ -84,21 +85,26 @@ def _newline(text: str) -> str:
 
 
 def write_block(file: Path, manifest_block: str) -> bool:
-    """Insert or update the block in `file` in place (atomically); False if unchanged."""
-    with file.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
+    """Insert or update the block in `file` in place (atomically); False if unchanged.
+    The script keeps its encoding (a coding line, or a BOM, which stays first), its
+    newlines and its mode."""
+    data = file.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)  # utf-8-sig: the BOM is not part of the text
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        raise ScriptMetadataError(f"cannot update the PEP 723 block: {exc}",
+                                  path=file.name) from None
     newline = _newline(text)
     block = manifest_block.replace("\n", newline) if newline != "\n" else manifest_block
     updated = replace_block(text, block)
     if updated == text:
         return False
-    descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(updated)
-        os.chmod(temporary, file.stat().st_mode & 0o7777)  # noqa: PTH101
-        os.replace(temporary, file)  # noqa: PTH105
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        encoded = updated.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise ScriptMetadataError(f"the PEP 723 block cannot be written in the script's "
+                                  f"encoding {encoding}: {exc.reason}", path=file.name) from None
+    real = file.resolve()  # a linked script: the link stays, its target is updated
+    write_atomic(real, encoded, real.stat().st_mode & 0o7777)
     return True

@@ -9,8 +9,6 @@ first pass; the copy re-hashes and refuses a file that is not what they say.
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 import signal
 import stat
 import threading
@@ -22,6 +20,7 @@ from pathlib import Path
 
 from jobpack.errors import BuildError
 from jobpack.layout import hash_file, hash_stream
+from jobpack.publish import atomic_write
 
 _ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 DEFAULT_EPOCH = _ZIP_EPOCH
@@ -90,21 +89,13 @@ def write_zip(out: Path, members: list[Member],
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = zip_timestamp(epoch)
     previous = _exit_on_sigterm()  # before the .part file exists, so none is left behind
-    # The name is known before the file exists: a SIGTERM landing while it is created
-    # (inside mkstemp, say) would otherwise leave a `.part` nobody knows to remove.
-    temp = str(out.parent / f".jobpack-{secrets.token_hex(8)}.zip.part")
     try:
-        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with atomic_write(out) as handle, zipfile.ZipFile(
+                handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for member in sorted(members, key=lambda m: m.name):
                 _write_member(archive, member, stamp)
                 if on_member is not None:
                     on_member(member)
-        Path(temp).chmod(0o644)
-        Path(temp).replace(out)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

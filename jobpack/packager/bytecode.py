@@ -30,6 +30,7 @@ from pathlib import Path
 
 from jobpack.errors import BuildError
 from jobpack.layout import bytecode_member, bytecode_tag
+from jobpack.publish import write_cache_file
 from jobpack.target import Target
 
 # Runs in the analysed interpreter with -I -S: standard library only, nothing from site.
@@ -131,14 +132,7 @@ class BytecodeCompiler:
         if self.cache is None or not key:
             return
         entry = self.cache / f"{key}.{bytecode_tag(compiled.member)}.zip"
-        try:
-            self.cache.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.cache)
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(compiled.data)
-            Path(temp).replace(entry)
-        except OSError:
-            return  # a read-only or full cache only costs speed
+        write_cache_file(entry, compiled.data)  # read-only or full: only costs speed
 
     def sources_in(self, wheel: Path) -> list[str]:
         """The wheel's root-level `.py` members that are among `modules`, sorted."""

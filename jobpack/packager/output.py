@@ -1,14 +1,16 @@
-"""Where an archive may be written: never over anything the user owns but an old archive.
+"""Where jobpack may write a file: never over anything the user owns but what jobpack
+wrote itself (an old archive, an old graph).
 
 `-o` names a `.zip` file or a folder for `NAME.jobpack.zip`. An existing file is replaced
-only when it is a regular file holding a zip archive (or nothing) and is not one of the
-job's own files; system folders (`/dev`, `/proc`, `/sys`) are never written to.
+only when it is a regular file holding what jobpack writes there (or nothing) and is not
+one of the job's own files; system folders (`/dev`, `/proc`, `/sys`) are never written
+to. The bytes then go through `jobpack.publish.atomic_write`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from jobpack.errors import OutputPathError
@@ -29,23 +31,35 @@ def output_path(requested: str | Path | None, name: str) -> Path:
 
 
 def check_output(target: Path, protected: Iterable[Path] = ()) -> None:
-    """Raise `OutputPathError` unless writing `target` loses nothing of the user's."""
-    shown = str(target)
+    """Raise `OutputPathError` unless writing the archive `target` loses nothing of the
+    user's: only an old archive (a zip) or an empty file may be replaced."""
     if target.suffix.lower() != ".zip":
         raise OutputPathError("the archive name must end with .zip (or name a folder)",
-                              path=shown)
+                              path=str(target))
+    check_target(target, protected, lambda head: head[:4] in _ZIP_MAGIC,
+                 "is not a zip archive")
+
+
+def check_target(target: Path, protected: Iterable[Path], ours: Callable[[bytes], bool],
+                 what: str) -> None:
+    """The one rule for every file jobpack writes (archives, graphs): never into a system
+    folder, never over one of the job's own files (`protected`, files or folders), and
+    over an existing file only when it is empty or `ours(its first 512 bytes)` says
+    jobpack wrote it; otherwise `OutputPathError` ending "exists and {what}"."""
+    shown = str(target)
     real = Path(os.path.realpath(target))
     if any(real == s or real.is_relative_to(s) for s in _SYSTEM):
-        raise OutputPathError("refusing to write an archive into a system folder", path=shown)
+        raise OutputPathError("refusing to write into a system folder", path=shown)
     guarded = {Path(os.path.realpath(p)) for p in protected}
     if real in guarded or any(real.is_relative_to(g) for g in guarded if _is_dir(g)):
-        raise OutputPathError("is one of the job's own files; name another archive path",
+        raise OutputPathError("is one of the job's own files; name another output path",
                               path=shown)
-    _check_existing(target, real, shown)
+    _check_existing(target, real, shown, ours, what)
     _check_folder(real.parent, shown)
 
 
-def _check_existing(target: Path, real: Path, shown: str) -> None:
+def _check_existing(target: Path, real: Path, shown: str, ours: Callable[[bytes], bool],
+                    what: str) -> None:
     if not os.path.lexists(target):
         return
     if not real.exists():
@@ -54,12 +68,11 @@ def _check_existing(target: Path, real: Path, shown: str) -> None:
         raise OutputPathError("exists and is not a regular file", path=shown)
     try:
         with real.open("rb") as handle:
-            head = handle.read(4)
+            head = handle.read(512)
     except OSError as exc:
         raise OutputPathError(f"cannot be read: {exc.strerror}", path=shown) from None
-    if head and head not in _ZIP_MAGIC:
-        raise OutputPathError("exists and is not a zip archive; refusing to replace it",
-                              path=shown)
+    if head and not ours(head):
+        raise OutputPathError(f"exists and {what}; refusing to replace it", path=shown)
 
 
 def _check_folder(folder: Path, shown: str) -> None:

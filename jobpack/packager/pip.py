@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 
+from jobpack.credentials import expand
 from jobpack.manifest import PipOptions
 from jobpack.target import Target, platform_tags
 
@@ -29,13 +30,13 @@ def target_pip(verb: str, target: Target, options: PipOptions, *,
     for platform in platform_tags():
         command += ["--platform", platform]
     if options.index_url:
-        command += ["--index-url", options.index_url]
+        command += ["--index-url", expand(options.index_url, os.environ)]
     for url in options.extra_index_urls:
-        command += ["--extra-index-url", url]
+        command += ["--extra-index-url", expand(url, os.environ)]
     for host in options.trusted_hosts:
         command += ["--trusted-host", host]
     for link in (*options.find_links, *find_links):
-        command += ["--find-links", link]
+        command += ["--find-links", expand(link, os.environ)]
     if no_index:
         command.append("--no-index")
     return command

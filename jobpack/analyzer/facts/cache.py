@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from jobpack.analyzer.facts.model import FileFacts, FileNote
 from jobpack.analyzer.facts.workers import WorkerPool
 from jobpack.diagnostics import SYNTAX_ERROR
 from jobpack.files import read_regular
+from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
@@ -135,14 +135,7 @@ class FactsStore:
         if entry is None:
             return
         payload = json.dumps({"key": key, "facts": facts.to_dict()}, sort_keys=True)
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-            Path(temp).replace(entry)
-        except OSError:
-            return  # a read-only or full cache only costs speed
+        write_cache_file(entry, payload.encode())  # read-only or full: only costs speed
 
 
 def default_workers() -> int:

@@ -10,8 +10,6 @@ processes writing the same table both write complete, valid tables.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from jobpack.analyzer.facts.cache import FACTS_SCHEMA, FactsStore
 from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
@@ -100,11 +99,4 @@ class DistFactsCache:
     def _write(self, key: tuple[str, str], table: dict[str, FileFacts]) -> None:
         payload = json.dumps({"files": {rel: f.to_dict() for rel, f in sorted(table.items())}},
                              sort_keys=True)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-            Path(temp).replace(self._file(key))
-        except OSError:
-            return  # a read-only or full cache only costs speed
+        write_cache_file(self._file(key), payload.encode())  # a full cache only costs speed
