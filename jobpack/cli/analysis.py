@@ -90,7 +90,7 @@ def graph_command(
         sys.stdout.write(text)
         return
     target = output or Path("graph.html")
-    write_graph(analysis, text, target, config)
+    write_graph(analysis, text, target, job.config)
     typer.echo(str(target))
 
 
