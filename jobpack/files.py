@@ -6,6 +6,7 @@ that usually hold secrets. What a folder expansion leaves out is reported, not h
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
@@ -25,6 +26,8 @@ _SKIPPED_FILES = ("*.pyc", "*.pyo", ".DS_Store", "*.jobpack.zip")
 def exclusion_reason(path: Path) -> str | None:
     """Why `path` (a file or folder) must not travel, or None when it may."""
     name = path.name
+    if not _utf8(name):
+        return "file name is not valid UTF-8 (an archive member name must be)"
     if path.is_dir():
         if name in _SKIPPED_FOLDERS:
             return "version control or cache folder"
@@ -101,7 +104,10 @@ def expand(paths: list[Path], root: Path | None = None) -> Expansion:
 def read_regular(path: Path, shown: str | None = None) -> bytes:
     """The bytes of `path`, refusing (without blocking) anything but a regular file: a
     FIFO would hang the read and `/dev/zero` would never end."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise SpecialFileError(_unreadable(path, exc), path=shown or str(path)) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
@@ -112,3 +118,27 @@ def read_regular(path: Path, shown: str | None = None) -> bytes:
             return handle.read()
     finally:
         os.close(descriptor)
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    """Why a file cannot be opened, in the user's words."""
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link that loops"
+    if isinstance(exc, FileNotFoundError) and Path(path).is_symlink():
+        return "is a dangling symbolic link"
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's surrogates for bytes that are not UTF-8
+        return False
+    return True
+
+
+def shown_name(path: Path, root: Path) -> str:
+    """`path` relative to `root` for a message or a manifest: bytes that are not UTF-8
+    appear as `\\xe9` escapes instead of breaking the JSON that carries them."""
+    text = path.relative_to(root).as_posix()
+    return os.fsencode(text).decode("utf-8", "backslashreplace")

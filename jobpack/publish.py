@@ -189,6 +189,14 @@ def _remove_tree(path: Path) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's): the cap
+    of every pool of worker processes."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def die_with_parent(parent: int) -> None:
     """In a forked worker: be killed when the parent `parent` dies (Linux
     `PR_SET_PDEATHSIG`); where that is unavailable, or the parent already died, exit."""

@@ -30,6 +30,7 @@ from jobpack.analyzer.walk.walker import Entry, Walker
 from jobpack.credentials import redact_pip
 from jobpack.diagnostics import check_ignorable, drop_ignored
 from jobpack.errors import QueryError
+from jobpack.files import shown_name
 from jobpack.layout import hash_file
 from jobpack.manifest import (
     Diagnostic,
@@ -331,7 +332,7 @@ def _interpreter(environment: PythonEnvironment) -> Interpreter:
 def _left_out(left_out: tuple[tuple[Path, str], ...], root: Path, key: str) -> list[Diagnostic]:
     if not left_out:
         return []
-    listed = ", ".join(f"{p.relative_to(root).as_posix()} ({why})" for p, why in left_out)
+    listed = ", ".join(f"{shown_name(p, root)} ({why})" for p, why in left_out)
     return [codes.LEFT_OUT.note(f"{key}: not shipped: {listed}")]
 
 

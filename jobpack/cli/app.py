@@ -68,7 +68,7 @@ def main() -> None:
     except OSError as exc:  # a full disk, a folder that vanished: one line, not a traceback
         if settings.debug:
             raise
-        where = f"{exc.filename}: " if exc.filename and str(exc.filename) not in str(exc) else ""
+        where = f"{exc.filename}: " if exc.filename else ""
         typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
         sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from jobpack import diagnostics as codes
 from jobpack import layout
 from jobpack.errors import BuildError
-from jobpack.files import expand
+from jobpack.files import expand, shown_name
 from jobpack.layout import FileRecord, WheelRecord, hash_file
 from jobpack.manifest import (
     CONSTRAINTS_FILE,
@@ -231,7 +231,7 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
             taken.add(name)
             members.append(Member.from_file(name, file))
     if expansion.left_out:
-        listed = ", ".join(f"{p.relative_to(root).as_posix()} ({why})"
+        listed = ", ".join(f"{shown_name(p, root)} ({why})"
                            for p, why in expansion.left_out)
         diagnostics.append(codes.LEFT_OUT.note(f"inputs: not shipped: {listed}"))
     return members

@@ -37,14 +37,14 @@ from jobpack.layout import (
     WheelRecord,
     bytecode_tag,
 )
-from jobpack.publish import build_entry, complete, lock, lock_path
+from jobpack.publish import build_entry, complete, lock, lock_path, usable_cores
 
 from .base import BASE_PTH, BasePlan, base_pth
 from .base import plan as plan_base
 from .errors import RunnerError
 from .install import Installer, Scheme
 from .optional import hook_files
-from .processes import map_in_processes, usable_cores
+from .processes import map_in_processes
 from .progress import Phase, say
 from .verify import optional_records, wheel_records
 

@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
-from jobpack.publish import die_with_parent
+from jobpack.publish import die_with_parent, usable_cores
 
 from .errors import RunnerError
 
@@ -26,16 +26,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
 def map_in_processes(func: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
     """`[func(item) for item in items]`, on up to `workers` forked processes (in this one
-    when `workers` < 2). Items are handed out in order, so put the biggest first."""
+    when `workers` < 2; never more than the usable cores). Items are handed out in order,
+    so put the biggest first."""
+    workers = min(workers, usable_cores())
     if workers < 2 or len(items) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [func(item) for item in items]
     context = multiprocessing.get_context("fork")

@@ -62,6 +62,7 @@ class Case:
     cwd: str = "{job}"
     check: Check | None = None
     xfail: str | None = None
+    writes: tuple[str, ...] = ()  # job files the command is asked to change (--write-pep723)
 
 
 def make_files(job: Path, files: dict[str, FileSpec], fill_in: Callable[[str], str]) -> None:

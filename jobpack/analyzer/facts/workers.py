@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable
@@ -21,13 +22,15 @@ from multiprocessing.process import BaseProcess
 
 from jobpack.analyzer.facts.model import FileFacts, FileNote
 from jobpack.diagnostics import SYNTAX_ERROR
+from jobpack.publish import die_with_parent, usable_cores
 from jobpack.target import Target
 
 ParseFn = Callable[[bytes, Target], FileFacts]
 _FAILED = "failed"
 
 
-def _serve(conn: Connection, target: Target, parse: ParseFn) -> None:
+def _serve(conn: Connection, target: Target, parse: ParseFn, parent: int) -> None:
+    die_with_parent(parent)  # a killed jobpack leaves no parser behind
     faulthandler.disable()  # a crash is reported by the main process, as one diagnostic
     while True:
         batch: list[tuple[int, bytes]] | None = conn.recv()
@@ -46,7 +49,7 @@ class _Worker:
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=_serve, args=(child, target, parse), daemon=True)
+            target=_serve, args=(child, target, parse, os.getpid()), daemon=True)
         self.process.start()
         child.close()
         self.held: deque[int] = deque()
@@ -66,7 +69,9 @@ class WorkerPool:
 
     def __init__(self, target: Target, workers: int, parse: ParseFn,
                  retry: Callable[[bytes], FileFacts]) -> None:
-        self.target, self.size, self.parse_fn, self.retry = target, workers, parse, retry
+        # never more processes than cores: JOBPACK_WORKERS=300 would fork 300 of them
+        self.size = max(1, min(workers, usable_cores()))
+        self.target, self.parse_fn, self.retry = target, parse, retry
         self.workers: list[_Worker] = []
         self.crashes = 0  # workers lost so far (tests and benchmarks read it)
 
