@@ -11,11 +11,12 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from jobpack.errors import (
     DestinationRequestError,
@@ -25,6 +26,8 @@ from jobpack.errors import (
 )
 
 _MAX_DETAIL = 300
+MAX_ANSWER = 64 << 20  # Ray's answers are small JSON; job logs are the biggest
+CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,10 @@ class HttpClient:
             headers["Content-Type"] = "application/octet-stream"
         request = urllib.request.Request(
             self.address + path, data=data, method=method, headers=headers)
+        limit = timeout or self.timeout
         try:
-            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as answer:
-                return Answer(answer.status, answer.read())
+            with urllib.request.urlopen(request, timeout=limit) as answer:
+                return Answer(answer.status, self._read_capped(answer, method, path, limit))
         except urllib.error.HTTPError as exc:
             body = _read(exc)
             if exc.code in accept:
@@ -78,6 +82,23 @@ class HttpClient:
             raise self._connection_error(exc.reason, timeout) from None
         except (OSError, http.client.HTTPException) as exc:
             raise self._connection_error(exc, timeout) from None
+
+    def _read_capped(self, answer: IO[bytes], method: str, path: str, limit: float) -> bytes:
+        """The answer's body, refused beyond MAX_ANSWER bytes or, trickled slowly, beyond
+        `limit` seconds in all (the socket timeout alone bounds each read, not the sum)."""
+        deadline = time.monotonic() + limit
+        chunks, size = [], 0
+        while chunk := answer.read(CHUNK):
+            size += len(chunk)
+            if size > MAX_ANSWER:
+                raise DestinationRequestError(
+                    f"{method} {path}: the answer is larger than {MAX_ANSWER >> 20} MiB; "
+                    "is this a Ray dashboard address?", path=self.address)
+            if time.monotonic() > deadline:
+                raise DestinationTimeout(f"the answer took longer than {limit:g} s",
+                                         path=self.address)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _status_error(self, method: str, path: str, status: int, body: bytes
                       ) -> DestinationRequestError:
@@ -99,7 +120,7 @@ class HttpClient:
 
 def _read(error: urllib.error.HTTPError) -> bytes:
     try:
-        return error.read()
+        return error.read(MAX_ANSWER)
     except (OSError, http.client.HTTPException):
         return b""
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobpack.destinations import JobRequest, JobStatus, Submission
+from jobpack.destinations import KNOWN_STATES, JobRequest, JobStatus, Submission
 from jobpack.destinations.http import HttpClient
 from jobpack.errors import ArchiveError, DestinationRequestError, PackageTooLarge
 
@@ -80,6 +80,10 @@ def _read_within(archive: Path, limit: int) -> bytes:
 def entrypoint(job: JobRequest) -> str:
     """The shell command Ray runs in the package's folder: the archive's own runner."""
     return shlex.join(["python3", *job.runner_argv(MEMBER)])
+
+
+_MAX_POLL = 10.0  # seconds between polls of a job that prints nothing
+_STRANGE_ANSWERS = 5  # status answers in a row without a known state before giving up
 
 
 class RayCluster:
@@ -149,9 +153,14 @@ class RayCluster:
         """New log text every poll until the job has finished (status first, so the
         logs read after a finished status are complete); `on_state` hears each change
         of state, e.g. a job PENDING while it waits for resources."""
-        shown, state = 0, ""
+        shown, state, wait, strange = 0, "", self._poll, 0
         while True:
             status = self.status(job_id)
+            strange = 0 if status.state in KNOWN_STATES else strange + 1
+            if strange >= _STRANGE_ANSWERS:  # would poll for ever: say so instead
+                raise DestinationRequestError(
+                    f"GET /api/jobs/{job_id}: {strange} answers in a row without a known "
+                    f"status (last: {status.state!r})", path=self.address)
             if on_state is not None and status.state != state:
                 on_state(status)
             state = status.state
@@ -159,9 +168,11 @@ class RayCluster:
             if len(text) > shown:
                 yield text[shown:]
                 shown = len(text)
+                wait = self._poll  # the job talks: listen closely again
             if status.finished:
                 return
-            self._sleep(self._poll)
+            self._sleep(wait)
+            wait = min(wait * 1.5, max(self._poll, _MAX_POLL))  # a quiet job: back off
 
     def stop(self, job_id: str) -> bool:
         return bool(self._json("POST", f"/api/jobs/{job_id}/stop").get("stopped"))

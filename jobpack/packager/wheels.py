@@ -1,13 +1,16 @@
 """Fetch the target's wheels (manylinux / linux x86_64, one CPython) with `pip download`.
 
 Wheels are cached between builds in a folder keyed by nothing but their file names (a
-wheel file name pins name, version and tags; its digest is recorded in the archive).
+wheel file name pins name, version and tags; its digest is recorded in the archive). pip
+downloads into a work folder; each wheel that is whole (`intact`) is then published by a
+rename, so a full disk or a kill never leaves a truncated wheel where a later build reads.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +19,12 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from jobpack.errors import MissingWheelsError, OfflineInstallError
+from jobpack.errors import MissingWheelsError, OfflineInstallError, WheelDownloadError
 from jobpack.layout import local_label, serving_index
 from jobpack.manifest import Manifest, PipOptions, Requirement
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 from jobpack.packager.stand_in import write_stand_in
+from jobpack.publish import work_folder
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class WheelFetcher:
             return None
         for file in sorted(self.cache.glob("*.whl")):
             if _matches(file.name, requirement, tags):
+                if not intact(file, full=False):  # cut short by an older jobpack: again
+                    file.unlink(missing_ok=True)
+                    continue
                 return FetchedWheel(requirement.name, file.name, file)
         return None
 
@@ -90,24 +97,47 @@ class WheelFetcher:
         pip stops at the first pin it cannot get, so only then is each pin tried alone, to
         name every missing one together."""
         self.cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="jobpack-pins-") as temp:
-            listing = Path(temp) / "requirements.txt"
+        with work_folder(self.cache, "download") as folder:
+            listing = folder / "requirements.txt"
             listing.write_text("".join(f"{r.name}=={r.version}\n" for r in requirements),
                                encoding="utf-8")
-            command = [*self._pip("download", manifest), "-d", str(self.cache),
+            command = [*self._pip("download", manifest), "-d", str(folder),
                        "-r", str(listing)]
             process = run_pip(command)
+            if process.returncode != 0:
+                for requirement in requirements:
+                    run_pip([*self._pip("download", manifest), "-d", str(folder),
+                             f"{requirement.name}=={requirement.version}"])
+            _publish(folder, self.cache)
         if process.returncode == 0:
             return None
-        for requirement in requirements:
-            single = [*self._pip("download", manifest), "-d", str(self.cache),
-                      f"{requirement.name}=={requirement.version}"]
-            run_pip(single)
+        if "No space left on device" in (process.stderr or ""):
+            raise WheelDownloadError("no space left on the device while downloading wheels "
+                                     f"into {self.cache}; nothing half-written was kept")
         return pip_error(process)
 
     def _pip(self, verb: str, manifest: Manifest) -> list[str]:
         return target_pip(verb, manifest.target, manifest.pip,
                           find_links=self.find_links, no_index=self.no_index)
+
+
+def intact(wheel: Path, full: bool = True) -> bool:
+    """A wheel whose zip is whole: its central directory (at the end, so a download cut
+    short by a full disk or a kill has none) reads and, when `full`, every member's CRC
+    matches. Published wheels were checked in full; a cache hit checks the directory."""
+    try:
+        with zipfile.ZipFile(wheel) as opened:
+            return not full or opened.testzip() is None
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
+def _publish(folder: Path, cache: Path) -> None:
+    """Move the intact wheels pip downloaded into the cache, each by one rename: the
+    cache never holds a partial or corrupt wheel."""
+    for wheel in sorted(folder.glob("*.whl")):
+        if intact(wheel):
+            wheel.replace(cache / wheel.name)
 
 
 def prove_installable(wheels: list[FetchedWheel], manifest: Manifest) -> None:

@@ -7,6 +7,7 @@ import signal
 
 from jobpack.analyzer.facts.model import FileFacts, FileNote, ImportFact
 from jobpack.analyzer.facts.workers import WorkerPool
+from jobpack.publish import usable_cores
 from jobpack.target import Target
 
 TARGET = Target(3, 11)
@@ -60,3 +61,13 @@ def test_results_keep_the_order_of_the_sources() -> None:
     finally:
         pool.close()
     assert [r.imports[0].module for r in results] == [f"file{i}" for i in range(200)]
+
+
+def test_a_huge_worker_count_is_capped_by_the_usable_cores() -> None:
+    pool = WorkerPool(TARGET, 300, _parse, _retry)  # JOBPACK_WORKERS=300
+    try:
+        assert pool.size == usable_cores()
+        pool.parse([b"import os\n"] * 40)
+        assert len(pool.workers) <= usable_cores()
+    finally:
+        pool.close()

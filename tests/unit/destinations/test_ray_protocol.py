@@ -205,3 +205,27 @@ def test_env_pairs_are_validated_and_the_last_value_wins() -> None:
         parse_env(["NOEQUALS"])
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_env(["1X=2"])
+
+
+def test_an_answer_over_the_size_cap_is_refused_not_held_in_memory(
+    fake: FakeRay, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("jobpack.destinations.http.MAX_ANSWER", 1 << 20)
+    fake.fail["/api/version"] = (200, b"x" * (3 << 20))  # a 3 MiB answer, cap 1 MiB
+    with pytest.raises(DestinationRequestError, match="larger than 1 MiB"):
+        cluster(fake).ray_version()
+
+
+def test_a_status_answer_without_a_known_state_ends_the_polling(fake: FakeRay) -> None:
+    fake.script = [("WHATEVER", "")]  # a malformed answer: once polled for ever
+    with pytest.raises(DestinationRequestError, match="without a known status"):
+        list(cluster(fake).follow("raysubmit_1"))
+
+
+def test_a_quiet_job_is_polled_less_and_less_often(fake: FakeRay) -> None:
+    fake.script = [("RUNNING", "")] * 8 + [("RUNNING", "a\n"), ("SUCCEEDED", "a\n")]
+    waits: list[float] = []
+    ray = RayCluster(fake.address, poll_seconds=1.0, sleep=waits.append)
+    assert list(ray.follow("raysubmit_1")) == ["a\n"]
+    assert waits[:3] == [1.0, 1.5, 2.25] and max(waits) <= 10.0
+    assert 1.0 in waits[3:]  # new text: close again

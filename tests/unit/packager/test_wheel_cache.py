@@ -1,0 +1,79 @@
+"""The wheel cache is never poisoned: a truncated wheel in it is fetched again, and a full
+disk while pip downloads leaves nothing half-written in it (issue #22)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobpack.errors import WheelDownloadError
+from jobpack.manifest import Manifest, Requirement
+from jobpack.packager.wheels import WheelFetcher, intact
+from jobpack.target import Target
+from tests.support.wheels import WheelSpec, write_wheel
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _manifest(*names: str) -> Manifest:
+    return Manifest(target=Target.parse(PYTHON), entry_points=("main.py",),
+                    requirements=tuple(Requirement(name=n, version="1.0", direct=True)
+                                       for n in names))
+
+
+def _wheelhouse(folder: Path, size: int = 100) -> Path:
+    for name in ("alpha", "beta"):
+        write_wheel(WheelSpec(name, "1.0", {f"{name}/__init__.py": "x = 1\n",
+                                            f"{name}/blob.py": "#" * size + "\n"}), folder)
+    return folder
+
+
+def test_a_truncated_wheel_in_the_cache_is_fetched_again(tmp_path: Path) -> None:
+    house = _wheelhouse(tmp_path / "house")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    good = house / "alpha-1.0-py3-none-any.whl"
+    (cache / good.name).write_bytes(good.read_bytes()[:200])  # what a full disk left
+    fetcher = WheelFetcher(cache=cache, find_links=(str(house),), no_index=True,
+                           prove=False)
+    [wheel] = fetcher.fetch(_manifest("alpha"))
+    assert wheel.path.read_bytes() == good.read_bytes()
+    assert intact(wheel.path)
+
+
+@pytest.fixture
+def small_cache(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_full_disk_while_downloading_leaves_no_wheel_and_no_work_folder(
+    tmp_path: Path, small_cache: Path,
+) -> None:
+    # incompressible: each wheel is about 200 KB, the two do not fit in 256 KB
+    house = tmp_path / "house"
+    for name in ("alpha", "beta"):
+        blob = subprocess.run([sys.executable, "-c", "import os,sys; sys.stdout.write("
+                               "os.urandom(100000).hex())"], capture_output=True, text=True,
+                              check=True).stdout
+        write_wheel(WheelSpec(name, "1.0", {f"{name}/blob.py": f"X = {blob!r}\n"}), house)
+    fetcher = WheelFetcher(cache=small_cache, find_links=(str(house),), no_index=True,
+                           prove=False)
+    with pytest.raises((WheelDownloadError, OSError)) as caught:
+        fetcher.fetch(_manifest("alpha", "beta"))
+    assert "no space left" in str(caught.value).lower()
+    left = sorted(p.name for p in small_cache.iterdir())
+    assert all(intact(small_cache / name) for name in left if name.endswith(".whl")), left
+    assert not [name for name in left if name.startswith(".tmp-")], left
