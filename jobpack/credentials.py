@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from jobpack.diagnostics import CREDENTIALS_REDACTED
 from jobpack.errors import BuildError
 from jobpack.manifest import Diagnostic, PipOptions
 
@@ -50,10 +51,10 @@ def redact_pip(pip: PipOptions) -> tuple[PipOptions, list[Diagnostic]]:
         redacted = redact_url(url, variable)
         if redacted != url:
             names = sorted(set(_REFERENCE.findall(redacted)))
-            notes.append(Diagnostic(None, None, "credentials-redacted", (
+            notes.append(CREDENTIALS_REDACTED.note(
                 f"{key}: credentials removed from the manifest and the archive ({redacted}); "
                 f"set {' and '.join(names)} where jobpack builds (--wheels) and where the "
-                "job runs")))
+                "job runs"))
         return redacted
 
     index = clean(pip.index_url, "JOBPACK_INDEX", "index-url") if pip.index_url else None

@@ -106,6 +106,9 @@ IMAGE_ENTRY_POINT = _code(
 LEFT_OUT = _code(
     "left-out", "warning",
     "files under local-paths or inputs folders, or read by the job, that never ship")
+CREDENTIALS_REDACTED = _code(
+    "credentials-redacted", "warning",
+    "an index URL held credentials; a ${JOBPACK_...} reference ships in their place")
 VARIABLE_TYPO = _code(
     "variable-typo", "warning", "cmd has $NAME or an unclosed ${NAME where ${NAME} is defined")
 RUNTIME_VARIABLE = _code(
