@@ -20,7 +20,6 @@ Timers start before `import jobpack` / `import grimp` and exclude interpreter st
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench_analyze import generate, measure
+
+from jobpack.publish import build_entry
 
 SYMPY = "sympy==1.14.0"
 CACHE = Path(os.environ.get("JOBPACK_BENCH_CACHE", Path.home() / ".cache" / "jobpack-bench"))
@@ -50,21 +51,9 @@ _GRIMP = (
 
 
 def cached(name: str, build: Callable[[Path], None]) -> Path:
-    """`CACHE/name`, built once by `build(temp folder)` and renamed into place."""
-    final = CACHE / name
-    if final.exists():
-        return final
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f".{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not final.exists():
-            temp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
-            try:
-                build(temp)
-                temp.rename(final)
-            finally:
-                shutil.rmtree(temp, ignore_errors=True)
-    return final
+    """`CACHE/name`, built once by `build(work folder)` and renamed into place under a
+    lock (jobpack's one locked build)."""
+    return build_entry(CACHE, name, build)
 
 
 def sympy_tree() -> Path:

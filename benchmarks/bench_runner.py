@@ -19,11 +19,9 @@ The tools (pex, the jobs' venvs) are installed from the package index once, into
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from jobpack.publish import build_entry
 
 CACHE = Path.home() / ".cache" / "jobpack-bench"
 # The bare interpreter both archives run on (not the venv running this script).
@@ -74,19 +74,13 @@ def _run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedPro
 
 
 def _cached_venv(name: str, packages: list[str]) -> Path:
-    """A venv with `packages`, built once under CACHE (atomically, under a lock)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    final = CACHE / name
-    with (CACHE / f"{name}.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (final / "bin" / "python").exists():
-            temp = CACHE / f".{name}.tmp"
-            shutil.rmtree(temp, ignore_errors=True)
-            _run([PYTHON, "-m", "venv", str(temp)])
-            _run([str(temp / "bin" / "python"), "-m", "pip", "install", "-q", *packages])
-            shutil.rmtree(final, ignore_errors=True)
-            temp.rename(final)
-    return final
+    """A venv with `packages`, built once under CACHE (in place, published by its
+    completion marker under a lock: jobpack's one locked build)."""
+    def build(folder: Path) -> None:
+        _run([PYTHON, "-m", "venv", str(folder)])
+        _run([str(folder / "bin" / "python"), "-m", "pip", "install", "-q", *packages])
+
+    return build_entry(CACHE, name, build, in_place=True)
 
 
 def _job(root: Path, spec: Job) -> Path:

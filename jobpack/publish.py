@@ -118,13 +118,16 @@ def lock_path(entry: Path) -> Path:
     return entry.parent / (entry.name + ".lock")
 
 
-def build_entry(root: Path, key: str, build: Callable[[Path], object]) -> Path:
-    """`root/key`, built by `build(work_folder)` unless a complete entry is there.
+def build_entry(root: Path, key: str, build: Callable[[Path], object],
+                in_place: bool = False) -> Path:
+    """`root/key`, built by `build(folder)` unless a complete entry is there.
 
     Under the entry's exclusive lock: a complete entry is reused; an incomplete one (a
     build killed mid-way) is removed; otherwise `build` fills a fresh work folder, the
     completion marker (with the entry's size) is written last, and a rename publishes it.
-    Two processes building the same entry at once build it once."""
+    With `in_place` (a venv, whose files name their own path), `build` fills `root/key`
+    itself; the marker, written last, is then the only publication. Two processes building
+    the same entry at once build it once."""
     entry = root / key
     if complete(entry):
         mark_used(entry)
@@ -136,13 +139,30 @@ def build_entry(root: Path, key: str, build: Callable[[Path], object]) -> Path:
             return entry
         if os.path.lexists(entry):  # never trusted: a killed build's remains
             _remove_tree(entry)
-        with work_folder(root, key) as folder:
-            build(folder)
-            size = sum(f.lstat().st_size for f in folder.rglob("*"))
-            (folder / COMPLETE).write_text(json.dumps({"size": size}) + "\n")
-            folder.rename(entry)
+        if in_place:
+            _build_in_place(entry, build)
+        else:
+            with work_folder(root, key) as folder:
+                build(folder)
+                _mark_complete(folder)
+                folder.rename(entry)
         mark_used(entry)
     return entry
+
+
+def _build_in_place(entry: Path, build: Callable[[Path], object]) -> None:
+    entry.mkdir()
+    try:
+        build(entry)
+        _mark_complete(entry)
+    except BaseException:
+        _remove_tree(entry)
+        raise
+
+
+def _mark_complete(folder: Path) -> None:
+    size = sum(f.lstat().st_size for f in folder.rglob("*"))
+    (folder / COMPLETE).write_text(json.dumps({"size": size}) + "\n")
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ from jobpack.packager.tiers import (
     plan_tiers,
     split_wheels,
 )
+from jobpack.wheelset import WheelSetError, check_wheel_set
 
 if TYPE_CHECKING:
     from jobpack.packager.bytecode import BytecodeCompiler, CompiledWheel
@@ -154,8 +155,13 @@ def _wheel_members(plan: TierPlan, wheels: WheelFetcher, bytecode: BytecodeCompi
     as members and as `wheels` records."""
     provided = tuple(r for r in plan.manifest.requirements if r.tier == "provided")
     manifest = replace(plan.manifest, requirements=plan.bundled + provided)  # stand-ins
+    found = wheels.fetch(manifest, prove=plan.prove)
+    try:  # what the runner would refuse on the VM, refused here first, in its words
+        check_wheel_set((w.filename, str(w.path)) for w in sorted(found, key=lambda w: w.filename))
+    except WheelSetError as exc:
+        raise BuildError(str(exc)) from None
     fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)
-               for wheel in wheels.fetch(manifest, prove=plan.prove)}
+               for wheel in found}
     optional = {r.name for r in plan.optional}
     compiled = bytecode.compile({w.path: m.sha256 for w, m in fetched.items()
                                  if w.name not in optional},
@@ -205,7 +211,8 @@ def runner_members() -> dict[str, bytes]:
     package = Path(__file__).resolve().parent.parent
     members = {layout.MAIN_NAME: _MAIN, layout.RUNNER_PREFIX + "__init__.py": _RUNNER_INIT,
                layout.RUNNER_PREFIX + "layout.py": (package / "layout.py").read_bytes(),
-               layout.RUNNER_PREFIX + "publish.py": (package / "publish.py").read_bytes()}
+               layout.RUNNER_PREFIX + "publish.py": (package / "publish.py").read_bytes(),
+               layout.RUNNER_PREFIX + "wheelset.py": (package / "wheelset.py").read_bytes()}
     for module in sorted((package / "runner").glob("*.py")):
         members[f"{layout.RUNNER_PREFIX}runner/{module.name}"] = module.read_bytes()
     return members

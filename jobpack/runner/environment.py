@@ -38,6 +38,7 @@ from jobpack.layout import (
     bytecode_tag,
 )
 from jobpack.publish import build_entry, complete, lock, lock_path, usable_cores
+from jobpack.wheelset import WheelSetError, check_wheel_set
 
 from .base import BASE_PTH, BasePlan, base_pth
 from .base import plan as plan_base
@@ -239,11 +240,31 @@ def _install_wheels(wheels: list[WheelRecord], scheme: Scheme,
             return None
         return open_member(wheel.bytecode)
 
+    _check_set(wheels, open_member)
     workers = min(4, usable_cores()) if total >= PARALLEL_BYTES else 1
     with Phase(f"installing {len(wheels)} wheels", total):
         installer = Installer(scheme)
         for claims in map_in_processes(install, ordered, workers):
             installer.merge(claims)
+
+
+def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]]) -> None:
+    """The wheel-set check the packager ran at build time (`jobpack.wheelset`), again
+    here before a file is written: an archive built otherwise is refused the same way."""
+    handles: list[IO[bytes]] = []
+
+    def opened() -> Iterator[tuple[str, IO[bytes]]]:
+        for wheel in sorted(wheels, key=lambda w: w.filename):
+            handles.append(open_member(wheel.file))
+            yield wheel.filename, handles[-1]
+
+    try:
+        check_wheel_set(opened())
+    except WheelSetError as exc:
+        raise RunnerError(str(exc)) from None
+    finally:
+        for handle in handles:
+            handle.close()
 
 
 def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],

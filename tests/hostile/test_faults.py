@@ -9,9 +9,7 @@ it, or they keep the environment's lock and every later run hangs.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,54 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from jobpack.manifest import LocalFile, Manifest, Requirement, SourceMap
-from jobpack.packager.api import build
-from jobpack.packager.wheels import WheelFetcher
-from jobpack.target import Target
-from tests.support.wheels import WheelSpec, write_wheel
-
 TIMEOUT = 120
-NAMES = ("alpha", "beta", "gamma")
-JOB = """\
-import os, sys, time
-import alpha, beta, gamma
-wait_for = os.environ.get("JOB_WAIT_FOR")
-while wait_for and not os.path.exists(wait_for):
-    time.sleep(0.05)
-print("JOB OK", alpha.N + beta.N + gamma.N)
-"""
-
-
-def _wheel(name: str, number: int, folder: Path) -> Path:
-    # about 12 MB each, so installing takes long enough to be killed in the middle, and
-    # the three together are enough for the runner to install on several processes
-    files = {f"{name}/__init__.py": f"N = {number}\n"}
-    files.update({f"{name}/blob{i}.py": f"X = {secrets.token_hex(150_000)!r}\n"
-                  for i in range(40)})
-    return write_wheel(WheelSpec(name, "1.0", files), folder)
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("faults")
-    wheels = root / "wheels"
-    for number, name in enumerate(NAMES, 1):
-        _wheel(name, number, wheels)
-    job = root / "job"
-    job.mkdir()
-    (job / "main.py").write_text(JOB)
-    data = JOB.encode()
-    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    manifest = Manifest(
-        target=Target.parse(python), entry_points=("main.py",), cmd="python main.py",
-        requirements=tuple(Requirement(name=n, version="1.0", direct=True) for n in NAMES),
-        local_files=(LocalFile("main.py", hashlib.sha256(data).hexdigest(), len(data)),))
-    fetcher = WheelFetcher(cache=wheels, find_links=(str(wheels),), no_index=True,
-                           prove=False)
-    return build(manifest, SourceMap.beside(manifest, job), root / "job.jobpack.zip",
-                 wheels=fetcher).path
-
-
 def _start(archive: Path, cache: Path, *more: str, env: dict[str, str] | None = None
            ) -> subprocess.Popen[str]:
     full = {**os.environ, **(env or {})}
@@ -107,8 +58,9 @@ def _run(archive: Path, cache: Path, *more: str) -> subprocess.CompletedProcess[
     ("installing 3 wheels", 0.4),  # the workers are forked and writing by then
     ("running:", 0.0)])
 def test_a_run_killed_at_any_phase_leaves_a_cache_the_next_run_repairs(
-    archive: Path, tmp_path: Path, phase: str, delay: float,
+    runner_archive: Path, tmp_path: Path, phase: str, delay: float,
 ) -> None:
+    archive = runner_archive
     before = archive.read_bytes()
     cache = tmp_path / "envs"
     seen = _kill_when(_start(archive, cache), phase, delay)
@@ -125,8 +77,9 @@ def test_a_run_killed_at_any_phase_leaves_a_cache_the_next_run_repairs(
 
 
 def test_a_prune_never_removes_the_environment_of_a_running_job(
-    archive: Path, tmp_path: Path,
+    runner_archive: Path, tmp_path: Path,
 ) -> None:
+    archive = runner_archive
     cache, go = tmp_path / "envs", tmp_path / "go"
     job = _start(archive, cache, env={"JOB_WAIT_FOR": str(go)})
     assert job.stderr is not None
@@ -144,7 +97,9 @@ def test_a_prune_never_removes_the_environment_of_a_running_job(
                                            "--env-cache-max", "0").stderr
 
 
-def test_two_first_runs_at_once_build_one_environment(archive: Path, tmp_path: Path) -> None:
+def test_two_first_runs_at_once_build_one_environment(runner_archive: Path, tmp_path: Path
+                                                       ) -> None:
+    archive = runner_archive
     cache = tmp_path / "envs"
     first, second = _start(archive, cache), _start(archive, cache)
     results = [p.communicate(timeout=TIMEOUT) for p in (first, second)]

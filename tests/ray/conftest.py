@@ -1,7 +1,7 @@
 """A real Ray head node on 127.0.0.1 for the session, from a cached venv with ray[default].
 
-The venv lives outside the repo (~/.cache/jobpack-tests/ray-<hash>) and is built once,
-under a lock, by whichever test run gets there first. The head node runs in a session of its
+The venv lives outside the repo (<test cache>/ray-<hash>, see tests.support.cache) and is
+built once, under a lock, by whichever test run gets there first. The head node runs in a session of its
 own (`start_new_session`), so teardown ends exactly its processes, by id, also when a test
 failed; `ray stop` would end every Ray on the machine. Where Ray cannot be installed or
 started the tests skip with the reason, except on CI (CI=true), where they fail.
@@ -10,7 +10,6 @@ started the tests skip with the reason, except on CI (CI=true), where they fail.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -29,8 +28,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cache import cached_folder
+
 RAY_REQUIREMENT = "ray[default]==2.60.0"  # a release with wheels for CPython 3.9-3.13
-_CACHE = Path(os.environ.get("JOBPACK_TEST_CACHE") or Path.home() / ".cache" / "jobpack-tests")
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,12 @@ def unavailable(reason: str) -> None:
 
 
 def ray_venv() -> Path:
-    """The cached venv with ray[default], built once (lock + completion marker: a venv's
-    scripts name its absolute path, so it is built in place rather than renamed there)."""
+    """The cached venv with ray[default], built once (in place: a venv's scripts name its
+    absolute path; published by its completion marker, see `tests.support.cache`)."""
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     key = hashlib.sha256(f"{RAY_REQUIREMENT} {version}".encode()).hexdigest()[:12]
-    folder = _CACHE / f"ray-{key}"
-    _CACHE.mkdir(parents=True, exist_ok=True)
-    with (_CACHE / f"ray-{key}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".complete").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            _install(folder)
-            (folder / ".complete").write_text(RAY_REQUIREMENT + "\n")
-    return folder
+    return cached_folder(f"ray-{key}", _install, in_place=True,
+                         finished_by_older=".complete")
 
 
 def _install(folder: Path) -> None:
@@ -69,8 +62,7 @@ def _install(folder: Path) -> None:
         [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet",
          "--disable-pip-version-check", RAY_REQUIREMENT],
         capture_output=True, text=True, env=env, timeout=1800, check=False)
-    if result.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
+    if result.returncode != 0:  # the half-built venv is removed by the cache helper
         lines = result.stderr.strip().splitlines() or ["(no output)"]
         unavailable(f"cannot install {RAY_REQUIREMENT}: {lines[-1]}")
 
