@@ -1,0 +1,104 @@
+"""One check, two sides (issue #22): a wheel set the runner would refuse on the VM, the
+build refuses first, with the same words (`jobpack.wheelset`)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from jobpack.errors import BuildError
+from jobpack.manifest import LocalFile, Manifest, Requirement, SourceMap
+from jobpack.packager import api
+from jobpack.packager.wheels import WheelFetcher
+from jobpack.target import Target
+from jobpack.wheelset import WheelSetError, check_wheel_set
+from tests.support.wheels import WheelSpec, write_wheel
+
+CLASH = "cannot install two-1.0-py3-none-any.whl: one-1.0-py3-none-any.whl installs " \
+        "site/ns/x.py too"
+
+
+def _pair(folder: Path, second: str = "b = 2\n") -> list[tuple[str, str]]:
+    one = write_wheel(WheelSpec("one", "1.0", {"ns/x.py": "a = 1\n", "one.py": ""}), folder)
+    two = write_wheel(WheelSpec("two", "1.0", {"ns/x.py": second, "two.py": ""}), folder)
+    return [(one.name, str(one)), (two.name, str(two))]
+
+
+def test_two_wheels_writing_one_path_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(WheelSetError) as caught:
+        check_wheel_set(_pair(tmp_path))
+    assert str(caught.value) == CLASH
+
+
+def test_the_same_bytes_at_one_path_are_fine(tmp_path: Path) -> None:
+    check_wheel_set(_pair(tmp_path, second="a = 1\n"))  # a pkgutil namespace __init__
+
+
+def _rewrite(wheel: Path, drop: str = "", replace: dict[str, str] | None = None) -> None:
+    with zipfile.ZipFile(wheel) as source:
+        members = {n: source.read(n) for n in source.namelist() if not n.endswith(drop)
+                   or not drop}
+    for name, text in (replace or {}).items():
+        members[name] = text.encode()
+    with zipfile.ZipFile(wheel, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"drop": "/RECORD"}, "no one-1.0.dist-info/RECORD"),
+    ({"replace": {"one-1.0.dist-info/WHEEL": "Wheel-Version: 2.0\n"}},
+     "Wheel-Version 2.0 is not 1.x"),
+    ({"replace": {"../evil.py": ""}}, "refusing the path '../evil.py'"),
+    ({"replace": {"one-1.0.data/weird/x": ""}}, "unknown .data folder 'weird'"),
+])
+def test_a_broken_wheel_is_one_line(tmp_path: Path, change: dict[str, object],
+                                    says: str) -> None:
+    wheel = write_wheel(WheelSpec("one", "1.0", {"one.py": ""}), tmp_path)
+    _rewrite(wheel, **change)  # type: ignore[arg-type]
+    with pytest.raises(WheelSetError) as caught:
+        check_wheel_set([(wheel.name, str(wheel))])
+    assert str(caught.value).startswith("cannot install one-1.0-py3-none-any.whl: ")
+    assert says in str(caught.value)
+
+
+def _manifest(job: Path) -> Manifest:
+    data = b"import one, two\n"
+    (job / "main.py").write_bytes(data)
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return Manifest(target=Target.parse(python), entry_points=("main.py",),
+                    cmd="python main.py",
+                    requirements=(Requirement(name="one", version="1.0", direct=True),
+                                  Requirement(name="two", version="1.0", direct=True)),
+                    local_files=(LocalFile("main.py", hashlib.sha256(data).hexdigest(),
+                                           len(data)),))
+
+
+def test_the_build_and_the_runner_refuse_a_clash_in_the_same_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    house, job = tmp_path / "house", tmp_path / "job"
+    job.mkdir()
+    _pair(house)
+    manifest = _manifest(job)
+    fetcher = WheelFetcher(cache=house, find_links=(str(house),), no_index=True, prove=False)
+    with pytest.raises(BuildError) as caught:
+        api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
+                  wheels=fetcher)
+    assert str(caught.value) == CLASH
+    assert not (tmp_path / "a.zip").exists()
+    # an archive built without the check (an older jobpack): the runner says the same
+    monkeypatch.setattr(api, "check_wheel_set", lambda wheels: None)
+    archive = api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
+                        wheels=fetcher).path
+    run = subprocess.run([sys.executable, str(archive), "--offline", "--env-cache",
+                          str(tmp_path / "envs")], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == f"jobpack: error: {CLASH}"
+    assert "Traceback" not in run.stderr
