@@ -84,7 +84,7 @@ class WheelFetcher:
             return None
         for file in sorted(self.cache.glob("*.whl")):
             if _matches(file.name, requirement, tags):
-                if not intact(file, full=False):  # cut short by an older jobpack: again
+                if not intact(file):  # cut short by an older jobpack: fetched again
                     file.unlink(missing_ok=True)
                     continue
                 return FetchedWheel(requirement.name, file.name, file)
@@ -121,10 +121,12 @@ class WheelFetcher:
                           find_links=self.find_links, no_index=self.no_index)
 
 
-def intact(wheel: Path, full: bool = True) -> bool:
+def intact(wheel: Path, full: bool = False) -> bool:
     """A wheel whose zip is whole: its central directory (at the end, so a download cut
     short by a full disk or a kill has none) reads and, when `full`, every member's CRC
-    matches. Published wheels were checked in full; a cache hit checks the directory."""
+    matches. The directory is the check used: a full CRC pass inflates every member
+    (torch's 192 MB wheel: 38 s against 1 s for the directory, measured on a loaded
+    2-core machine), and a wheel pip finished downloading is whole."""
     try:
         with zipfile.ZipFile(wheel) as opened:
             return not full or opened.testzip() is None
@@ -133,8 +135,8 @@ def intact(wheel: Path, full: bool = True) -> bool:
 
 
 def _publish(folder: Path, cache: Path) -> None:
-    """Move the intact wheels pip downloaded into the cache, each by one rename: the
-    cache never holds a partial or corrupt wheel."""
+    """Move the whole wheels pip downloaded into the cache, each by one rename: the
+    cache never holds a partial one."""
     for wheel in sorted(folder.glob("*.whl")):
         if intact(wheel):
             wheel.replace(cache / wheel.name)
