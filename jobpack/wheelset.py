@@ -19,10 +19,11 @@ import re
 import zipfile
 from collections.abc import Iterable
 from email.parser import HeaderParser
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "headers")
-Paths = dict[str, str | None]  # installed path -> RECORD's sha256 (None: unknown)
+if TYPE_CHECKING:  # the runner runs on Python 3.8: no dict[...] outside annotations
+    Paths = dict[str, str | None]  # installed path -> RECORD's sha256 (None: unknown)
 
 
 class WheelSetError(ValueError):
