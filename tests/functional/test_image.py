@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cache import tests_cache_root
 from tests.support.debian import debian_python_with, image_version
-from tests.support.downloads import cache_home
 from tests.support.tools import tool_venv
 
 pytestmark = [
@@ -69,7 +69,7 @@ def _build(tmp_path: Path, listing: str) -> Path:
     (tmp_path / "image.txt").write_text(listing)
     built = jobpack("build", "main.py", "--python", str(analysed), "--wheels",
                     "--provided", "../image.txt", "--wheel-cache",
-                    str(cache_home() / "image-job-wheels"), "-o", str(tmp_path / "job.zip"),
+                    str(tests_cache_root() / "image-job-wheels"), "-o", str(tmp_path / "job.zip"),
                     cwd=job)
     assert built.returncode == 0, built.stderr
     return tmp_path / "job.zip"

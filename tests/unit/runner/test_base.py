@@ -12,9 +12,16 @@ import pytest
 
 from jobpack.runner import base
 from jobpack.runner.base import Provided, compatible, provided_set
-from jobpack.runner.environment import prepare
+from jobpack.runner.environment import Environment, prepared
 from jobpack.runner.errors import RunnerError
 from tests.support.wheels import WheelSpec, write_wheel
+
+
+def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
+            opener: Any) -> Environment:
+    """The environment, its shared lock released at once (nothing prunes here)."""
+    with prepared(workdir, manifest, cache, offline, opener) as env:
+        return env
 
 
 @pytest.mark.parametrize(("found", "wanted", "ok"), [
