@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from jobpack.layout import REQUIREMENTS_NAME, OptionalRecord
+from jobpack.publish import build_entry
 
-from .cache import complete, locked, mark_complete, temporary_folder
 from .errors import RunnerError
 from .install import Installer, Scheme
 from .progress import say
@@ -101,15 +101,10 @@ def install_requested(records: list[OptionalRecord], name: str, spec_path: Path,
 def _install_once(root: Path, record: OptionalRecord, spec: dict[str, Any],
                   open_member: Callable[[str], IO[bytes]]) -> str | None:
     """Where it came from, or None when another process had installed it already."""
-    final = root / f"{record.name}-{record.version}"
-    with locked(root / f"{final.name}.lock"):
-        if complete(final):
-            return None
-        with temporary_folder(root, final.name) as building:
-            how = _fill(building, record, spec, open_member)
-            mark_complete(building)
-            building.rename(final)
-    return how
+    hows: list[str] = []
+    build_entry(root, f"{record.name}-{record.version}",
+                lambda building: hows.append(_fill(building, record, spec, open_member)))
+    return hows[0] if hows else None
 
 
 def _fill(folder: Path, record: OptionalRecord, spec: dict[str, Any],
