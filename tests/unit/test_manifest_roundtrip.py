@@ -8,6 +8,7 @@ from dataclasses import fields
 import jobpack
 from jobpack.diagnostics import DYNAMIC_IMPORT, EXCLUDED
 from jobpack.manifest import (
+    DataFile,
     DataPath,
     Interpreter,
     LocalFile,
@@ -33,6 +34,7 @@ FULL = Manifest(
     local_files=(LocalFile("main.py", "b" * 64, 10), LocalFile("pkg/tool.py", "c" * 64, 0)),
     diagnostics=(DYNAMIC_IMPORT.at("main.py", 8, "__import__(name)"),
                  EXCLUDED.note("torch is excluded")),
+    data_files=(DataFile("params.yaml", "d" * 64, 42, read_by=("main.py:5",)),),
     inputs=(DataPath("data.csv", "DATA"), DataPath("extra")),
     outputs=(DataPath("out", "OUT"),),
     pip=PipOptions(index_url="https://example.org/simple", extra_index_urls=("https://x/",),
