@@ -270,11 +270,17 @@ class _Validator:
                 (raw, var), = item.items()
                 if var is not None and (not isinstance(var, str) or not NAME.fullmatch(var)):
                     raise self.error(path, f"variable name {var!r} is not a valid name")
-                result.append(DataPath(self._relative_path(raw, path, must_exist=must_exist),
-                                       var or None))
             else:
-                result.append(DataPath(self._relative_path(item, path, must_exist=must_exist)))
+                raw, var = item, None
+            relative = self._relative_path(raw, path, must_exist=must_exist)
+            folder = key == "outputs" and self._names_folder(raw, relative)
+            result.append(DataPath(relative, var or None, folder))
         return tuple(result)
+
+    def _names_folder(self, raw: Any, relative: str) -> bool:
+        """An output is a folder when written with a trailing slash (`models/`) or when it
+        is a folder in the job folder now; the runner creates it before the job starts."""
+        return str(raw).endswith("/") or (self.root / relative).is_dir()
 
     def _paths(self, value: Any, path: str) -> tuple[str, ...]:
         items = self._list(value, path)

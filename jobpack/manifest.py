@@ -106,10 +106,12 @@ class DataFile:
 
 @dataclass(frozen=True)
 class DataPath:
-    """An input or output of the job, optionally bound to a `${VAR}` of the cmd."""
+    """An input or output of the job, optionally bound to a `${VAR}` of the cmd. An output
+    `folder` is created empty before the job starts (see docs/config.md, "outputs")."""
 
     path: str
     var: str | None = None
+    folder: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,9 @@ class Manifest:
                           "platform": normalized.target.platform}
         data["python"] = {"mode": data.pop("python_mode")}
         data["env"] = {"vars": dict(normalized.env)}
+        for item in (*data["inputs"], *data["outputs"]):
+            if not item["folder"]:
+                del item["folder"]  # written only when true: older manifests stay as they were
         return data
 
     def to_json(self) -> str:

@@ -135,8 +135,7 @@ def run(args: argparse.Namespace) -> int:
         with prepared(workdir, manifest, cache, args.offline,
                       _member_opener(archive, manifest, workdir)) as env:
             src.mkdir(exist_ok=True)
-            for path in outputs.declared(manifest):
-                (src / path).parent.mkdir(parents=True, exist_ok=True)
+            outputs.prepare(manifest, src)
             job_env = job_environment(env, manifest, os.environ)
             job_env.update(job_spec(optional_records(manifest), workdir, archive, env,
                                     args.offline))

@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import RunnerError
@@ -23,6 +23,24 @@ DEFAULT = Path("jobpack-outputs")
 def declared(manifest: dict[str, Any]) -> list[str]:
     return [str(item["path"]) for item in manifest.get("outputs") or []
             if isinstance(item, dict) and item.get("path")]
+
+
+def prepare(manifest: dict[str, Any], src: Path) -> None:
+    """Make the declared outputs ready to write: an output folder exists (empty, unless
+    the archive ships files in it), and so does the parent folder of an output file."""
+    for item in manifest.get("outputs") or []:
+        if not isinstance(item, dict) or not item.get("path"):
+            continue
+        path = PurePosixPath(str(item["path"]))
+        if path.is_absolute() or ".." in path.parts:
+            raise RunnerError(f"output {path} leaves the job's folder")
+        target = src / path
+        folder = target if item.get("folder") is True else target.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunnerError(f"output {item['path']}: cannot create {folder}: "
+                              f"{exc.strerror or exc}") from None
 
 
 def check_output_root(root: Path) -> Path:

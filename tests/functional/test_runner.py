@@ -276,6 +276,28 @@ def test_folder_outputs_are_collected_whole(tmp_path: Path) -> None:
     assert (run / "results" / "a.txt.copy").read_text() == "AA"
 
 
+def test_a_declared_output_folder_exists_when_the_job_starts(tmp_path: Path) -> None:
+    job = tmp_path / "declared"
+    job.mkdir()
+    (job / "main.py").write_text(
+        "import os, pickle\n"
+        "print('EMPTY', os.listdir('models'))\n"
+        "with open('models/model.pkl', 'wb') as f:\n"
+        "    pickle.dump({'w': 1}, f, protocol=4)\n"
+        "open('reports/deep/score.txt', 'w').write('0.9')\n")
+    (job / "config.yaml").write_text(
+        "cmd: python main.py\noutputs:\n  - models/\n  - reports/deep/score.txt\n")
+    archive = jobpack.build(jobpack.analyze(config=job / "config.yaml"), tmp_path / "d.zip").path
+    shutil.rmtree(job)
+    result = run_archive(archive, "--output-dir", str(tmp_path / "got"), cwd=tmp_path,
+                         cache=tmp_path / "envs")
+    assert result.returncode == 0, result.stderr
+    assert "EMPTY []" in result.stdout
+    [run] = (tmp_path / "got").iterdir()
+    assert (run / "models" / "model.pkl").is_file()
+    assert (run / "reports" / "deep" / "score.txt").read_text() == "0.9"
+
+
 def test_two_first_runs_at_once_both_succeed_and_build_the_environment_once(
     hello_archive: Path, tmp_path: Path
 ) -> None:

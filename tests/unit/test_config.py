@@ -151,3 +151,20 @@ def test_invalid_yaml_is_an_error_with_file_and_line(tmp_path: Path, text: str, 
 def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "config.yaml")
+
+
+def test_an_output_is_a_folder_when_written_with_a_slash_or_one_exists(tmp_path: Path
+                                                                       ) -> None:
+    config = write(tmp_path, """\
+cmd: python main.py
+outputs:
+  - models/: MODELS
+  - logs
+  - runs
+  - model
+  - out/result.json
+""", "logs/", "model")
+    job = load_config(config)
+    assert [(p.path, p.folder) for p in job.outputs] == [
+        ("models", True), ("logs", True), ("runs", False), ("model", False),
+        ("out/result.json", False)]

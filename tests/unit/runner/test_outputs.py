@@ -54,3 +54,19 @@ def test_a_failed_collection_leaves_no_partial_folder(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         outputs.collect(bad, src, root)
     assert list(root.iterdir()) == []
+
+
+def test_declared_folders_and_parents_of_files_exist_before_the_job(tmp_path: Path) -> None:
+    manifest = {"outputs": [{"path": "models", "folder": True},
+                            {"path": "out/deep/r.txt", "var": "R"}, {"path": "model"}]}
+    outputs.prepare(manifest, tmp_path)
+    assert (tmp_path / "models").is_dir() and not any((tmp_path / "models").iterdir())
+    assert (tmp_path / "out" / "deep").is_dir()
+    assert not (tmp_path / "model").exists()  # a file output: only its parent is made
+
+
+@pytest.mark.parametrize("path", ["../escape", "/tmp/abs", "a/../../b"])
+def test_an_output_leaving_the_job_folder_is_refused(tmp_path: Path, path: str) -> None:
+    with pytest.raises(RunnerError, match="leaves the job's folder"):
+        outputs.prepare({"outputs": [{"path": path, "folder": True}]}, tmp_path / "src")
+    assert not (tmp_path / "escape").exists()
