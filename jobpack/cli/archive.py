@@ -83,6 +83,9 @@ def build_command(
                        source_date_epoch=source_date_epoch(), ignore=job.ignore)
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=shown.verbose,
                                      infos=False)
+    if fetcher is not None and fetcher.built and not shown.quiet:
+        typer.echo(f"built from source (pure Python, kept in the wheel cache): "
+                   f"{', '.join(fetcher.built)}", err=True)
     if fetcher is not None and fetcher.skipped:
         typer.echo(f"warning: no wheel bundled for {', '.join(fetcher.skipped)}; "
                    "pip builds them on the VM", err=True)

@@ -29,6 +29,22 @@ def target_pip(verb: str, target: Target, options: PipOptions, *,
         command.append("--no-deps")
     for platform in platform_tags():
         command += ["--platform", platform]
+    return command + index_options(options, find_links=find_links, no_index=no_index)
+
+
+def source_pip(verb: str, options: PipOptions, *, find_links: tuple[str, ...] = (),
+               no_index: bool = False) -> list[str]:
+    """`python -m pip VERB ...` with the job's index options and no target flags (pip
+    takes those only with --only-binary=:all:): for fetching an sdist."""
+    command = [sys.executable, "-m", "pip", verb, "--disable-pip-version-check", "--no-input",
+               "--quiet"]
+    return command + index_options(options, find_links=find_links, no_index=no_index)
+
+
+def index_options(options: PipOptions, *, find_links: tuple[str, ...] = (),
+                  no_index: bool = False) -> list[str]:
+    """The job's index, extra indexes, trusted hosts and find-links as pip options."""
+    command: list[str] = []
     if options.index_url:
         command += ["--index-url", expand(options.index_url, os.environ)]
     for url in options.extra_index_urls:
@@ -42,9 +58,10 @@ def target_pip(verb: str, target: Target, options: PipOptions, *,
     return command
 
 
-def run_pip(command: list[str]) -> subprocess.CompletedProcess[str]:
+def run_pip(command: list[str], extra_env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
     """Run pip, never waiting for input; the caller checks the exit status."""
-    env = {**os.environ, "PIP_NO_INPUT": "1"}
+    env = {**os.environ, "PIP_NO_INPUT": "1", **(extra_env or {})}
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 

@@ -12,6 +12,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +23,12 @@ from packaging.version import InvalidVersion, Version
 from jobpack.errors import MissingWheelsError, OfflineInstallError, WheelDownloadError
 from jobpack.layout import local_label, serving_index
 from jobpack.manifest import Manifest, PipOptions, Requirement
+from jobpack.packager.index import Sources, without_target_wheel
 from jobpack.packager.pip import pip_error, run_pip, target_pip
+from jobpack.packager.sdist import SourceVerdict, build_pure_wheel
 from jobpack.packager.stand_in import write_stand_in
 from jobpack.publish import work_folder
+from jobpack.target import Target
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class WheelFetcher:
     no_index: bool = False
     on_progress: Callable[[str], None] | None = None
     skipped: tuple[str, ...] = ()
+    built: tuple[str, ...] = ()  # wheels this build made from pure-Python sdists
     prove: bool = True
 
     def fetch(self, manifest: Manifest, prove: bool = True) -> list[FetchedWheel]:
@@ -57,6 +62,11 @@ class WheelFetcher:
         wanted = [r for r in sorted(manifest.installed, key=lambda r: r.name)
                   if r.version and not r.url]
         todo = [r for r in wanted if self._cached(r, tags) is None]
+        refused = self._from_source(todo, manifest, tags) if todo else []
+        if refused and not self.allow_sdist:
+            raise MissingWheelsError(_refusal(refused, manifest.target))
+        todo = [r for r in todo if self._cached(r, tags) is None
+                and r.name not in {v.requirement.name for v in refused}]
         pip_said = self._download_all(todo, manifest) if todo else None
         found: list[FetchedWheel] = []
         missing: list[tuple[Requirement, str]] = []
@@ -89,6 +99,31 @@ class WheelFetcher:
                     continue
                 return FetchedWheel(requirement.name, file.name, file)
         return None
+
+    def _from_source(self, todo: list[Requirement], manifest: Manifest,
+                     tags: frozenset[Tag]) -> list[SourceVerdict]:
+        """Before the big download: find the pins with no target wheel on the indexes,
+        build the pure-Python ones from their sdists into the cache (several at once),
+        return the others."""
+        sources = Sources.for_pip(manifest.pip, self.find_links, self.no_index)
+        suspects = without_target_wheel(todo, sources, tags)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            verdicts = list(pool.map(lambda r: self._source_only(r, manifest, tags),
+                                     suspects))
+        self.built += tuple(v.wheel.name for v in verdicts if v.wheel is not None)
+        return [v for v in verdicts if v.wheel is None and v.problem is not None]
+
+    def _source_only(self, requirement: Requirement, manifest: Manifest,
+                     tags: frozenset[Tag]) -> SourceVerdict:
+        verdict = build_pure_wheel(requirement, manifest.pip, self.cache, tags,
+                                   self.find_links, self.no_index)
+        if verdict.wheel is None:
+            # the listing is advice: before refusing, ask pip for a target wheel itself
+            run_pip([*self._pip("download", manifest), "-d", str(self.cache),
+                     f"{requirement.name}=={requirement.version}"])
+            if self._cached(requirement, tags) is not None:
+                return SourceVerdict(requirement)
+        return verdict
 
     def _download_all(self, requirements: list[Requirement], manifest: Manifest
                       ) -> str | None:
@@ -140,6 +175,17 @@ def _publish(folder: Path, cache: Path) -> None:
     for wheel in sorted(folder.glob("*.whl")):
         if intact(wheel):
             wheel.replace(cache / wheel.name)
+
+
+def _refusal(refused: list[SourceVerdict], target: Target) -> str:
+    """One line naming each source-only pin that cannot be built here, and the ways out."""
+    tag = f"cp{target.major}{target.minor}"
+    listed = "; ".join(f"{v.requirement.name}=={v.requirement.version} has no wheel for "
+                       f"{tag} manylinux x86_64 and {v.problem}" for v in refused)
+    names = " ".join(f"--exclude {v.requirement.name}" for v in refused)
+    return (f"{listed}: pin a version that has a manylinux wheel, leave it out with "
+            f"{names} if the job does not need it, or pass --allow-sdist to have pip "
+            "build it on the VM")
 
 
 def prove_installable(wheels: list[FetchedWheel], manifest: Manifest) -> None:

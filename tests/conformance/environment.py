@@ -49,3 +49,16 @@ def ensure_environment(requirements: Path = REQUIREMENTS) -> Path:
     folder = cached_folder(environment_name(requirements), build, in_place=True,
                            finished_by_older="bin/python")
     return python_of(folder)
+
+
+def ensure_venv(name: str, pip_args: list[str]) -> Path:
+    """The interpreter of a venv made by `pip install PIP_ARGS`, built once per machine
+    (keyed by name, arguments and Python version) like the conformance environment."""
+    digest = hashlib.sha256("\n".join([*pip_args, sys.version]).encode()).hexdigest()[:16]
+
+    def build(folder: Path) -> None:
+        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+        subprocess.run([str(python_of(folder)), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", *pip_args], check=True)
+
+    return python_of(cached_folder(f"{name}-{digest}", build, in_place=True))
