@@ -73,7 +73,7 @@ def build_pure_wheel(requirement: Requirement, options: PipOptions, cache: Path,
                            f"{requirement.name}=={requirement.version}"])
         sdists = sorted((work / "sdist").glob("*")) if fetched.returncode == 0 else []
         if not sdists:
-            return SourceVerdict(requirement, problem="no wheel and no sdist on the index "
+            return SourceVerdict(requirement, problem="no sdist on the index either "
                                  f"({pip_error(fetched)})")
         compiled = compiled_member(sdists[0])
         if compiled is not None:

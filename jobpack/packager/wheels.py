@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +64,8 @@ class WheelFetcher:
         todo = [r for r in wanted if self._cached(r, tags) is None]
         refused = self._from_source(todo, manifest, tags) if todo else []
         if refused and not self.allow_sdist:
-            raise MissingWheelsError(_refusal(refused, manifest.target))
+            unpinned = [r for r in manifest.requirements if r.url or not r.version]
+            raise MissingWheelsError(_refusal(refused, manifest.target, unpinned))
         todo = [r for r in todo if self._cached(r, tags) is None
                 and r.name not in {v.requirement.name for v in refused}]
         pip_said = self._download_all(todo, manifest) if todo else None
@@ -177,11 +178,15 @@ def _publish(folder: Path, cache: Path) -> None:
             wheel.replace(cache / wheel.name)
 
 
-def _refusal(refused: list[SourceVerdict], target: Target) -> str:
-    """One line naming each source-only pin that cannot be built here, and the ways out."""
+def _refusal(refused: list[SourceVerdict], target: Target,
+             unpinned: Sequence[Requirement] = ()) -> str:
+    """One line naming each source-only pin that cannot be built here (and each pin no
+    index can serve), and the ways out."""
     tag = f"cp{target.major}{target.minor}"
-    listed = "; ".join(f"{v.requirement.name}=={v.requirement.version} has no wheel for "
-                       f"{tag} manylinux x86_64 and {v.problem}" for v in refused)
+    listed = "; ".join([*(f"{v.requirement.name}=={v.requirement.version} has no wheel for "
+                          f"{tag} manylinux x86_64 and {v.problem}" for v in refused),
+                        *(f"{r.name}: not pinned to a version on an index"
+                          for r in unpinned)])
     names = " ".join(f"--exclude {v.requirement.name}" for v in refused)
     return (f"{listed}: pin a version that has a manylinux wheel, leave it out with "
             f"{names} if the job does not need it, or pass --allow-sdist to have pip "

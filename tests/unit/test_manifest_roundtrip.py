@@ -36,7 +36,7 @@ FULL = Manifest(
                  EXCLUDED.note("torch is excluded")),
     data_files=(DataFile("params.yaml", "d" * 64, 42, read_by=("main.py:5",)),),
     inputs=(DataPath("data.csv", "DATA"), DataPath("extra")),
-    outputs=(DataPath("out", "OUT"),),
+    outputs=(DataPath("out", "OUT", folder=True), DataPath("result.json")),
     pip=PipOptions(index_url="https://example.org/simple", extra_index_urls=("https://x/",),
                    trusted_hosts=("x",), find_links=("./wheels",), no_deps=True,
                    constraints=("numpy<3",)),
