@@ -64,7 +64,7 @@ class WheelFetcher:
         todo = [r for r in wanted if self._cached(r, tags) is None]
         refused = self._from_source(todo, manifest, tags) if todo else []
         if refused and not self.allow_sdist:
-            unpinned = [r for r in manifest.requirements if r.url or not r.version]
+            unpinned = [r for r in manifest.installed if r.url or not r.version]
             raise MissingWheelsError(_refusal(refused, manifest.target, unpinned))
         todo = [r for r in todo if self._cached(r, tags) is None
                 and r.name not in {v.requirement.name for v in refused}]
