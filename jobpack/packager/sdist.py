@@ -41,6 +41,7 @@ class SourceVerdict:
     requirement: Requirement
     wheel: Path | None = None
     problem: str | None = None  # "compiles C (src/x.c)", "no sdist on the index", ...
+    no_source: bool = False  # neither wheel nor sdist: nothing to build
 
 
 def compiled_member(sdist: Path) -> str | None:
@@ -74,7 +75,7 @@ def build_pure_wheel(requirement: Requirement, options: PipOptions, cache: Path,
         sdists = sorted((work / "sdist").glob("*")) if fetched.returncode == 0 else []
         if not sdists:
             return SourceVerdict(requirement, problem="no sdist on the index either "
-                                 f"({pip_error(fetched)})")
+                                 f"({pip_error(fetched)})", no_source=True)
         compiled = compiled_member(sdists[0])
         if compiled is not None:
             return SourceVerdict(requirement, problem=f"its sdist compiles code ({compiled})")

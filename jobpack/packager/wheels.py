@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.tags import Tag
@@ -53,6 +53,7 @@ class WheelFetcher:
     on_progress: Callable[[str], None] | None = None
     skipped: tuple[str, ...] = ()
     built: tuple[str, ...] = ()  # wheels this build made from pure-Python sdists
+    _unavailable: set[str] = field(default_factory=set)
     prove: bool = True
 
     def fetch(self, manifest: Manifest, prove: bool = True) -> list[FetchedWheel]:
@@ -67,7 +68,8 @@ class WheelFetcher:
             unpinned = [r for r in manifest.installed if r.url or not r.version]
             raise MissingWheelsError(_refusal(refused, manifest.target, unpinned))
         todo = [r for r in todo if self._cached(r, tags) is None
-                and r.name not in {v.requirement.name for v in refused}]
+                and r.name not in {v.requirement.name for v in refused}
+                and r.name not in self._unavailable]
         pip_said = self._download_all(todo, manifest) if todo else None
         found: list[FetchedWheel] = []
         missing: list[tuple[Requirement, str]] = []
@@ -112,7 +114,11 @@ class WheelFetcher:
             verdicts = list(pool.map(lambda r: self._source_only(r, manifest, tags),
                                      suspects))
         self.built += tuple(v.wheel.name for v in verdicts if v.wheel is not None)
-        return [v for v in verdicts if v.wheel is None and v.problem is not None]
+        # nothing at all on the index (a local build such as torch+cu121): reported with
+        # the other missing pins, with the index that serves it
+        self._unavailable = {v.requirement.name for v in verdicts if v.no_source}
+        return [v for v in verdicts
+                if v.wheel is None and v.problem is not None and not v.no_source]
 
     def _source_only(self, requirement: Requirement, manifest: Manifest,
                      tags: frozenset[Tag]) -> SourceVerdict:
