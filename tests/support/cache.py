@@ -23,6 +23,10 @@ def tests_cache_root() -> Path:
     return Path(base) / "jobpack-tests"
 
 
+# Its name starts with "test": a module that imports it must not have it collected as a test.
+tests_cache_root.__test__ = False  # type: ignore[attr-defined]
+
+
 def cached_folder(key: str, build: Callable[[Path], object], *, in_place: bool = False,
                   finished_by_older: str | None = None) -> Path:
     """`<test cache>/key`, built by `build(folder)` the first time on this machine.
