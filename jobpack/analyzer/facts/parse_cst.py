@@ -35,11 +35,13 @@ _CMP: dict[type, str] = {cst.Equal: "==", cst.NotEqual: "!=", cst.LessThan: "<",
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def facts_from_cst(module: cst.Module, target: Target, *, deep: bool,
+def facts_from_cst(module: cst.Module, target: Target, *, deep: bool, source: bytes,
                    check: Callable[[cst.CSTNode, Collector[cst.CSTNode]], None] | None = None,
-                   source: bytes | None = None) -> FileFacts:
+                   ) -> FileFacts:
     """The facts of a libcst module; `deep` and `check` as in `parse_ast.facts_from_ast`;
-    `source` is the module's text (regenerated when not given)."""
+    `source` is the module's text (not regenerated: libcst's code generation recurses once
+    per operand, past the interpreter's limit on a long concatenation such as
+    `pydoc_data/topics.py`)."""
     walker = _Walker(target, deep, check)
     walker.run(module)
     out = walker.out
@@ -50,7 +52,7 @@ def facts_from_cst(module: cst.Module, target: Target, *, deep: bool,
     ends = [last for *_, last, _ in out.functions]
     positions, last_lines = find_positions(module, wanted, ends)
     return out.facts(lambda node: positions[id(node)],
-                     module.bytes if source is None else source,
+                     source,
                      lambda node: last_lines[id(node)])
 
 

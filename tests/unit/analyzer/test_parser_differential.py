@@ -66,7 +66,7 @@ def both(source: bytes, target: Target) -> tuple[FileFacts, FileFacts, FileFacts
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
         return fast, full, None  # e.g. `(name): int`, which libcst 1.9 does not parse
-    return fast, full, facts_from_cst(module, target, deep=True)
+    return fast, full, facts_from_cst(module, target, deep=True, source=source)
 
 
 def _compare(item: tuple[str, Path]) -> tuple[str, str | None]:

@@ -22,7 +22,7 @@ def both(source: str) -> tuple[FileFacts, FileFacts, FileFacts]:
     data = source.encode()
     tree = ast.parse(data)
     return (parse_facts(data, TARGET), facts_from_ast(tree, TARGET, data, full=True),
-            facts_from_cst(cst.parse_module(data), TARGET, deep=True))
+            facts_from_cst(cst.parse_module(data), TARGET, deep=True, source=data))
 
 
 def reads(source: str) -> list[Row]:

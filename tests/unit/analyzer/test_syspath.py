@@ -56,14 +56,15 @@ def test_a_module_level_string_name_is_remembered_by_both_parsers() -> None:
               b"sys.path.append(ROOT)\nsys.path.append(SRC)\n")
     fast = parse_facts(source, TARGET)
     assert [(f.anchor, f.path) for f in fast.sys_paths] == [("absolute", "/x")]
-    assert fast == facts_from_cst(libcst.parse_module(source), TARGET, deep=True)
+    assert fast == facts_from_cst(libcst.parse_module(source), TARGET, deep=True, source=source)
 
 
 def test_both_parsers_read_the_same_folders() -> None:
     for file in sorted((FIXTURES / "syspath").rglob("*.py")):
         source = file.read_bytes()
         fast = parse_facts(source, TARGET)
-        assert fast == facts_from_cst(libcst.parse_module(source), TARGET, deep=True), file
+        module = libcst.parse_module(source)
+        assert fast == facts_from_cst(module, TARGET, deep=True, source=source), file
     assert parse_facts((FIXTURES / "syspath/jobs/train.py").read_bytes(), TARGET).sys_paths
 
 
