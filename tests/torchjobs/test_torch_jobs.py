@@ -30,6 +30,8 @@ from tests.torchjobs.measure import Measure, measure
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
 JOBS = HERE / "jobs"
+# word_language_model is the GPU page's bundled example (fixtures/gpu): one copy of it.
+FOLDERS = {"word_language_model": HERE.parent.parent / "fixtures" / "gpu"}
 WORDS = ("the", "model", "reads", "a", "small", "corpus", "of", "made", "up", "words",
          "and", "learns", "which", "word", "comes", "next", "in", "every", "line")
 
@@ -76,7 +78,7 @@ JOB_SETUPS: dict[str, tuple[str, Callable[[Path], list[str]]]] = {
 def run_and_measure(name: str, python: Path, tmp_path: Path) -> Measure:
     entry, setup = JOB_SETUPS[name]
     job = tmp_path / name
-    shutil.copytree(JOBS / name, job)
+    shutil.copytree(FOLDERS.get(name, JOBS / name), job)
     argv = setup(job)
     environ = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
