@@ -12,36 +12,16 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.harness import JOBPACK, run, snapshot
+from tests.support.disks import SmallDisk
+from tests.support.disks import small_disk as mounted
 
 TIMEOUT = 120
 
 
-class SmallDisk:
-    """A tmpfs of a given size at `path`; `grow` remounts it bigger (space freed)."""
-
-    def __init__(self, path: Path, size: str) -> None:
-        self.path = path
-        path.mkdir(parents=True)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                               str(path)], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-
-    def grow(self, size: str) -> None:
-        subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True)
-
-    def files(self) -> list[str]:
-        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*")
-                      if p.is_file())
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    disk = SmallDisk(tmp_path / "small", "256k")
-    try:
+    with mounted(tmp_path / "small", "256k") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", str(disk.path)], check=False)
 
 
 def _job(folder: Path, data_bytes: int) -> Path:

@@ -23,6 +23,7 @@ from jobpack.publish import (
     write_atomic,
     write_cache_file,
 )
+from tests.support.disks import small_disk as mounted
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_part(tmp_path: Path) -> None:
@@ -39,17 +40,9 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_part(tmp_path: Path) ->
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs: a real full disk (root only; skipped where mount is refused)."""
-    folder = tmp_path / "small"
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
+    """A 64 KiB tmpfs: a real full disk."""
+    with mounted(tmp_path / "small", "64k") as disk:
+        yield disk.path
 
 
 def test_a_full_disk_is_one_error_and_nothing_half_written(small_disk: Path) -> None:

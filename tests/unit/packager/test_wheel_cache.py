@@ -14,6 +14,7 @@ from jobpack.errors import WheelDownloadError
 from jobpack.manifest import Manifest, Requirement
 from jobpack.packager.wheels import WheelFetcher, intact
 from jobpack.target import Target
+from tests.support.disks import small_disk
 from tests.support.wheels import WheelSpec, write_wheel
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -47,16 +48,8 @@ def test_a_truncated_wheel_in_the_cache_is_fetched_again(tmp_path: Path) -> None
 
 @pytest.fixture
 def small_cache(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "cache"
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
+    with small_disk(tmp_path / "cache", "256k") as disk:
+        yield disk.path
 
 
 def test_a_full_disk_while_downloading_leaves_no_wheel_and_no_work_folder(
