@@ -201,6 +201,9 @@ class Manifest:
     runtime_vars: tuple[str, ...] = ()
     # files the code reads, shipped beside it (`open("params.yaml")`, Hydra's conf/)
     data_files: tuple[DataFile, ...] = ()
+    # project folders the runner puts on sys.path, as the editable install (`pip install
+    # -e .` of a src layout) that made the job's own packages importable did
+    sys_path: tuple[str, ...] = ()
 
     def normalized(self) -> Manifest:
         """The same manifest with every list in its canonical order."""
@@ -240,6 +243,8 @@ class Manifest:
         for item in (*data["inputs"], *data["outputs"]):
             if not item["folder"]:
                 del item["folder"]  # written only when true: older manifests stay as they were
+        if not data["sys_path"]:
+            del data["sys_path"]  # likewise: written only when there is one
         return data
 
     def to_json(self) -> str:
@@ -274,6 +279,7 @@ class Manifest:
                 runtime_vars=tuple(data.get("runtime_vars", [])),
                 data_files=tuple(DataFile(**_tuples(f, "read_by"))
                                  for f in data.get("data_files", [])),
+                sys_path=tuple(data.get("sys_path", [])),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"malformed manifest: {exc}") from None

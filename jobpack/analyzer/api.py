@@ -120,8 +120,9 @@ def analyze(
     target = job.target(asked, environment)
     if not job.runs_python:
         return _assemble(job, target, environment, Walked(), _plain(job), ignore=silenced)
-    entries = job.entries()
     index = _read_distributions(environment, progress)
+    site = editable_folders(index)
+    entries = job.entries(site)
     store = facts_for or FactsStore(target, _facts_folder(cache_dir, no_cache), workers=workers)
     try:
         walked = walk_imports(job.walk_entries(entries), job.root, target, index, environment,
@@ -131,7 +132,7 @@ def analyze(
             else widened_root(job.root, walked.outside_root)
         if wider is not None:  # the scripts reach up for their project's packages
             job = load_job(job.entry_texts, config=None, root=wider, cwd=wider)
-            entries = job.entries()
+            entries = job.entries(site)
             walked = walk_imports(job.walk_entries(entries), job.root, target, index,
                                   environment, store, on_progress=progress)
     finally:
@@ -157,6 +158,8 @@ class Walked:
     unresolved: tuple[tuple[Diagnostic, str], ...] = ()  # each with the module it is about
     suppressions: Mapping[str, Mapping[int, frozenset[str]]] = field(default_factory=dict)
     reads: tuple[Read, ...] = ()  # files the job's own code reads (not imports)
+    # folders inside the root that editable installs of the job's packages put on sys.path
+    sys_path: tuple[str, ...] = ()
 
 
 def widened_root(root: Path, outside: Sequence[Path], levels: int = 2) -> Path | None:
@@ -212,9 +215,19 @@ def walk_imports(
                                       f"folder {folder}; it ships as local code")
              for top, (folder, dist) in sorted(index.local_roots.items())
              if top in result.graph.modules]
+    inside = sorted({folder.relative_to(root).as_posix()
+                     for top, (folder, _) in index.local_roots.items()
+                     if top in result.graph.modules and folder != root
+                     and folder.is_relative_to(root)})
     return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes),
                   tuple(result.outside_root), tuple(result.unresolved), result.suppressions,
-                  tuple(result.reads))
+                  tuple(result.reads), tuple(inside))
+
+
+def editable_folders(index: DistributionIndex) -> tuple[Path, ...]:
+    """The folders editable and local-folder installs put on sys.path (a `.pth` line, an
+    `__editable__` finder's mapping), in a stable order."""
+    return tuple(sorted({folder for folder, _ in index.local_roots.values()}))
 
 
 def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: Walked,
@@ -246,6 +259,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         pip=pip,
         name=run.name,
         runtime_vars=run.runtime_vars,
+        sys_path=walked.sys_path,
         interpreter=_interpreter(environment),
         data_files=data.records(),
     ).normalized()

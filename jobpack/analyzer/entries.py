@@ -33,11 +33,13 @@ def _check_script(file: Path, shown: str) -> None:
         raise EntryPointError("entry point is not a regular file", path=shown)
 
 
-def module_entry(module: str, root: Path) -> Entry:
-    """The file `python -m module` runs from `root` (a package runs its `__main__`)."""
+def module_entry(module: str, root: Path, site: tuple[Path, ...] = ()) -> Entry:
+    """The file `python -m module` runs from `root` (a package runs its `__main__`);
+    `site` are further sys.path folders: those of editable installs of the job's own
+    packages (a src layout's `src`)."""
     finder = Finder()
     parts = module.split(".")
-    search: tuple[Path, ...] = (root,)
+    search: tuple[Path, ...] = (root, *site)
     located = None
     for depth in range(1, len(parts) + 1):
         located = finder.find(".".join(parts[:depth]), search)
@@ -58,10 +60,10 @@ def module_entry(module: str, root: Path) -> Entry:
     return Entry(file=located.file.resolve(), name=f"-m {module}", module=module, package=package)
 
 
-def parse_entry(text: str, root: Path) -> Entry:
-    """`main.py`, `pkg/run.py` or `-m pkg.mod`."""
+def parse_entry(text: str, root: Path, site: tuple[Path, ...] = ()) -> Entry:
+    """`main.py`, `pkg/run.py` or `-m pkg.mod` (searched in `root`, then `site`)."""
     if text.startswith("-m "):
-        return module_entry(text[3:].strip(), root)
+        return module_entry(text[3:].strip(), root, site)
     return script_entry(Path(text), root)
 
 

@@ -77,9 +77,10 @@ class Job:
         wanted = asked or (self.config.target if self.config is not None else None)
         return Target.for_job(wanted, environment.target)
 
-    def entries(self) -> list[Entry]:
-        """The entry points, as the interpreter would start them."""
-        return [parse_entry(text, self.root) for text in self.entry_texts]
+    def entries(self, site: tuple[Path, ...] = ()) -> list[Entry]:
+        """The entry points, as the interpreter would start them; `-m` modules are also
+        looked for in `site` (folders of editable installs)."""
+        return [parse_entry(text, self.root, site) for text in self.entry_texts]
 
     def walk_entries(self, entries: list[Entry]) -> list[Entry]:
         """`entries`, plus every script of manual local-paths (walked for its imports)."""

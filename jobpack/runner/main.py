@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                       _member_opener(archive, manifest, workdir)) as env:
             src.mkdir(exist_ok=True)
             outputs.prepare(manifest, src)
-            job_env = job_environment(env, manifest, os.environ)
+            job_env = job_environment(env, manifest, os.environ, src)
             job_env.update(job_spec(optional_records(manifest), workdir, archive, env,
                                     args.offline))
             argv = command_argv(manifest, value, args.extra, job_env.get("PATH"))

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jobpack.layout import CommandError, variable_lookup
@@ -55,20 +55,33 @@ def command_argv(manifest: dict[str, Any], value: Callable[[str], str], extra: l
 
 
 def job_environment(env: Environment, manifest: dict[str, Any],
-                    environ: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment minus what would leak the caller's Python into the job."""
+                    environ: Mapping[str, str], src: Path | None = None) -> dict[str, str]:
+    """The caller's environment minus what would leak the caller's Python into the job;
+    with the manifest's `sys_path` folders (under `src`) on PYTHONPATH, as the editable
+    install of a src layout had them on sys.path."""
     result = {k: v for k, v in environ.items() if k not in _STRIPPED}
     result["PYTHONNOUSERSITE"] = "1"
     if env.kind == "venv":
         result["VIRTUAL_ENV"] = str(env.prefix)
     if env.bin is not None:
         result["PATH"] = str(env.bin) + os.pathsep + result.get("PATH", os.defpath)
+    folders = [str(src / _inside(str(p))) for p in manifest.get("sys_path") or []
+               ] if src is not None else []
     if env.pythonpath is not None:
-        result["PYTHONPATH"] = env.pythonpath
+        folders.append(env.pythonpath)
+    if folders:
+        result["PYTHONPATH"] = os.pathsep.join(folders)
     for name, value in sorted((manifest.get("env") or {}).get("vars", {}).items()):
         if value is not None:
             result[name] = str(value)
     return result
+
+
+def _inside(path: str) -> PurePosixPath:
+    folder = PurePosixPath(path)
+    if folder.is_absolute() or ".." in folder.parts:
+        raise RunnerError(f"sys_path folder {path} leaves the job's folder")
+    return folder
 
 
 def run_job(argv: list[str], cwd: Path, env: dict[str, str]) -> int:

@@ -36,3 +36,19 @@ def test_an_unknown_tier_is_one_clear_error() -> None:
     data["requirements"][0]["tier"] = "maybe"
     with pytest.raises(ManifestError, match="'numpy': unknown tier 'maybe'"):
         Manifest.from_dict(data)
+
+
+def test_output_folders_and_sys_path_are_written_only_when_set_and_read_back() -> None:
+    from dataclasses import replace
+
+    from jobpack.manifest import DataPath
+
+    plain = _manifest()
+    assert "sys_path" not in json.loads(plain.to_json())
+    manifest = replace(plain, sys_path=("src",), outputs=(
+        DataPath("models", None, True), DataPath("result.json", "RESULT")))
+    data = json.loads(manifest.to_json())
+    assert data["sys_path"] == ["src"]
+    assert data["outputs"] == [{"folder": True, "path": "models", "var": None},
+                               {"path": "result.json", "var": "RESULT"}]
+    assert Manifest.from_json(manifest.to_json()) == manifest.normalized()

@@ -44,6 +44,7 @@ FULL = Manifest(
     env=(("MODE", "fast"), ("TOKEN", None)),
     name="my job",
     runtime_vars=("DS_PROJECT_HOME",),
+    sys_path=("src",),
     interpreter=Interpreter("3.11.7", "venv", "linux-x86_64"),
 )
 

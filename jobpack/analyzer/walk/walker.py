@@ -91,8 +91,12 @@ class Walker:
         self.is_external_namespace = is_external_namespace
         self.prefetch = prefetch
         self.site_paths = tuple(site_paths)
-        # longest first, so a venv inside the project is not mistaken for local code
-        self._bases = sorted({root, *self.site_paths, *self.extra_roots.values()},
+        # longest first, so a venv inside the project is not mistaken for local code; an
+        # editable install's folder inside the project (a src layout's `src`) is no base:
+        # its files keep their project paths and the runner puts the folder on sys.path
+        inside = {p for p in self.extra_roots.values() if p.is_relative_to(root)}
+        bases = {root, *self.site_paths, *self.extra_roots.values()} - inside
+        self._bases = sorted(bases,
                              key=lambda p: len(p.parts), reverse=True)
         self.finder = Finder()
         self.result = WalkResult(ImportGraph())

@@ -54,3 +54,18 @@ def test_a_variable_nothing_defines_is_not_read_from_the_environment(tmp_path: P
 def test_an_empty_cmd_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RunnerError, match="no cmd"):
         command_argv({"cmd": " "}, variables({}, tmp_path, {}), [], None)
+
+
+def test_the_manifests_sys_path_folders_go_first_on_pythonpath(tmp_path: Path) -> None:
+    from jobpack.runner.environment import Environment
+    from jobpack.runner.run import job_environment
+
+    site = Environment(tmp_path / "env", "site", None, "/env/site")
+    env = job_environment(site, {"sys_path": ["src", "lib/py"]}, {"PYTHONPATH": "/leak"},
+                          tmp_path)
+    assert env["PYTHONPATH"] == os.pathsep.join(
+        [str(tmp_path / "src"), str(tmp_path / "lib" / "py"), "/env/site"])
+    venv = Environment(tmp_path / "env", "venv")
+    assert "PYTHONPATH" not in job_environment(venv, {}, {"PYTHONPATH": "/leak"}, tmp_path)
+    with pytest.raises(RunnerError, match="leaves the job's folder"):
+        job_environment(venv, {"sys_path": ["../up"]}, {}, tmp_path)
