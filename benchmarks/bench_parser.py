@@ -134,7 +134,7 @@ def parser_rates(root: Path, libcst_sample: int) -> dict[str, float]:
     rate("ast_path", sources, lambda s: parse_facts(s, target))
     sample = sorted(sources, key=lambda s: hashlib.sha256(s).digest())[:libcst_sample]
     rate("libcst_path", sample,
-         lambda s: facts_from_cst(libcst.parse_module(s), target, deep=True))
+         lambda s: facts_from_cst(libcst.parse_module(s), target, deep=True, source=s))
     rates["files"] = len(sources)
     rates["libcst_sample"] = len(sample)
     return rates
