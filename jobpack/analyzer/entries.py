@@ -105,7 +105,7 @@ def local_path_entry(file: Path, root: Path) -> Entry:
     return Entry(file=file, name=name, module=module, package=package)
 
 
-ENTRY_COMMANDS = frozenset({"analyze", "why", "build", "graph"})
+ENTRY_COMMANDS = frozenset({"analyze", "why", "build", "graph", "trace"})
 
 
 def module_arguments(argv: list[str], *, commands: frozenset[str] = ENTRY_COMMANDS,
@@ -114,7 +114,7 @@ def module_arguments(argv: list[str], *, commands: frozenset[str] = ENTRY_COMMAN
     `-m pkg.mod` entry point after `--`, so an option parser takes it for an entry point
     rather than an unknown option `-m`. Only for `commands` (those whose positional
     words are entry points; others pass `--` words to the job); words after an existing
-    `--` are left as they are."""
+    `--` are left as they are, and so are a `trace` script's own arguments."""
     command = next((w for w in argv if not w.startswith("-")), None)
     if command not in commands:
         return list(argv)
@@ -124,6 +124,9 @@ def module_arguments(argv: list[str], *, commands: frozenset[str] = ENTRY_COMMAN
     index = 0
     while index < end:
         word = argv[index]
+        if command == "trace" and word.endswith(".py"):  # trace runs ONE entry: what
+            kept.extend(argv[index:end])  # follows a script is the script's arguments
+            break
         if word == "-m" and index + 1 < end:
             modules.append(f"-m {argv[index + 1]}")
             index += 2

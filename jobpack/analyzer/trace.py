@@ -16,15 +16,19 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.trace_copy import WorkCopy
 from jobpack.analyzer.walk.stdlib import is_stdlib
 from jobpack.errors import ConfigError
 from jobpack.layout import CommandError, command_argv, variable_lookup
+
+# where trace keeps what a job wrote: one new folder per run, never the job's folder
+OUTPUTS = Path(tempfile.gettempdir()) / "jobpack-trace-outputs"
 
 RECORDER = '''\
 import atexit as _atexit
@@ -159,6 +163,28 @@ class TraceResult:
     missing: tuple[Missing, ...]
     opened: tuple[Opened, ...] = ()
     missing_files: tuple[Opened, ...] = ()
+    written: tuple[str, ...] = ()  # relative to the job's folder
+
+    @property
+    def exit_code(self) -> int:
+        """The job's own exit code when it failed (a signal N is 128+N, as in a shell),
+        else 1 when the manifest lacks something, else 0."""
+        if self.returncode > 0:
+            return self.returncode if self.returncode < 256 else 1
+        if self.returncode < 0:
+            return 128 - self.returncode
+        return 1 if self.missing or self.missing_files else 0
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What one run of the job did: its exit status, the modules it imported, the files
+    under its folder it read before writing them, and the files it wrote there."""
+
+    returncode: int
+    imported: tuple[Imported, ...]
+    opened: tuple[Opened, ...]
+    written: tuple[str, ...]
 
 
 def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
@@ -166,6 +192,13 @@ def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
                    ) -> tuple[int, tuple[Imported, ...], tuple[Opened, ...]]:
     """Run `argv` with the recorder, the analysed `python` first on PATH: what it imported,
     and which files under `root` it opened for reading."""
+    run = record(argv, python=python, cwd=cwd, env=env, root=root)
+    return run.returncode, run.imported, run.opened
+
+
+def record(argv: Sequence[str], *, python: str, cwd: Path,
+           env: Mapping[str, str] | None = None, root: Path | None = None) -> Recording:
+    """Run `argv` with the recorder (see `record_imports`)."""
     with tempfile.TemporaryDirectory(prefix="jobpack-trace-") as temp:
         folder = Path(temp)
         (folder / "sitecustomize.py").write_text(RECORDER, encoding="utf-8")
@@ -182,7 +215,8 @@ def record_imports(argv: Sequence[str], *, python: str, cwd: Path,
     imported = tuple(dict.fromkeys(
         Imported(r["module"], r["file"], r["importer"], r["line"])
         for data in recorded for r in data.get("imports", [])))
-    return process.returncode, imported, _read_before_written(recorded)
+    written = tuple(sorted({r["file"] for data in recorded for r in data.get("written", [])}))
+    return Recording(process.returncode, imported, _read_before_written(recorded), written)
 
 
 def _read_before_written(recorded: list[dict[str, Any]]) -> tuple[Opened, ...]:
@@ -211,9 +245,9 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
     missing: list[Missing] = []
     reported: set[str] = set()
     for item in imported:
-        if item.module == "sitecustomize" or item.file is None:
-            continue
-        file = Path(item.file).resolve()
+        if item.module == "sitecustomize" or not _real_file(item.file):
+            continue  # no file, or a made-up one: torch.ops says `_ops.py`
+        file = Path(str(item.file)).resolve()
         if is_stdlib(item.module, target) and not _under(file, site_paths):
             continue
         if _under(file, site_paths) and index is not None:
@@ -237,6 +271,13 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
     return tuple(missing)
 
 
+def _real_file(file: str | None) -> bool:
+    """An absolute path to an existing file: what a module loaded from disk has. Modules
+    made at run time (torch's `torch.ops`) carry a relative or invented `__file__`, which
+    must not read as a local file the manifest lacks."""
+    return file is not None and Path(file).is_absolute() and Path(file).is_file()
+
+
 def _providers(index: DistributionIndex, module: str | None) -> list[InstalledDistribution]:
     deepest = index.deepest(module) if module else None
     return index.providers(deepest) if deepest else []
@@ -258,15 +299,32 @@ def _under(file: Path, folders: Sequence[Path]) -> bool:
     return any(file.is_relative_to(folder.resolve()) for folder in folders)
 
 
-def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path) -> TraceResult:
+def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path,
+          work: WorkCopy | None = None) -> TraceResult:
     """Run the job once (user code runs!) and compare its imports and the files it read
-    with `analysis`."""
+    with `analysis`. With `work`, the job runs in that copy of its folder (`argv` and
+    `cwd` name the copy); what it saw there is compared as if it were the job's folder."""
     # the job's env.vars, as the runner sets them (a None value passes through)
     env = {**os.environ, **{k: v for k, v in analysis.manifest.env if v is not None}}
-    returncode, imported, opened = record_imports(argv, python=python, cwd=cwd, env=env,
-                                                  root=analysis.root)
-    return TraceResult(returncode, imported, compare(analysis, imported), opened,
-                       unshipped_files(analysis, opened))
+    run = record(argv, python=python, cwd=cwd, env=env,
+                 root=work.copy if work is not None else analysis.root)
+    if work is not None:
+        run = _in_source(run, work)
+    root = analysis.root.resolve()
+    written = tuple(Path(f).relative_to(root).as_posix() for f in run.written
+                    if Path(f).is_relative_to(root) and "__pycache__" not in Path(f).parts)
+    return TraceResult(run.returncode, run.imported, compare(analysis, run.imported),
+                       run.opened, unshipped_files(analysis, run.opened), written)
+
+
+def _in_source(run: Recording, work: WorkCopy) -> Recording:
+    """`run` with every path in the work copy named as it is in the job's folder."""
+    imported = tuple(replace(i, file=work.to_source(i.file), importer=work.to_source(
+        i.importer)) for i in run.imported)
+    opened = tuple(Opened(str(work.to_source(o.file)), work.to_source(o.opener), o.line)
+                   for o in run.opened)
+    written = tuple(str(work.to_source(f)) for f in run.written)
+    return Recording(run.returncode, imported, opened, written)
 
 
 def unshipped_files(analysis: Analysis, opened: Sequence[Opened]) -> tuple[Opened, ...]:
@@ -294,19 +352,27 @@ def search_path(python: str, environ: Mapping[str, str]) -> str:
     return str(Path(python).parent) + os.pathsep + environ.get("PATH", os.defpath)
 
 
-def config_argv(analysis: Analysis, extra: Sequence[str], *, python: str, config: str
-                ) -> list[str]:
+def config_argv(analysis: Analysis, extra: Sequence[str], *, python: str, config: str,
+                folder: Path | None = None) -> list[str]:
     """The argv of the config's cmd as the runner builds it on the VM: every `${NAME}` one
-    argument (an input's or output's path in the job folder, an `args` value, or a run-time
-    variable from the environment), `extra` appended."""
+    argument (an input's or output's path in the job folder, or in `folder`, its work copy;
+    an `args` value, or a run-time variable from the environment), `extra` appended."""
     manifest = analysis.manifest
-    paths = {item.var: str(analysis.root / item.path)
+    paths = {item.var: str((folder or analysis.root) / item.path)
              for item in (*manifest.inputs, *manifest.outputs) if item.var}
     try:
         value = variable_lookup(paths, manifest.runtime_vars, os.environ)
         return command_argv(manifest.cmd, value, extra, search_path(python, os.environ))
     except CommandError as exc:
         raise ConfigError(str(exc), path=config, key="cmd") from None
+
+
+def prepare_outputs(analysis: Analysis, folder: Path) -> None:
+    """As the runner does before the job starts: a declared output folder exists, and so
+    does the folder of a declared output file."""
+    for item in analysis.manifest.outputs:
+        target = folder / item.path
+        (target if item.folder else target.parent).mkdir(parents=True, exist_ok=True)
 
 
 def analysed_python(analysis: Analysis) -> str:

@@ -104,28 +104,38 @@ def trace_command(
         help="Arguments for the job, after --.", show_default=False)] = None,
     job: JobOptions = DEFAULT_JOB,
 ) -> None:
-    """RUNS THE JOB (your code) once locally with a recorder, and lists every module
-    imported and every file of the job's folder read at run time that the static manifest
-    lacks (exit 1 if any; exit 2 if only the job failed). analyze and build never run
-    your code; trace does."""
+    """RUNS THE JOB (your code) once locally, in a temporary copy of its folder, with a
+    recorder, and lists every module imported and every file of the job's folder read at
+    run time that the static manifest lacks. Exits with the job's own code when the job
+    failed, else 1 if anything is missing. What the job wrote is kept in a new folder
+    under $TMPDIR/jobpack-trace-outputs/ (named at the end), never in the job's folder.
+    analyze and build never run your code; trace does."""
     from jobpack.analyzer import trace as tracing
+    from jobpack.analyzer.trace_copy import work_copy
 
     rest = [entry, *(args or [])] if entry is not None else list(args or [])
+    if job.config is None and not rest:
+        raise typer.BadParameter("name the script to run, or use --config")
     if job.config is not None:
         analysis = analyze_job(job)
-        interpreter = tracing.analysed_python(analysis)
-        argv = tracing.config_argv(analysis, rest, python=interpreter, config=job.config.name)
-        cwd = analysis.root
     else:
-        if not rest:
-            raise typer.BadParameter("name the script to run, or use --config")
         analysis = analyze_job(replace(job, entries=(rest[0],)))
-        interpreter = tracing.analysed_python(analysis)
-        argv, cwd = [interpreter, str(Path(rest[0]).resolve()), *rest[1:]], Path.cwd()
-    result = tracing.trace(analysis, argv, python=interpreter, cwd=cwd)
+    interpreter = tracing.analysed_python(analysis)
+    with work_copy(analysis.root) as work:
+        if job.config is not None:
+            tracing.prepare_outputs(analysis, work.copy)
+            argv = tracing.config_argv(analysis, rest, python=interpreter,
+                                       config=job.config.name, folder=work.copy)
+            cwd = work.copy
+        else:
+            script = (["-m", rest[0][3:].strip()] if rest[0].startswith("-m ")
+                      else [str(work.to_copy(Path(rest[0]).resolve()))])
+            argv, cwd = [interpreter, *script, *rest[1:]], work.to_copy(Path.cwd())
+        result = tracing.trace(analysis, argv, python=interpreter, cwd=cwd, work=work)
+        declared = [item.path.rstrip("/") for item in analysis.manifest.outputs]
+        kept = work.keep([*declared, *result.written], tracing.OUTPUTS)
     for line in tracing.render(result, analysis.root):
         typer.echo(line, err=True)
-    if result.missing or result.missing_files:
-        raise typer.Exit(1)
-    if result.returncode != 0:
-        raise typer.Exit(2)
+    if kept is not None:
+        typer.echo(f"the job's outputs are in {kept}", err=True)
+    raise typer.Exit(result.exit_code)

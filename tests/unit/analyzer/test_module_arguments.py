@@ -14,6 +14,9 @@ from jobpack.analyzer.entries import module_arguments
      ["--debug", "why", "yaml", "main.py", "--", "-m a"]),
     (["build", "-m", "a", "-o", "x.zip"], ["build", "-o", "x.zip", "--", "-m a"]),
     (["analyze", "main.py"], ["analyze", "main.py"]),
+    (["trace", "--python", "py", "-m", "pkg.run", "--", "yaml"],
+     ["trace", "--python", "py", "--", "-m pkg.run", "yaml"]),
+    (["trace", "main.py", "-m", "x"], ["trace", "main.py", "-m", "x"]),
 ])
 def test_modules_move_after_the_separator(given: list[str], expected: list[str]) -> None:
     assert module_arguments(given) == expected

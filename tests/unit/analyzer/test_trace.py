@@ -15,6 +15,11 @@ def trace(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           cwd=folder, capture_output=True, text=True, check=False)
 
 
+def _output(result: subprocess.CompletedProcess[str], path: str) -> Path:
+    """Where trace kept what the job wrote: a new folder it names, not the job's."""
+    return Path(result.stderr.split("the job's outputs are in ")[1].split("\n")[0]) / path
+
+
 def test_a_dynamic_import_of_an_installed_distribution_is_reported(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(
         "import importlib\nimport sys\nmodule = importlib.import_module(sys.argv[1])\n"
@@ -22,7 +27,8 @@ def test_a_dynamic_import_of_an_installed_distribution_is_reported(tmp_path: Pat
     result = trace(tmp_path, "main.py", "--", "yaml")
     assert result.returncode == 1, result.stderr
     assert "missing distribution: pyyaml (imported as yaml" in result.stderr
-    assert (tmp_path / "out.txt").read_text() == "yaml"  # it really ran, with its ARGS
+    assert _output(result, "out.txt").read_text() == "yaml"  # it really ran, with its ARGS
+    assert not (tmp_path / "out.txt").exists()  # in a copy of the job's folder
 
 
 def test_a_job_whose_imports_are_all_in_the_manifest_passes(tmp_path: Path) -> None:
@@ -33,11 +39,20 @@ def test_a_job_whose_imports_are_all_in_the_manifest_passes(tmp_path: Path) -> N
     assert "all are in the manifest" in result.stderr
 
 
-def test_a_failing_job_exits_2_and_says_so(tmp_path: Path) -> None:
-    (tmp_path / "main.py").write_text("raise SystemExit(3)\n")
+def test_a_failing_job_keeps_its_own_exit_code_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import yaml, importlib\nimportlib.import_module('"
+                                      "json')\nraise SystemExit(3)\n")
     result = trace(tmp_path, "main.py")
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "exited with status 3" in result.stderr
+
+
+def test_a_job_killed_by_a_signal_exits_as_a_shell_says(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import os, signal\nos.kill(os.getpid(), "
+                                      "signal.SIGTERM)\n")
+    result = trace(tmp_path, "main.py")
+    assert result.returncode == 128 + 15, result.stderr
+    assert "exited with status -15" in result.stderr
 
 
 def test_the_help_says_it_runs_user_code() -> None:
@@ -69,7 +84,6 @@ outputs:
 
 
 def _config_job(folder: Path, head: str = "") -> Path:
-    (folder / "result").mkdir()
     (folder / "main.py").write_text(head + TRACED_JOB)
     (folder / "config.yaml").write_text(TRACED_CONFIG)
     return folder / "result" / "out.txt"
@@ -83,9 +97,11 @@ def test_trace_with_a_config_runs_its_cmd_and_names_what_is_missing(tmp_path: Pa
     result = trace(elsewhere, "--config", str(job / "config.yaml"), "--", "--suffix", "a b")
     assert result.returncode == 1, result.stderr
     assert "missing distribution: pyyaml (imported as yaml" in result.stderr
-    # ${MODULE} came from args, ${OUT} is the output's path in the job folder, and the
-    # arguments after -- arrived as they were given (one argument with a space)
-    assert out.read_text() == "yamla b"
+    # ${MODULE} came from args, ${OUT} is the output's path in a copy of the job folder
+    # (its folder made, as the runner does), and the arguments after -- arrived as they
+    # were given (one argument with a space)
+    assert _output(result, "result/out.txt").read_text() == "yamla b"
+    assert not out.exists() and not out.parent.exists()
 
 
 def test_trace_with_a_config_passes_when_the_manifest_has_everything(tmp_path: Path) -> None:
@@ -93,7 +109,8 @@ def test_trace_with_a_config_passes_when_the_manifest_has_everything(tmp_path: P
     result = trace(tmp_path, "--config", "config.yaml")
     assert result.returncode == 0, result.stderr
     assert "all are in the manifest" in result.stderr
-    assert out.read_text() == "yaml"
+    assert _output(result, "result/out.txt").read_text() == "yaml"
+    assert not out.exists()
 
 
 def test_trace_with_a_config_names_an_unset_runtime_variable(tmp_path: Path) -> None:
@@ -136,3 +153,48 @@ def test_every_python_of_a_cmd_is_recorded_and_a_stage_may_read_what_one_before_
     assert result.returncode == 1, result.stderr
     assert "missing file: hidden.txt (opened at pkg/use.py:2)" in result.stderr
     assert "made.txt" not in result.stderr
+
+
+def test_a_module_job_runs_and_its_imports_are_compared(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "run.py").write_text(
+        "import importlib, sys\nimportlib.import_module(sys.argv[1])\nprint('RAN')\n")
+    result = trace(tmp_path, "-m", "pkg.run", "--", "yaml")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "RAN" in result.stdout
+    assert "missing distribution: pyyaml" in result.stderr
+    assert result.returncode == 1
+
+
+def test_a_module_with_an_invented_file_is_not_a_missing_local_file(tmp_path: Path) -> None:
+    # what torch does for torch.ops: a module object whose __file__ is a bare "_ops.py"
+    (tmp_path / "main.py").write_text(
+        "import sys, types\nfake = types.ModuleType('fakeops')\nfake.__file__ = '_ops.py'\n"
+        "sys.modules['fakeops'] = fake\nimport fakeops\n"
+        "gone = types.ModuleType('gone')\ngone.__file__ = __file__ + '.nowhere.py'\n"
+        "sys.modules['gone'] = gone\nimport gone\n")
+    (tmp_path / "_ops.py").write_text("")  # even with a file of that name in the folder
+    result = trace(tmp_path, "main.py")
+    assert result.returncode == 0, result.stderr
+    assert "missing local" not in result.stderr
+
+
+def test_the_job_folder_is_left_as_it_was(tmp_path: Path) -> None:
+    (tmp_path / "data.txt").write_text("original")
+    (tmp_path / "main.py").write_text(
+        "import os, sys\nopen('data.txt', 'w').write('clobbered')\n"
+        "os.makedirs('out', exist_ok=True)\nopen('out/model.bin', 'w').write('m')\n"
+        "open(sys.argv[1], 'w').write('result')\n")
+    (tmp_path / "config.yaml").write_text(
+        "cmd: python main.py ${OUT}\noutputs:\n  - result.txt: OUT\n")
+    os.mkfifo(tmp_path / "pipe")  # a FIFO in the folder: the copy must not block on it
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = trace(tmp_path, "--config", "config.yaml")
+    assert result.returncode == 0, result.stderr
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "data.txt",
+                                                           "main.py", "pipe"]
+    assert _output(result, "result.txt").read_text() == "result"  # declared
+    assert _output(result, "out/model.bin").read_text() == "m"  # written by the job
+    assert _output(result, "data.txt").read_text() == "clobbered"
