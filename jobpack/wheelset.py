@@ -3,7 +3,11 @@
 The packager runs it on the wheels it is about to bundle, the runner on the bundled wheels
 before it installs them, so what the VM would refuse the build refuses first, in the same
 words. Per wheel: one `.dist-info` folder with `WHEEL` (Wheel-Version 1.x) and `RECORD`,
-no absolute or `..` member paths, only the known `.data` folders. Across wheels: no two
+no absolute or `..` member paths, only the known `.data` folders, and (when the caller
+says what the interpreter installs) tags it installs, both the file name's and the `Tag:`
+lines of `WHEEL` (a wheel renamed `py3-none-any` keeps its macOS `Tag:`). The build asks
+`packaging.tags` for the target; the runner asks `linux_accepts` (the same rules, in the
+standard library) for the interpreter it runs. Across wheels: no two
 write one installed path with different bytes (the same bytes, as pkgutil-style namespace
 `__init__.py` files have, are fine). Only central directories and the small metadata
 files are read.
@@ -17,13 +21,23 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.parser import HeaderParser
 from typing import IO, TYPE_CHECKING
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "headers")
 if TYPE_CHECKING:  # the runner runs on Python 3.8: no dict[...] outside annotations
     Paths = dict[str, str | None]  # installed path -> RECORD's sha256 (None: unknown)
+    Accepts = Callable[[str], bool]  # `cp311-cp311-manylinux_2_17_x86_64` -> installs?
+
+
+class Interpreter:
+    """What an interpreter installs (`accepts` a wheel tag) and its name in messages
+    (`Python 3.11 on Linux x86_64`)."""
+
+    def __init__(self, accepts: Accepts, name: str) -> None:
+        self.accepts = accepts
+        self.name = name
 
 
 class WheelSetError(ValueError):
@@ -33,22 +47,25 @@ class WheelSetError(ValueError):
         super().__init__(f"cannot install {wheel}: {why}")
 
 
-def installed_paths(name: str, wheel: str | IO[bytes]) -> Paths:
+def installed_paths(name: str, wheel: str | IO[bytes],
+                    interpreter: Interpreter | None = None) -> Paths:
     """Where each member of the wheel `name` lands, relative to the environment
     (`site/...`, `scripts/...`, `data/...`, `headers/DIST/...`), with RECORD's digest."""
     try:
         with zipfile.ZipFile(wheel) as archive:
-            return _paths(name, archive)
+            return _paths(name, archive, interpreter)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise WheelSetError(name, f"not a readable wheel ({exc})") from None
 
 
-def _paths(name: str, archive: zipfile.ZipFile) -> Paths:
+def _paths(name: str, archive: zipfile.ZipFile, interpreter: Interpreter | None) -> Paths:
     dist_info = dist_info_folder(name, archive)
-    version = str(HeaderParser().parsestr(_text(name, archive, dist_info + "/WHEEL"))
-                  .get("Wheel-Version", "")).strip()
+    header = HeaderParser().parsestr(_text(name, archive, dist_info + "/WHEEL"))
+    version = str(header.get("Wheel-Version", "")).strip()
     if not re.match(r"^1(\.\d+)*$", version):
         raise WheelSetError(name, f"Wheel-Version {version or '(none)'} is not 1.x")
+    if interpreter is not None:
+        _check_tags(name, [str(t).strip() for t in header.get_all("Tag") or []], interpreter)
     known = record_digests(_text(name, archive, dist_info + "/RECORD"))
     data_dir = dist_info[: -len(".dist-info")] + ".data"
     paths: Paths = {}
@@ -66,6 +83,53 @@ def _paths(name: str, archive: zipfile.ZipFile) -> Paths:
         digest = known.get(info.filename)
         paths["/".join(place)] = digest[0] if digest and digest[1] == info.file_size else None
     return paths
+
+
+def filename_tag(name: str) -> str:
+    """The (possibly compressed) tag in a wheel's file name: `py2.py3-none-any`."""
+    parts = name[:-len(".whl")].split("-") if name.endswith(".whl") else []
+    if len(parts) not in (5, 6):
+        raise WheelSetError(name, "not a wheel file name (NAME-VERSION-PY-ABI-PLATFORM.whl)")
+    return "-".join(parts[-3:])
+
+
+def expand(tag: str) -> list[str]:
+    """A compressed tag's tags: `py2.py3-none-any` is two."""
+    pythons, abis, platforms = (part.split(".") for part in [*tag.split("-"), "", ""][:3])
+    return [f"{p}-{a}-{f}" for p in pythons for a in abis for f in platforms]
+
+
+def _check_tags(name: str, declared: list[str], interpreter: Interpreter) -> None:
+    """The file name's tags, and `WHEEL`'s `Tag:` lines if any, each name a tag that
+    `interpreter` installs."""
+    for said in ([filename_tag(name)], declared):
+        if said and not any(interpreter.accepts(t) for tag in said for t in expand(tag)):
+            raise WheelSetError(name, f"tagged {', '.join(said)}, which "
+                                f"{interpreter.name} does not install")
+
+
+def linux_accepts(major: int, minor: int) -> Interpreter:
+    """CPython `major.minor` on Linux x86_64, as `packaging.tags` sees it: its own
+    `cpXY` ABI, `abi3` from CPython 3.2 up to it, pure `pyX`/`pyXY` up to it."""
+
+    def accepts(tag: str) -> bool:
+        python, _, rest = tag.partition("-")
+        abi, _, where = rest.partition("-")
+        linux = where in ("any", "linux_x86_64") or (
+            where.startswith("manylinux") and where.endswith("_x86_64"))
+        if not linux or (where == "any" and abi != "none"):
+            return False
+        own, stable = f"cp{major}{minor}", re.match(rf"^cp{major}(\d+)$", python)
+        if abi == own:
+            return python == own
+        if abi == "abi3":
+            return stable is not None and 2 <= int(stable.group(1)) <= minor
+        pure = re.match(rf"^(?:py|cp){major}(\d*)$", python)
+        return abi == "none" and pure is not None and (
+            pure.group(1) == "" or int(pure.group(1)) <= minor) and (
+            python.startswith("py") or python == own)
+
+    return Interpreter(accepts, f"Python {major}.{minor} on Linux x86_64")
 
 
 def dist_info_folder(name: str, archive: zipfile.ZipFile) -> str:
@@ -105,12 +169,14 @@ def _text(name: str, archive: zipfile.ZipFile, member: str) -> str:
         raise WheelSetError(name, f"{member} is not UTF-8") from None
 
 
-def check_wheel_set(wheels: Iterable[tuple[str, str | IO[bytes]]]) -> None:
-    """Raise `WheelSetError` for the first wheel that cannot be installed, alone or
-    beside the wheels before it (in the order given: sort them for stable words)."""
+def check_wheel_set(wheels: Iterable[tuple[str, str | IO[bytes]]],
+                    interpreter: Interpreter | None = None) -> None:
+    """Raise `WheelSetError` for the first wheel that cannot be installed (on
+    `interpreter`, when given), alone or beside the wheels before it (in the order given:
+    sort them for stable words)."""
     owners: dict[str, tuple[str, str | None]] = {}
     for name, wheel in wheels:
-        for path, digest in sorted(installed_paths(name, wheel).items()):
+        for path, digest in sorted(installed_paths(name, wheel, interpreter).items()):
             if path.endswith(".dist-info/RECORD"):
                 continue  # rewritten by the installer, per wheel
             owner, known = owners.setdefault(path, (name, digest))

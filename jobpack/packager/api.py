@@ -38,7 +38,8 @@ from jobpack.packager.tiers import (
     plan_tiers,
     split_wheels,
 )
-from jobpack.wheelset import WheelSetError, check_wheel_set
+from jobpack.target import Target
+from jobpack.wheelset import Interpreter, WheelSetError, check_wheel_set
 
 if TYPE_CHECKING:
     from jobpack.packager.bytecode import BytecodeCompiler, CompiledWheel
@@ -148,6 +149,13 @@ def build(
                        sum(c.files for c in compiled), sum(len(c.data) for c in compiled))
 
 
+def target_interpreter(target: Target) -> Interpreter:
+    """The target as the wheel-set check asks it, with `packaging.tags`' answers (the
+    runner asks the same question of its own interpreter with `linux_accepts`)."""
+    return Interpreter(target.accepts_wheel_tag,
+                       f"Python {target.major}.{target.minor} on Linux x86_64")
+
+
 def _wheel_members(plan: TierPlan, wheels: WheelFetcher, bytecode: BytecodeCompiler | None
                    ) -> tuple[list[Member], list[WheelRecord], list[CompiledWheel]]:
     """The wheels of the pins the plan bundles, each with the bytecode compiled from it
@@ -157,7 +165,9 @@ def _wheel_members(plan: TierPlan, wheels: WheelFetcher, bytecode: BytecodeCompi
     manifest = replace(plan.manifest, requirements=plan.bundled + provided)  # stand-ins
     found = wheels.fetch(manifest, prove=plan.prove)
     try:  # what the runner would refuse on the VM, refused here first, in its words
-        check_wheel_set((w.filename, str(w.path)) for w in sorted(found, key=lambda w: w.filename))
+        check_wheel_set(((w.filename, str(w.path))
+                         for w in sorted(found, key=lambda w: w.filename)),
+                        target_interpreter(manifest.target))
     except WheelSetError as exc:
         raise BuildError(str(exc)) from None
     fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)

@@ -38,7 +38,7 @@ from jobpack.layout import (
     bytecode_tag,
 )
 from jobpack.publish import build_entry, complete, lock, lock_path, usable_cores
-from jobpack.wheelset import WheelSetError, check_wheel_set
+from jobpack.wheelset import WheelSetError, check_wheel_set, linux_accepts
 
 from .base import BASE_PTH, BasePlan, base_pth
 from .base import plan as plan_base
@@ -258,8 +258,10 @@ def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]
             handles.append(open_member(wheel.file))
             yield wheel.filename, handles[-1]
 
+    on_target = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
+    interpreter = linux_accepts(*sys.version_info[:2]) if on_target else None
     try:
-        check_wheel_set(opened())
+        check_wheel_set(opened(), interpreter)
     except WheelSetError as exc:
         raise RunnerError(str(exc)) from None
     finally:

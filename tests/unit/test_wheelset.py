@@ -16,7 +16,7 @@ from jobpack.manifest import LocalFile, Manifest, Requirement, SourceMap
 from jobpack.packager import api
 from jobpack.packager.wheels import WheelFetcher
 from jobpack.target import Target
-from jobpack.wheelset import WheelSetError, check_wheel_set
+from jobpack.wheelset import WheelSetError, check_wheel_set, linux_accepts
 from tests.support.wheels import WheelSpec, write_wheel
 
 CLASH = "cannot install two-1.0-py3-none-any.whl: one-1.0-py3-none-any.whl installs " \
@@ -93,7 +93,7 @@ def test_the_build_and_the_runner_refuse_a_clash_in_the_same_words(
     assert str(caught.value) == CLASH
     assert not (tmp_path / "a.zip").exists()
     # an archive built without the check (an older jobpack): the runner says the same
-    monkeypatch.setattr(api, "check_wheel_set", lambda wheels: None)
+    monkeypatch.setattr(api, "check_wheel_set", lambda *given: None)
     archive = api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
                         wheels=fetcher).path
     run = subprocess.run([sys.executable, str(archive), "--offline", "--env-cache",
@@ -101,4 +101,61 @@ def test_the_build_and_the_runner_refuse_a_clash_in_the_same_words(
                          timeout=120, check=False)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == f"jobpack: error: {CLASH}"
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("tag", ["py3-none-macosx_11_0_arm64", "cp312-cp312-manylinux_2_17_x86_64",
+                                 "cp311-cp311-win_amd64", "cp311-abi3-manylinux_2_17_aarch64",
+                                 "cp312-abi3-manylinux_2_17_x86_64", "py2-none-any",
+                                 "cp311-cp311-musllinux_1_1_x86_64"])
+def test_a_wheel_tagged_for_another_interpreter_is_one_line_on_both_sides(
+        tmp_path: Path, tag: str) -> None:
+    wheel = write_wheel(WheelSpec("one", "1.0", {"one.py": ""}, tag=tag), tmp_path)
+    said = []
+    for interpreter in (api.target_interpreter(Target.parse("3.11")), linux_accepts(3, 11)):
+        with pytest.raises(WheelSetError) as caught:
+            check_wheel_set([(wheel.name, str(wheel))], interpreter)
+        said.append(str(caught.value))
+    assert said[0] == said[1] == (f"cannot install {wheel.name}: tagged {tag}, which "
+                                  "Python 3.11 on Linux x86_64 does not install")
+
+
+@pytest.mark.parametrize("tag", ["py3-none-any", "py2.py3-none-any",
+                                 "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
+                                 "cp38-abi3-manylinux2014_x86_64", "py3-none-linux_x86_64"])
+def test_a_wheel_the_target_installs_passes_on_both_sides(tmp_path: Path, tag: str) -> None:
+    wheel = write_wheel(WheelSpec("one", "1.0", {"one.py": ""}, tag=tag), tmp_path)
+    for interpreter in (api.target_interpreter(Target.parse("3.11")), linux_accepts(3, 11)):
+        check_wheel_set([(wheel.name, str(wheel))], interpreter)
+
+
+MAC = "cp311-cp311-macosx_11_0_arm64"
+
+
+def test_a_renamed_wheel_is_judged_by_its_wheel_tags_at_build_and_at_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    house, job = tmp_path / "house", tmp_path / "job"
+    job.mkdir()
+    one = write_wheel(WheelSpec("one", "1.0", {"one.py": ""}), house)
+    write_wheel(WheelSpec("two", "1.0", {"two.py": ""}), house)
+    # a macOS build renamed py3-none-any: its WHEEL file still says what it is
+    _rewrite(one, replace={"one-1.0.dist-info/WHEEL": f"Wheel-Version: 1.0\nTag: {MAC}\n"})
+    said = (f"cannot install {one.name}: tagged {MAC}, which Python "
+            f"{sys.version_info[0]}.{sys.version_info[1]} on Linux x86_64 does not install")
+    manifest = _manifest(job)
+    fetcher = WheelFetcher(cache=house, find_links=(str(house),), no_index=True, prove=False)
+    with pytest.raises(BuildError) as caught:
+        api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
+                  wheels=fetcher)
+    assert str(caught.value) == said
+    assert not (tmp_path / "a.zip").exists()
+    monkeypatch.setattr(api, "check_wheel_set", lambda *given: None)
+    archive = api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
+                        wheels=fetcher).path
+    run = subprocess.run([sys.executable, str(archive), "--offline", "--env-cache",
+                          str(tmp_path / "envs")], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == f"jobpack: error: {said}"
     assert "Traceback" not in run.stderr
