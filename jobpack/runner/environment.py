@@ -47,6 +47,7 @@ from .install import Installer, Scheme
 from .optional import hook_files
 from .processes import map_in_processes
 from .progress import Phase, say
+from .tether import tethered
 from .verify import optional_records, wheel_records
 
 if TYPE_CHECKING:
@@ -297,14 +298,14 @@ def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
 def _run_quietly(command: list[str], failure: str) -> None:
     """Run a helper with its output on stderr. It gets a process group of its own, so if
     the runner is interrupted the whole group (ensurepip runs pip as a child) is stopped
-    before the temporary folder it writes into is removed."""
-    process = subprocess.Popen(command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL,
-                               start_new_session=True)
-    try:
-        code = process.wait()
-    except BaseException:
-        _stop_group(process)
-        raise
+    before the temporary folder it writes into is removed; if the runner is killed, the
+    group dies with it (`tether`)."""
+    with tethered(command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL) as process:
+        try:
+            code = process.wait()
+        except BaseException:
+            _stop_group(process)
+            raise
     if code != 0:
         raise RunnerError(f"{failure} (exit code {code})")
 

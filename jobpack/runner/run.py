@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,6 +21,7 @@ from jobpack.layout import command_argv as layout_argv
 
 from .environment import Environment
 from .errors import RunnerError
+from .tether import tethered
 
 _STRIPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV",
              "PYTHONSAFEPATH"}
@@ -87,16 +87,16 @@ def _inside(path: str) -> PurePosixPath:
 def run_job(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
     """Run the job, forwarding SIGINT/SIGTERM to its process group; return its exit code
     (128 + N when a signal N ended it, as a shell reports it)."""
-    process = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True)
+    with tethered(argv, cwd=cwd, env=env) as process:
 
-    def forward(signum: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signum)
+        def forward(signum: int, _frame: object) -> None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signum)
 
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        code = process.wait()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            code = process.wait()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return 128 - code if code < 0 else code
