@@ -108,7 +108,8 @@ LEFT_OUT = _code(
     "files under local-paths or inputs folders, or read by the job, that never ship")
 CREDENTIALS_REDACTED = _code(
     "credentials-redacted", "warning",
-    "an index URL held credentials; a ${JOBPACK_...} reference ships in their place")
+    "an index URL or a direct URL held credentials; a ${JOBPACK_...} reference ships in "
+    "their place")
 VARIABLE_TYPO = _code(
     "variable-typo", "warning", "cmd has $NAME or an unclosed ${NAME where ${NAME} is defined")
 RUNTIME_VARIABLE = _code(

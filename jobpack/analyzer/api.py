@@ -27,7 +27,7 @@ from jobpack.analyzer.pins.provided import ProvidedSet, read_listings, read_prov
 from jobpack.analyzer.pins.resolve import Resolution, resolve
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.walker import Entry, Walker
-from jobpack.credentials import redact_pip
+from jobpack.credentials import redact_pip, redact_requirements
 from jobpack.diagnostics import check_ignorable, drop_ignored
 from jobpack.errors import QueryError
 from jobpack.files import shown_name
@@ -241,15 +241,17 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
     run = job.run
     data = _data_files(job, walked, sources, exclude_files)
     pip, redacted = redact_pip(resolution.pip)  # credentials never enter the manifest
+    requirements, secret_urls = redact_requirements(resolution.requirements)
     manifest = Manifest(
         target=target,
         entry_points=tuple(e.name for e in entries),
-        requirements=resolution.requirements,
+        requirements=requirements,
         local_files=tuple(_local_file(rel, file, read or {})
                           for rel, file in sorted(sources.items())),
         diagnostics=drop_ignored(
             (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
-             *resolution.diagnostics, *left_out, *data.diagnostics, *redacted),
+             *resolution.diagnostics, *left_out, *data.diagnostics, *redacted,
+             *secret_urls),
             ignore, lambda path, line: walked.suppressions.get(path, {}).get(line, frozenset())),
         cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
         inputs=run.inputs,

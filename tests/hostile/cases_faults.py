@@ -6,7 +6,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from tests.hostile.cases import BUILD, MAIN, MANUAL, PY, RUN, has, job, manifest
+from tests.hostile.cases import BUILD, MAIN, MANUAL, PY, REQS, RUN, has, job, manifest
 from tests.hostile.harness import DIR, FIFO, NONZERO, Case, Check, link
 
 GRAPH = ("jobpack", "graph", "main.py")
@@ -186,6 +186,28 @@ SECRET_CASES = [
     Case("plain-index-url-kept", job(PIP + "      index-url: https://pypi.example.org/s\n"),
          BUILD, absent=("credentials-redacted",),
          check=index_is("https://pypi.example.org/s")),
+    Case("direct-url-password-redacted", job(REQS, extra={"requirements.txt": (
+         f"colorx @ https://bob:{SECRET}@files.example.org/colorx-1.0-py3-none-any.whl\n")}),
+         BUILD, fragments=("credentials-redacted", "JOBPACK_URL_COLORX_AUTH"),
+         absent=(SECRET,), check=no_secret_in("a.zip")),
+    Case("direct-url-password-manifest-json", job(REQS, extra={"requirements.txt": (
+         f"my-pkg @ https://bob:{SECRET}@files.example.org/my_pkg-1.0.tar.gz\n")}),
+         ("jobpack", "analyze", "--config", "config.yaml", "--json"),
+         fragments=("${JOBPACK_URL_MY_PKG_AUTH}@files.example.org",), absent=(SECRET,)),
+    Case("direct-url-github-token-redacted", job(REQS, extra={"requirements.txt": (
+         f"tool @ git+https://{TOKEN}@github.com/org/tool.git@v1\n")}),
+         ("jobpack", "analyze", "--config", "config.yaml", "-f", "requirements"),
+         fragments=("tool @ git+https://${JOBPACK_URL_TOOL_AUTH}@github.com/org/tool.git",),
+         absent=(TOKEN,)),
+    Case("direct-url-query-token-redacted", job(REQS, extra={"requirements.txt": (
+         "colorx @ https://files.example.org/colorx-1.0-py3-none-any.whl"
+         f"?sig={TOKEN}\n")}), BUILD, fragments=("JOBPACK_URL_COLORX_TOKEN",),
+         absent=(TOKEN,), check=no_secret_in("a.zip")),
+    Case("direct-url-ssh-user-kept", job(REQS, extra={"requirements.txt": (
+         "tool @ git+ssh://git@github.com/org/tool.git@v1\n")}),
+         ("jobpack", "analyze", "--config", "config.yaml", "-f", "requirements"),
+         fragments=("git+ssh://git@github.com/org/tool.git",),
+         absent=("credentials-redacted",)),
     Case("index-url-redacted-in-the-manifest", job(PIP + f"      index-url: {INDEX}\n"),
          BUILD, check=index_is("https://${JOBPACK_INDEX_AUTH}@pypi.example.org/simple")),
 ]
