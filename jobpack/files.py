@@ -110,6 +110,8 @@ def read_regular(path: Path, shown: str | None = None) -> bytes:
         raise SpecialFileError(_unreadable(path, exc), path=shown or str(path)) from None
     try:
         mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):  # `helper.py/`: a folder where a file is expected
+            raise SpecialFileError("is a folder, not a file", path=shown or str(path))
         if not stat.S_ISREG(mode):
             raise SpecialFileError("is not a regular file (a FIFO, socket or device); jobpack "
                                    "reads only regular files", path=shown or str(path))

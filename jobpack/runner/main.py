@@ -185,13 +185,15 @@ def _install_optional(args: argparse.Namespace) -> None:
 
 def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:
     try:
-        folder, missing = outputs.collect(manifest, src, root)
+        folder, missing, left_out = outputs.collect(manifest, src, root)
     except OSError as exc:
         say(f"error: could not collect the outputs into {root}: {exc}; the job's files "
             f"are kept in {src}")
         return False
     for path in missing:
         say(f"output {path} was not produced")
+    for path in left_out:
+        say(f"output {path} left out: not a regular file (a FIFO, socket or device)")
     say(f"outputs: {folder}")
     return True
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -57,13 +59,17 @@ def check_output_root(root: Path) -> Path:
     return root
 
 
-def collect(manifest: dict[str, Any], src: Path, root: Path) -> tuple[Path, list[str]]:
-    """Copy the outputs from `src` into a new folder under `root`; return it and what was
-    missing. Raises OSError when copying fails (the caller keeps the work folder)."""
+def collect(manifest: dict[str, Any], src: Path, root: Path
+            ) -> tuple[Path, list[str], list[str]]:
+    """Copy the outputs from `src` into a new folder under `root`; return it, what was
+    missing, and what was left out because it is not a file, folder or link (a FIFO the
+    job made: copying it would block or fail, and it holds no data). Raises OSError when
+    copying fails (the caller keeps the work folder)."""
     name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
     partial = root / f".{name}.partial"
     partial.mkdir()
-    missing = []
+    missing: list[str] = []
+    left_out: list[str] = []
     try:
         for path in declared(manifest):
             source = src / path
@@ -73,7 +79,10 @@ def collect(manifest: dict[str, Any], src: Path, root: Path) -> tuple[Path, list
             target = partial / path
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir():
-                shutil.copytree(source, target, symlinks=True)
+                shutil.copytree(source, target, symlinks=True,
+                                ignore=_special_files(src, left_out))
+            elif _special(source):
+                left_out.append(path)
             else:
                 shutil.copy2(source, target)
         final = root / name
@@ -81,4 +90,22 @@ def collect(manifest: dict[str, Any], src: Path, root: Path) -> tuple[Path, list
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return final, missing
+    return final, missing, left_out
+
+
+def _special(path: Path) -> bool:
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return True
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+
+
+def _special_files(src: Path, left_out: list[str]) -> Callable[[str, list[str]], set[str]]:
+    """A copytree `ignore` that leaves special files out and notes them (relative to
+    `src`)."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        special = {n for n in names if _special(Path(folder, n))}
+        left_out.extend(sorted(Path(folder, n).relative_to(src).as_posix() for n in special))
+        return special
+    return ignore

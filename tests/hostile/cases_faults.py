@@ -156,6 +156,25 @@ PATH_CASES = [
          "data/a.txt": "a", "data/loop": link(".")}), BUILD),
     Case("input-folder-loops-to-its-parent", job(PY + "inputs:\n  - data/\n", extra={
          "data/a.txt": "a", "data/up": link("..")}), BUILD),
+    Case("local-module-is-a-folder", job(None, {"main.py": "import helper\n",
+         "helper.py/x.txt": "not a module"}), ("jobpack", "analyze", "main.py"), NONZERO,
+         ("helper.py: is a folder, not a file",), absent=("FIFO",)),
+    Case("local-module-is-a-fifo", job(None, {"main.py": "import helper\n",
+         "helper.py": FIFO}), ("jobpack", "build", "main.py", "-o", "{out}/a.zip"), NONZERO,
+         ("helper.py: is not a regular file",)),
+    Case("package-module-is-a-dangling-link", job(None, {"main.py": "from pkg import mod\n",
+         "pkg/__init__.py": "", "pkg/mod.py": link("gone.py")}), ("jobpack", "build",
+         "main.py", "-o", "{out}/a.zip"), NONZERO, ("mod.py", "dangling symbolic link")),
+    Case("data-file-read-is-a-fifo", job(None, {"main.py": "open('params.yaml').read()\n",
+         "params.yaml": FIFO}), ("jobpack", "build", "main.py", "-o", "{out}/a.zip"),
+         fragments=("params.yaml", "not a regular file")),
+    Case("input-file-is-a-dangling-link", job(PY + "inputs:\n  - data/\n", extra={
+         "data/ok.csv": "a", "data/gone.csv": link("nowhere.csv")}), BUILD,
+         fragments=("data/gone.csv (dangling symbolic link)",), check=has("src/data/ok.csv")),
+    Case("run-output-folder-holds-a-fifo", job(PY + "outputs:\n  - out/\n", extra={
+         "main.py": "import os\nos.makedirs('out', exist_ok=True)\nos.mkfifo('out/pipe')\n"
+         "open('out/a.txt', 'w').write('a')\n"}), RUN, setup=(BUILD,),
+         fragments=("output out/pipe left out: not a regular file",), absent=("partial",)),
     Case("graph-with-a-looping-module", job(None, {"main.py": "import helper\n",
          "helper.py": link("helper.py")}), (*GRAPH, "-o", "{out}/g.html"), NONZERO,
          ("helper.py", "loops")),

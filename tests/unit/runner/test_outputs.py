@@ -24,9 +24,9 @@ def _job(src: Path, text: str) -> None:
 def test_two_runs_never_merge_and_missing_outputs_are_reported(tmp_path: Path) -> None:
     root = outputs.check_output_root(tmp_path / "o")
     _job(tmp_path / "a", "first")
-    one, missing = outputs.collect(MANIFEST, tmp_path / "a", root)
+    one, missing, _ = outputs.collect(MANIFEST, tmp_path / "a", root)
     _job(tmp_path / "b", "second")
-    two, _ = outputs.collect(MANIFEST, tmp_path / "b", root)
+    two, _, _ = outputs.collect(MANIFEST, tmp_path / "b", root)
     assert one != two and missing == ["never.txt"]
     assert (one / "out" / "r.txt").read_text() == "first"
     assert sorted(p.name for p in (two / "res").iterdir()) == ["second"]
@@ -49,11 +49,25 @@ def test_a_failed_collection_leaves_no_partial_folder(tmp_path: Path) -> None:
     root = outputs.check_output_root(tmp_path / "o")
     src = tmp_path / "src"
     _job(src, "x")
-    os.mkfifo(src / "out" / "r.txt.fifo")
-    bad = {"outputs": [{"path": "res"}, {"path": "out/r.txt.fifo"}]}
+    (src / "res" / "inner").mkdir()
+    # the second output is inside the first, already copied: copytree finds it there
+    bad = {"outputs": [{"path": "res"}, {"path": "res/inner"}]}
     with pytest.raises(OSError):
         outputs.collect(bad, src, root)
     assert list(root.iterdir()) == []
+
+
+def test_fifos_among_the_outputs_are_left_out_and_the_rest_is_kept(tmp_path: Path) -> None:
+    root = outputs.check_output_root(tmp_path / "o")
+    src = tmp_path / "src"
+    _job(src, "x")
+    os.mkfifo(src / "res" / "pipe")
+    os.mkfifo(src / "out" / "r.pipe")
+    manifest = {"outputs": [{"path": "res"}, {"path": "out/r.pipe"}, {"path": "out/r.txt"}]}
+    folder, missing, left_out = outputs.collect(manifest, src, root)
+    assert missing == [] and left_out == ["res/pipe", "out/r.pipe"]
+    assert sorted(p.name for p in (folder / "res").iterdir()) == ["x"]
+    assert (folder / "out" / "r.txt").read_text() == "x"
 
 
 def test_declared_folders_and_parents_of_files_exist_before_the_job(tmp_path: Path) -> None:
