@@ -12,7 +12,14 @@ pins installed (the floor neither tool can beat). jobpack's first run is measure
 with the bytecode it ships by default, and from an archive built with --no-bytecode.
 Medians of --repeat runs.
 
-The tools (pex, the jobs' venvs) are installed from the package index once, into
+The install phase alone is measured against uv: the runner's own lines on stderr give
+how long checking the dependency layers and installing the wheels took in a first run
+(and the run's peak RSS, every process), beside `uv pip install --offline --no-deps` of
+the same wheels into a fresh venv with an empty uv cache (a first install, as on a fresh
+VM). The rebuild after a one-line code change is timed too (`jobpack build` over the
+previous archive, layers from the cache), and its bytes compared with a clean build's.
+
+The tools (pex, uv, the jobs' venvs) are installed from the package index once, into
 ~/.cache/jobpack-bench/.
 """
 
@@ -21,12 +28,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,12 +107,18 @@ def _pins(venv: Path) -> list[str]:
             if "==" in line and not line.startswith(("pip==", "setuptools==", "wheel=="))]
 
 
+def _jobpack_build(job: Path, venv: Path, path: Path, *extra: str) -> float:
+    start = time.perf_counter()
+    _run([sys.executable, "-m", "jobpack", "build", "main.py", "--python",
+          str(venv / "bin" / "python"), "--wheels", *extra, "-o", str(path)], cwd=job)
+    return time.perf_counter() - start
+
+
 def _build(job: Path, venv: Path, out: Path, pex: Path) -> tuple[Path, Path, Path]:
     """The jobpack archive (with and without bytecode) and the pex, from the same pins."""
     archive, plain = out / "job.jobpack.zip", out / "job-no-bytecode.jobpack.zip"
     for path, extra in ((archive, []), (plain, ["--no-bytecode"])):
-        _run([sys.executable, "-m", "jobpack", "build", "main.py", "--python",
-              str(venv / "bin" / "python"), "--wheels", *extra, "-o", str(path)], cwd=job)
+        _jobpack_build(job, venv, path, *extra)
     pex_file = out / "job.pex"
     _run([str(pex / "bin" / "python"), "-m", "pex", *_pins(venv), "-D", str(job), "-e", "main",
           "--python", PYTHON, "-o", str(pex_file)])
@@ -127,9 +143,71 @@ def _median(repeat: int, once: Callable[[], Timing]) -> Timing:
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
+def _phases(stderr: str) -> dict[str, float]:
+    """Seconds of the runner's phases, from its `jobpack: ...: done in X s` lines."""
+    found = {}
+    for line in stderr.splitlines():
+        match = re.match(r"jobpack: (checking|installing) .*: done in ([0-9.]+) s", line)
+        if match:
+            found[match.group(1)] = float(match.group(2))
+    return found
+
+
+def _install_phase(archive: Path, root: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """A first run's layer check and wheel install (seconds) and its peak RSS (kB)."""
+    work = Path(tempfile.mkdtemp(dir=root))
+    measure = ("import resource, subprocess, sys\n"
+               "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+               "stderr=subprocess.PIPE, text=True)\n"
+               "sys.stderr.write(r.stderr)\n"
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    result = subprocess.run([PYTHON, "-c", measure, PYTHON, str(archive), "--env-cache",
+                             str(Path(tempfile.mkdtemp(dir=root)))], cwd=work, env=env,
+                            capture_output=True, text=True, check=True)
+    phases = _phases(result.stderr)
+    return phases.get("checking", 0.0), phases["installing"], int(result.stdout.split()[-1])
+
+
+def _uv_install(archive: Path, root: Path, uv: Path) -> float:
+    """`uv pip install --offline --no-deps` of the archive's wheels into a fresh venv, with
+    an empty uv cache; the wheels are taken out of the archive first (not timed)."""
+    from jobpack.runner.layers import Layers
+    from jobpack.runner.verify import read_spec
+
+    wheels = Path(tempfile.mkdtemp(dir=root))
+    with zipfile.ZipFile(archive) as opened:
+        spec = read_spec(opened)
+    layers = Layers(archive, spec, [])
+    for wheel in spec.wheels:
+        with layers.open(wheel.file) as source, (wheels / wheel.filename).open("wb") as sink:
+            shutil.copyfileobj(source, sink)
+    target = Path(tempfile.mkdtemp(dir=root)) / "venv"
+    _run([PYTHON, "-m", "venv", "--without-pip", str(target)])
+    env = {**os.environ, "UV_CACHE_DIR": str(Path(tempfile.mkdtemp(dir=root)))}
+    start = time.perf_counter()
+    subprocess.run([str(uv / "bin" / "uv"), "pip", "install", "--offline", "--no-deps",
+                    "--python", str(target / "bin" / "python"),
+                    *map(str, sorted(wheels.glob("*.whl")))],
+                   env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _rebuild(job: Path, venv: Path, archive: Path) -> tuple[float, bool]:
+    """Seconds to rebuild after a one-line change, over the previous archive; whether its
+    bytes are a clean build's (--no-cache, into another file)."""
+    (job / "main.py").write_text((job / "main.py").read_text() + "print('one more line')\n")
+    seconds = _jobpack_build(job, venv, archive)
+    clean = archive.with_name("clean.jobpack.zip")
+    _jobpack_build(job, venv, clean, "--no-cache")
+    same = archive.read_bytes() == clean.read_bytes()
+    clean.unlink()
+    return seconds, same
+
+
 def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
     venv = _cached_venv(f"job-{name}", spec.requirements)
     pex = _cached_venv("pex", ["pex"])
+    uv = _cached_venv("uv", ["uv"])
     with tempfile.TemporaryDirectory(prefix="bench-runner-") as temp:
         root = Path(temp)
         job = _job(root, spec)
@@ -161,6 +239,13 @@ def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
             [str(venv / "bin" / "python"), "main.py"], job, base_env))
         results["archive_mb"] = (archive.stat().st_size / 1e6,
                                  plain_archive.stat().st_size / 1e6)
+        runs = [_install_phase(archive, root, base_env) for _ in range(repeat)]
+        results["check_install"] = (statistics.median(r[0] for r in runs),
+                                    statistics.median(r[1] for r in runs))
+        results["max_rss_mb"] = (max(r[2] for r in runs) / 1024, 0.0)
+        results["uv_install"] = _median(repeat, lambda: (_uv_install(archive, root, uv), 0.0))
+        seconds, same = _rebuild(job, venv, archive)
+        results["rebuild"] = (seconds, float(same))
     return results
 
 
@@ -175,6 +260,15 @@ def report(name: str, r: dict[str, Timing]) -> None:
               f"warm jobpack {warm:.2f} / pex {pex_warm:.2f} = "
               f"{warm / pex_warm:.2f}x; plain {plain:.2f}, warm overhead jobpack "
               f"{warm - plain:+.2f} pex {pex_warm - plain:+.2f}")
+    check, install = r["check_install"]
+    uv = r["uv_install"][0]
+    print(f"  install phase (first run): check layers {check:.2f} + install wheels "
+          f"{install:.2f} = {check + install:.2f} s / uv pip install --offline --no-deps "
+          f"{uv:.2f} s = {install / uv:.2f}x ({(check + install) / uv:.2f}x with the check); "
+          f"peak RSS {r['max_rss_mb'][0]:.0f} MB")
+    print(f"  rebuild after a one-line change: {r['rebuild'][0]:.2f} s wall (a whole "
+          f"jobpack build, analysis included); same bytes as a clean build: "
+          f"{bool(r['rebuild'][1])}")
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""The archive's layout, defined once: member names, the manifest's schema, the `files`
-and `wheels` records, and the few domain helpers both the packager and the runner need.
+"""The archive's layout, defined once: member names, the manifest's schema, the records
+the packager writes into `jobpack.json` (`files`, `wheels`, `layers`, `install`), the
+typed `RunSpec` the runner reads them as, and the few helpers both sides need.
 
 Standard library only, Python 3.8+: this module travels inside every archive beside the
 runner (as `jobpack/layout.py`), so the side that writes an archive and the side that
@@ -13,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -21,19 +23,26 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
 
 SCHEMA = "jobpack/manifest/1"
-# the manifest plus `files`, `wheels` and `optional`; not in `files`
-MANIFEST_NAME = "jobpack.json"
+MANIFEST_NAME = "jobpack.json"  # the manifest plus the packager's records; not in `files`
 MAIN_NAME = "__main__.py"  # a few lines that import the runner package from the archive
 RUNNER_PREFIX = "jobpack/"  # the runner package and this module: jobpack/runner/*.py
 SOURCE_PREFIX = "src/"  # the job's files and inputs, at their project-relative paths
-WHEEL_PREFIX = "wheels/"  # with --wheels: one wheel per pinned distribution
-# with --wheels: bytecode/CACHE_TAG/WHEEL.zip, the .pyc files of the modules a job imports
+WHEEL_PREFIX = "wheels/"  # with --wheels, in a dependency layer: one wheel per pin
+# in a dependency layer: bytecode/CACHE_TAG/WHEEL.zip, the .pyc of the modules a job imports
 BYTECODE_PREFIX = "bytecode/"
 REQUIREMENTS_NAME = "requirements.txt"
 CONSTRAINTS_NAME = "constraints.txt"
 
 # Bump when the runner lays out environments differently: it is part of their cache key.
-RUNNER_VERSION = "3"  # 3: the optional tier's import hook
+# 4: environments keyed by dependency layers, not the job's files
+RUNNER_VERSION = "4"
+# A dependency layer found outside the archive (a Ray package, `--layers DIR`) is a file
+# of this name: the layer's bytes, named by their sha256.
+LAYER_FILE = "jobpack-layer-{sha256}.zip"
+# Zip members are dated no earlier than this (1980-01-01T00:00:00Z, the first date a zip
+# can hold); dependency layers always carry it, so their bytes depend on content alone.
+ZIP_EPOCH = 315532800
+ZIP_EPOCH_DATE = (1980, 1, 1, 0, 0, 0)
 
 # `${NAME}` in a config's cmd and paths: one pattern for the config reader and the runner.
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -61,11 +70,19 @@ def hash_stream(
     hashing when given. Raises `SizeExceeded` as soon as more than `limit` bytes come."""
     digest = hashlib.sha256()
     size = 0
+    buffer = bytearray(CHUNK)  # one buffer, filled in place: no copy per chunk
+    view = memoryview(buffer)
+    readinto = getattr(stream, "readinto", None)
     while True:
-        chunk = stream.read(CHUNK)
-        if not chunk:
+        if readinto is not None:
+            count = readinto(buffer) or 0
+            chunk = view[:count]
+        else:
+            chunk = memoryview(stream.read(CHUNK))
+            count = len(chunk)
+        if not count:
             return digest.hexdigest(), size
-        size += len(chunk)
+        size += count
         if limit is not None and size > limit:
             raise SizeExceeded(f"more than {limit} bytes")
         digest.update(chunk)
@@ -83,7 +100,7 @@ def _field(data: Any, key: str, kind: type) -> Any:
     if not isinstance(data, dict):
         raise ValueError(f"expected an object, got {data!r}")
     value = data.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ValueError(f"{key!r} must be a {kind.__name__} in {data!r}")
     return value
 
@@ -165,8 +182,7 @@ def variable_lookup(paths: Mapping[str, str], runtime: Collection[str],
         if name in paths:
             return paths[name]
         if name not in runtime:
-            raise CommandError(f"cmd uses ${{{name}}}, which no input, output or args "
-                               "defines")
+            raise CommandError(f"cmd uses ${{{name}}}, which no input or output defines")
         if name not in environ:
             raise CommandError(f"cmd uses ${{{name}}}, which is not set: run with "
                                f"{name}=VALUE in the environment")
@@ -255,3 +271,175 @@ def _names(data: Any, key: str) -> tuple[str, ...]:
     if not all(isinstance(v, str) for v in values):
         raise ValueError(f"{key!r} must be a list of strings in {data!r}")
     return tuple(values)
+
+
+def _optional(data: Any, key: str, kind: type, default: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object, got {data!r}")
+    return _field(data, key, kind) if key in data and data[key] is not None else default
+
+
+def _strings(data: Any, key: str) -> tuple[str, ...]:
+    values = _optional(data, key, list, [])
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{key!r} must be a list of strings")
+    return tuple(values)
+
+
+def _records(data: Any, key: str, parse: Any) -> tuple[Any, ...]:
+    return tuple(parse(entry) for entry in _optional(data, key, list, []))
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """A dependency layer: a stored zip (ZIP64 when it must be) of wheels and their
+    bytecode, named by its sha256; its members are `files` (names unique across layers)."""
+
+    sha256: str
+    size: int
+    files: tuple[FileRecord, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [f.to_dict() for f in self.files], "sha256": self.sha256,
+                "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LayerRecord:
+        return cls(_field(data, "sha256", str), _field(data, "size", int),
+                   _records(data, "files", FileRecord.from_dict))
+
+    @property
+    def file_name(self) -> str:
+        return LAYER_FILE.format(sha256=self.sha256)
+
+
+@dataclass(frozen=True)
+class PinRecord:
+    """A pinned requirement as the runner hands it to pip when no wheel of it is bundled."""
+
+    name: str  # canonical
+    line: str  # a requirements-file line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PinRecord:
+        return cls(_field(data, "name", str), _field(data, "line", str))
+
+
+@dataclass(frozen=True)
+class DataRecord:
+    """An input or output of the job, at its path under `src/`, maybe bound to `${VAR}`."""
+
+    path: str
+    var: str | None = None
+    folder: bool = False  # an output folder, created empty before the job starts
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DataRecord:
+        return cls(_field(data, "path", str), _optional(data, "var", str, None),
+                   _optional(data, "folder", bool, False))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What the runner needs of `jobpack.json`, read once and typed: the job's command and
+    its environment, the archive's members and layers, and how to install the pins.
+
+    The manifest's keys are spelled here and in `manifest.py` alone."""
+
+    python: str  # the target's X.Y.Z (X.Y in older archives): see `same_python`
+    cmd: str
+    plain: bool = False  # python mode "plain": the VM's own Python, nothing installed
+    inputs: tuple[DataRecord, ...] = ()
+    outputs: tuple[DataRecord, ...] = ()
+    runtime_vars: tuple[str, ...] = ()  # ${NAME}s read from the environment at run time
+    sys_path: tuple[str, ...] = ()  # folders under src/ the job's PYTHONPATH starts with
+    env_vars: tuple[tuple[str, str], ...] = ()  # set for the job
+    files: tuple[FileRecord, ...] = ()  # the members of the archive's own zip
+    layers: tuple[LayerRecord, ...] = ()  # in the order they lie before the zip
+    wheels: tuple[WheelRecord, ...] = ()  # members of the layers
+    # the optional tier: installed on the job's first import of one (runner/optional.py)
+    optional: tuple[OptionalRecord, ...] = ()
+    pins: tuple[PinRecord, ...] = ()
+    pip_options: tuple[str, ...] = ()  # requirements-file option lines (--index-url ...)
+    no_deps: bool = False
+    # requirements of tier "provided" (the image has them): name, and the image's version
+    # when the build knew it, else the analysed one ('' when neither)
+    provided: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunSpec:
+        """Raises ValueError naming the key that is missing or of the wrong type."""
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise ValueError(f"unsupported schema (this runner reads {SCHEMA})")
+        python = _field(_field(data, "target", dict), "python", str)
+        install = _optional(data, "install", dict, {})
+        env = _optional(_optional(data, "env", dict, {}), "vars", dict, {})
+        return cls(
+            python=python, cmd=_optional(data, "cmd", str, ""),
+            plain=_optional(_optional(data, "python", dict, {}), "mode", str, "") == "plain",
+            inputs=_records(data, "inputs", DataRecord.from_dict),
+            outputs=_records(data, "outputs", DataRecord.from_dict),
+            runtime_vars=_strings(data, "runtime_vars"),
+            sys_path=_strings(data, "sys_path"),
+            env_vars=tuple(sorted((str(k), str(v)) for k, v in env.items() if v is not None)),
+            files=_records(data, "files", FileRecord.from_dict),
+            layers=_records(data, "layers", LayerRecord.from_dict),
+            wheels=_records(data, "wheels", WheelRecord.from_dict),
+            optional=_records(data, "optional", OptionalRecord.from_dict),
+            pins=_records(install, "pins", PinRecord.from_dict),
+            pip_options=_strings(install, "options"),
+            no_deps=bool(_optional(_optional(data, "pip", dict, {}), "no_deps", bool, False)),
+            provided=_provided(data))
+
+    @classmethod
+    def of_archive(cls, data: Any) -> RunSpec:
+        """The spec of an archive's `jobpack.json`, which must list its `files`."""
+        if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+            raise ValueError("no list of files")
+        return cls.from_dict(data)
+
+    def layer_files(self) -> dict[str, tuple[LayerRecord, FileRecord]]:
+        """Every member of every layer, by name, with the layer holding it."""
+        return {f.path: (layer, f) for layer in self.layers for f in layer.files}
+
+
+def _provided(data: Any) -> tuple[tuple[str, str], ...]:
+    found = []
+    for entry in _optional(data, "requirements", list, []):
+        if isinstance(entry, dict) and entry.get("tier") == "provided":
+            version = entry.get("image_version") or entry.get("version") or ""
+            found.append((str(entry.get("name")), str(version)))
+    return tuple(sorted(found))
+
+
+def install_section(pins: list[PinRecord], options: list[str]) -> dict[str, Any]:
+    """The `install` object of `jobpack.json`, as the packager writes it."""
+    return {"options": list(options), "pins": [p.to_dict() for p in pins]}
+
+
+def inline_layers(layers: tuple[LayerRecord, ...], prefix: int
+                  ) -> dict[str, int] | None:
+    """Where the layers carried inside an archive start, by sha256: they lie right before
+    its zip, in order, and the archive carries the LAST of them (all, or none when they
+    travel apart, as Ray packages). None when `prefix` bytes hold no such suffix."""
+    offsets: dict[str, int] = {}
+    end = prefix
+    for layer in reversed(layers):
+        if end == 0:
+            break
+        end -= layer.size
+        if end < 0:
+            return None
+        offsets[layer.sha256] = end
+    return offsets if end == 0 else None
+
+
+def zip_start(path: str | os.PathLike[str]) -> int:
+    """Where an archive's own zip starts: the bytes before it are the layers it carries.
+    (zipfile adds that offset to every member's header offset; jobpack writes the first
+    member at the zip's offset 0.)"""
+    with zipfile.ZipFile(path) as archive:
+        return min((info.header_offset for info in archive.infolist()), default=0)

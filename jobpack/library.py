@@ -37,6 +37,7 @@ def build(
     ignore: Iterable[str] = (),
     optional: OptionalPolicy | None = None,
     optional_wheels: WheelFetcher | None = None,
+    layer_cache: str | Path | None = None,
 ) -> BuildResult:
     """Write the archive of an analysed job (or of a `Manifest` whose files lie under the
     project folder `root`) to `out`. `wheels` bundles the target's wheels; with them and
@@ -46,7 +47,8 @@ def build(
     `ignore` names diagnostic codes the build does not report (`big-file`, ...).
     `optional` ("bundle", "index" or "drop"; default: bundled with `wheels`, else left
     to the index) says what becomes of the optional tier; `optional_wheels` fetches its
-    wheels for "bundle" without `wheels`.
+    wheels for "bundle" without `wheels`. `layer_cache` keeps the dependency layers
+    (wheels and bytecode) for later builds.
 
     The one build flow: `jobpack build`, `jobpack submit --config` and the library all
     come through here."""
@@ -62,7 +64,8 @@ def build(
             compiler = bytecode_compiler(analysis_or_manifest, _path(bytecode_cache))
     result = build_archive(manifest, sources, out, wheels=wheels, bytecode=compiler,
                            on_member=on_member, epoch=source_date_epoch,
-                           optional=optional, optional_wheels=optional_wheels)
+                           optional=optional, optional_wheels=optional_wheels,
+                           layers=_path(layer_cache))
     return replace(result, diagnostics=drop_ignored(result.diagnostics, silenced))
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jobpack.errors import ManifestError
+from jobpack.layout import CONSTRAINTS_NAME, SCHEMA
 from jobpack.target import PLATFORM, Target
 
-SCHEMA = "jobpack/manifest/1"
-CONSTRAINTS_FILE = "constraints.txt"
 Level = Literal["error", "warning", "info"]
 PythonMode = Literal["auto", "manual", "plain"]
 # required: installed before the job starts; optional: reached only through code the
@@ -137,7 +136,7 @@ class PipOptions:
         lines += [f"--trusted-host {host}" for host in self.trusted_hosts]
         lines += [f"--find-links {link}" for link in self.find_links]
         if self.constraints:
-            lines.append(f"-c {CONSTRAINTS_FILE}")
+            lines.append(f"-c {CONSTRAINTS_NAME}")
         return lines
 
 

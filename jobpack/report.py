@@ -21,6 +21,7 @@ from jobpack.manifest import Diagnostic, Manifest
 
 if TYPE_CHECKING:
     from jobpack.destinations.local import ArchiveContents
+    from jobpack.layout import LayerRecord
     from jobpack.packager.api import BuildResult
 
 PLAIN_EVERY = 1000  # piped progress: one line per this many files or distributions
@@ -276,7 +277,7 @@ def escape(text: str) -> str:
 
 
 def print_archive(contents: ArchiveContents, console: Console) -> None:
-    """The manifest summary and the member list of an archive."""
+    """The manifest summary, the members of the archive's zip and its dependency layers."""
     manifest = contents.manifest
     if manifest.interpreter is not None:
         console.print(f"Analysed {manifest.interpreter.describe()}")
@@ -284,3 +285,16 @@ def print_archive(contents: ArchiveContents, console: Console) -> None:
     _print_table(console, f"Members ({len(contents.members)})", ("member", "size", "sha256"),
                  [(name, str(size), digest[:16]) for name, size, digest in contents.members],
                  right={1})
+    if contents.layers:
+        _print_table(console, f"Dependency layers ({len(contents.layers)})",
+                     ("layer", "size", "sha256", "where", "members"),
+                     [(str(n), str(layer.size), layer.sha256[:16],
+                       "inside" if inside else "apart", _layer_summary(layer))
+                      for n, (layer, inside) in enumerate(contents.layers, 1)], right={0, 1})
+
+
+def _layer_summary(layer: LayerRecord) -> str:
+    wheels = [f.path.rsplit("/", 1)[-1] for f in layer.files if f.path.endswith(".whl")]
+    shown = ", ".join(w.split("-", 1)[0] for w in wheels[:4])
+    more = f" +{len(wheels) - 4}" if len(wheels) > 4 else ""
+    return f"{len(wheels)} wheels ({shown}{more}), {len(layer.files) - len(wheels)} bytecode"

@@ -80,6 +80,8 @@ def build_command(
                        bytecode=not no_bytecode,
                        bytecode_cache=None if job.no_cache
                        else cache_folder(job.cache_dir) / "bytecode",
+                       layer_cache=None if job.no_cache
+                       else cache_folder(job.cache_dir) / "layers",
                        source_date_epoch=source_date_epoch(), ignore=job.ignore)
     report.print_diagnostics_grouped(result.diagnostics, err, verbose=shown.verbose,
                                      infos=False)

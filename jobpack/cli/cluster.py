@@ -84,6 +84,10 @@ def submit_command(
         submission = cluster.submit(archive, request)
     typer.echo(f"{'uploaded' if submission.uploaded else 'cluster already has'} "
                f"{submission.package}", err=True)
+    if submission.layers:
+        typer.echo(f"dependency layers: {submission.layers - submission.layers_known} "
+                   f"uploaded, {submission.layers_known} already on the cluster", err=True)
+    typer.echo(f"sent {submission.sent} bytes", err=True)
     if no_wait:
         typer.echo(submission.job_id)
         return

@@ -46,6 +46,9 @@ class Submission:
     job_id: str
     package: str | None = None  # what the destination stored the archive as, if anything
     uploaded: bool = False  # False when the destination already had the archive
+    sent: int = 0  # bytes uploaded, every package together
+    layers: int = 0  # dependency layers the job uses
+    layers_known: int = 0  # of those, how many the destination already had
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ ended and there is nothing left to follow or stop.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from jobpack.destinations import FAILED, SUCCEEDED, JobRequest, JobStatus, Submission
 from jobpack.errors import ArchiveError, JobNotFound
-from jobpack.layout import EXIT_USAGE
+from jobpack.layout import EXIT_USAGE, MANIFEST_NAME, LayerRecord, inline_layers, zip_start
 from jobpack.manifest import Manifest
 
 
@@ -26,23 +27,29 @@ class ArchiveContents:
 
     manifest: Manifest
     members: tuple[tuple[str, int, str], ...]
+    layers: tuple[tuple[LayerRecord, bool], ...] = ()  # each, and whether it is inside
 
 
 def read_archive(path: Path) -> ArchiveContents:
-    """The archive's manifest and members, read as the runner reads them (size limit,
-    schema check); an `ArchiveError` when it is not a readable jobpack archive."""
+    """The archive's manifest, members and dependency layers, read as the runner reads
+    them (size limit, schema check); an `ArchiveError` when it is not a readable jobpack
+    archive."""
     from jobpack.runner.errors import RunnerError
-    from jobpack.runner.verify import read_manifest
+    from jobpack.runner.verify import read_spec
 
     try:
         with zipfile.ZipFile(path) as archive:
-            data = read_manifest(archive)
+            spec = read_spec(archive)  # the checks; the manifest itself for the report
+            data = json.loads(archive.read(MANIFEST_NAME))
             infos = archive.infolist()
+        inline = inline_layers(spec.layers, zip_start(path)) or {}
     except (OSError, zipfile.BadZipFile, RunnerError) as exc:
         raise ArchiveError(f"not a readable jobpack archive: {exc}", path=str(path)) from None
-    digests = {f["path"]: f["sha256"] for f in data.get("files", []) if isinstance(f, dict)}
-    return ArchiveContents(Manifest.from_dict(data), tuple(
-        (i.filename, i.file_size, str(digests.get(i.filename, ""))) for i in infos))
+    digests = {f.path: f.sha256 for f in spec.files}
+    return ArchiveContents(
+        Manifest.from_dict(data),
+        tuple((i.filename, i.file_size, digests.get(i.filename, "")) for i in infos),
+        tuple((layer, layer.sha256 in inline) for layer in spec.layers))
 
 
 def verify_archive(path: Path) -> list[str]:

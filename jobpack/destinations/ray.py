@@ -8,19 +8,22 @@ The protocol, as Ray's own job SDK and dashboard speak it:
 - `POST /api/jobs/`: submit `{"entrypoint", "runtime_env", "metadata", "entrypoint_*"}`.
 - `GET /api/jobs/{id}`, `GET /api/jobs/{id}/logs`, `POST /api/jobs/{id}/stop`.
 
-The archive travels as a `working_dir` package: a zip of a folder's contents, so the archive
-is wrapped in a one-member zip (`job.jobpack.zip`, deterministic bytes). The package is named
-by the archive's sha256, so submitting the same archive twice uploads it once.
+An archive travels as packages named by sha256, each uploaded only when the cluster does
+not have it yet: its zip (runner, manifest, the job's files: what a code change changes)
+as the `working_dir` package, a zip of a folder's contents holding it as `job.jobpack.zip`;
+each dependency layer as a `py_modules` package holding `jobpack-layer-SHA256.zip`. Ray
+unpacks those into folders it puts on the job's PYTHONPATH, where the entrypoint tells
+the runner to look for the layers. A code-only change re-sends kilobytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
+import json
 import shlex
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,20 +31,30 @@ from typing import Any
 from jobpack.destinations import KNOWN_STATES, JobRequest, JobStatus, Submission
 from jobpack.destinations.http import HttpClient
 from jobpack.errors import ArchiveError, DestinationRequestError, PackageTooLarge
+from jobpack.layout import (
+    MANIFEST_NAME,
+    ZIP_EPOCH_DATE,
+    LayerRecord,
+    RunSpec,
+    hash_stream,
+    inline_layers,
+    zip_start,
+)
+from jobpack.packager.archive import Member, write_members
 
 #: Ray's dashboard refuses request bodies over this (`DASHBOARD_CLIENT_MAX_SIZE`).
 UPLOAD_LIMIT = 100 * 1024 * 1024
 MEMBER = "job.jobpack.zip"
 _UPLOAD_TIMEOUT = 600.0
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 _WRAPPER_BYTES = 1024  # a one-member stored zip adds about 100 bytes of headers
 
 
 @dataclass(frozen=True)
 class Package:
-    """An archive wrapped as a Ray working_dir package."""
+    """Bytes of an archive (its zip, or one of its layers) wrapped as a Ray package: a
+    stored zip of one member, named by the sha256 of what it wraps."""
 
-    name: str  # e.g. _ray_pkg_<archive sha256>.zip
+    name: str  # e.g. _ray_pkg_<sha256>.zip
     data: bytes
 
     @property
@@ -49,37 +62,81 @@ class Package:
         return f"gcs://{self.name}"
 
     @classmethod
-    def wrap(cls, archive: Path, limit: int = UPLOAD_LIMIT) -> Package:
-        content = _read_within(archive, limit)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as wrapper:
-            info = zipfile.ZipInfo(MEMBER, date_time=_EPOCH)
-            info.create_system = 3  # unix, so the mode below is read
-            info.external_attr = 0o100644 << 16
-            wrapper.writestr(info, content)
-        digest = hashlib.sha256(content).hexdigest()
-        return cls(f"_ray_pkg_{digest}.zip", buffer.getvalue())
+    def wrap(cls, archive: Path, limit: int = UPLOAD_LIMIT, member: str = MEMBER,
+             start: int = 0, size: int | None = None, sha256: str | None = None) -> Package:
+        """`size` bytes of `archive` from `start` (default: all of it) as the package's
+        one member; refused before reading when the package would be over `limit`."""
+        try:
+            size = archive.stat().st_size - start if size is None else size
+            _check_limit(archive, size, limit)
+            if sha256 is None:
+                with archive.open("rb") as stream:
+                    stream.seek(start)
+                    sha256, _ = hash_stream(_Window(stream, size))  # type: ignore[arg-type]
+            buffer = io.BytesIO()
+            write_members(buffer, [Member(member, sha256, size, source=archive, offset=start)],
+                          ZIP_EPOCH_DATE)
+        except OSError as exc:
+            raise ArchiveError(f"cannot read it ({exc.strerror or exc})", path=str(archive)
+                               ) from None
+        return cls(f"_ray_pkg_{sha256}.zip", buffer.getvalue())
 
 
-def _read_within(archive: Path, limit: int) -> bytes:
-    """The archive's bytes, refused before reading when the package would be over `limit`."""
+class _Window:
+    """The next `left` bytes of a stream."""
+
+    def __init__(self, stream: Any, left: int) -> None:
+        self.stream, self.left = stream, left
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.stream.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+
+def _check_limit(archive: Path, size: int, limit: int) -> None:
+    if size > limit - _WRAPPER_BYTES:
+        raise PackageTooLarge(
+            f"a {size / 1e6:.1f} MB package is over the {limit / 1e6:.1f} MB a Ray "
+            "dashboard accepts in one upload; build it without --wheels (the cluster then "
+            "installs the requirements from the package index), and read large data from "
+            "shared storage instead of shipping it as an input", path=str(archive))
+
+
+def packages(archive: Path, limit: int = UPLOAD_LIMIT) -> tuple[Package, list[Package]]:
+    """The archive's zip as the working_dir package, and one package per dependency
+    layer; every size checked against `limit` before anything is read whole."""
     try:
-        size = archive.stat().st_size
-        if size > limit - _WRAPPER_BYTES:
-            raise PackageTooLarge(
-                f"{size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB a Ray dashboard "
-                "accepts in one upload; build it without --wheels (the cluster then installs "
-                "the requirements from the package index), and read large data from shared "
-                "storage instead of shipping it as an input", path=str(archive))
-        return archive.read_bytes()
+        with zipfile.ZipFile(archive) as opened:
+            layers = RunSpec.from_dict(json.loads(opened.read(MANIFEST_NAME))).layers
+        start = zip_start(archive)
     except OSError as exc:
         raise ArchiveError(f"cannot read it ({exc.strerror or exc})", path=str(archive)
                            ) from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ArchiveError(f"not a jobpack archive ({exc})", path=str(archive)) from None
+    offsets = inline_layers(layers, start)
+    if offsets is None or len(offsets) != len(layers):
+        raise ArchiveError("does not carry its dependency layers", path=str(archive))
+    for layer in layers:
+        _check_limit(archive, layer.size, limit)
+    head = Package.wrap(archive, limit, start=start)
+    return head, [_layer_package(archive, layer, offsets[layer.sha256], limit)
+                  for layer in layers]
 
 
-def entrypoint(job: JobRequest) -> str:
-    """The shell command Ray runs in the package's folder: the archive's own runner."""
-    return shlex.join(["python3", *job.runner_argv(MEMBER)])
+def _layer_package(archive: Path, layer: LayerRecord, start: int, limit: int) -> Package:
+    return Package.wrap(archive, limit, layer.file_name, start, layer.size, layer.sha256)
+
+
+def entrypoint(job: JobRequest, layers: bool = False) -> str:
+    """The shell command Ray runs in the package's folder: the archive's own runner,
+    told to find the dependency layers where Ray unpacked them (on PYTHONPATH)."""
+    argv = job.runner_argv(MEMBER)
+    if not layers:
+        return shlex.join(["python3", *argv])
+    return " ".join(["python3", shlex.quote(argv[0]), '--layers "${PYTHONPATH:-}"',
+                     shlex.join(argv[1:])])
 
 
 _MAX_POLL = 10.0  # seconds between polls of a job that prints nothing
@@ -113,6 +170,18 @@ class RayCluster:
         answer = self.http.request("GET", f"/api/packages/gcs/{package.name}", accept=(404,))
         return answer.status == 200
 
+    def upload_all(self, head: Package, layers: list[Package]) -> tuple[bool, int, int]:
+        """Store what the cluster lacks: whether the head package was uploaded, how many
+        bytes were sent, and how many layer packages the cluster already had."""
+        sent, known = 0, 0
+        for layer in layers:
+            if self.upload(layer):
+                sent += len(layer.data)
+            else:
+                known += 1
+        uploaded = self.upload(head)
+        return uploaded, sent + (len(head.data) if uploaded else 0), known
+
     def upload(self, package: Package) -> bool:
         """Store the package unless the cluster has it; True when it was uploaded."""
         if self.has_package(package):
@@ -126,17 +195,18 @@ class RayCluster:
         return True
 
     def submit(self, archive: Path, job: JobRequest) -> Submission:
-        package = Package.wrap(archive, self.upload_limit)
+        package, layers = packages(archive, self.upload_limit)
         self.ray_version()
-        uploaded = self.upload(package)
-        answer = self.http.request("POST", "/api/jobs/", payload=submit_payload(package, job))
+        uploaded, sent, known = self.upload_all(package, layers)
+        answer = self.http.request("POST", "/api/jobs/",
+                                   payload=submit_payload(package, job, layers))
         body = answer.json(self.address)
         job_id = (body.get("submission_id") or body.get("job_id")) if isinstance(body, dict) \
             else None
         if not job_id:
             raise DestinationRequestError("the job submission answer has no id",
                                           path=self.address)
-        return Submission(str(job_id), package.uri, uploaded)
+        return Submission(str(job_id), package.uri, uploaded, sent, len(layers), known)
 
     def status(self, job_id: str) -> JobStatus:
         body = self._json("GET", f"/api/jobs/{job_id}")
@@ -185,12 +255,16 @@ class RayCluster:
         return body
 
 
-def submit_payload(package: Package, job: JobRequest) -> dict[str, Any]:
+def submit_payload(package: Package, job: JobRequest, layers: Sequence[Package] = ()
+                   ) -> dict[str, Any]:
     """The body of `POST /api/jobs/` (Ray's JobSubmitRequest)."""
     runtime_env: dict[str, Any] = {"working_dir": package.uri}
+    if layers:
+        runtime_env["py_modules"] = [layer.uri for layer in layers]
     if job.env:
         runtime_env["env_vars"] = dict(job.env)
-    payload: dict[str, Any] = {"entrypoint": entrypoint(job), "runtime_env": runtime_env}
+    payload: dict[str, Any] = {"entrypoint": entrypoint(job, bool(layers)),
+                               "runtime_env": runtime_env}
     if job.name:
         payload["metadata"] = {"job_name": job.name}
     for key, value in (("entrypoint_num_cpus", job.num_cpus),

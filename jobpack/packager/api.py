@@ -1,35 +1,39 @@
 """`build`: a manifest and its source map in, one reproducible `NAME.jobpack.zip` out.
 
-The layout (member names, schema, records) is `jobpack.layout`, shared with the runner:
-`__main__.py` and `jobpack/` (the runner package), `jobpack.json` (the manifest plus
-`files`, the digest of every other member), `requirements.txt`, `constraints.txt` when
-there are constraints, the job's files under `src/`, and with `--wheels` the target's
-wheels under `wheels/` and the bytecode compiled from them under `bytecode/`.
+The layout (member names, schema, records) is `jobpack.layout`, shared with the runner.
+With `--wheels`, the archive is `LAYER... ZIP`: dependency layers (the target's wheels and
+the bytecode compiled from them, in a few stored zips named by their sha256, kept in the
+user cache) lie before a small zip of `__main__.py` and `jobpack/` (the runner),
+`jobpack.json` (the manifest plus `files`, `wheels`, `layers` and `install`),
+`requirements.txt`, `constraints.txt` when there are constraints, and the job's files
+under `src/`. Without wheels it is that zip alone.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jobpack import diagnostics as codes
 from jobpack import layout
 from jobpack.errors import BuildError
 from jobpack.files import expand, shown_name
-from jobpack.layout import FileRecord, WheelRecord, hash_file
-from jobpack.manifest import (
-    CONSTRAINTS_FILE,
-    DataFile,
-    Diagnostic,
-    LocalFile,
-    Manifest,
-    SourceMap,
-    canonical_json,
+from jobpack.layout import (
+    FileRecord,
+    LayerRecord,
+    OptionalRecord,
+    PinRecord,
+    WheelRecord,
+    hash_file,
 )
+from jobpack.manifest import DataFile, Diagnostic, LocalFile, Manifest, SourceMap, canonical_json
 from jobpack.packager.archive import Member, write_zip
+from jobpack.packager.layers import BuiltLayer, DigestMemo, LayerStore, deal
+from jobpack.packager.limits import check_readable, rewrite_in_place
 from jobpack.packager.output import check_output
 from jobpack.packager.tiers import (
     OptionalPolicy,
@@ -54,7 +58,8 @@ BIG_ARCHIVE = 1_000_000_000
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What was written: the archive's path, size and sha256, and what to know about it."""
+    """What was written: the archive's path, size and sha256 (of its zip, which names each
+    layer by its sha256; the whole file's when it has no layers), and what to know."""
 
     path: Path
     size: int
@@ -63,6 +68,8 @@ class BuildResult:
     diagnostics: tuple[Diagnostic, ...] = ()
     bytecode_files: int = 0  # compiled modules shipped beside the wheels
     bytecode_size: int = 0
+    layers: tuple[LayerRecord, ...] = ()
+    reused_layers: bool = False  # only the zip after them was rewritten, in place
 
 
 def archive_name(manifest: Manifest, root: Path, config: Path | None = None) -> str:
@@ -91,39 +98,52 @@ def build(
     epoch: int | None = None,
     optional: OptionalPolicy | None = None,
     optional_wheels: WheelFetcher | None = None,
+    layers: Path | None = None,
 ) -> BuildResult:
     """Write the archive of `manifest`, whose files are where `sources` says, to `out`.
 
-    `wheels` (a `WheelFetcher`) bundles the target's wheels; with them, `bytecode` (a
-    `BytecodeCompiler`) ships the compiled modules the job imports at start-up; `epoch`
-    (seconds, e.g. `SOURCE_DATE_EPOCH`) dates every member, 1980-01-01 when None.
-    `optional` says what becomes of the optional tier (see `tiers.py`); `optional_wheels`
-    fetches its wheels for `bundle` without `wheels`.
+    `wheels` (a `WheelFetcher`) bundles the target's wheels, in dependency layers kept in
+    the folder `layers` (None: built afresh); with them, `bytecode` (a `BytecodeCompiler`)
+    ships the compiled modules the job imports at start-up; `epoch` (seconds, e.g.
+    `SOURCE_DATE_EPOCH`) dates every member of the zip, 1980-01-01 when None.
+    `optional` says what becomes of the optional tier (see `tiers.py`; its bundled wheels
+    go into the dependency layers too); `optional_wheels` fetches its wheels for `bundle`
+    without `wheels`.
     """
     _check_buildable(manifest, sources)
     plan = plan_tiers(manifest, bundle_required=wheels is not None, optional=optional)
-    manifest = plan.manifest
-    fetcher = wheels or optional_wheels
-    base = sources.root
     files = dict(sources.files)
     target = Path(out)
-    check_output(target, [*files.values(), *(base / i.path for i in manifest.inputs)])
+    check_output(target, [*files.values(), *(sources.root / i.path for i in manifest.inputs)])
+    with tempfile.TemporaryDirectory(prefix="jobpack-layers-") as temp:
+        store = LayerStore(layers if layers is not None else Path(temp))
+        memo = DigestMemo(layers / "digests" if layers is not None else None)
+        return _build(plan, sources, target, wheels or optional_wheels, bytecode,
+                      on_member, epoch, store, memo)
+
+
+def _build(plan: TierPlan, sources: SourceMap, target: Path,
+           fetcher: WheelFetcher | None, bytecode: BytecodeCompiler | None,
+           on_member: Callable[[str], None] | None, epoch: int | None,
+           store: LayerStore, memo: DigestMemo) -> BuildResult:
+    manifest = plan.manifest
     diagnostics: list[Diagnostic] = []
     members = [Member.from_bytes(name, data) for name, data in runner_members().items()]
     recorded: dict[str, LocalFile | DataFile] = {f.path: f for f in manifest.local_files}
     recorded.update((f.path, f) for f in manifest.data_files)  # what the job reads, too
-    for rel, file in sorted(files.items()):
+    for rel, file in sorted(dict(sources.files).items()):
         known = recorded.get(rel)
         members.append(Member.from_file(SOURCE_PREFIX + rel, file) if known is None else
                        Member.recorded(SOURCE_PREFIX + rel, file, known.sha256, known.size))
-    members += _data_members(manifest, base, {SOURCE_PREFIX + r for r in files}, diagnostics)
+    members += _data_members(manifest, sources.root, {m.name for m in members}, diagnostics)
     wheel_records: list[WheelRecord] = []
     compiled: list[CompiledWheel] = []
+    layers: list[BuiltLayer] = []
     if plan.bundled:
         if fetcher is None:
             raise BuildError("--optional bundle: no wheel fetcher was given")
-        bundled, wheel_records, compiled = _wheel_members(plan, fetcher, bytecode)
-        members += bundled
+        layers, wheel_records, compiled = _dependency_layers(plan, fetcher, bytecode,
+                                                             store, memo)
     members.append(Member.from_bytes(layout.REQUIREMENTS_NAME,
                                      manifest.requirements_txt().encode()))
     members += _lock_member(manifest, wheel_records)
@@ -131,22 +151,36 @@ def build(
     optional_tier = optional_records(plan, optional_wheel_records)
     if manifest.pip.constraints:
         text = "".join(line + "\n" for line in manifest.pip.constraints)
-        members.append(Member.from_bytes(CONSTRAINTS_FILE, text.encode()))
+        members.append(Member.from_bytes(layout.CONSTRAINTS_NAME, text.encode()))
+    records = tuple(layer.record for layer in layers)
     members.append(Member.from_bytes(MANIFEST_NAME, _manifest_bytes(
-        manifest, members, required_wheels, [r.to_dict() for r in optional_tier])))
+        manifest, members, required_wheels, optional_tier, records)))
+    check_readable(manifest.target.python, members)
     diagnostics += _size_warnings(members)
+    reused = _write(target, members, layers, on_member, epoch)
+    digest, size = _identity(target, layers)
+    if size > BIG_ARCHIVE:
+        diagnostics.append(codes.BIG_ARCHIVE.note(
+            f"the archive is {size / 1e9:.1f} GB; biggest members: "
+            f"{_biggest(members + [m for r in records for m in _layer_members(r)])}"))
+    return BuildResult(target, size, digest, len(members), tuple(diagnostics),
+                       sum(c.files for c in compiled), sum(len(c.data) for c in compiled),
+                       records, reused)
+
+
+def _write(target: Path, members: list[Member], layers: list[BuiltLayer],
+           on_member: Callable[[str], None] | None, epoch: int | None) -> bool:
+    """Write the archive; True when only its zip was rewritten after unchanged layers."""
+    report = (lambda m: on_member(m.name)) if on_member else None
     try:
-        write_zip(target, members, (lambda m: on_member(m.name)) if on_member else None,
-                  epoch)
+        if layers and rewrite_in_place(target, [layer.record for layer in layers], members,
+                                       epoch, report):
+            return True
+        write_zip(target, members, report, epoch, [layer.path for layer in layers])
+        return False
     except OSError as exc:
         raise BuildError(f"cannot write the archive: {exc.strerror or exc}",
                          path=str(target)) from None
-    digest, size = hash_file(target)
-    if size > BIG_ARCHIVE:
-        diagnostics.append(codes.BIG_ARCHIVE.note(
-            f"the archive is {size / 1e9:.1f} GB; biggest members: {_biggest(members)}"))
-    return BuildResult(target, size, digest, len(members), tuple(diagnostics),
-                       sum(c.files for c in compiled), sum(len(c.data) for c in compiled))
 
 
 def target_interpreter(target: Target) -> Interpreter:
@@ -156,37 +190,52 @@ def target_interpreter(target: Target) -> Interpreter:
                        f"Python {target.major}.{target.minor} on Linux x86_64")
 
 
-def _wheel_members(plan: TierPlan, wheels: WheelFetcher, bytecode: BytecodeCompiler | None
-                   ) -> tuple[list[Member], list[WheelRecord], list[CompiledWheel]]:
-    """The wheels of the pins the plan bundles, each with the bytecode compiled from it
-    (if any; the required tier's alone: the optional tier is not imported at start-up),
-    as members and as `wheels` records."""
+def _identity(target: Path, layers: list[BuiltLayer]) -> tuple[str, int]:
+    """The archive's sha256 (of its zip: it names every layer by digest) and its size."""
+    size = target.stat().st_size
+    if not layers:
+        return hash_file(target)[0], size
+    from jobpack.packager.limits import zip_digest
+
+    return zip_digest(target, size - sum(layer.record.size for layer in layers)), size
+
+
+def _layer_members(record: LayerRecord) -> list[Member]:
+    return [Member(f.path, f.sha256, f.size) for f in record.files]
+
+
+def _dependency_layers(plan: TierPlan, wheels: WheelFetcher,
+                       bytecode: BytecodeCompiler | None, store: LayerStore, memo: DigestMemo
+                       ) -> tuple[list[BuiltLayer], list[WheelRecord], list[CompiledWheel]]:
+    """The wheels of the pins the plan bundles (both tiers), each with the bytecode
+    compiled from it (if any; the required tier's alone: the optional tier is not imported
+    at start-up), dealt into dependency layers; and their `wheels` records."""
     provided = tuple(r for r in plan.manifest.requirements if r.tier == "provided")
     manifest = replace(plan.manifest, requirements=plan.bundled + provided)  # stand-ins
-    found = wheels.fetch(manifest, prove=plan.prove)
-    try:  # what the runner would refuse on the VM, refused here first, in its words
-        check_wheel_set(((w.filename, str(w.path))
-                         for w in sorted(found, key=lambda w: w.filename)),
-                        target_interpreter(manifest.target))
-    except WheelSetError as exc:
-        raise BuildError(str(exc)) from None
-    fetched = {wheel: Member.from_file(WHEEL_PREFIX + wheel.filename, wheel.path)
+    found = sorted(wheels.fetch(manifest, prove=plan.prove), key=lambda w: w.filename)
+    fetched = {wheel: memo.member(WHEEL_PREFIX + wheel.filename, wheel.path)
                for wheel in found}
+    checked = (list(fetched.values()), manifest.target.full_version)
+    if not store.checked(*checked):
+        try:  # what the runner would refuse on the VM, refused here first, in its words
+            check_wheel_set(((w.filename, str(w.path)) for w in found),
+                            target_interpreter(manifest.target))
+        except WheelSetError as exc:
+            raise BuildError(str(exc)) from None
+        store.remember_checked(*checked)
     optional = {r.name for r in plan.optional}
     compiled = bytecode.compile({w.path: m.sha256 for w, m in fetched.items()
                                  if w.name not in optional},
                                 manifest.target) if bytecode is not None else []
     by_wheel = {c.wheel: c for c in compiled}
-    members: list[Member] = []
+    groups: list[list[Member]] = []
     records: list[WheelRecord] = []
     for wheel, member in fetched.items():
-        members.append(member)
         pyc = by_wheel.get(wheel.filename)
-        if pyc is not None:
-            members.append(Member.from_bytes(pyc.member, pyc.data))
+        groups.append([member] + ([Member.from_bytes(pyc.member, pyc.data)] if pyc else []))
         records.append(WheelRecord(wheel.name, member.name, member.sha256,
                                    pyc.member if pyc else None))
-    return members, records, compiled
+    return [store.layer(group) for group in deal(groups)], records, compiled
 
 
 def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]:
@@ -254,14 +303,19 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
     return members
 
 
-def _manifest_bytes(manifest: Manifest, members: list[Member],
-                    wheels: list[WheelRecord], optional: list[dict[str, Any]]) -> bytes:
+def _manifest_bytes(manifest: Manifest, members: list[Member], wheels: list[WheelRecord],
+                    optional: list[OptionalRecord], layers: tuple[LayerRecord, ...]) -> bytes:
     data = manifest.to_dict()
     if optional:
-        data["optional"] = optional
+        data["optional"] = [r.to_dict() for r in optional]
     data["files"] = [FileRecord(m.name, m.sha256, m.size).to_dict()
                      for m in sorted(members, key=lambda m: m.name)]
     data["wheels"] = [w.to_dict() for w in sorted(wheels, key=lambda w: w.file)]
+    data["layers"] = [layer.to_dict() for layer in layers]
+    # installed with the environment: neither the image's tier nor the optional one
+    pins = [PinRecord(r.name, r.pip_line())
+            for r in sorted(manifest.installed, key=lambda r: r.name) if r.tier != "optional"]
+    data["install"] = layout.install_section(pins, manifest.pip.option_lines())
     return canonical_json(data).encode()
 
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobpack.errors import BuildError
-from jobpack.layout import bytecode_member, bytecode_tag
+from jobpack.layout import ZIP_EPOCH_DATE, bytecode_member, bytecode_tag
+from jobpack.packager.archive import Member, write_members
 from jobpack.publish import write_cache_file
 from jobpack.target import Target
 
@@ -55,7 +56,6 @@ for wheel, out, members in json.load(sys.stdin):
 print(json.dumps({"cache_tag": sys.implementation.cache_tag,
                   "version": list(sys.version_info[:2])}))
 """
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -189,13 +189,8 @@ def _shares(jobs: list[tuple[str, str, list[str]]], workers: int
 def _stored_zip(folder: Path) -> tuple[bytes, int]:
     """The files under `folder` as a stored zip (sorted, dated 1980, mode 0644), and how
     many there are."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    with tempfile.SpooledTemporaryFile() as buffer:
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-            for file in files:
-                info = zipfile.ZipInfo(file.relative_to(folder).as_posix(), _ZIP_DATE)
-                info.create_system = 3
-                info.external_attr = 0o100644 << 16
-                archive.writestr(info, file.read_bytes())
-        buffer.seek(0)
-        return buffer.read(), len(files)
+    files = [Member.from_bytes(p.relative_to(folder).as_posix(), p.read_bytes())
+             for p in folder.rglob("*") if p.is_file()]
+    buffer = io.BytesIO()
+    write_members(buffer, files, ZIP_EPOCH_DATE)
+    return buffer.getvalue(), len(files)

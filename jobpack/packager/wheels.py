@@ -8,6 +8,7 @@ rename, so a full disk or a kill never leaves a truncated wheel where a later bu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 import zipfile
@@ -27,7 +28,7 @@ from jobpack.packager.index import Sources, without_target_wheel
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 from jobpack.packager.sdist import SourceVerdict, build_pure_wheel
 from jobpack.packager.stand_in import write_stand_in
-from jobpack.publish import work_folder
+from jobpack.publish import work_folder, write_cache_file
 from jobpack.target import Target
 
 
@@ -88,9 +89,30 @@ class WheelFetcher:
         if missing and not self.allow_sdist:
             raise MissingWheelsError(_missing_message(missing, manifest.pip, pip_said))
         self.skipped = tuple(r.name for r, _ in missing)
-        if self.prove and prove and not missing and found:
+        if self.prove and prove and not missing and found \
+                and not self._proven(found, manifest):
             prove_installable(found, manifest)
+            self._remember_proof(found, manifest)
         return found
+
+    def _proof_key(self, wheels: list[FetchedWheel], manifest: Manifest) -> Path:
+        """Where a passed proof is remembered: keyed by the target, the pins and each
+        wheel's file (name, size, modification time), so a rebuild after a code change
+        does not run pip's resolver again (seconds)."""
+        digest = hashlib.sha256(manifest.target.full_version.encode())
+        for requirement in sorted(manifest.requirements, key=lambda r: r.name):
+            digest.update(f"\0{requirement.pip_line()}\0{requirement.tier}"
+                          f"\0{requirement.image_version}".encode())
+        for wheel in sorted(wheels, key=lambda w: w.filename):
+            stat = wheel.path.stat()
+            digest.update(f"\0{wheel.filename}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        return self.cache / ".proven" / digest.hexdigest()
+
+    def _proven(self, wheels: list[FetchedWheel], manifest: Manifest) -> bool:
+        return self._proof_key(wheels, manifest).is_file()
+
+    def _remember_proof(self, wheels: list[FetchedWheel], manifest: Manifest) -> None:
+        write_cache_file(self._proof_key(wheels, manifest), b"")  # read-only: costs speed
 
     def _cached(self, requirement: Requirement, tags: frozenset[Tag]) -> FetchedWheel | None:
         if not self.cache.is_dir():

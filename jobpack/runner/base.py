@@ -16,9 +16,8 @@ import re
 import site
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from jobpack.layout import WheelRecord, build_kind
+from jobpack.layout import RunSpec, WheelRecord, build_kind
 
 from .errors import RunnerError
 from .progress import say
@@ -64,15 +63,11 @@ class Finding:
                 f"with {want}")
 
 
-def provided_set(manifest: dict[str, Any]) -> list[Provided]:
-    """The archive's provided tier: requirements with `tier` "provided", each with the
-    image's version when the build knew it, else the analysed one."""
-    found = []
-    for entry in manifest.get("requirements") or []:
-        if isinstance(entry, dict) and entry.get("tier") == "provided":
-            version = entry.get("image_version") or entry.get("version") or ""
-            found.append(Provided(str(entry.get("name")), str(version)))
-    return sorted(found, key=lambda p: p.name)
+def provided_set(spec: RunSpec) -> list[Provided]:
+    """The archive's provided tier, each with the image's version when the build knew
+    it, else the analysed one."""
+    return sorted((Provided(name, version) for name, version in spec.provided),
+                  key=lambda p: p.name)
 
 
 def site_folders() -> list[str]:
@@ -149,12 +144,12 @@ class BasePlan:
         return [*self.folders, *(f"{f.wanted.name}={f.found or ''}" for f in self.findings)]
 
 
-def plan(manifest: dict[str, Any], wheels: list[WheelRecord], offline: bool) -> BasePlan:
+def plan(spec: RunSpec, wheels: list[WheelRecord], offline: bool) -> BasePlan:
     """Check the base for the archive's provided set, one line each; a provided
     distribution the base lacks (or holds at an incompatible version) is installed from
     its bundled wheel, else from the index; when neither can be, one line says so before
     anything is built. Without a provided set: every bundled wheel, no base."""
-    wanted = provided_set(manifest)
+    wanted = provided_set(spec)
     if not wanted:
         return BasePlan(wheels=tuple(wheels))
     folders = site_folders()

@@ -1,10 +1,11 @@
 """The job's Python environment: built once per content, cached, reused, pruned.
 
-An environment is keyed by what decides its content (the bundled wheels' digests, the
-requirements, the interpreter, the runner's version), built in a temporary folder and
-published by rename under a lock (`jobpack.publish.build_entry`): two first runs at once
-both succeed and build it once, and a run killed at any point leaves only a work folder
-that no later run trusts (and prune removes). A running job holds the entry's lock shared.
+An environment is keyed by what decides its content (the dependency layers' digests, the
+pins pip installs, the interpreter, the runner's version; never the job's own files),
+built in a temporary folder and published by rename under a lock
+(`jobpack.publish.build_entry`): two first runs at once both succeed and build it once,
+and a run killed at any point leaves only a work folder that no later run trusts (and
+prune removes). A running job holds the entry's lock shared.
 
 When every pin has a bundled wheel the stdlib installer (`install.py`) lays them out in a
 venv made `--without-pip` (fast, and it works where Debian's ensurepip is missing); where
@@ -28,15 +29,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from jobpack.layout import (
-    CONSTRAINTS_NAME,
-    REQUIREMENTS_NAME,
-    RUNNER_VERSION,
-    WheelRecord,
-    bytecode_tag,
-)
+from jobpack.layout import CONSTRAINTS_NAME, RUNNER_VERSION, RunSpec, WheelRecord, bytecode_tag
 from jobpack.publish import build_entry, complete, lock, lock_path, usable_cores
 from jobpack.wheelset import WheelSetError, check_wheel_set, linux_accepts
 
@@ -48,7 +43,6 @@ from .optional import hook_files
 from .processes import map_in_processes
 from .progress import Phase, say
 from .tether import tethered
-from .verify import optional_records, wheel_records
 
 if TYPE_CHECKING:
     from .install import Claims
@@ -71,30 +65,35 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+class Bundle(Protocol):
+    """The dependency layers: `check` them (once, before any process forks), then `open`
+    their members (wheels, bytecode) by name."""
+
+    def check(self) -> None: ...
+
+    def open(self, name: str) -> IO[bytes]: ...
+
+
 @contextlib.contextmanager
-def prepared(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
-             open_member: Callable[[str], IO[bytes]]) -> Iterator[Environment]:
-    """The environment for this archive, reused when cached, else built and cached; held
-    with a shared lock while the caller uses it, so no prune removes it under a running
-    job. `open_member` opens an archive member (checked against the manifest) by name:
-    the bundled wheels and their bytecode."""
-    if _plain(manifest):
+def prepared(workdir: Path, spec: RunSpec, cache: Path, offline: bool,
+             bundle: Bundle) -> Iterator[Environment]:
+    """The environment for this archive, reused when cached, else built and cached from
+    the wheels of `bundle`; held with a shared lock while the caller uses it, so no prune
+    removes it under a running job."""
+    if spec.plain:
         yield Environment(Path(sys.prefix), "system")
         return
-    wheels = wheel_records(manifest)
-    later = {canonical(r.name) for r in optional_records(manifest)}  # installed on import
-    missing = [pin for pin in _unbundled_pins(workdir, wheels) if _pin_name(pin) not in later]
-    if missing and offline and not wheels:
+    missing = unbundled_pins(spec)
+    if missing and offline and not spec.wheels:
         raise RunnerError("--offline: the archive carries no wheels; build it with --wheels")
-    base = plan_base(manifest, wheels, offline)
+    base = plan_base(spec, list(spec.wheels), offline)
     missing += base.pip_lines
-    key = environment_key(manifest, base.key_parts())
+    key = environment_key(spec, base.key_parts())
     built: list[bool] = []
 
     def build(building: Path) -> None:
         built.append(True)
-        _build(building, cache / key, workdir, base, missing, manifest, offline,
-               open_member)
+        _build(building, cache / key, workdir, spec, base, missing, offline, bundle)
 
     while True:
         entry = build_entry(cache, key, build)
@@ -106,60 +105,43 @@ def prepared(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool
                 return
 
 
-def _plain(manifest: dict[str, Any]) -> bool:
-    return bool(manifest.get("python", {}).get("mode") == "plain")
-
-
-def environment_key(manifest: dict[str, Any], base: Sequence[str] = ()) -> str:
-    """What decides an environment's content: the runner's layout version, the
-    interpreter, the machine, the digests of the wheels, of their bytecode and of the
-    requirement files, and for an archive with a provided set, the base's site folders
-    and the versions they hold of it (`base`)."""
-    files = {str(f.get("path")): str(f.get("sha256")) for f in manifest.get("files") or []
-             if isinstance(f, dict)}
-    records = [w for w in manifest.get("wheels") or [] if isinstance(w, dict)]
-    wheels = sorted(str(w.get("sha256")) for w in records)
-    wheels += sorted(files.get(str(w["bytecode"]), "") for w in records if "bytecode" in w)
+def environment_key(spec: RunSpec, base: Sequence[str] = ()) -> str:
+    """What decides an environment's content, from the run spec alone: the runner's
+    layout version, the interpreter, the machine, the dependency layers' digests and how
+    pip is asked for the pins without a wheel, and for an archive with a provided set, the
+    base's site folders and the versions they hold of it (`base`). Never the job's files:
+    a code change reuses the environment, and jobs with the same dependencies share one."""
+    constraints = {f.path: f.sha256 for f in spec.files}.get(CONSTRAINTS_NAME, "")
     digest = hashlib.sha256()
     for part in (RUNNER_VERSION, sys.version, os.path.realpath(sys.executable),
-                 platform.machine(), *wheels, files.get(REQUIREMENTS_NAME, ""),
-                 files.get(CONSTRAINTS_NAME, ""), *base):
+                 platform.machine(), *(layer.sha256 for layer in spec.layers),
+                 *sorted(w.file for w in spec.wheels), *(p.line for p in spec.pins),
+                 *spec.pip_options, str(spec.no_deps), constraints, *base):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:24]
 
 
-def _unbundled_pins(workdir: Path, wheels: list[WheelRecord]) -> list[str]:
-    """requirements.txt lines (pins, not options) that no bundled wheel provides."""
-    bundled = {canonical(w.name) for w in wheels}
-    file = workdir / REQUIREMENTS_NAME
-    lines = file.read_text(encoding="utf-8").splitlines() if file.exists() else []
-    missing = []
-    for line in lines:
-        text = line.strip()
-        if not text or text.startswith(("#", "-")):
-            continue
-        if _pin_name(text) not in bundled:
-            missing.append(text)
-    return missing
+def unbundled_pins(spec: RunSpec) -> list[str]:
+    """The requirement lines of the pins no bundled wheel provides: pip installs them (the
+    optional tier's wait for the job's first import of them)."""
+    skipped = {canonical(w.name) for w in spec.wheels}
+    skipped |= {canonical(r.name) for r in spec.optional}
+    return [p.line for p in spec.pins if canonical(p.name) not in skipped]
 
 
-def _pin_name(line: str) -> str:
-    name = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*", line)
-    return canonical(name.group(0)) if name else ""
-
-
-def _build(building: Path, final: Path, workdir: Path, base: BasePlan,
-           missing: list[str], manifest: dict[str, Any], offline: bool,
-           open_member: Callable[[str], IO[bytes]]) -> None:
+def _build(building: Path, final: Path, workdir: Path, spec: RunSpec, base: BasePlan,
+           missing: list[str], offline: bool, bundle: Bundle) -> None:
     kind = _create(building)
     scheme = _scheme(building, final, kind)
     if base.active and kind == "venv":  # a site folder runs on the base python itself
         scheme.purelib.mkdir(parents=True, exist_ok=True)
         (scheme.purelib / BASE_PTH).write_text(base_pth(list(base.folders)), encoding="utf-8")
     if base.wheels:
-        _install_wheels(list(base.wheels), scheme, open_member, _sizes(manifest))
+        sizes = {name: record.size for name, (_, record) in spec.layer_files().items()}
+        bundle.check()
+        _install_wheels(list(base.wheels), scheme, bundle.open, sizes)
     if missing:
-        _pip_install(building, kind, workdir, missing, manifest, offline)
+        _pip_install(building, kind, workdir, missing, spec, offline)
         _relocate_scripts(building, final)
     hook_files(scheme.purelib)  # after pip: its own runs need no hook
     (building / "jobpack-env.json").write_text(json.dumps({"kind": kind}) + "\n")
@@ -210,11 +192,6 @@ def _scheme(building: Path, final: Path, kind: str) -> Scheme:
     site = building / "lib" / version / "site-packages"
     return Scheme(site, site, building / "bin", building, building / "include" / "site" /
                   version, str(final / "bin" / "python"))
-
-
-def _sizes(manifest: dict[str, Any]) -> dict[str, int]:
-    return {str(f.get("path")): int(f.get("size") or 0) for f in manifest.get("files") or []
-            if isinstance(f, dict)}
 
 
 def _install_wheels(wheels: list[WheelRecord], scheme: Scheme,
@@ -271,10 +248,9 @@ def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]
 
 
 def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
-                 manifest: dict[str, Any], offline: bool) -> None:
+                 spec: RunSpec, offline: bool) -> None:
     """pip, only for pins without a bundled wheel; its output goes to stderr."""
-    options = [line.strip() for line in (workdir / REQUIREMENTS_NAME).read_text(
-        encoding="utf-8").splitlines() if line.strip().startswith("-")]
+    options = list(spec.pip_options)
     requirements = building / "jobpack-pip-requirements.txt"
     requirements.write_text("\n".join([*options, *missing]) + "\n", encoding="utf-8")
     if kind == "venv":
@@ -282,7 +258,7 @@ def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],
     else:
         command = [sys.executable, "-m", "pip", "install", "--target", str(building / "site")]
     command += ["--disable-pip-version-check", "--no-input", "-r", str(requirements)]
-    if manifest.get("pip", {}).get("no_deps"):
+    if spec.no_deps:
         command.append("--no-deps")
     if (workdir / CONSTRAINTS_NAME).exists():
         command += ["-c", str(workdir / CONSTRAINTS_NAME)]

@@ -267,9 +267,14 @@ def _hash(data: bytes) -> str:
 
 
 def _hash_file(path: str) -> tuple[str, int]:
+    """RECORD's hash of a file, read in chunks: memory stays bounded whatever its size."""
+    digest, size = hashlib.sha256(), 0
     with open(path, "rb") as handle:
-        data = handle.read()
-    return _hash(data), len(data)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    encoded = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=")
+    return "sha256=" + encoded.decode(), size
 
 
 def _shebang(python: str) -> bytes:

@@ -14,21 +14,20 @@ import signal
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
 
-from jobpack.layout import BYTECODE_PREFIX, EXIT_FAILURE, WHEEL_PREFIX, same_python
+from jobpack.layout import EXIT_FAILURE, RunSpec, same_python
 
 from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
 from .environment import prepared
 from .errors import Interrupted, RunnerError
-from .optional import install_requested, job_spec
+from .layers import Layers, search_folders
+from .optional import install_requested, job_spec, layer_folders
 from .progress import say
 from .run import command_argv, job_environment, run_job, variables
-from .unpack import open_member, unpack
-from .verify import file_records, optional_records, read_manifest
+from .unpack import unpack
+from .verify import read_spec
 
 DESCRIPTION = """\
 Run the job packed in this archive: check every file against the archive's manifest,
@@ -45,7 +44,8 @@ environment:
                        values for ${NAME}s the job's command uses at run time
   JOBPACK_ENV_CACHE    the environment cache folder (like --env-cache)
   JOBPACK_ENV_CACHE_MAX
-                       its size cap (like --env-cache-max)"""
+                       its size cap (like --env-cache-max)
+  JOBPACK_LAYERS       folders of dependency layers sent apart (like --layers)"""
 
 
 def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
@@ -76,6 +76,10 @@ def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
                         help="unpack into DIR, which must be empty (kept afterwards)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary work folder and print its path")
+    parser.add_argument("--layers", metavar="DIRS",
+                        help="folders (':'-separated) holding dependency layers the archive "
+                             "does not carry (jobpack-layer-SHA256.zip); its own folder is "
+                             "searched last")
     parser.add_argument("--allow-python-mismatch", action="store_true",
                         help="run even when this Python is not the version the job targets")
     # the job's import hook asks for an optional distribution (optional.py); not for users
@@ -88,8 +92,8 @@ def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
     return args
 
 
-def check_python(manifest: dict[str, Any], allow_mismatch: bool) -> None:
-    wanted = str(manifest.get("target", {}).get("python", ""))
+def check_python(spec: RunSpec, allow_mismatch: bool) -> None:
+    wanted = spec.python
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if wanted and not same_python(wanted, sys.version_info[:2]):
         message = f"the job targets Python {wanted} but this is Python {running}"
@@ -120,30 +124,29 @@ def run(args: argparse.Namespace) -> int:
     cache = cache_root(args.env_cache)
     prune(cache, _cache_cap(args))
     with zipfile.ZipFile(archive) as opened:
-        manifest = read_manifest(opened)
-    check_python(manifest, args.allow_python_mismatch)
+        spec = read_spec(opened)
+    check_python(spec, args.allow_python_mismatch)
     output_root = None
-    if outputs.declared(manifest) or args.output_dir is not None:
+    if spec.outputs or args.output_dir is not None:
         output_root = outputs.check_output_root(args.output_dir or outputs.DEFAULT)
     workdir, remove = _workdir(args)
     try:
         src = workdir / "src"
-        value = variables(manifest, src, os.environ)
-        command_argv(manifest, value, [], None)  # every ${NAME} is set, before any work
-        unpack(archive, workdir,
-               lambda name: not name.startswith((WHEEL_PREFIX, BYTECODE_PREFIX)))
-        with prepared(workdir, manifest, cache, args.offline,
-                      _member_opener(archive, manifest, workdir)) as env:
+        value = variables(spec, src, os.environ)
+        command_argv(spec, value, [], None)  # every ${NAME} is set, before any work
+        unpack(archive, workdir, spec)
+        folders = search_folders(archive, args.layers)
+        with prepared(workdir, spec, cache, args.offline,
+                      Layers(archive, spec, folders)) as env:
             src.mkdir(exist_ok=True)
-            outputs.prepare(manifest, src)
-            job_env = job_environment(env, manifest, os.environ, src)
-            job_env.update(job_spec(optional_records(manifest), workdir, archive, env,
-                                    args.offline))
-            argv = command_argv(manifest, value, args.extra, job_env.get("PATH"))
+            outputs.prepare(spec, src)
+            job_env = job_environment(env, spec, os.environ, src)
+            job_env.update(job_spec(spec, workdir, archive, env, args.offline, folders))
+            argv = command_argv(spec, value, args.extra, job_env.get("PATH"))
             say("running: " + " ".join(argv))
             code = run_job(argv, src, job_env)
             say(f"job exited with code {code}")
-        if output_root is not None and not _collect(manifest, src, output_root, workdir):
+        if output_root is not None and not _collect(spec, src, output_root, workdir):
             remove = False
             return code or EXIT_FAILURE
         return code
@@ -154,38 +157,24 @@ def run(args: argparse.Namespace) -> int:
             say(f"work folder kept: {workdir}")
 
 
-def _member_opener(archive: Path, manifest: dict[str, Any], workdir: Path
-                   ) -> Callable[[str], IO[bytes]]:
-    """Bundled wheels and their bytecode are read in place from the archive
-    (digest-checked), never copied into the work folder, and only when an environment
-    has to be built."""
-    records = file_records(manifest)
-
-    def open_checked(name: str) -> IO[bytes]:
-        if name not in records:
-            raise RunnerError(f"bundled file {name!r} is not among the files")
-        return open_member(archive, records[name], workdir)
-
-    return open_checked
-
-
 def _install_optional(args: argparse.Namespace) -> None:
     """What the job's import hook asks for: one optional distribution, installed into
-    the environment its spec names (and what it requires of the optional tier)."""
+    the environment its spec names (and what it requires of the optional tier), its
+    bundled wheel read in place from the dependency layer holding it."""
     archive = Path(args.archive).absolute()
     if args.optional_spec is None:
         raise RunnerError("--install-optional needs --optional-spec")
     with zipfile.ZipFile(archive) as opened:
-        manifest = read_manifest(opened)
-    with tempfile.TemporaryDirectory(prefix="jobpack-optional-") as temp:
-        install_requested(optional_records(manifest), args.install_optional,
-                          args.optional_spec, _member_opener(archive, manifest, Path(temp)),
-                          args.imported)
+        spec = read_spec(opened)
+    given = args.layers if args.layers is not None else layer_folders(args.optional_spec)
+    folders = search_folders(archive, given)
+    install_requested(list(spec.optional), args.install_optional, args.optional_spec,
+                      Layers(archive, spec, folders).open, args.imported)
 
 
-def _collect(manifest: dict[str, Any], src: Path, root: Path, workdir: Path) -> bool:
+def _collect(spec: RunSpec, src: Path, root: Path, workdir: Path) -> bool:
     try:
-        folder, missing, left_out = outputs.collect(manifest, src, root)
+        folder, missing, left_out = outputs.collect(spec, src, root)
     except OSError as exc:
         say(f"error: could not collect the outputs into {root}: {exc}; the job's files "
             f"are kept in {src}")

@@ -14,6 +14,7 @@ workers, torchrun ranks) install it once: the others wait for the lock and find 
 from __future__ import annotations
 
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from jobpack.layout import REQUIREMENTS_NAME, OptionalRecord
+from jobpack.layout import OptionalRecord, RunSpec
 from jobpack.publish import build_entry
 
 from .errors import RunnerError
@@ -48,22 +49,23 @@ def hook_files(site_packages: Path) -> None:
         f"import {HOOK_MODULE}; {HOOK_MODULE}.install()\n", encoding="utf-8")
 
 
-def job_spec(records: list[OptionalRecord], workdir: Path, archive: Path, env: Environment,
-             offline: bool) -> dict[str, str]:
+def job_spec(spec: RunSpec, workdir: Path, archive: Path, env: Environment,
+             offline: bool, layers: list[Path]) -> dict[str, str]:
     """Write the run's optional spec into the work folder; return the environment
-    variable that hands it to the job (nothing when no distribution is optional)."""
-    if not records or env.kind == "system":
+    variable that hands it to the job (nothing when no distribution is optional).
+    `layers`: the folders searched for dependency layers the archive does not carry."""
+    if not spec.optional or env.kind == "system":
         return {}
-    requirements = workdir / REQUIREMENTS_NAME
-    options = [line.strip() for line in requirements.read_text(encoding="utf-8").splitlines()
-               if line.strip().startswith("-")] if requirements.exists() else []
-    spec = {"archive": str(archive), "python": sys.executable, "offline": offline,
-            "root": str(env.prefix / FOLDER), "pip_options": options,
-            "scripts_python": str(env.prefix / "bin" / "python"),
-            "distributions": {r.name: {"version": r.version, "top_level": list(r.top_level),
-                                       "requires": list(r.requires)} for r in records}}
+    written = {"archive": str(archive), "python": sys.executable, "offline": offline,
+               "root": str(env.prefix / FOLDER), "pip_options": list(spec.pip_options),
+               "layer_folders": os.pathsep.join(str(folder) for folder in layers),
+               "scripts_python": str(env.prefix / "bin" / "python"),
+               "distributions": {r.name: {"version": r.version,
+                                          "top_level": list(r.top_level),
+                                          "requires": list(r.requires)}
+                                 for r in spec.optional}}
     path = workdir / SPEC_NAME
-    path.write_text(json.dumps(spec, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(written, sort_keys=True, indent=1) + "\n", encoding="utf-8")
     return {SPEC_VARIABLE: str(path)}
 
 
@@ -139,6 +141,13 @@ def _pip(folder: Path, record: OptionalRecord, options: list[str]) -> None:
                                                            f"{process.returncode}"]
         raise RunnerError(f"pip could not install the optional distribution "
                           f"{record.name}: {lines[-1]}")
+
+
+def layer_folders(path: Path) -> str | None:
+    """The folders the run searched for dependency layers sent apart, as `--layers` takes
+    them: the import hook runs the runner without the `--layers` the run was given."""
+    folders = read_spec(path).get("layer_folders")
+    return folders if isinstance(folders, str) else None
 
 
 def read_spec(path: Path) -> dict[str, Any]:

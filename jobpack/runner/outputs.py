@@ -15,33 +15,31 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
+
+from jobpack.layout import RunSpec
 
 from .errors import RunnerError
 
 DEFAULT = Path("jobpack-outputs")
 
 
-def declared(manifest: dict[str, Any]) -> list[str]:
-    return [str(item["path"]) for item in manifest.get("outputs") or []
-            if isinstance(item, dict) and item.get("path")]
+def declared(spec: RunSpec) -> list[str]:
+    return [item.path for item in spec.outputs]
 
 
-def prepare(manifest: dict[str, Any], src: Path) -> None:
+def prepare(spec: RunSpec, src: Path) -> None:
     """Make the declared outputs ready to write: an output folder exists (empty, unless
     the archive ships files in it), and so does the parent folder of an output file."""
-    for item in manifest.get("outputs") or []:
-        if not isinstance(item, dict) or not item.get("path"):
-            continue
-        path = PurePosixPath(str(item["path"]))
-        if path.is_absolute() or ".." in path.parts:
+    for item in spec.outputs:
+        path = PurePosixPath(item.path)
+        if not item.path or path.is_absolute() or ".." in path.parts:
             raise RunnerError(f"output {path} leaves the job's folder")
         target = src / path
-        folder = target if item.get("folder") is True else target.parent
+        folder = target if item.folder else target.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RunnerError(f"output {item['path']}: cannot create {folder}: "
+            raise RunnerError(f"output {item.path}: cannot create {folder}: "
                               f"{exc.strerror or exc}") from None
 
 
@@ -59,8 +57,7 @@ def check_output_root(root: Path) -> Path:
     return root
 
 
-def collect(manifest: dict[str, Any], src: Path, root: Path
-            ) -> tuple[Path, list[str], list[str]]:
+def collect(spec: RunSpec, src: Path, root: Path) -> tuple[Path, list[str], list[str]]:
     """Copy the outputs from `src` into a new folder under `root`; return it, what was
     missing, and what was left out because it is not a file, folder or link (a FIFO the
     job made: copying it would block or fail, and it holds no data). Raises OSError when
@@ -71,7 +68,7 @@ def collect(manifest: dict[str, Any], src: Path, root: Path
     missing: list[str] = []
     left_out: list[str] = []
     try:
-        for path in declared(manifest):
+        for path in declared(spec):
             source = src / path
             if not source.exists():
                 missing.append(path)

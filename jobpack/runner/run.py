@@ -1,7 +1,7 @@
 """Turn the manifest's cmd into an argv and run it, isolated from the caller's Python.
 
 Every `${NAME}` is one argument whatever its value holds: an input's or output's unpacked
-path, an `args` value, or a run-time variable read from the environment (the service's
+path, or a run-time variable read from the environment (the service's
 `DS_PROJECT_HOME`, a dataset's variable). A cmd without shell syntax runs directly (so
 forwarded signals reach the job, not a shell that dies of them first); one with `&&`,
 pipes or redirections runs under /bin/sh with each value quoted.
@@ -14,9 +14,8 @@ import os
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from jobpack.layout import CommandError, variable_lookup
+from jobpack.layout import CommandError, RunSpec, variable_lookup
 from jobpack.layout import command_argv as layout_argv
 
 from .environment import Environment
@@ -27,14 +26,12 @@ _STRIPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIR
              "PYTHONSAFEPATH"}
 
 
-def variables(manifest: dict[str, Any], src: Path,
-              environ: Mapping[str, str]) -> Callable[[str], str]:
+def variables(spec: RunSpec, src: Path, environ: Mapping[str, str]) -> Callable[[str], str]:
     """A lookup for `${NAME}` (see `layout.variable_lookup`): the unpacked inputs' and
-    outputs' paths, then the manifest's `runtime_vars` from the environment."""
-    paths = {item["var"]: str(src / item["path"])
-             for item in [*manifest.get("inputs", []), *manifest.get("outputs", [])]
-             if isinstance(item, dict) and item.get("var")}
-    lookup = variable_lookup(paths, set(manifest.get("runtime_vars") or []), environ)
+    outputs' paths, then the spec's `runtime_vars` from the environment."""
+    paths = {item.var: str(src / item.path) for item in (*spec.inputs, *spec.outputs)
+             if item.var}
+    lookup = variable_lookup(paths, set(spec.runtime_vars), environ)
 
     def value(name: str) -> str:
         try:
@@ -45,19 +42,19 @@ def variables(manifest: dict[str, Any], src: Path,
     return value
 
 
-def command_argv(manifest: dict[str, Any], value: Callable[[str], str], extra: list[str],
+def command_argv(spec: RunSpec, value: Callable[[str], str], extra: list[str],
                  path: str | None) -> list[str]:
     """The argv that runs the job's cmd with `extra` arguments appended."""
     try:
-        return layout_argv(manifest.get("cmd"), value, extra, path)
+        return layout_argv(spec.cmd, value, extra, path)
     except CommandError as exc:
         raise RunnerError(str(exc)) from None
 
 
-def job_environment(env: Environment, manifest: dict[str, Any],
+def job_environment(env: Environment, spec: RunSpec,
                     environ: Mapping[str, str], src: Path | None = None) -> dict[str, str]:
     """The caller's environment minus what would leak the caller's Python into the job;
-    with the manifest's `sys_path` folders (under `src`) on PYTHONPATH, as the editable
+    with the spec's `sys_path` folders (under `src`) on PYTHONPATH, as the editable
     install of a src layout had them on sys.path."""
     result = {k: v for k, v in environ.items() if k not in _STRIPPED}
     result["PYTHONNOUSERSITE"] = "1"
@@ -65,15 +62,12 @@ def job_environment(env: Environment, manifest: dict[str, Any],
         result["VIRTUAL_ENV"] = str(env.prefix)
     if env.bin is not None:
         result["PATH"] = str(env.bin) + os.pathsep + result.get("PATH", os.defpath)
-    folders = [str(src / _inside(str(p))) for p in manifest.get("sys_path") or []
-               ] if src is not None else []
+    folders = [str(src / _inside(p)) for p in spec.sys_path] if src is not None else []
     if env.pythonpath is not None:
         folders.append(env.pythonpath)
     if folders:
         result["PYTHONPATH"] = os.pathsep.join(folders)
-    for name, value in sorted((manifest.get("env") or {}).get("vars", {}).items()):
-        if value is not None:
-            result[name] = str(value)
+    result.update(spec.env_vars)
     return result
 
 

@@ -1,8 +1,9 @@
 """Trust nothing in an archive before checking it against its manifest.
 
-`read_manifest` reads and checks `jobpack.json`; `check_members` checks every zip header
-against the manifest's `files` before a byte is written; `verify` recomputes every digest
-(for `jobpack verify`) and lists the problems instead of stopping at the first.
+`read_spec` reads `jobpack.json` once, into the typed `RunSpec`; `check_members` checks
+every zip header against its `files` before a byte is written; `verify` recomputes every
+digest, layers included (for `jobpack verify`), and lists the problems instead of
+stopping at the first.
 """
 
 from __future__ import annotations
@@ -12,18 +13,8 @@ import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from jobpack.layout import (
-    CHUNK,
-    MANIFEST_NAME,
-    SCHEMA,
-    FileRecord,
-    OptionalRecord,
-    SizeExceeded,
-    WheelRecord,
-    hash_stream,
-)
+from jobpack.layout import CHUNK, MANIFEST_NAME, FileRecord, RunSpec, SizeExceeded, hash_stream
 
 from .errors import RunnerError, UnsafeMember
 
@@ -32,8 +23,9 @@ MAX_TOTAL = 64 * 1024 * 1024 * 1024  # unpacked bytes, all members together
 MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
 
 
-def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
-    """The archive's manifest as a dict, after checking its size, JSON and schema."""
+def read_spec(archive: zipfile.ZipFile) -> RunSpec:
+    """The archive's run spec, after checking the manifest's size, JSON, schema and
+    records, and that the wheels name members of the layers."""
     try:
         info = archive.getinfo(MANIFEST_NAME)
     except KeyError:
@@ -43,66 +35,32 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     with archive.open(info) as handle:
         raw = handle.read(MAX_MANIFEST + 1)
     try:
-        manifest = json.loads(raw)
+        data = json.loads(raw)
     except ValueError as exc:
         raise RunnerError(f"{MANIFEST_NAME} is not valid JSON: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
-        raise RunnerError(f"{MANIFEST_NAME}: unsupported schema (this runner reads {SCHEMA})")
-    if not isinstance(manifest.get("files"), list):
-        raise RunnerError(f"{MANIFEST_NAME}: no list of files")
-    return manifest
+    try:
+        spec = RunSpec.of_archive(data)
+    except ValueError as exc:
+        raise RunnerError(f"{MANIFEST_NAME}: {exc}") from None
+    _check_records(spec)
+    return spec
 
 
-def file_records(manifest: dict[str, Any]) -> dict[str, FileRecord]:
-    """The manifest's `files`, by member name; every name checked by `check_name`."""
-    records: dict[str, FileRecord] = {}
-    for entry in manifest["files"]:
-        try:
-            record = FileRecord.from_dict(entry)
-        except ValueError as exc:
-            raise RunnerError(f"{MANIFEST_NAME}: malformed files entry: {exc}") from None
+def _check_records(spec: RunSpec) -> None:
+    for record in spec.files:
         check_name(record.path)
-        records[record.path] = record
-    return records
-
-
-def wheel_records(manifest: dict[str, Any]) -> list[WheelRecord]:
-    """The manifest's bundled `wheels`; each names members listed in `files`."""
-    files = {str(entry.get("path")) for entry in manifest["files"] if isinstance(entry, dict)}
-    entries = manifest.get("wheels") or []
-    if not isinstance(entries, list):
-        raise RunnerError(f"{MANIFEST_NAME}: wheels is not a list")
-    records = []
-    for entry in entries:
-        try:
-            record = WheelRecord.from_dict(entry)
-        except ValueError as exc:
-            raise RunnerError(f"{MANIFEST_NAME}: malformed wheels entry: {exc}") from None
-        for member in (record.file, record.bytecode):
-            if member is not None and member not in files:
-                raise RunnerError(f"{MANIFEST_NAME}: bundled file {member!r} is not among "
-                                  "the files")
-        records.append(record)
-    return records
-
-
-def optional_records(manifest: dict[str, Any]) -> list[OptionalRecord]:
-    """The manifest's `optional` tier; a bundled wheel must be among `files`."""
-    files = {str(entry.get("path")) for entry in manifest["files"] if isinstance(entry, dict)}
-    entries = manifest.get("optional") or []
-    if not isinstance(entries, list):
-        raise RunnerError(f"{MANIFEST_NAME}: optional is not a list")
-    records = []
-    for entry in entries:
-        try:
-            record = OptionalRecord.from_dict(entry)
-        except ValueError as exc:
-            raise RunnerError(f"{MANIFEST_NAME}: malformed optional entry: {exc}") from None
-        if record.wheel is not None and record.wheel not in files:
-            raise RunnerError(f"{MANIFEST_NAME}: bundled file {record.wheel!r} is not among "
-                              "the files")
-        records.append(record)
-    return records
+    bundled = spec.layer_files()
+    for name in bundled:
+        check_name(name)
+    for wheel in spec.wheels:
+        for member in (wheel.file, wheel.bytecode):
+            if member is not None and member not in bundled:
+                raise RunnerError(f"{MANIFEST_NAME}: bundled file {member!r} is in no "
+                                  "dependency layer")
+    for optional in spec.optional:
+        if optional.wheel is not None and optional.wheel not in bundled:
+            raise RunnerError(f"{MANIFEST_NAME}: bundled file {optional.wheel!r} is in no "
+                              "dependency layer")
 
 
 def check_name(name: str) -> None:
@@ -116,9 +74,9 @@ def check_name(name: str) -> None:
         raise UnsafeMember(name, "path leaves the archive folder or is not a plain file")
 
 
-def check_members(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, FileRecord]:
-    """Check every zip header against the manifest before a byte is written."""
-    expected = file_records(manifest)
+def check_members(archive: zipfile.ZipFile, spec: RunSpec) -> dict[str, FileRecord]:
+    """Check every zip header against the spec's `files` before a byte is written."""
+    expected = {record.path: record for record in spec.files}
     seen: set[str] = set()
     total = 0
     for info in archive.infolist():
@@ -153,36 +111,49 @@ def _check_kind(info: zipfile.ZipInfo) -> None:
         raise UnsafeMember(info.filename, why)
 
 
-def verify(path: str | Path) -> list[str]:
-    """Every problem with an archive (digests included), without unpacking it."""
+def verify(path: str | Path, layers: str | None = None) -> list[str]:
+    """Every problem with an archive (digests included, of its layers and of every
+    member in them), without unpacking it. `layers`: folders of layers sent apart."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return _problems(archive)
+            spec = read_spec(archive)
+            problems = _problems(archive, spec)
     except (zipfile.BadZipFile, OSError) as exc:
         return [f"{path}: not a readable zip archive: {exc}"]
     except RunnerError as exc:
         return [str(exc)]
+    from .layers import Layers, search_folders
+
+    found = Layers(Path(path), spec, search_folders(Path(path), layers))
+    try:
+        found.check()
+        for name, (_, record) in sorted(found.members.items()):
+            with found.open(name) as handle:
+                problems += _digest_problems(name, handle, record)
+    except (RunnerError, zipfile.BadZipFile, KeyError, OSError) as exc:
+        problems.append(str(exc))
+    return problems
 
 
-def _problems(archive: zipfile.ZipFile) -> list[str]:
-    manifest = read_manifest(archive)
-    expected = {str(e.get("path")): e for e in manifest["files"] if isinstance(e, dict)}
+def _problems(archive: zipfile.ZipFile, spec: RunSpec) -> list[str]:
+    expected = {record.path: record for record in spec.files}
     names = [i.filename for i in archive.infolist()]
     problems = [f"{name}: unexpected member, not in the manifest"
                 for name in sorted(set(names) - set(expected) - {MANIFEST_NAME})]
     problems += [f"{name}: missing from the archive" for name in sorted(set(expected) - set(names))]
     for name in sorted(set(expected) & set(names)):
-        size = expected[name].get("size")
         try:
             check_name(name)
             with archive.open(name) as handle:
-                digest, _ = hash_stream(handle, limit=size if isinstance(size, int) else 0)
+                problems += _digest_problems(name, handle, expected[name])
         except UnsafeMember as exc:
             problems.append(f"{name}: {exc}")
-            continue
-        except SizeExceeded:
-            problems.append(f"{name}: more data than the manifest says")
-            continue
-        if digest != expected[name].get("sha256"):
-            problems.append(f"{name}: content differs from the manifest")
     return problems
+
+
+def _digest_problems(name: str, handle: object, record: FileRecord) -> list[str]:
+    try:
+        digest, _ = hash_stream(handle, limit=record.size)  # type: ignore[arg-type]
+    except SizeExceeded:
+        return [f"{name}: more data than the manifest says"]
+    return [] if digest == record.sha256 else [f"{name}: content differs from the manifest"]

@@ -21,11 +21,14 @@ from typing import Any
 import pytest
 from packaging.utils import parse_wheel_filename
 
+from jobpack.layout import zip_start
 from jobpack.manifest import LocalFile, Manifest, Requirement, SourceMap
 from jobpack.packager.api import build
 from jobpack.packager.tiers import OptionalPolicy
 from jobpack.packager.wheels import WheelFetcher
+from jobpack.runner.verify import read_spec
 from jobpack.target import Target
+from tests.support.bytecode import layer_names
 from tests.support.downloads import target_wheels
 from tests.support.pythons import python_or_skip
 
@@ -119,10 +122,11 @@ def _archive(version: str, folder: Path, optional: OptionalPolicy | None = None,
                  optional_wheels=fetcher).path
 
 
-def _run(python: Path, archive: Path, home: Path, mode: str, *, offline: bool = True
-         ) -> subprocess.CompletedProcess[str]:
+def _run(python: Path, archive: Path, home: Path, mode: str, *, offline: bool = True,
+         options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PIP_CONFIG_FILE": os.devnull}
-    command = [str(python), str(archive), "--env-cache", str(home / "envs"), "--", mode]
+    command = [str(python), str(archive), "--env-cache", str(home / "envs"), *options,
+               "--", mode]
     if offline:
         command = ["unshare", "-n", *command]
     return subprocess.run(command, cwd=home, env=env, capture_output=True, text=True,
@@ -147,6 +151,7 @@ def test_an_optional_wheel_is_installed_offline_on_first_import_only(
     assert [w["name"] for w in manifest["wheels"]] == ["six"]
     [record] = manifest["optional"]
     assert record["top_level"] == ["_yaml", "yaml"] and record["wheel"].startswith("wheels/")
+    assert record["wheel"] in layer_names(archive)  # in a dependency layer, beside six's
 
     plain = _run(python, archive, tmp_path, "plain")
     assert plain.returncode == 0, plain.stderr
@@ -191,6 +196,7 @@ def test_left_to_the_index_offline_only_that_import_fails(tmp_path: Path) -> Non
     assert record["wheel"] is None and record["line"] == "pyyaml==6.0.2"
     assert not any(f["path"].startswith("wheels/PyYAML")
                    for f in manifest["files"])
+    assert not [n for n in layer_names(archive) if n.startswith("wheels/PyYAML")]
     ran = _run(_python("3.11"), archive, tmp_path, "fallback")
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "FALLBACK\n"
@@ -224,3 +230,28 @@ def test_bundled_regardless_of_wheels(tmp_path: Path) -> None:
     assert manifest["wheels"] == []
     [record] = manifest["optional"]
     assert record["wheel"].startswith("wheels/PyYAML-6.0.2-")
+    assert record["wheel"] in layer_names(archive)
+
+
+def test_layers_sent_apart_serve_the_optional_install_too(tmp_path: Path) -> None:
+    """As on Ray: the archive's zip alone, its dependency layers in a folder given with
+    --layers. The import hook's install finds the optional wheel's layer there too."""
+    archive = _archive("3.11", tmp_path)
+    with zipfile.ZipFile(archive) as opened:
+        spec = read_spec(opened)
+    data = archive.read_bytes()
+    start = zip_start(archive)
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    offset = 0
+    for layer in spec.layers:
+        (layers / layer.file_name).write_bytes(data[offset:offset + layer.size])
+        offset += layer.size
+    assert offset == start and spec.layers
+    alone = tmp_path / "alone" / "job.jobpack.zip"
+    alone.parent.mkdir()
+    alone.write_bytes(data[start:])
+    ran = _run(_python("3.11"), alone, tmp_path, "yaml", options=("--layers", str(layers)))
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "YAML answer: 42\n"
+    assert len(_installed_lines(ran.stderr)) == 1

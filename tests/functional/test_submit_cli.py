@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import signal
 import socket
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from jobpack.layout import MANIFEST_NAME, SCHEMA
 from tests.functional.test_cli import JOBPACK
 from tests.support.fake_ray import FakeRay
 
@@ -26,8 +29,11 @@ def jobpack(*args: str, stdin: int | None = subprocess.DEVNULL
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
+    """A zip with a manifest and no dependency layer: the fake cluster never opens it."""
     path = tmp_path / "job.jobpack.zip"
-    path.write_bytes(b"archive bytes the fake cluster stores without opening")
+    with zipfile.ZipFile(path, "w") as opened:
+        opened.writestr(MANIFEST_NAME, json.dumps({"schema": SCHEMA,
+                                                   "target": {"python": "3.11"}}))
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import zipfile
 from pathlib import Path
@@ -12,7 +13,7 @@ import jobpack
 from jobpack import layout
 from jobpack.layout import FileRecord, SizeExceeded, WheelRecord, hash_stream
 from jobpack.packager.api import runner_members
-from jobpack.runner.verify import file_records, read_manifest
+from jobpack.runner.verify import read_spec
 from tests.conftest import FIXTURES
 
 
@@ -47,10 +48,50 @@ def test_a_built_archive_is_read_back_with_the_shared_records(tmp_path: Path) ->
     analysis = jobpack.analyze(["main.py"], root=FIXTURES / "jobs" / "exit3")
     archive = jobpack.build(analysis, tmp_path / "a.zip").path
     with zipfile.ZipFile(archive) as opened:
-        manifest = read_manifest(opened)
+        spec = read_spec(opened)
         names = set(opened.namelist())
-    records = file_records(manifest)
-    assert set(records) == names - {layout.MANIFEST_NAME}
+    records = {record.path for record in spec.files}
+    assert records == names - {layout.MANIFEST_NAME}
     assert set(runner_members()) <= names
     assert f"{layout.RUNNER_PREFIX}layout.py" in names
     assert any(name.startswith(layout.SOURCE_PREFIX) for name in records)
+
+
+def test_the_run_spec_reads_what_the_manifest_and_packager_wrote(tmp_path: Path) -> None:
+    analysis = jobpack.analyze(config=FIXTURES / "example" / "config.yaml")
+    archive = jobpack.build(analysis, tmp_path / "a.zip").path
+    with zipfile.ZipFile(archive) as opened:
+        spec = read_spec(opened)
+    manifest = analysis.manifest
+    assert (spec.python, spec.cmd, spec.plain) == (manifest.target.full_version, manifest.cmd,
+                                                   False)
+    assert [(d.path, d.var) for d in spec.inputs] == [(d.path, d.var) for d in manifest.inputs]
+    assert [(d.path, d.var) for d in spec.outputs] == [(d.path, d.var)
+                                                      for d in manifest.outputs]
+    assert spec.runtime_vars == manifest.runtime_vars
+    assert [p.line for p in spec.pins] == [r.pip_line() for r in manifest.requirements]
+
+
+def test_the_runner_reads_no_manifest_key_itself() -> None:
+    """Keys of jobpack.json are spelled in manifest.py and layout.py alone: no runner
+    module subscripts or .get()s one (the RunSpec is read once, typed). import_hook.py
+    is left out: it runs in the job's processes, outside the runner package, and reads
+    the optional spec the runner wrote for it (`"python"` there is the runner's own)."""
+    keys = {"files", "wheels", "layers", "install", "target", "inputs", "outputs", "cmd",
+            "runtime_vars", "env", "pip", "python", "schema", "requirements", "args",
+            "optional", "sys_path"}
+    found = []
+    for module in sorted((Path(jobpack.__file__).parent / "runner").glob("*.py")):
+        if module.name == "import_hook.py":
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            key = None
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                key = node.slice.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "get" and node.args \
+                    and isinstance(node.args[0], ast.Constant):
+                key = node.args[0].value
+            if key in keys:
+                found.append(f"{module.name}: {key}")
+    assert found == []

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from jobpack.errors import TargetError
+from jobpack.layout import RunSpec
 from jobpack.manifest import Manifest
 from jobpack.packager.pip import target_pip
 from jobpack.runner.errors import RunnerError
@@ -52,7 +53,7 @@ def test_markers_pip_and_the_manifest_see_the_same_micro_version() -> None:
 
 def test_the_runner_runs_a_target_of_its_x_y_whatever_the_micro() -> None:
     here = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    check_python({"target": {"python": f"{here}.0"}}, allow_mismatch=False)
-    check_python({"target": {"python": here}}, allow_mismatch=False)  # an older archive
+    check_python(RunSpec(f"{here}.0", "python main.py"), allow_mismatch=False)
+    check_python(RunSpec(here, "python main.py"), allow_mismatch=False)  # an older archive
     with pytest.raises(RunnerError, match=r"targets Python 3\.99\.1"):
-        check_python({"target": {"python": "3.99.1"}}, allow_mismatch=False)
+        check_python(RunSpec("3.99.1", "python main.py"), allow_mismatch=False)

@@ -21,13 +21,18 @@ from jobpack.errors import (
     JobNotFound,
     PackageTooLarge,
 )
+from jobpack.layout import MANIFEST_NAME, SCHEMA
 from tests.support.fake_ray import FakeRay
 
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
+    """An archive without dependency layers: its zip alone (the cluster never opens it)."""
     path = tmp_path / "job.jobpack.zip"
-    path.write_bytes(b"PK not really a zip, the cluster never opens it here" * 40)
+    manifest = {"schema": SCHEMA, "target": {"python": "3.11"}, "files": []}
+    with zipfile.ZipFile(path, "w") as opened:
+        opened.writestr(MANIFEST_NAME, json.dumps(manifest))
+        opened.writestr("src/main.py", "print('not run here')\n" * 100)
     return path
 
 
@@ -91,7 +96,8 @@ def test_a_missing_archive_is_one_line_before_any_request(fake: FakeRay, tmp_pat
                                                          ) -> None:
     with pytest.raises(ArchiveError) as caught:
         cluster(fake).submit(tmp_path / "absent.jobpack.zip", JobRequest())
-    assert str(caught.value) == f"{tmp_path / 'absent.jobpack.zip'}: cannot read it (No such file or directory)"
+    assert str(caught.value) == (f"{tmp_path / 'absent.jobpack.zip'}: cannot read it "
+                                 "(No such file or directory)")
     assert fake.requests == []
 
 

@@ -15,10 +15,13 @@ import pytest
 
 import jobpack
 from jobpack.errors import BuildError, MissingWheelsError
+from jobpack.packager.archive import Member
+from jobpack.packager.limits import check_readable
 from jobpack.packager.wheels import WheelFetcher
 from jobpack.report import build_summary
 from jobpack.runner.verify import verify
 from tests.conftest import FIXTURES, UserEnv
+from tests.support.bytecode import layer_names
 
 JOBPACK = [sys.executable, "-m", "jobpack"]
 
@@ -129,7 +132,8 @@ def test_wheels_are_bundled_for_the_target_from_a_local_folder(
     result = jobpack.build(analysis, tmp_path / "w.zip", wheels=fetcher)
     with zipfile.ZipFile(result.path) as archive:
         manifest = json.loads(archive.read("jobpack.json"))
-        wheels = sorted(n for n in archive.namelist() if n.startswith("wheels/"))
+        assert not [n for n in archive.namelist() if n.startswith("wheels/")]
+    wheels = [n for n in layer_names(result.path) if n.startswith("wheels/")]
     assert wheels == [
         "wheels/colorx-1.0.3-py3-none-any.whl", "wheels/greet-1.2-py3-none-any.whl", "wheels/py_yamlish-6.0.1-py3-none-any.whl",
     ]
@@ -151,8 +155,7 @@ def test_wheels_are_bundled_for_the_target_from_a_local_folder(
     assert result.bytecode_files == 3 and result.bytecode_size > 0
     assert "the bytecode of 3 library modules the job imports" in build_summary(analysis, result)
     plain = jobpack.build(analysis, tmp_path / "w3.zip", wheels=cached, bytecode=False)
-    with zipfile.ZipFile(plain.path) as archive:
-        assert not [n for n in archive.namelist() if n.startswith("bytecode/")]
+    assert not [n for n in layer_names(plain.path) if n.startswith("bytecode/")]
     assert plain.bytecode_files == 0 and "bytecode" not in build_summary(analysis, plain)
 
 
@@ -265,3 +268,48 @@ def test_a_file_edited_after_the_analysis_is_one_error_and_no_archive(tmp_path: 
         jobpack.build(analysis, tmp_path / "a.zip")
     assert caught.value.path == str(stats)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["example"]  # no archive, no .part
+
+
+def test_a_code_change_reuses_the_cached_layers_and_gives_a_clean_builds_bytes(
+    tmp_path: Path, user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "jobs" / "hello", job)
+    fetcher = WheelFetcher(cache=tmp_path / "wheels", find_links=(str(user_env.wheelhouse),),
+                           no_index=True)
+    cache = tmp_path / "cache"
+
+    def build(out: Path, kept: Path | None) -> jobpack.BuildResult:
+        analysis = jobpack.analyze(["main.py"], root=job, python=str(user_env.python))
+        return jobpack.build(analysis, out, wheels=fetcher, layer_cache=kept)
+
+    first = build(tmp_path / "a.zip", cache)
+    assert len(first.layers) == 1 and not first.reused_layers
+    layer = first.layers[0]
+    [kept] = cache.glob("key-*.zip")
+    assert kept.stat().st_size == layer.size
+    with (job / "main.py").open("a") as source:
+        source.write("print('one more line')\n")
+
+    def unexpected(*_: object) -> None:
+        raise AssertionError("the same wheels were checked again")
+
+    monkeypatch.setattr("jobpack.packager.api.check_wheel_set", unexpected)
+    again = build(tmp_path / "a.zip", cache)  # over the previous archive: its tail only
+    assert again.reused_layers and again.layers == first.layers
+    monkeypatch.undo()
+    clean = build(tmp_path / "clean.zip", None)
+    assert not clean.reused_layers
+    assert (tmp_path / "a.zip").read_bytes() == clean.path.read_bytes()
+    assert again.sha256 == clean.sha256 != first.sha256
+    assert verify(again.path) == []
+
+
+def test_a_zip_the_targets_zipimport_cannot_read_is_refused_before_writing() -> None:
+    big = [Member("src/data.bin", "0" * 64, 3 << 30), Member("src/main.py", "1" * 64, 10)]
+    with pytest.raises(BuildError, match=r"Python 3\.12's zipimport .* src/data\.bin"):
+        check_readable("3.12", big)
+    check_readable("3.13", big)  # reads ZIP64
+    many = [Member(f"src/{n}.py", "0" * 64, 1) for n in range(70000)]
+    with pytest.raises(BuildError, match="70000 members"):
+        check_readable("3.8", many)

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import pytest
 
+from jobpack.layout import SCHEMA, FileRecord, LayerRecord, PinRecord, RunSpec, WheelRecord
 from jobpack.runner import base
 from jobpack.runner.base import Provided, compatible, provided_set
 from jobpack.runner.environment import Environment, prepared
@@ -17,10 +18,10 @@ from jobpack.runner.errors import RunnerError
 from tests.support.wheels import WheelSpec, write_wheel
 
 
-def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
+def prepare(workdir: Path, spec: RunSpec, cache: Path, offline: bool,
             opener: Any) -> Environment:
     """The environment, its shared lock released at once (nothing prunes here)."""
-    with prepared(workdir, manifest, cache, offline, opener) as env:
+    with prepared(workdir, spec, cache, offline, opener) as env:
         return env
 
 
@@ -42,12 +43,13 @@ def test_compatible_versions(found: str, wanted: str, ok: bool) -> None:
 
 
 def test_the_provided_set_is_read_from_the_requirements_tier() -> None:
-    manifest = {"requirements": [
+    manifest = RunSpec.from_dict({"schema": SCHEMA, "target": {"python": "3.11"},
+                                  "requirements": [
         {"name": "attrs", "version": "23.1.0", "tier": "required"},
         {"name": "torch", "version": "2.13.0+cpu", "tier": "provided",
          "image_version": "2.1.0+cu121"},
         {"name": "numpy", "version": "1.26.4", "tier": "provided", "image_version": None},
-    ]}
+    ]})
     assert provided_set(manifest) == [Provided("numpy", "1.26.4"),
                                       Provided("torch", "2.1.0+cu121")]
 
@@ -64,25 +66,27 @@ def _image(tmp_path: Path, dists: dict[str, str]) -> Path:
     return site
 
 
+class _Members:
+    def __init__(self, members: dict[str, Path]) -> None:
+        self.members = members
+
+    def check(self) -> None:
+        pass
+
+    def open(self, name: str) -> IO[bytes]:
+        return self.members[name].open("rb")
+
+
 def _archive(tmp_path: Path, provided: dict[str, str], wheels: list[Path]
-             ) -> tuple[Path, dict[str, Any], Any]:
-    records = [{"name": w.name.split("-")[0], "file": f"wheels/{w.name}", "sha256": w.name}
-               for w in wheels]
-    manifest = {
-        "python": {"mode": "auto"}, "wheels": records,
-        "files": [{"path": r["file"], "sha256": r["sha256"], "size": 1} for r in records],
-        "requirements": [{"name": n, "version": "0", "tier": "provided", "image_version": v}
-                         for n, v in provided.items()]}
-    members = {f"wheels/{w.name}": w for w in wheels}
-
-    def open_member(name: str) -> IO[bytes]:
-        return members[name].open("rb")
-
+             ) -> tuple[Path, RunSpec, Any]:
+    records = [WheelRecord(w.name.split("-")[0], f"wheels/{w.name}", w.name) for w in wheels]
+    layer = LayerRecord("1" * 64, 1, tuple(FileRecord(r.file, r.sha256, 1) for r in records))
+    pins = [PinRecord(r.name, f"{r.name}==1.0") for r in records if r.name not in provided]
+    manifest = RunSpec("3.11", "python main.py", wheels=tuple(records), layers=(layer,),
+                       pins=tuple(pins), provided=tuple(sorted(provided.items())))
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
-    pins = [r["name"] for r in records if r["name"] not in provided]
-    (workdir / "requirements.txt").write_text("".join(f"{p}==1.0\n" for p in pins))
-    return workdir, manifest, open_member
+    return workdir, manifest, _Members({f"wheels/{w.name}": w for w in wheels})
 
 
 def _python_of(env: Any) -> str:
@@ -169,6 +173,6 @@ def test_an_image_with_another_micro_version_runs_the_job() -> None:
     from jobpack.runner.main import check_python
 
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    check_python({"target": {"python": f"{running}.99"}}, allow_mismatch=False)
+    check_python(RunSpec(f"{running}.99", "python main.py"), allow_mismatch=False)
     with pytest.raises(RunnerError, match=r"targets Python 3\.7\.1"):
-        check_python({"target": {"python": "3.7.1"}}, allow_mismatch=False)
+        check_python(RunSpec("3.7.1", "python main.py"), allow_mismatch=False)

@@ -2,45 +2,63 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
-from jobpack.layout import bytecode_member
-from jobpack.runner.environment import PARALLEL_BYTES, Environment, prepared
+from jobpack.layout import (
+    MANIFEST_NAME,
+    SCHEMA,
+    FileRecord,
+    LayerRecord,
+    PinRecord,
+    RunSpec,
+    WheelRecord,
+    bytecode_member,
+)
+from jobpack.runner.environment import PARALLEL_BYTES, Environment, environment_key, prepared
 from jobpack.runner.errors import RunnerError
+from jobpack.runner.verify import read_spec
 from tests.support.wheels import WheelSpec, write_wheel
 
 
-def prepare(workdir: Path, manifest: dict[str, Any], cache: Path, offline: bool,
+def prepare(workdir: Path, spec: RunSpec, cache: Path, offline: bool,
             opener: Any) -> Environment:
     """The environment, its shared lock released at once (nothing prunes here)."""
-    with prepared(workdir, manifest, cache, offline, opener) as env:
+    with prepared(workdir, spec, cache, offline, opener) as env:
         return env
 
 
-def _manifest(wheels: dict[str, Path], bytecode: dict[str, str] | None = None
-              ) -> dict[str, Any]:
-    """A manifest whose wheels look big enough to be installed on several processes."""
-    records = []
-    for name, wheel in wheels.items():
-        record = {"name": name, "file": f"wheels/{wheel.name}", "sha256": name * 8}
-        if bytecode and name in bytecode:
-            record["bytecode"] = bytecode[name]
-        records.append(record)
-    files = [{"path": r["file"], "sha256": r["sha256"], "size": PARALLEL_BYTES} for r in records]
-    files += [{"path": r["bytecode"], "sha256": "0" * 64, "size": 1} for r in records
-              if "bytecode" in r]
-    return {"python": {"mode": "auto"}, "wheels": records, "files": files}
+def _manifest(wheels: dict[str, Path], bytecode: dict[str, str] | None = None) -> RunSpec:
+    """A run spec whose wheels look big enough to be installed on several processes."""
+    records = [WheelRecord(name, f"wheels/{wheel.name}", name * 8,
+                           (bytecode or {}).get(name)) for name, wheel in wheels.items()]
+    files = [FileRecord(r.file, r.sha256, PARALLEL_BYTES) for r in records]
+    files += [FileRecord(r.bytecode, "0" * 64, 1) for r in records if r.bytecode]
+    return RunSpec("3.11", "python main.py", wheels=tuple(records),
+                   layers=(LayerRecord("1" * 64, 1, tuple(files)),),
+                   pins=tuple(PinRecord(name, f"{name}==1.0") for name in wheels))
 
 
-def _opener(members: dict[str, Path]) -> Any:
-    def open_member(name: str) -> IO[bytes]:
-        return members[name].open("rb")
-    return open_member
+class _Members:
+    def __init__(self, members: dict[str, Path]) -> None:
+        self.members = members
+
+    def check(self) -> None:
+        pass
+
+    def open(self, name: str) -> IO[bytes]:
+        return self.members[name].open("rb")
+
+
+def _opener(members: dict[str, Path]) -> _Members:
+    return _Members(members)
 
 
 def _workdir(tmp_path: Path, pins: list[str]) -> Path:
@@ -87,19 +105,35 @@ def test_bytecode_for_another_python_is_not_installed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("wheels", "says"), [
-    ({"name": "demo", "file": "wheels/demo.whl"}, "malformed wheels entry: 'sha256'"),
+    ({"name": "demo", "file": "wheels/demo.whl"}, "jobpack.json: 'sha256' must be a str"),
     ({"name": "demo", "file": "wheels/demo.whl", "sha256": "x", "bytecode": 3},
-     "malformed wheels entry: 'bytecode'"),
+     "jobpack.json: 'bytecode' must be a str"),
     ({"name": "demo", "file": "wheels/elsewhere.whl", "sha256": "x"},
-     "bundled file 'wheels/elsewhere.whl' is not among the files"),
+     "bundled file 'wheels/elsewhere.whl' is in no dependency layer"),
     ({"name": "demo", "file": "wheels/demo.whl", "sha256": "x", "bytecode": "bytecode/x.zip"},
-     "bundled file 'bytecode/x.zip' is not among the files"),
+     "bundled file 'bytecode/x.zip' is in no dependency layer"),
 ])
 def test_a_malformed_wheels_record_is_one_line_not_a_traceback(
     tmp_path: Path, wheels: dict[str, Any], says: str,
 ) -> None:
-    manifest = {"python": {"mode": "auto"}, "wheels": [wheels],
-                "files": [{"path": "wheels/demo.whl", "sha256": "x", "size": 1}]}
-    with pytest.raises(RunnerError, match=re.escape(says)):
-        prepare(_workdir(tmp_path, ["demo"]), manifest, tmp_path / "cache", True,
-                _opener({}))
+    layer = {"sha256": "1" * 64, "size": 1,
+             "files": [{"path": "wheels/demo.whl", "sha256": "x", "size": 1}]}
+    manifest = {"schema": SCHEMA, "target": {"python": "3.11"}, "wheels": [wheels],
+                "files": [], "layers": [layer]}
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
+        archive.writestr(MANIFEST_NAME, json.dumps(manifest))
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive, \
+            pytest.raises(RunnerError, match=re.escape(says)):
+        read_spec(archive)
+
+
+def test_the_environment_key_is_the_dependency_layers_never_the_jobs_files() -> None:
+    """A code change reuses the environment; two jobs with the same layers share one."""
+    spec = _manifest({"alpha": Path("alpha-1.0-py3-none-any.whl")})
+    other_job = replace(spec, cmd="python other.py",
+                        files=(FileRecord("src/other.py", "2" * 64, 10),))
+    assert environment_key(other_job) == environment_key(spec)
+    layer = replace(spec.layers[0], sha256="3" * 64)
+    assert environment_key(replace(spec, layers=(layer,))) != environment_key(spec)
+    pins = (PinRecord("alpha", "alpha==1.0"), PinRecord("extra", "extra==2.0"))
+    assert environment_key(replace(spec, pins=pins)) != environment_key(spec)

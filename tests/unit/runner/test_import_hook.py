@@ -78,13 +78,15 @@ def test_an_unreadable_spec_turns_the_hook_off_with_one_line(tmp_path: Path) -> 
 
 
 def test_the_spec_the_runner_writes_is_the_one_the_hook_reads(tmp_path: Path) -> None:
-    from jobpack.layout import OptionalRecord
+    from jobpack.layout import OptionalRecord, RunSpec
     from jobpack.runner.environment import Environment
     from jobpack.runner.optional import job_spec
 
     record = OptionalRecord("pytz", "2024.1", "pytz==2024.1", ("pytz",))
-    env = job_spec([record], tmp_path, tmp_path / "job.zip",
-                   Environment(tmp_path / "env", "venv", tmp_path / "env" / "bin"), False)
+    env = job_spec(RunSpec("3.11", "python main.py", optional=(record,)), tmp_path,
+                   tmp_path / "job.zip",
+                   Environment(tmp_path / "env", "venv", tmp_path / "env" / "bin"), False,
+                   [tmp_path / "layers"])
     spec = json.loads(Path(env[import_hook.VARIABLE]).read_text())
     finder = OptionalFinder(env[import_hook.VARIABLE], spec)
     assert finder.by_module == {"pytz": "pytz"}

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from jobpack.layout import DataRecord, RunSpec
 from jobpack.runner import outputs
 from jobpack.runner.errors import RunnerError
 
-MANIFEST = {"outputs": [{"path": "out/r.txt", "var": "R"}, {"path": "res", "var": "D"},
-                        {"path": "never.txt"}]}
+MANIFEST = RunSpec("3.11", "python main.py", outputs=(
+    DataRecord("out/r.txt", "R"), DataRecord("res", "D"), DataRecord("never.txt")))
 
 
 def _job(src: Path, text: str) -> None:
@@ -51,7 +52,8 @@ def test_a_failed_collection_leaves_no_partial_folder(tmp_path: Path) -> None:
     _job(src, "x")
     (src / "res" / "inner").mkdir()
     # the second output is inside the first, already copied: copytree finds it there
-    bad = {"outputs": [{"path": "res"}, {"path": "res/inner"}]}
+    bad = RunSpec("3.11", "python main.py",
+                  outputs=(DataRecord("res"), DataRecord("res/inner")))
     with pytest.raises(OSError):
         outputs.collect(bad, src, root)
     assert list(root.iterdir()) == []
@@ -63,17 +65,19 @@ def test_fifos_among_the_outputs_are_left_out_and_the_rest_is_kept(tmp_path: Pat
     _job(src, "x")
     os.mkfifo(src / "res" / "pipe")
     os.mkfifo(src / "out" / "r.pipe")
-    manifest = {"outputs": [{"path": "res"}, {"path": "out/r.pipe"}, {"path": "out/r.txt"}]}
-    folder, missing, left_out = outputs.collect(manifest, src, root)
+    spec = RunSpec("3.11", "python main.py", outputs=(
+        DataRecord("res"), DataRecord("out/r.pipe"), DataRecord("out/r.txt")))
+    folder, missing, left_out = outputs.collect(spec, src, root)
     assert missing == [] and left_out == ["res/pipe", "out/r.pipe"]
     assert sorted(p.name for p in (folder / "res").iterdir()) == ["x"]
     assert (folder / "out" / "r.txt").read_text() == "x"
 
 
 def test_declared_folders_and_parents_of_files_exist_before_the_job(tmp_path: Path) -> None:
-    manifest = {"outputs": [{"path": "models", "folder": True},
-                            {"path": "out/deep/r.txt", "var": "R"}, {"path": "model"}]}
-    outputs.prepare(manifest, tmp_path)
+    spec = RunSpec("3.11", "python main.py", outputs=(
+        DataRecord("models", folder=True), DataRecord("out/deep/r.txt", "R"),
+        DataRecord("model")))
+    outputs.prepare(spec, tmp_path)
     assert (tmp_path / "models").is_dir() and not any((tmp_path / "models").iterdir())
     assert (tmp_path / "out" / "deep").is_dir()
     assert not (tmp_path / "model").exists()  # a file output: only its parent is made
@@ -82,5 +86,6 @@ def test_declared_folders_and_parents_of_files_exist_before_the_job(tmp_path: Pa
 @pytest.mark.parametrize("path", ["../escape", "/tmp/abs", "a/../../b"])
 def test_an_output_leaving_the_job_folder_is_refused(tmp_path: Path, path: str) -> None:
     with pytest.raises(RunnerError, match="leaves the job's folder"):
-        outputs.prepare({"outputs": [{"path": path, "folder": True}]}, tmp_path / "src")
+        outputs.prepare(RunSpec("3.11", "python main.py",
+                                outputs=(DataRecord(path, folder=True),)), tmp_path / "src")
     assert not (tmp_path / "escape").exists()
