@@ -197,7 +197,7 @@ def _identity(target: Path, layers: list[BuiltLayer]) -> tuple[str, int]:
         return hash_file(target)[0], size
     from jobpack.packager.limits import zip_digest
 
-    return zip_digest(target, size - sum(layer.record.size for layer in layers)), size
+    return zip_digest(target, sum(layer.record.size for layer in layers)), size
 
 
 def _layer_members(record: LayerRecord) -> list[Member]:

@@ -302,6 +302,8 @@ def test_a_code_change_reuses_the_cached_layers_and_gives_a_clean_builds_bytes(
     assert not clean.reused_layers
     assert (tmp_path / "a.zip").read_bytes() == clean.path.read_bytes()
     assert again.sha256 == clean.sha256 != first.sha256
+    data = clean.path.read_bytes()  # the printed digest is its zip's, after the layer
+    assert again.sha256 == hashlib.sha256(data[layer.size:]).hexdigest()
     assert verify(again.path) == []
 
 
