@@ -12,12 +12,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
-from jobpack.analyzer.facts.conditions import Cond, Truth, evaluate, is_main_test
+from jobpack.analyzer.facts.conditions import (
+    Cond,
+    Truth,
+    evaluate,
+    is_main_test,
+    is_type_checking,
+)
 from jobpack.analyzer.facts.model import (
     FileFacts,
     FileNote,
     FunctionFact,
     ImportFact,
+    LazyName,
     ReadFact,
     Scope,
     SysPathFact,
@@ -43,6 +50,7 @@ class Context:
     reach: Truth = True
     function: str = ""  # the qualified name of the function or method the code is in
     owner: str = ""  # the qualified name of the class whose body the code is in
+    typing: bool = False  # in the body of `if TYPE_CHECKING:` (never runs)
 
     def enter(self, scope: Scope) -> Context:
         return self if scope == self.scope else replace(self, scope=scope)
@@ -67,7 +75,10 @@ class Context:
         if is_main_test(test):
             return replace(self, main=True), replace(self, main=False)
         truth = evaluate(test, target)
-        return (self._reach(truth), self._reach(None if truth is None else not truth))
+        body = self._reach(truth)
+        if is_type_checking(test):
+            body = replace(body, typing=True)
+        return body, self._reach(None if truth is None else not truth)
 
     def _reach(self, inner: Truth) -> Context:
         outer = self.reach
@@ -123,11 +134,26 @@ class Collector(Generic[Pos]):
         # functions and methods: (qualified name, position of the def, first and last line
         # of the body, whether the body starts on the header's line)
         self.functions: list[tuple[str, Pos, Pos, Pos, bool]] = []
+        # `from` imports under a module-level `if TYPE_CHECKING:`, and whether the module
+        # replaces itself in sys.modules: together, a lazy module's table (`LazyName`)
+        self.typing_imports: list[tuple[Pos, LazyName]] = []
+        self.replaces_itself = False
 
     def add_import(self, pos: Pos, module: str, context: Context, kind: str = "import",
-                   names: tuple[str, ...] = (), level: int = 0) -> None:
+                   names: tuple[str, ...] = (), level: int = 0,
+                   bound: tuple[str | None, ...] = ()) -> None:
+        """An import statement; `bound` holds a `from` import's `as` names (None: none)."""
         if context.reach is not False:
             self.imports.append((pos, module, context, kind, names, level))
+        elif context.typing and kind == "from" and not context.function and not context.owner:
+            for number, name in enumerate(names):
+                alias = bound[number] if number < len(bound) else None
+                self.typing_imports.append((pos, LazyName(alias or name, module, level, name)))
+
+    def add_module_replacement(self, context: Context) -> None:
+        """`sys.modules[__name__] = ...` at module level: the module is replaced (lazily)."""
+        if context.reach is not False and context.scope == "module":
+            self.replaces_itself = True
 
     def add_import_alias(self, name: str, bound: str | None) -> None:
         """`import importlib [as x]`: `x.import_module(...)` is a dynamic import."""
@@ -224,7 +250,15 @@ class Collector(Generic[Pos]):
             functions=functions,
             names=module_names,
             reads=self._read_facts(position_of),
+            lazy=tuple(replace(entry, line=position_of(pos)[0])
+                       for pos, entry in self.typing_imports) if self._is_lazy() else (),
         )
+
+    def _is_lazy(self) -> bool:
+        """Whether attribute access imports on demand: the module replaces itself in
+        sys.modules (`_LazyModule`) or has a module `__getattr__` (PEP 562)."""
+        return self.replaces_itself or any(name == "__getattr__"
+                                           for name, *_ in self.functions)
 
     def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
                    end_of: Callable[[Pos], int] | None) -> tuple[str, tuple[FunctionFact, ...]]:

@@ -101,6 +101,12 @@ def is_main_test(test: Cond) -> bool:
     return operands == {"name:__name__", "str:__main__"}
 
 
+def is_type_checking(test: Cond) -> bool:
+    """`TYPE_CHECKING` (or `typing.TYPE_CHECKING`): false at run time."""
+    return isinstance(test, Name) and (
+        test.dotted == "TYPE_CHECKING" or test.dotted.endswith(".TYPE_CHECKING"))
+
+
 def _name_or_str(node: Cond) -> str | None:
     if isinstance(node, Name):
         return f"name:{node.dotted}"
@@ -116,9 +122,7 @@ def evaluate(test: Cond, target: Target) -> Truth:
         return None if inner is None else not inner
     if isinstance(test, BoolOp):
         return _boolean(test, target)
-    if isinstance(test, Name) and (
-        test.dotted == "TYPE_CHECKING" or test.dotted.endswith(".TYPE_CHECKING")
-    ):
+    if is_type_checking(test):
         return False
     if isinstance(test, Compare):
         return _compare(test, target)

@@ -81,6 +81,21 @@ class FunctionFact:
 
 
 @dataclass(frozen=True)
+class LazyName:
+    """An attribute of a lazy module (one that replaces itself in `sys.modules`, as
+    transformers' `_LazyModule` does, or defines a module `__getattr__`): `name` is
+    imported from `module` (relative with `level` dots) on first access, as `attr` there;
+    `name` "*" stands for every name of `module`. Read from the module's
+    `if TYPE_CHECKING:` imports, which mirror the lazy table: they never run."""
+
+    name: str
+    module: str
+    level: int
+    attr: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ReadFact:
     """A file the code reads by a path known statically (see `reads`): `path` relative to
     the file's folder (`anchor` "file"), the working folder ("cwd"), or absolute. `kind`:
@@ -112,6 +127,7 @@ class FileFacts:
     functions: tuple[FunctionFact, ...] = ()
     names: str = ""  # what module-level code (class bodies, decorators included) refers to
     reads: tuple[ReadFact, ...] = ()
+    lazy: tuple[LazyName, ...] = ()  # a lazy module's attributes (see `LazyName`)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,4 +150,5 @@ class FileFacts:
             names=data.get("names", ""),
             reads=tuple(ReadFact(**{**fact, "names": tuple(fact["names"])})
                         for fact in data.get("reads", ())),
+            lazy=tuple(LazyName(**entry) for entry in data.get("lazy", ())),
         )

@@ -146,7 +146,8 @@ class _Walker:
             names = tuple(alias.name for alias in node.names)
             for alias in node.names:
                 self.out.add_from_alias(module, level, alias.name, alias.asname)
-        self.out.add_import((node.lineno, node.col_offset), module, ctx, "from", names, level)
+        self.out.add_import((node.lineno, node.col_offset), module, ctx, "from", names, level,
+                            tuple(alias.asname for alias in node.names))
 
     def _if(self, node: ast.If, ctx: Context, stack: Stack, deep: bool) -> None:
         body, orelse = ctx.branches(to_cond(node.test), self.target)
@@ -202,6 +203,8 @@ class _Walker:
         if ctx.scope != "module" or node.value is None:
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if any(_is_module_slot(t) for t in targets):
+            self.out.add_module_replacement(ctx)
         if len(targets) == 1 and isinstance(targets[0], ast.Name) \
                 and not isinstance(node, ast.AugAssign):
             self.out.add_path_name(targets[0].id, to_path(node.value))
@@ -234,6 +237,12 @@ class _Walker:
                 and where.value == 0
             self.out.add_sys_path((node.lineno, node.col_offset), func,
                                   [to_path(a) for a in node.args], zero, ctx)
+
+
+def _is_module_slot(target: ast.expr) -> bool:
+    """`sys.modules[__name__]`."""
+    return isinstance(target, ast.Subscript) and dotted(target.value) == "sys.modules" \
+        and isinstance(target.slice, ast.Name) and target.slice.id == "__name__"
 
 
 def _callee(func: ast.expr) -> str | None:

@@ -48,7 +48,7 @@ def facts_from_cst(module: cst.Module, target: Target, *, deep: bool, source: by
     wanted = [pos for pos, *_ in out.imports] + [call.pos for call in out.calls] \
         + [pos for pos, *_ in out.notes] + [pos for pos, *_ in out.sys_paths] \
         + [n for _, pos, first, _, _ in out.functions for n in (pos, first)] \
-        + [pos for pos, *_ in out.reads]
+        + [pos for pos, *_ in out.reads] + [pos for pos, _ in out.typing_imports]
     ends = [last for *_, last, _ in out.functions]
     positions, last_lines = find_positions(module, wanted, ends)
     return out.facts(lambda node: positions[id(node)],
@@ -99,7 +99,9 @@ class _Walker:
             names = tuple(dotted(alias.name) or "" for alias in node.names)
             for alias, name in zip(node.names, names, strict=True):
                 self.out.add_from_alias(module, level, name, _bound(alias))
-        self.out.add_import(node, module, ctx, "from", names, level)
+        bound = () if isinstance(node.names, cst.ImportStar) \
+            else tuple(_bound(alias) for alias in node.names)
+        self.out.add_import(node, module, ctx, "from", names, level, bound)
 
     def _if(self, node: cst.If, ctx: Context, stack: Stack) -> None:
         body, orelse = ctx.branches(to_cond(node.test), self.target)
@@ -160,6 +162,8 @@ class _Walker:
             return
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) \
             else [node.target]
+        if any(_is_module_slot(t) for t in targets):
+            self.out.add_module_replacement(ctx)
         if len(targets) == 1 and isinstance(targets[0], cst.Name) \
                 and not isinstance(node, cst.AugAssign):
             self.out.add_path_name(targets[0].value, to_path(node.value))
@@ -259,6 +263,16 @@ def _push(stack: Stack, nodes: Iterable[Any], ctx: Context) -> None:
 
 def _statements(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     return suite.body
+
+
+def _is_module_slot(target: cst.BaseExpression) -> bool:
+    """`sys.modules[__name__]`."""
+    if not isinstance(target, cst.Subscript) or dotted(target.value) != "sys.modules" \
+            or len(target.slice) != 1:
+        return False
+    index = target.slice[0].slice
+    return isinstance(index, cst.Index) and isinstance(index.value, cst.Name) \
+        and index.value.value == "__name__"
 
 
 def _bound(alias: cst.ImportAlias) -> str | None:

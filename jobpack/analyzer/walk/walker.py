@@ -22,6 +22,7 @@ from jobpack.analyzer.facts.model import FileFacts, FunctionFact, ImportFact, Re
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
+from jobpack.analyzer.walk.lazy import LazyTables
 from jobpack.analyzer.walk.reach import Reachability
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
@@ -29,6 +30,7 @@ from jobpack.manifest import Diagnostic
 from jobpack.target import Target
 
 FactsFor = Callable[[Path], FileFacts]
+_LAZY_DEPTH = 8  # lazy tables that lead to lazy tables, at most this deep
 # The deepest prefix of a dotted name the environment provides, or None when it has none.
 FindExternal = Callable[[str], str | None]
 
@@ -107,6 +109,7 @@ class Walker:
         # library functions run when reachable by name; their imports wait until then
         self.reach: Reachability[_Visit] = Reachability(self._reached)
         self._held: dict[tuple[str, str], list[ImportFact]] = {}
+        self.lazy = LazyTables(facts_for, self._library_file)
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -205,6 +208,8 @@ class Walker:
                 self._held.setdefault((visit.node, fact.function), []).append(fact)
             else:
                 self._run_import(visit, fact, rel)
+        if facts.lazy and visit.library:
+            self._lazy_table(visit, facts)
         self.reach.refer(facts.names.split())
         for function in facts.functions:
             if not visit.library:  # the job's own code is wholly reachable
@@ -223,6 +228,19 @@ class Walker:
                 key = f"{function.name}:{name}"
                 self._held.setdefault((visit.node, key), []).append(fact)
                 self.reach.define(visit, FunctionFact(key, fact.line))
+
+    def _lazy_table(self, visit: _Visit, facts: FileFacts) -> None:
+        """A lazy module imports a listed name's submodule when the attribute is first
+        asked for (`pkg.Trainer`): like a `__getattr__`'s import, it runs once the name
+        is referred to. (`from pkg import Name` resolves at once: `_lazy_from`.)"""
+        for entry in facts.lazy:
+            if entry.name == "*":
+                continue  # every name of a module: resolved only by `from` imports
+            key = f"__getattr__:{entry.name}"
+            fact = ImportFact(entry.module, entry.line, "from", (entry.attr,), entry.level,
+                              "function", function="__getattr__")
+            self._held.setdefault((visit.node, key), []).append(fact)
+            self.reach.define(visit, FunctionFact(key, entry.line))
 
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str) -> None:
         lazy = fact.scope == "function"
@@ -277,7 +295,8 @@ class Walker:
         self.result.reads.append(Read(path, fact.kind, rel, fact.line, fact.names,
                                       fact.anchor != "absolute"))
 
-    def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> None:
+    def _import_fact(self, visit: _Visit, fact: ImportFact, site: ImportSite,
+                     depth: int = 0) -> None:
         module: str | None = fact.module
         if fact.level:
             module = self._absolute(visit, fact, site)
@@ -294,11 +313,36 @@ class Walker:
         if names == ("*",):
             names = self._star_names(base)
         deeper = [self._import_from(visit.node, base, name, site, visit.roots) for name in names]
+        if isinstance(base, Module) and base.kind == "external" and depth < _LAZY_DEPTH:
+            for name, found in zip(names, deeper, strict=True):
+                if not found:
+                    self._lazy_from(visit, fact, base.name, name, site, depth)
         held_back = isinstance(base, Module) and base.kind == "external" \
             and self.is_external_namespace(base.name)
         if held_back and not any(deeper):
             assert isinstance(base, Module)
             self._edge(visit.node, base, site)  # nothing under the namespace: link it after all
+
+    def _lazy_from(self, visit: _Visit, fact: ImportFact, module: str, name: str,
+                   site: ImportSite, depth: int) -> None:
+        """`from module import name` where `module` is lazy: the interpreter imports the
+        submodule its table maps `name` to, there and then."""
+        found = self.lazy.source(module, name)
+        if found is None or found == (module, name):
+            return
+        source, attr = found
+        self._import_fact(visit, replace(fact, module=source, names=(attr,), level=0,
+                                         kind="from"), site, depth + 1)
+
+    def _library_file(self, name: str) -> Path | None:
+        """The installed source file of module `name` (a package's `__init__.py`)."""
+        search, found = self.site_paths, None
+        for part in range(1, name.count(".") + 2):
+            found = self.finder.find(".".join(name.split(".")[:part]), search)
+            if found is None:
+                return None
+            search = found.search
+        return found.file if found is not None and found.is_source else None
 
     def _absolute(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> str | None:
         if not visit.package:

@@ -1,0 +1,114 @@
+"""Lazy modules: where `from pkg import Name` finds `Name` when `pkg` imports on demand.
+
+transformers, diffusers and many other libraries replace their package in `sys.modules`
+with a module object (`_LazyModule`) whose `__getattr__` imports the submodule a table
+maps the name to, the first time the name is asked for; a PEP 562 `__getattr__` does the
+same by hand. The interpreter therefore runs `pkg.trainer` (and what it imports) at the
+`from pkg import Trainer`. The table itself is built at run time, but such packages list
+the same names as imports under `if TYPE_CHECKING:` (for type checkers and IDEs); those
+imports never run, and are read here only as the name -> submodule table (`LazyName`).
+
+A star entry (`from .models import *`) stands for every name of its module: a lazy
+package's own table, or the names a plain module exports (`__all__`, else what it
+defines). Only the entries that can hold the name are read (the name's bytes must appear
+in a plain module), the likeliest first (a submodule whose name the name contains).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from jobpack.analyzer.facts.model import FileFacts, LazyName
+
+FactsFor = Callable[[Path], FileFacts]
+FileOf = Callable[[str], Path | None]  # the installed source file of a dotted module
+Source = tuple[str, str]  # (absolute module to import, the attribute's name there)
+
+
+class LazyTables:
+    """Answers `source(pkg, name)` from the lazy tables of installed packages (memoised)."""
+
+    def __init__(self, facts_for: FactsFor, file_of: FileOf) -> None:
+        self.facts_for = facts_for
+        self.file_of = file_of
+        self._memo: dict[tuple[str, str], Source | None] = {}
+
+    def source(self, module: str, name: str) -> Source | None:
+        """Where the lazy `module` imports `name` from, or None (not lazy, not listed)."""
+        if name.startswith("__") or name == "*":
+            return None  # dunders (`__version__`) are the module's own attributes
+        key = (module, name)
+        if key not in self._memo:
+            self._memo[key] = None  # a table that lists itself ends here
+            self._memo[key] = self._lookup(module, name)
+        return self._memo[key]
+
+    def entries(self, module: str, facts: FileFacts, file: Path) -> list[tuple[str, LazyName]]:
+        """`facts.lazy` of `module` (whose file is `file`), each with its absolute module."""
+        package = module if file.name == "__init__.py" else module.rpartition(".")[0]
+        return [(absolute(package, entry), entry) for entry in facts.lazy]
+
+    def _lookup(self, module: str, name: str) -> Source | None:
+        file = self.file_of(module)
+        if file is None:
+            return None
+        facts = self.facts_for(file)
+        if not facts.lazy or _bound_when_run(facts, name):
+            return None
+        stars: list[str] = []
+        for target, entry in self.entries(module, facts, file):
+            if entry.name == name:
+                return target, entry.attr
+            if entry.name == "*":
+                stars.append(target)
+        for star in _likeliest_first(stars, name):
+            found = self.source(star, name) or self._exported(star, name)
+            if found is not None:
+                return found
+        return None
+
+    def _exported(self, module: str, name: str) -> Source | None:
+        """(`module`, `name`) when the plain module `module` exports `name` to a star."""
+        file = self.file_of(module)
+        if file is None:
+            return None
+        try:
+            if name.encode() not in file.read_bytes():
+                return None  # cheap: most star entries cannot hold the name
+        except OSError:
+            return None
+        facts = self.facts_for(file)
+        if facts.all_names is not None:
+            return (module, name) if name in facts.all_names else None
+        defines = re.compile(rf"^(?:(?:async\s+)?def|class)\s+{re.escape(name)}\b|"
+                             rf"^{re.escape(name)}\s*[:=]", re.MULTILINE)
+        return (module, name) if defines.search(file.read_text("utf-8", "replace")) else None
+
+
+def absolute(package: str, entry: LazyName) -> str:
+    """The absolute name of `entry.module` seen from `package` (its relative dots)."""
+    if not entry.level:
+        return entry.module
+    parts = package.split(".")
+    base = parts[: max(len(parts) - entry.level + 1, 0)]
+    return ".".join(base + ([entry.module] if entry.module else []))
+
+
+def _bound_when_run(facts: FileFacts, name: str) -> bool:
+    """Whether module-level code that runs binds `name` by an import (not lazily)."""
+    return any(fact.scope == "module" and fact.kind == "from" and name in fact.names
+               for fact in facts.imports)
+
+
+def _likeliest_first(modules: list[str], name: str) -> list[str]:
+    """The star entries whose last part the name contains first (`bert` for
+    `BertConfig`), longest match first; order only changes the cost, not the answer."""
+    lowered = name.lower()
+
+    def key(module: str) -> int:
+        last = module.rpartition(".")[2].replace("_", "").lower()
+        return -len(last) if last and last in lowered else 0
+
+    return sorted(modules, key=key)
