@@ -92,18 +92,7 @@ def run_and_measure(name: str, python: Path, tmp_path: Path) -> Measure:
     return result
 
 
-# A known miss of the reachability rule (issue #20), kept visible rather than hidden: the
-# Trainer imports accelerate at run time through transformers' `_LazyModule`, which the
-# name-based rule does not follow. It fails the job on the VM; the next step is resolving
-# a lazy package's `_import_structure`, so this turns into a plain pass.
-_KNOWN_MISS = pytest.mark.xfail(
-    reason="issue #20: accelerate, imported through transformers' lazy Trainer, is missed",
-    strict=False)
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=_KNOWN_MISS)
-                                  if name == "finetune" else name
-                                  for name in sorted(JOB_SETUPS)])
+@pytest.mark.parametrize("name", sorted(JOB_SETUPS))
 def test_pins_against_the_runtime_truth(name: str, torch_python: Path,
                                            tmp_path: Path) -> None:
     result = run_and_measure(name, torch_python, tmp_path)

@@ -110,6 +110,8 @@ class Walker:
         self.reach: Reachability[_Visit] = Reachability(self._reached)
         self._held: dict[tuple[str, str], list[ImportFact]] = {}
         self.lazy = LazyTables(facts_for, self._library_file)
+        # a lazy module's attributes wait on the names the job's own code refers to
+        self.job_reach: Reachability[_Visit] = Reachability(self._reached)
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -210,10 +212,10 @@ class Walker:
                 self._run_import(visit, fact, rel)
         if facts.lazy and visit.library:
             self._lazy_table(visit, facts)
-        self.reach.refer(facts.names.split())
+        self._refer(visit, facts.names.split())
         for function in facts.functions:
             if not visit.library:  # the job's own code is wholly reachable
-                self.reach.refer(function.names.split())
+                self._refer(visit, function.names.split())
             elif function.name == "__getattr__":
                 self._lazy_attributes(visit, function)
             else:
@@ -229,10 +231,16 @@ class Walker:
                 self._held.setdefault((visit.node, key), []).append(fact)
                 self.reach.define(visit, FunctionFact(key, fact.line))
 
+    def _refer(self, visit: _Visit, names: list[str]) -> None:
+        self.reach.refer(names)
+        if not visit.library:
+            self.job_reach.refer(names)
+
     def _lazy_table(self, visit: _Visit, facts: FileFacts) -> None:
         """A lazy module imports a listed name's submodule when the attribute is first
-        asked for (`pkg.Trainer`): like a `__getattr__`'s import, it runs once the name
-        is referred to. (`from pkg import Name` resolves at once: `_lazy_from`.)"""
+        asked for (`pkg.Trainer`): it runs once the job's own code refers to the name.
+        Library code is left to its `from pkg import Name` (`_lazy_from`, exact): its
+        names, counted anywhere, would run most of transformers' table."""
         for entry in facts.lazy:
             if entry.name == "*":
                 continue  # every name of a module: resolved only by `from` imports
@@ -240,7 +248,7 @@ class Walker:
             fact = ImportFact(entry.module, entry.line, "from", (entry.attr,), entry.level,
                               "function", function="__getattr__")
             self._held.setdefault((visit.node, key), []).append(fact)
-            self.reach.define(visit, FunctionFact(key, entry.line))
+            self.job_reach.define(visit, FunctionFact(key, entry.line))
 
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str) -> None:
         lazy = fact.scope == "function"

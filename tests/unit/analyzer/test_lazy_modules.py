@@ -52,6 +52,7 @@ LIBRARY = {
     "plain/__init__.py": ("from typing import TYPE_CHECKING\n"
                           "if TYPE_CHECKING:\n    from .typed import Hint\n"),
     "plain/typed.py": "import dep_typed\n",
+    "other.py": "import hf\ndef trainer_help():\n    return 'Trainer'\nTrainer = None\n",
     **{f"{name}.py": "" for name in ("accel", "dep_pipelines", "dep_albert", "dep_bert",
                                       "dep_typed")},
 }
@@ -76,6 +77,12 @@ def test_an_attribute_of_a_lazy_package_imports_once_its_name_is_referred_to(
     assert "accel" not in walk(tmp_path / "a", "import hf\n", LIBRARY).modules
     graph = walk(tmp_path / "b", "import hf\nhf.Trainer()\n", LIBRARY)
     assert {"hf.trainer", "accel"} <= graph.modules
+
+
+def test_library_code_naming_a_lazy_attribute_does_not_run_it(tmp_path: Path) -> None:
+    # names written anywhere in library code would run most of transformers' table
+    graph = walk(tmp_path, "import other\n", LIBRARY)
+    assert "hf" in graph.modules and "accel" not in graph.modules
 
 
 def test_type_checking_imports_of_a_module_that_is_not_lazy_never_count(
