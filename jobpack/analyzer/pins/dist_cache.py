@@ -32,8 +32,12 @@ class DistFactsCache:
         self.site_paths = tuple(site_paths)
         self.folder = folder / "dists" / f"v{FACTS_SCHEMA}"
         self.target = target
-        self._tables: dict[tuple[str, str], dict[str, FileFacts]] = {}
+        # a table's entries stay as loaded (plain dicts) until a file is asked for: a walk
+        # reads a few hundred of torch's thousands of files
+        self._tables: dict[tuple[str, str], dict[str, FileFacts | dict[str, Any]]] = {}
         self._dirty: set[tuple[str, str]] = set()
+        self._prefixes = [(str(base).rstrip("/") + "/") for base in self.site_paths]
+        self._owners: dict[Path, tuple[tuple[str, str], str] | None] = {}
 
     def __call__(self, path: Path) -> FileFacts:
         owner = self._owner(path)
@@ -45,6 +49,12 @@ class DistFactsCache:
         if facts is None:
             facts = table[rel] = self.inner(path)
             self._dirty.add(key)
+        elif not isinstance(facts, FileFacts):
+            try:
+                facts = table[rel] = FileFacts.from_dict(facts)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                facts = table[rel] = self.inner(path)  # a corrupt entry: made again
+                self._dirty.add(key)
         return facts
 
     def prefetch(self, paths: Iterable[Path]) -> None:
@@ -65,21 +75,28 @@ class DistFactsCache:
 
     # -- ownership and tables ---------------------------------------------------------------
     def _owner(self, path: Path) -> tuple[tuple[str, str], str] | None:
-        for base in self.site_paths:
-            if not path.is_relative_to(base):
+        if path not in self._owners:
+            self._owners[path] = self._find_owner(str(path))
+        return self._owners[path]
+
+    def _find_owner(self, text: str) -> tuple[tuple[str, str], str] | None:
+        # string prefixes, not Path.relative_to: this runs for every file a walk visits
+        for prefix in self._prefixes:
+            if not text.startswith(prefix):
                 continue
-            rel = path.relative_to(base)
-            parts = [*rel.parts[:-1], rel.name.split(".")[0]]
+            rel = text[len(prefix):]
+            parts = rel.split("/")
+            parts[-1] = parts[-1].split(".")[0]
             if parts[-1] == "__init__":
                 parts.pop()
             deepest = self.index.deepest(".".join(parts)) if parts else None
             providers = self.index.providers(deepest) if deepest else []
             if len(providers) != 1 or not providers[0].version or providers[0].is_editable:
                 return None
-            return (providers[0].name, providers[0].version), rel.as_posix()
+            return (providers[0].name, providers[0].version), rel
         return None
 
-    def _table(self, key: tuple[str, str]) -> dict[str, FileFacts]:
+    def _table(self, key: tuple[str, str]) -> dict[str, FileFacts | dict[str, Any]]:
         table = self._tables.get(key)
         if table is None:
             table = self._tables[key] = self._load(key)
@@ -89,14 +106,27 @@ class DistFactsCache:
         name, version = key
         return self.folder / f"{name}-{version}-py{self.target.full_version}-{__version__}.json"
 
-    def _load(self, key: tuple[str, str]) -> dict[str, FileFacts]:
+    def _load(self, key: tuple[str, str]) -> dict[str, FileFacts | dict[str, Any]]:
         try:
             data: Any = json.loads(self._file(key).read_bytes())
-            return {rel: FileFacts.from_dict(facts) for rel, facts in data["files"].items()}
+            files = data["files"]
+            if not isinstance(files, dict):
+                return {}
+            return {rel: _checked(facts) for rel, facts in files.items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # missing or corrupt: rebuilt from the per-file cache
 
-    def _write(self, key: tuple[str, str], table: dict[str, FileFacts]) -> None:
-        payload = json.dumps({"files": {rel: f.to_dict() for rel, f in sorted(table.items())}},
+    def _write(self, key: tuple[str, str], table: dict[str, FileFacts | dict[str, Any]]
+               ) -> None:
+        payload = json.dumps({"files": {rel: f.to_dict() if isinstance(f, FileFacts) else f
+                                        for rel, f in sorted(table.items())}},
                              sort_keys=True)
         write_cache_file(self._file(key), payload.encode())  # a full cache only costs speed
+
+
+def _checked(entry: Any) -> dict[str, Any]:
+    """A table's entry as loaded, converted when asked for; one that is not even a dict
+    makes the whole table corrupt (rebuilt)."""
+    if not isinstance(entry, dict):
+        raise TypeError("not a facts entry")
+    return entry

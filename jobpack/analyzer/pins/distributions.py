@@ -118,12 +118,14 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
     if not raw_name:
         return None
     rows = _record_rows(dist)
-    files = [PurePosixPath(row[0]) for row in rows]
-    if not files:  # legacy egg-info: let importlib-metadata find installed-files.txt
-        files = [PurePosixPath(str(f)) for f in dist.files or []]
+    # plain strings: a PurePosixPath per RECORD row cost more than the rest of the
+    # reading on a torch + transformers venv (tens of thousands of rows)
+    names = [row[0] for row in rows]
+    if not names:  # legacy egg-info: let importlib-metadata find installed-files.txt
+        names = [PurePosixPath(str(f)).as_posix() for f in dist.files or []]
     location = Path(str(dist.locate_file("")))
-    modules, concrete = _modules_from_record([f.parts for f in files])
-    if not files:
+    modules, concrete = _modules_from_record([tuple(n.split("/")) for n in names])
+    if not names:
         modules = concrete = frozenset((dist.read_text("top_level.txt") or "").split())
     direct_url = _json(dist.read_text("direct_url.json"))
     wheel = Message()
@@ -140,8 +142,8 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
         direct_url=direct_url,
         wheel_tags=tuple(wheel.get_all("Tag") or ()),
         purelib=(wheel.get("Root-Is-Purelib", "").lower() == "true") if wheel.keys() else None,
-        has_extensions=any(f.suffix in {".so", ".pyd"} for f in files),
-        local_roots=_local_roots(files, location, modules, direct_url),
+        has_extensions=any(n.endswith((".so", ".pyd")) for n in names),
+        local_roots=_local_roots(names, location, modules, direct_url),
         concrete=concrete,
         size=sum(int(row[2]) for row in rows if len(row) > 2 and row[2].isdigit())
         if rows else None,
@@ -191,7 +193,7 @@ def _modules_from_record(
 
 
 def _local_roots(
-    files: list[PurePosixPath],
+    names: list[str],
     location: Path,
     modules: frozenset[str],
     direct_url: dict[str, Any] | None,
@@ -203,7 +205,7 @@ def _local_roots(
     if not info.get("editable"):
         return tuple((m, location) for m in sorted(modules) if "." not in m)
     roots: dict[str, Path] = {}
-    for record in files:
+    for record in map(PurePosixPath, names):
         file = location / record
         if record.name.endswith("_finder.py") and record.name.startswith("__editable__"):
             text = file.read_text(encoding="utf-8") if file.is_file() else ""

@@ -34,6 +34,9 @@ class LazyTables:
         self.facts_for = facts_for
         self.file_of = file_of
         self._memo: dict[tuple[str, str], Source | None] = {}
+        # each module's lazy table (None: not lazy), looked up once: most `from` imports
+        # of library code ask about modules that are not lazy
+        self._tables: dict[str, tuple[Path, FileFacts] | None] = {}
 
     def source(self, module: str, name: str) -> Source | None:
         """Where the lazy `module` imports `name` from, or None (not lazy, not listed)."""
@@ -50,12 +53,20 @@ class LazyTables:
         package = module if file.name == "__init__.py" else module.rpartition(".")[0]
         return [(absolute(package, entry), entry) for entry in facts.lazy]
 
+    def _table(self, module: str) -> tuple[Path, FileFacts] | None:
+        if module not in self._tables:
+            file = self.file_of(module)
+            facts = None if file is None else self.facts_for(file)
+            self._tables[module] = None if file is None or facts is None or not facts.lazy \
+                else (file, facts)
+        return self._tables[module]
+
     def _lookup(self, module: str, name: str) -> Source | None:
-        file = self.file_of(module)
-        if file is None:
+        table = self._table(module)
+        if table is None:
             return None
-        facts = self.facts_for(file)
-        if not facts.lazy or _bound_when_run(facts, name):
+        file, facts = table
+        if _bound_when_run(facts, name):
             return None
         stars: list[str] = []
         for target, entry in self.entries(module, facts, file):
