@@ -120,6 +120,9 @@ DATA_FILE = _code(
     "data-file", "info", "a file the job reads exists in the job's folder and ships beside it")
 READ_MISSING = _code(
     "read-missing", "warning", "a file the job reads by a path known statically does not exist")
+OUTPUT_FOLDER = _code(
+    "output-folder", "info",
+    "a declared output that does not exist here is taken as a folder the runner makes")
 DATA_FILE_TOO_BIG = _code(
     "data-file-too-big", "warning",
     "a file the job reads is over 100 MB (a folder: 1,000 files); it does not ship")

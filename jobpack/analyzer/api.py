@@ -17,8 +17,10 @@ from jobpack import diagnostics as codes
 from jobpack.analyzer.datafiles import DataFiles, Read, collect
 from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.facts.reads import WRITES
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
+from jobpack.analyzer.outputs import settle_outputs
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache
 from jobpack.analyzer.pins.distributions import DistributionIndex
@@ -240,6 +242,8 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
     sources, left_out = _sources(job, walked, entries)
     run = job.run
     data = _data_files(job, walked, sources, exclude_files)
+    outputs, settled = settle_outputs(run.outputs, job.root, walked.reads,
+                                      job.config.file.name if job.config else None)
     pip, redacted = redact_pip(resolution.pip)  # credentials never enter the manifest
     requirements, secret_urls = redact_requirements(resolution.requirements)
     manifest = Manifest(
@@ -250,12 +254,12 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
                           for rel, file in sorted(sources.items())),
         diagnostics=drop_ignored(
             (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
-             *resolution.diagnostics, *left_out, *data.diagnostics, *redacted,
+             *resolution.diagnostics, *left_out, *data.diagnostics, *settled, *redacted,
              *secret_urls),
             ignore, lambda path, line: walked.suppressions.get(path, {}).get(line, frozenset())),
         cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
         inputs=run.inputs,
-        outputs=run.outputs,
+        outputs=outputs,
         env=run.env_vars,
         python_mode=resolution.mode,
         pip=pip,
@@ -273,7 +277,7 @@ def _data_files(job: Job, walked: Walked, sources: dict[str, Path],
                 exclude_files: Sequence[str]) -> DataFiles:
     """What the job reads besides its code, and what `cmd` names: decided in
     `datafiles` (ships, too big, missing, excluded)."""
-    reads = list(walked.reads)
+    reads = [r for r in walked.reads if r.kind not in WRITES]
     if job.config is not None:
         reads += [Read(job.root / word, "data", job.config.file.name, key="cmd")
                   for word in job.cmd_files]

@@ -11,6 +11,7 @@ output files must be the direct run's.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -147,3 +148,57 @@ def test_the_archive_runs_offline_with_the_direct_runs_outputs(case: Project, py
     if case.outputs:
         (runs,) = collected.iterdir()  # one new folder per run
         assert _files(runs, case.outputs) == expected
+
+
+FOLDER_OUTPUTS = """name: dvc_course_folders
+cmd: >-
+  python -m src.stages.data_load --config=params.yaml &&
+  python -m src.stages.featurize --config=params.yaml &&
+  python -m src.stages.data_split --config=params.yaml &&
+  python -m src.stages.train --config=params.yaml &&
+  python -m src.stages.evaluate --config=params.yaml
+outputs:
+  - data/raw/iris.csv
+  - data/processed/featured_iris.csv
+  - data/processed/train_iris.csv
+  - data/processed/test_iris.csv
+  - models
+  - reports
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0,
+                    reason="needs unshare -n as root to cut the network")
+def test_output_folders_missing_at_build_time_exist_when_the_job_starts(
+        python: Path, tmp_path: Path) -> None:
+    """`outputs: [models, reports]` (no trailing slash, as DataSphere allows), built from
+    a checkout without those folders (git-ignored): the stages write into them by paths
+    read from params.yaml, so their names decide; both are made, empty, before the job
+    starts, and what the job wrote there is collected."""
+    case = Project("dvc_course")
+    job = copy_project(case, tmp_path / "job")
+    (job / "config.yaml").write_text(FOLDER_OUTPUTS)
+    for folder in ("models", "reports"):
+        shutil.rmtree(job / folder)
+    analysis = jobpack.analyze(config=job / "config.yaml", python=str(python),
+                               cache_dir=cache_root() / "facts")
+    assert {o.path for o in analysis.manifest.outputs if o.folder} == {"models", "reports"}
+    assert sum(d.code == "output-folder" for d in analysis.manifest.diagnostics) == 2
+    archive = tmp_path / "folders.jobpack.zip"
+    built = subprocess.run(
+        [sys.executable, "-m", "jobpack", "build", "--config", "config.yaml", "--python",
+         str(python), "--wheels", "--wheel-cache", str(cache_root() / "wheels"), "-o",
+         str(archive)], cwd=job, env=job_env(python), capture_output=True, text=True,
+        check=False)
+    assert built.returncode == 0, built.stderr[-3000:]
+    collected = tmp_path / "collected"
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg",
+            "PYTHONHASHSEED": "0"}
+    # the runner's environment cache is shared between runs: the install is paid once
+    ran = subprocess.run(["unshare", "-n", "python3", str(archive), "--output-dir",
+                          str(collected), "--env-cache", str(cache_root() / "runner-envs")],
+                         cwd=tmp_path, env=bare, capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    (runs,) = collected.iterdir()
+    assert (runs / "models" / "model.joblib").stat().st_size > 0
+    assert json.loads((runs / "reports" / "metrics.json").read_text())["f1_score"] > 0.5

@@ -101,13 +101,14 @@ class ReadFact:
     the file's folder (`anchor` "file"), the working folder ("cwd"), or absolute. `kind`:
     `data` (`open`, `read_csv`, ...), `code` (`exec(open(p).read())`, `runpy.run_path`),
     `config` (Hydra's config folder; `names` holds the config name), `marker` (the root
-    marker rootutils searches for from `path` upwards; `names` holds the indicators).
-    `via` names the call."""
+    marker rootutils searches for from `path` upwards; `names` holds the indicators);
+    and what reads nothing: `write` (`open(p, "w")`, `to_csv`, `savefig`) and `mkdir`
+    (`os.makedirs`). `via` names the call."""
 
     line: int
     anchor: Literal["file", "cwd", "absolute"]
     path: str
-    kind: Literal["data", "code", "config", "marker"] = "data"
+    kind: Literal["data", "code", "config", "marker", "write", "mkdir"] = "data"
     via: str = ""
     main: bool | None = None
     names: tuple[str, ...] = ()

@@ -6,6 +6,10 @@ which argument names the file and whether the call reads it at all, and `syspath
 evaluation anchors the path at the file (`__file__`), the working folder or `/`. A path
 it cannot know (a variable from `sys.argv`, an environment variable) is no read: the
 job's config must then list the file (`inputs`), as before.
+
+Writes are facts too (`open(p, "w")`, `df.to_csv(p)`, `joblib.dump(m, p)`, `os.makedirs(p)`):
+they never ship anything, but they tell a declared output that does not exist yet whether
+it is a folder the job writes into (`analyzer/outputs.py`).
 """
 
 from __future__ import annotations
@@ -17,15 +21,24 @@ from typing import Literal
 from jobpack.analyzer.facts.model import ReadFact
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named
 
-ReadKind = Literal["data", "code", "config", "marker"]
+ReadKind = Literal["data", "code", "config", "marker", "write", "mkdir"]
+WRITES = frozenset({"write", "mkdir"})  # kinds that read nothing
 # Words on a line that may hold a read: the fast parser searches only those lines' calls.
 READ_WORDS = rb"open|read|load|exec|run_path|spec_from_file|SourceFileLoader|ZipFile|" \
-             rb"fromfile|genfromtxt|hydra|initialize|config_path|setup_root|find_root"
+             rb"fromfile|genfromtxt|hydra|initialize|config_path|setup_root|find_root|" \
+             rb"write_|to_(?:csv|parquet|json|pickle|feather|excel|hdf)|save|dump|mkdir|makedirs"
 _NAMES = frozenset({
     "open", "read", "load", "loadtxt", "genfromtxt", "fromfile", "loadmat", "imread",
     "ZipFile", "exec", "run_path", "spec_from_file_location", "SourceFileLoader",
     "read_text", "read_bytes", "main", "initialize", "initialize_config_dir",
     "setup_root", "find_root"})
+# calls that write a file: the path is their first argument, or the second (`torch.save(obj,
+# p)`, `joblib.dump(obj, p)`) when the first names none; `write_text` writes its receiver
+_WRITE_NAMES = frozenset({
+    "write_text", "write_bytes", "to_csv", "to_parquet", "to_json", "to_pickle", "to_feather",
+    "to_excel", "to_hdf", "savefig", "save", "savetxt", "savez", "savez_compressed", "dump",
+    "imwrite"})
+_MKDIR_NAMES = frozenset({"mkdir", "makedirs"})
 _NOT_FILES = frozenset({"read_sql", "read_sql_query", "read_sql_table", "read_clipboard",
                         "read_gbq"})
 # `yaml.load("a: 1")` parses its argument; `json.load` / `pickle.load` take an open file.
@@ -62,7 +75,8 @@ class ReadCall:
 
 def is_read_name(name: str) -> bool:
     """Whether a call of this (last) name may read a file: cheap, for the parsers."""
-    return name in _NAMES or name.startswith("read_")
+    return name in _NAMES or name in _WRITE_NAMES or name in _MKDIR_NAMES \
+        or name.startswith("read_")
 
 
 @dataclass(frozen=True)
@@ -80,20 +94,25 @@ def reads_of(call: ReadCall, names: Mapping[str, Folder | str], line: int,
         folder = None if candidate.path is None else folder_named(candidate.path, names)
         if folder is None:
             continue  # not a path known statically: the next candidate may be
-        if not _reads_mode(candidate.mode) or not folder.path \
-                or ":" in folder.path.split("/")[0]:
-            return None  # written, or a URL (`https://`, `s3://`; normalised to one /)
-        return ReadFact(line, folder.anchor, folder.path, candidate.kind,
-                        call.func or call.name, main, candidate.names)
+        if not folder.path or ":" in folder.path.split("/")[0]:
+            return None  # a URL (`https://`, `s3://`; normalised to one /)
+        kind = candidate.kind if candidate.kind in WRITES else _opened_for(candidate)
+        if kind is None:
+            return None  # `os.open`'s flags, a mode held in a variable: not known
+        return ReadFact(line, folder.anchor, folder.path, kind, call.func or call.name,
+                        main, candidate.names)
     return None
 
 
-def _reads_mode(mode: PathExpr | None) -> bool:
-    """`open`'s mode: absent or a literal with `r` reads; anything else does not, or is
-    not known (`os.open`'s flags)."""
+def _opened_for(candidate: _Candidate) -> ReadKind | None:
+    """What `open`'s mode makes of the file: absent or a literal with `r` reads it, any
+    other literal (`w`, `ab`, `x`) writes it; None when it is not known."""
+    mode = candidate.mode
     if mode is None:
-        return True
-    return mode.kind == "str" and isinstance(mode.value, str) and "r" in mode.value
+        return candidate.kind
+    if mode.kind != "str" or not isinstance(mode.value, str):
+        return None
+    return candidate.kind if "r" in mode.value else "write"
 
 
 def _candidates(call: ReadCall) -> list[_Candidate]:
@@ -112,11 +131,25 @@ def _candidates(call: ReadCall) -> list[_Candidate]:
         return _hydra(call)
     if name in ("setup_root", "find_root"):
         return _root_marker(call)
+    if name in _WRITE_NAMES:
+        return _written(call)
+    if name in _MKDIR_NAMES:
+        return [_Candidate("mkdir", call.receiver), _Candidate("mkdir", call.arg(0, "name",
+                                                                                "path"))]
     if name == "load" and _module(call) in _CONTENT_LOADERS:
         return []
     if name in _NOT_FILES:
         return []
     return [_Candidate("data", call.arg(0, *_PATH_KEYWORDS))]
+
+
+def _written(call: ReadCall) -> list[_Candidate]:
+    if call.name in ("write_text", "write_bytes"):
+        return [_Candidate("write", call.receiver)]
+    if call.name == "dump" and _module(call) in _CONTENT_LOADERS:
+        return []  # `json.dump(obj, f)` writes to an open file, found by its `open`
+    return [_Candidate("write", call.arg(0, *_PATH_KEYWORDS, "fname")),
+            _Candidate("write", call.arg(1, *_PATH_KEYWORDS, "filename"))]
 
 
 def _module(call: ReadCall) -> str:

@@ -37,7 +37,8 @@ def reads(source: str) -> list[Row]:
     ("with open('data/in.txt', encoding='utf-8') as f:\n    text = f.read()\n",
      [(1, "cwd", "data/in.txt", "data")]),
     ("open('log.txt', 'w').write('x')\nopen('a.txt', mode='a')\nopen('b.bin', 'rb')\n",
-     [(3, "cwd", "b.bin", "data")]),
+     [(1, "cwd", "log.txt", "write"), (2, "cwd", "a.txt", "write"),
+      (3, "cwd", "b.bin", "data")]),
     ("import pandas as pd\nfrom pathlib import Path\n"
      "df = pd.read_csv(Path(__file__).parent / 'data' / 'iris.csv', sep=';')\n",
      [(3, "file", "data/iris.csv", "data")]),
@@ -64,7 +65,8 @@ def reads(source: str) -> list[Row]:
     ("from pathlib import Path\nPath('cfg.yaml').read_text()\n"
      "Path(__file__).parent.joinpath('a.txt').open()\n"
      "Path(__file__).parent.joinpath('out.txt').open('w')\n",
-     [(2, "cwd", "cfg.yaml", "data"), (3, "file", "a.txt", "data")]),
+     [(2, "cwd", "cfg.yaml", "data"), (3, "file", "a.txt", "data"),
+      (4, "file", "out.txt", "write")]),
     ("from PIL import Image\nimport gzip\nImage.open('cat.png')\ngzip.open('d.gz', 'rt')\n",
      [(3, "cwd", "cat.png", "data"), (4, "cwd", "d.gz", "data")]),
 ])
@@ -84,6 +86,21 @@ def test_reads_with_a_known_path_are_found(source: str, expected: list[Row]) -> 
 ])
 def test_what_is_no_read_of_a_known_file_is_not_one(source: str) -> None:
     assert reads(source) == []
+
+
+def test_writes_with_a_known_path_are_facts_that_read_nothing() -> None:
+    source = ("import os, joblib, torch, json\nfrom pathlib import Path\n"
+              "joblib.dump(model, 'models/a.joblib')\n"
+              "torch.save(net.state_dict(), os.path.join('ckpt', 'n.pt'))\n"
+              "df.to_csv(Path('out') / 'x.csv', index=False)\n"
+              "os.makedirs('runs', exist_ok=True)\nPath('logs').mkdir(parents=True)\n"
+              "Path('r.txt').write_text('x')\njson.dump(obj, f)\nplt.savefig('fig/a.png')\n"
+              "open(name, mode)\n")
+    assert reads(source) == [
+        (3, "cwd", "models/a.joblib", "write"), (4, "cwd", "ckpt/n.pt", "write"),
+        (5, "cwd", "out/x.csv", "write"), (6, "cwd", "runs", "mkdir"),
+        (7, "cwd", "logs", "mkdir"), (8, "cwd", "r.txt", "write"),
+        (10, "cwd", "fig/a.png", "write")]
 
 
 def test_hydra_reads_its_config_folder_beside_the_file() -> None:

@@ -1,0 +1,76 @@
+"""Which declared outputs are folders, decided before the job runs, so that the runner
+makes each one, empty, before the job starts writing into it.
+
+The config decides first: `models/` (a trailing slash) or a folder that exists here is a
+folder, a file that exists here is a file. An output that does not exist here (a fresh
+clone or a CI checkout, where `models/` is git-ignored) is decided from the job's own
+code, read statically: a file it writes or reads inside it (`open("models/m.pkl", "wb")`,
+`Path("models") / "m.pt"`, `os.makedirs("models")`) makes it a folder; a write of the path
+itself (`df.to_csv("results")`) makes it a file. With no such evidence, a bare output's
+name decides: no suffix (`models`, `checkpoints`) is a folder, a suffix (`model.pkl`) a
+file, whose parent folder the runner makes. An output bound to a variable (`- model:
+OUTPUT`) reaches the job through `cmd`, where the code's paths cannot be followed; the
+official DataSphere example writes a file named `model` that way, so it stays a file
+(docs/config.md, "outputs").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from jobpack import diagnostics as codes
+from jobpack.analyzer.datafiles import Read
+from jobpack.manifest import DataPath, Diagnostic
+
+_VERBS = {"write": "writes", "mkdir": "makes"}
+
+
+def settle_outputs(outputs: Sequence[DataPath], root: Path, reads: Sequence[Read],
+                   config: str | None) -> tuple[tuple[DataPath, ...], tuple[Diagnostic, ...]]:
+    """`outputs` with `folder` decided for those that do not exist here, and an info
+    `output-folder` for each one taken as a folder that way."""
+    settled: list[DataPath] = []
+    said: list[Diagnostic] = []
+    for output in outputs:
+        if output.folder or (root / output.path).exists():
+            settled.append(output)
+            continue
+        read, folder = _evidence(output.path, root, reads)
+        if read is not None and folder:
+            rel = _relative(read.path, root)
+            said.append(codes.OUTPUT_FOLDER.at(read.file, read.line, (
+                f"output {output.path} does not exist here; this line "
+                f"{_VERBS.get(read.kind, 'reads')} {rel}, inside it, so the runner makes it "
+                "an empty folder before the job starts")))
+        elif read is None and output.var is None and not PurePosixPath(output.path).suffix:
+            folder = True
+            said.append(codes.OUTPUT_FOLDER.at(config, None, (
+                f"output {output.path} does not exist here and its name has no suffix: the "
+                f"runner makes it an empty folder before the job starts (write "
+                f"`{output.path}/` to say so; if the job writes it as a file, make it "
+                "exist here)")))
+        settled.append(replace(output, folder=folder))
+    return tuple(settled), tuple(said)
+
+
+def _evidence(path: str, root: Path, reads: Sequence[Read]) -> tuple[Read | None, bool]:
+    """The first read or write of the job's code that shows what `path` is: one inside it
+    (or a `makedirs` of it) makes it a folder, a write of it a file."""
+    as_file = None
+    for read in reads:
+        rel = _relative(read.path, root)
+        if rel is None:
+            continue
+        if rel.startswith(path + "/") or (rel == path and read.kind == "mkdir"):
+            return read, True
+        if rel == path and read.kind == "write" and as_file is None:
+            as_file = read
+    return as_file, False
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    normal = Path(os.path.normpath(path))
+    return normal.relative_to(root).as_posix() if normal.is_relative_to(root) else None

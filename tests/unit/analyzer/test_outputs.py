@@ -1,0 +1,44 @@
+"""Declared outputs that do not exist here: folder or file, decided before the job runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobpack.analyzer.datafiles import Read
+from jobpack.analyzer.outputs import settle_outputs
+from jobpack.manifest import DataPath
+
+
+def settle(root: Path, names: list[str], reads: list[Read]) -> dict[str, bool]:
+    outputs, _ = settle_outputs([DataPath(n) for n in names], root, reads, "config.yaml")
+    return {o.path: o.folder for o in outputs}
+
+
+def test_a_write_inside_a_missing_output_makes_it_a_folder_and_says_where(
+        tmp_path: Path) -> None:
+    reads = [Read(tmp_path / "art.v1" / "m.pkl", "write", "train.py", 7),
+             Read(tmp_path / "runs", "mkdir", "train.py", 3),
+             Read(tmp_path / "results", "write", "train.py", 9)]
+    outputs, said = settle_outputs([DataPath("art.v1"), DataPath("runs"),
+                                    DataPath("results")], tmp_path, reads, "config.yaml")
+    assert [o.folder for o in outputs] == [True, True, False]  # results: written as a file
+    assert [(d.code, d.path, d.line) for d in said] == [
+        ("output-folder", "train.py", 7), ("output-folder", "train.py", 3)]
+    assert "writes art.v1/m.pkl, inside it" in said[0].message
+
+
+def test_with_no_evidence_the_name_decides(tmp_path: Path) -> None:
+    outputs, said = settle_outputs([DataPath("models"), DataPath("result.json"),
+                                    DataPath("model", "OUTPUT")], tmp_path, [], "config.yaml")
+    # `- model: OUTPUT` (DataSphere's own example) writes a file named by ${OUTPUT}
+    assert [o.folder for o in outputs] == [True, False, False]
+    assert [(d.code, d.path) for d in said] == [("output-folder", "config.yaml")]
+
+
+def test_what_exists_here_or_the_config_says_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "models").write_text("a file, oddly named")
+    (tmp_path / "out.d").mkdir()
+    reads = [Read(tmp_path / "models" / "x", "write", "train.py", 1)]
+    assert settle(tmp_path, ["models", "out.d"], reads) == {"models": False, "out.d": False}
+    outputs, _ = settle_outputs([DataPath("x.d", None, True)], tmp_path, [], None)
+    assert outputs[0].folder
