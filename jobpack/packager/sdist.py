@@ -23,6 +23,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from jobpack.manifest import PipOptions, Requirement
 from jobpack.packager.pip import pip_error, run_pip, source_pip
+from jobpack.publish import atomic_write
 
 # Sources that only a compiler turns into something importable, and build files of
 # compiled extensions (Rust, CMake, Meson).
@@ -106,16 +107,9 @@ def _pure(filename: str, tags: frozenset[Tag]) -> bool:
 
 
 def _publish(wheel: Path, cache: Path) -> Path:
-    """Move the wheel into the cache under its own name, atomically: a concurrent build
-    either sees the whole file or none."""
-    cache.mkdir(parents=True, exist_ok=True)
+    """Copy the wheel into the cache under its own name through `publish.atomic_write`:
+    a reader sees the whole file or none."""
     final = cache / wheel.name
-    fd, part = tempfile.mkstemp(prefix=f".{wheel.name}.", suffix=".part", dir=cache)
-    os.close(fd)
-    try:
-        shutil.copyfile(wheel, part)
-        Path(part).replace(final)
-    except BaseException:
-        Path(part).unlink(missing_ok=True)
-        raise
+    with wheel.open("rb") as source, atomic_write(final) as target:
+        shutil.copyfileobj(source, target)
     return final

@@ -28,7 +28,7 @@ from jobpack.packager.index import Sources, without_target_wheel
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 from jobpack.packager.sdist import SourceVerdict, build_pure_wheel
 from jobpack.packager.stand_in import write_stand_in
-from jobpack.publish import work_folder, write_cache_file
+from jobpack.publish import lock, lock_path, work_folder, write_cache_file
 from jobpack.target import Target
 
 
@@ -144,14 +144,25 @@ class WheelFetcher:
 
     def _source_only(self, requirement: Requirement, manifest: Manifest,
                      tags: frozenset[Tag]) -> SourceVerdict:
-        verdict = build_pure_wheel(requirement, manifest.pip, self.cache, tags,
-                                   self.find_links, self.no_index)
-        if verdict.wheel is None:
-            # the listing is advice: before refusing, ask pip for a target wheel itself
-            run_pip([*self._pip("download", manifest), "-d", str(self.cache),
-                     f"{requirement.name}=={requirement.version}"])
-            if self._cached(requirement, tags) is not None:
-                return SourceVerdict(requirement)
+        """Build the pin's wheel under the pin's lock in the cache (`publish.lock`, which
+        dies with its holder): two builds needing it at once build it once, the second
+        taking the first one's wheel."""
+        self.cache.mkdir(parents=True, exist_ok=True)
+        key = self.cache / f"{requirement.name}-{requirement.version}.source"
+        with lock(lock_path(key)):
+            ready = self._cached(requirement, tags)
+            if ready is not None:
+                return SourceVerdict(requirement, wheel=ready.path)
+            verdict = build_pure_wheel(requirement, manifest.pip, self.cache, tags,
+                                       self.find_links, self.no_index)
+            if verdict.wheel is None:
+                # the listing is advice: before refusing, ask pip for a target wheel itself
+                with work_folder(self.cache, "download") as folder:
+                    run_pip([*self._pip("download", manifest), "-d", str(folder),
+                             f"{requirement.name}=={requirement.version}"])
+                    _publish(folder, self.cache)
+                if self._cached(requirement, tags) is not None:
+                    return SourceVerdict(requirement)
         return verdict
 
     def _download_all(self, requirements: list[Requirement], manifest: Manifest

@@ -70,3 +70,28 @@ def test_a_full_disk_while_downloading_leaves_no_wheel_and_no_work_folder(
     left = sorted(p.name for p in small_cache.iterdir())
     assert all(intact(small_cache / name) for name in left if name.endswith(".whl")), left
     assert not [name for name in left if name.startswith(".tmp-")], left
+
+
+def test_a_source_only_pin_is_built_under_its_lock_and_once(tmp_path: Path) -> None:
+    """Two builds needing the same source-only pin: the second waits on the pin's lock
+    in the cache (`publish.lock`) and takes the wheel the first published, without
+    building (here no index could serve it: a build would find no sdist)."""
+    import threading
+
+    from jobpack.packager.sdist import SourceVerdict
+    from jobpack.publish import lock, lock_path
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    manifest = _manifest("alpha")
+    fetcher = WheelFetcher(cache, no_index=True)
+    tags = Target.parse(PYTHON).wheel_tags()
+    verdicts: list[SourceVerdict] = []
+    with lock(lock_path(cache / "alpha-1.0.source")):  # the first build, under way
+        waiting = threading.Thread(target=lambda: verdicts.append(
+            fetcher._source_only(manifest.requirements[0], manifest, tags)))
+        waiting.start()
+        built = write_wheel(WheelSpec("alpha", "1.0", {"alpha/__init__.py": "x = 1\n"}),
+                            cache)
+    waiting.join(timeout=120)
+    assert [(v.wheel, v.problem) for v in verdicts] == [(built, None)]
