@@ -243,7 +243,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
     run = job.run
     data = _data_files(job, walked, sources, exclude_files)
     outputs, settled = settle_outputs(run.outputs, job.root, walked.reads,
-                                      job.config.file.name if job.config else None)
+                                      job.config.file.name if job.config else None, run.cmd)
     pip, redacted = redact_pip(resolution.pip)  # credentials never enter the manifest
     requirements, secret_urls = redact_requirements(resolution.requirements)
     manifest = Manifest(

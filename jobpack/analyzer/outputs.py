@@ -8,7 +8,9 @@ code, read statically: a file it writes or reads inside it (`open("models/m.pkl"
 `Path("models") / "m.pt"`, `os.makedirs("models")`) makes it a folder; a write of the path
 itself (`df.to_csv("results")`) makes it a file. With no such evidence, a bare output's
 name decides: no suffix (`models`, `checkpoints`) is a folder, a suffix (`model.pkl`) a
-file, whose parent folder the runner makes. An output bound to a variable (`- model:
+file, whose parent folder the runner makes; but not one that `cmd` names (`mv figures
+figures-txt`): the command makes it, and an empty folder made first would change what it
+does (`mv` would move into it). An output bound to a variable (`- model:
 OUTPUT`) reaches the job through `cmd`, where the code's paths cannot be followed; the
 official DataSphere example writes a file named `model` that way, so it stays a file
 (docs/config.md, "outputs").
@@ -29,9 +31,11 @@ _VERBS = {"write": "writes", "mkdir": "makes"}
 
 
 def settle_outputs(outputs: Sequence[DataPath], root: Path, reads: Sequence[Read],
-                   config: str | None) -> tuple[tuple[DataPath, ...], tuple[Diagnostic, ...]]:
+                   config: str | None, cmd: str | None = None,
+                   ) -> tuple[tuple[DataPath, ...], tuple[Diagnostic, ...]]:
     """`outputs` with `folder` decided for those that do not exist here, and an info
     `output-folder` for each one taken as a folder that way."""
+    named = {word.rstrip("/") for word in (cmd or "").split()}
     settled: list[DataPath] = []
     said: list[Diagnostic] = []
     for output in outputs:
@@ -45,7 +49,8 @@ def settle_outputs(outputs: Sequence[DataPath], root: Path, reads: Sequence[Read
                 f"output {output.path} does not exist here; this line "
                 f"{_VERBS.get(read.kind, 'reads')} {rel}, inside it, so the runner makes it "
                 "an empty folder before the job starts")))
-        elif read is None and output.var is None and not PurePosixPath(output.path).suffix:
+        elif read is None and output.var is None and output.path not in named \
+                and not PurePosixPath(output.path).suffix:
             folder = True
             said.append(codes.OUTPUT_FOLDER.at(config, None, (
                 f"output {output.path} does not exist here and its name has no suffix: the "

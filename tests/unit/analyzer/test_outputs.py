@@ -35,6 +35,14 @@ def test_with_no_evidence_the_name_decides(tmp_path: Path) -> None:
     assert [(d.code, d.path) for d in said] == [("output-folder", "config.yaml")]
 
 
+def test_an_output_the_cmd_names_is_left_to_the_cmd(tmp_path: Path) -> None:
+    """`mv figures figures-txt` (spm1d_io's cmd): an empty figures-txt made first would
+    have `mv` move figures into it."""
+    outputs, said = settle_outputs([DataPath("figures-txt")], tmp_path, [], "config.yaml",
+                                   "python a.py && mv figures figures-txt && python b.py")
+    assert not outputs[0].folder and not said
+
+
 def test_what_exists_here_or_the_config_says_is_kept(tmp_path: Path) -> None:
     (tmp_path / "models").write_text("a file, oddly named")
     (tmp_path / "out.d").mkdir()
