@@ -74,8 +74,8 @@ class Package:
                     stream.seek(start)
                     sha256, _ = hash_stream(_Window(stream, size))  # type: ignore[arg-type]
             buffer = io.BytesIO()
-            write_members(buffer, [Member(member, sha256, size, source=archive, offset=start)],
-                          ZIP_EPOCH_DATE)
+            write_members(buffer, [Member(member, sha256, size, source=archive, offset=start,
+                                          window=True)], ZIP_EPOCH_DATE)
         except OSError as exc:
             raise ArchiveError(f"cannot read it ({exc.strerror or exc})", path=str(archive)
                                ) from None

@@ -45,6 +45,7 @@ class Member:
     data: bytes | None = None
     changed: str = "file changed while the archive was being written"  # if its digest does
     offset: int = 0
+    window: bool = False  # `size` bytes of `source` from `offset`; the file goes on after
 
 
     @classmethod
@@ -166,8 +167,9 @@ def _write_member(archive: zipfile.ZipFile, member: Member, stamp: Stamp) -> Non
     assert member.source is not None
     with member.source.open("rb") as source, archive.open(info, "w") as target:
         source.seek(member.offset)
-        # a whole file must hold no byte more than recorded; a slice (a layer) is bounded
-        stream = _Bounded(source, member.size) if member.offset else source
+        # a whole file must hold no byte more than recorded; a window (a layer, the first
+        # one at offset 0 too) is bounded
+        stream = _Bounded(source, member.size) if member.window or member.offset else source
         try:
             digest, size = hash_stream(stream, sink=target,  # type: ignore[arg-type]
                                        limit=member.size)
