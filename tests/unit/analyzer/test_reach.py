@@ -120,6 +120,48 @@ def test_names_leave_out_strings_comments_imports_and_what_def_binds() -> None:
     assert plugin.split() == ["helper", "x"] and fit.split() == ["predict"]
 
 
+def test_a_stdlib_attribute_or_an_unbound_builtin_names_no_library_function() -> None:
+    source = dedent('''\
+        import re, os.path, json as j
+        import numpy as np
+        PATTERN = re.compile("a")
+        def run(json):
+            return (compile(PATTERN) + os.path.join("a") + j.load("b") + np.open("c")
+                    + open("d") + json.compile() + PATTERN.format())
+        ''').encode()
+    module, (run,) = split_names(source, [(4, 6, False)])
+    assert module.split() == ["PATTERN", "re"]
+    # `json` is a parameter here, not the module: its `compile` is anyone's
+    assert run.split() == ["PATTERN", "compile", "format", "j", "json", "np", "open", "os"]
+    bound = split_names(b"from lib import *\ncompile(x)\n", [])[0]
+    assert bound.split() == ["compile", "x"]  # a star import may bind any builtin's name
+    rebound = split_names(b"import re\nre = make()\nre.compile()\n", [])[0]
+    assert "compile" in rebound.split()
+    # a function's own `re` (a local) is rebound in that function only
+    source = b"import re\nX = re.compile()\ndef f():\n    re = g()\n    return re.compile\n"
+    module, (local,) = split_names(source, [(4, 5, False)])
+    assert "compile" not in module.split() and "compile" in local.split()
+
+
+LIBRARY_COMPILE = {
+    "lib/__init__.py": """
+        def compile(model):
+            import dep_compile
+        """,
+    "dep_compile.py": "",
+}
+
+
+def test_a_library_function_named_like_a_builtin_runs_only_when_named_as_its_own(
+        tmp_path: Path) -> None:
+    only_others = "import re, lib\nre.compile('x')\ncompile('1', 'f', 'eval')\n"
+    assert "dep_compile" not in walk(tmp_path / "a", only_others, LIBRARY_COMPILE).modules
+    for number, job in enumerate(("import lib\nlib.compile(m)\n",
+                                  "from lib import compile\ncompile(m)\n")):
+        graph = walk(tmp_path / str(number), job, LIBRARY_COMPILE)
+        assert "dep_compile" in graph.modules, job
+
+
 def test_facts_name_each_function_and_the_function_of_each_import() -> None:
     facts = parse_facts(dedent('''\
         import os
