@@ -73,6 +73,10 @@ def test_format_pylock_names_each_pins_wheel_and_installs(
         _install_and_import(consumers, lock, tmp_path, tool)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue #23: with dependency layers the bundled wheels lie in layer zips before the "
+    "archive's small zip; extracting the zip alone leaves pylock.toml's wheels/ paths "
+    "empty, and jobpack has no command yet that lays the layers out beside it"))
 def test_the_archive_carries_a_pylock_of_its_bundled_wheels(
         user_env: UserEnv, consumers: Path, tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text("import greet\n")
