@@ -87,21 +87,7 @@ def test_the_build_and_the_runner_refuse_a_clash_in_the_same_words(
     _pair(house)
     manifest = _manifest(job)
     fetcher = WheelFetcher(cache=house, find_links=(str(house),), no_index=True, prove=False)
-    with pytest.raises(BuildError) as caught:
-        api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
-                  wheels=fetcher)
-    assert str(caught.value) == CLASH
-    assert not (tmp_path / "a.zip").exists()
-    # an archive built without the check (an older jobpack): the runner says the same
-    monkeypatch.setattr(api, "check_wheel_set", lambda *given: None)
-    archive = api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
-                        wheels=fetcher).path
-    run = subprocess.run([sys.executable, str(archive), "--offline", "--env-cache",
-                          str(tmp_path / "envs")], capture_output=True, text=True,
-                         timeout=120, check=False)
-    assert run.returncode == 1
-    assert run.stderr.strip().splitlines()[-1] == f"jobpack: error: {CLASH}"
-    assert "Traceback" not in run.stderr
+    _refused_by_build_and_runner(tmp_path, monkeypatch, manifest, job, fetcher, CLASH)
 
 
 @pytest.mark.parametrize("tag", ["py3-none-macosx_11_0_arm64", "cp312-cp312-manylinux_2_17_x86_64",
@@ -145,6 +131,14 @@ def test_a_renamed_wheel_is_judged_by_its_wheel_tags_at_build_and_at_run(
             f"{sys.version_info[0]}.{sys.version_info[1]} on Linux x86_64 does not install")
     manifest = _manifest(job)
     fetcher = WheelFetcher(cache=house, find_links=(str(house),), no_index=True, prove=False)
+    _refused_by_build_and_runner(tmp_path, monkeypatch, manifest, job, fetcher, said)
+
+
+def _refused_by_build_and_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 manifest: Manifest, job: Path, fetcher: WheelFetcher,
+                                 said: str) -> None:
+    """The build refuses the wheel set with `said`; an archive built without the check
+    (an older jobpack) is refused by the runner in the same words."""
     with pytest.raises(BuildError) as caught:
         api.build(manifest, SourceMap.beside(manifest, job), tmp_path / "a.zip",
                   wheels=fetcher)

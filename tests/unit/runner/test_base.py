@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -15,6 +15,7 @@ from jobpack.runner import base
 from jobpack.runner.base import Provided, compatible, provided_set
 from jobpack.runner.environment import Environment, prepared
 from jobpack.runner.errors import RunnerError
+from tests.support.members import Members
 from tests.support.wheels import WheelSpec, write_wheel
 
 
@@ -66,17 +67,6 @@ def _image(tmp_path: Path, dists: dict[str, str]) -> Path:
     return site
 
 
-class _Members:
-    def __init__(self, members: dict[str, Path]) -> None:
-        self.members = members
-
-    def check(self) -> None:
-        pass
-
-    def open(self, name: str) -> IO[bytes]:
-        return self.members[name].open("rb")
-
-
 def _archive(tmp_path: Path, provided: dict[str, str], wheels: list[Path]
              ) -> tuple[Path, RunSpec, Any]:
     records = [WheelRecord(w.name.split("-")[0], f"wheels/{w.name}", w.name) for w in wheels]
@@ -86,7 +76,7 @@ def _archive(tmp_path: Path, provided: dict[str, str], wheels: list[Path]
                        pins=tuple(pins), provided=tuple(sorted(provided.items())))
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
-    return workdir, manifest, _Members({f"wheels/{w.name}": w for w in wheels})
+    return workdir, manifest, Members({f"wheels/{w.name}": w for w in wheels})
 
 
 def _python_of(env: Any) -> str:

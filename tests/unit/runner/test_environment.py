@@ -8,7 +8,7 @@ import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -25,6 +25,7 @@ from jobpack.layout import (
 from jobpack.runner.environment import PARALLEL_BYTES, Environment, environment_key, prepared
 from jobpack.runner.errors import RunnerError
 from jobpack.runner.verify import read_spec
+from tests.support.members import Members
 from tests.support.wheels import WheelSpec, write_wheel
 
 
@@ -46,19 +47,8 @@ def _manifest(wheels: dict[str, Path], bytecode: dict[str, str] | None = None) -
                    pins=tuple(PinRecord(name, f"{name}==1.0") for name in wheels))
 
 
-class _Members:
-    def __init__(self, members: dict[str, Path]) -> None:
-        self.members = members
-
-    def check(self) -> None:
-        pass
-
-    def open(self, name: str) -> IO[bytes]:
-        return self.members[name].open("rb")
-
-
-def _opener(members: dict[str, Path]) -> _Members:
-    return _Members(members)
+def _opener(members: dict[str, Path]) -> Members:
+    return Members(members)
 
 
 def _workdir(tmp_path: Path, pins: list[str]) -> Path:
