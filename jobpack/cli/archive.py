@@ -1,4 +1,4 @@
-"""Commands about the archive: `build`, `inspect`, `verify`, `run`."""
+"""Commands about the archive: `build`, `inspect`, `verify`, `unpack`, `run`."""
 
 from __future__ import annotations
 
@@ -130,6 +130,22 @@ def verify_command(
     if problems:
         raise typer.Exit(1)
     typer.echo(f"{archive}: OK")
+
+
+@app.command("unpack")
+def unpack_command(
+    archive: Annotated[Path, typer.Argument(help="A .jobpack.zip archive.")],
+    folder: Annotated[Path, typer.Argument(help="An empty or absent folder.")],
+    layers: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional
+        "--layers", metavar="DIRS",
+        help="Folders (':'-separated) of dependency layers the archive does not carry.")]
+        = None,
+) -> None:
+    """Lay the whole archive out in FOLDER, the wheels of its dependency layers included
+    (FOLDER/pylock.toml then installs offline); every digest is checked."""
+    from jobpack.destinations.local import unpack_archive
+
+    unpack_archive(archive, folder, layers)  # the runner says what it wrote, on stderr
 
 
 @app.command(

@@ -59,6 +59,20 @@ def verify_archive(path: Path) -> list[str]:
     return verify(path)
 
 
+def unpack_archive(path: Path, into: Path, layers: str | None = None) -> int:
+    """Lay the whole archive out under `into` (empty or absent), its dependency layers'
+    members included, each checked; the number of files written."""
+    from jobpack.runner.errors import RunnerError
+    from jobpack.runner.lay_out import lay_out
+    from jobpack.runner.layers import search_folders
+
+    archive = path.absolute()
+    try:
+        return lay_out(archive, into, search_folders(archive, layers))
+    except (OSError, zipfile.BadZipFile, RunnerError) as exc:
+        raise ArchiveError(f"cannot unpack: {exc}", path=str(path)) from None
+
+
 class LocalDestination:
     """This machine. Resources and environment come from the current process."""
 

@@ -22,6 +22,7 @@ from . import outputs
 from .cache import DEFAULT_MAX, cache_root, parse_size, prune
 from .environment import prepared
 from .errors import Interrupted, RunnerError
+from .lay_out import lay_out
 from .layers import Layers, search_folders
 from .optional import install_requested, job_spec, layer_folders
 from .progress import say
@@ -80,6 +81,10 @@ def parse_args(argv: list[str], archive: str | None) -> argparse.Namespace:
                         help="folders (':'-separated) holding dependency layers the archive "
                              "does not carry (jobpack-layer-SHA256.zip); its own folder is "
                              "searched last")
+    parser.add_argument("--unpack", type=Path, metavar="DIR",
+                        help="lay the whole archive out in DIR (empty or absent), its "
+                             "dependency layers' wheels included (so DIR/pylock.toml "
+                             "installs offline), then exit without running")
     parser.add_argument("--allow-python-mismatch", action="store_true",
                         help="run even when this Python is not the version the job targets")
     # the job's import hook asks for an optional distribution (optional.py); not for users
@@ -198,6 +203,10 @@ def main(argv: list[str] | None = None, archive: str | None = None) -> int:
     try:
         if args.install_optional:
             _install_optional(args)
+            return 0
+        if args.unpack is not None:
+            lay_out(Path(args.archive).absolute(), args.unpack,
+                    search_folders(Path(args.archive).absolute(), args.layers))
             return 0
         if args.prune_cache:
             removed = prune(cache_root(args.env_cache), _cache_cap(args))

@@ -26,7 +26,7 @@ def unpack(path: Path, into: Path, spec: RunSpec) -> None:
         with Phase(f"unpacking {len(expected)} files", total):
             for name, record in sorted(expected.items()):
                 target = into.joinpath(*PurePosixPath(name).parts)
-                if not _inside(str(target.parent), root):
+                if not inside(str(target.parent), root):
                     raise UnsafeMember(name, "path leaves the work folder")
                 _extract(archive, record, target)
 
@@ -45,7 +45,7 @@ def _extract(archive: zipfile.ZipFile, record: FileRecord, target: Path) -> None
     target.chmod(0o755 if mode & 0o111 else 0o644)
 
 
-def _inside(folder: str, root: str) -> bool:
+def inside(folder: str, root: str) -> bool:
     """Whether `folder` (after resolving symlinks) is `root` or below it (Python 3.8 has
     no Path.is_relative_to)."""
     real = os.path.realpath(folder)

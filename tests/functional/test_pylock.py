@@ -73,10 +73,6 @@ def test_format_pylock_names_each_pins_wheel_and_installs(
         _install_and_import(consumers, lock, tmp_path, tool)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue #23: with dependency layers the bundled wheels lie in layer zips before the "
-    "archive's small zip; extracting the zip alone leaves pylock.toml's wheels/ paths "
-    "empty, and jobpack has no command yet that lays the layers out beside it"))
 def test_the_archive_carries_a_pylock_of_its_bundled_wheels(
         user_env: UserEnv, consumers: Path, tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text("import greet\n")
@@ -85,15 +81,28 @@ def test_the_archive_carries_a_pylock_of_its_bundled_wheels(
                      "-o", "job.zip", cwd=tmp_path)
     assert build.returncode == 0, build.stderr
     assert _jobpack("verify", "job.zip", cwd=tmp_path).returncode == 0
-    unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(tmp_path / "job.zip") as archive:
         assert "pylock.toml" in archive.namelist()
-        archive.extractall(unpacked)
+        assert not any(n.startswith("wheels/") for n in archive.namelist())  # in a layer
+    # the archive lays itself out (no jobpack needed), the layers' wheels beside the lock
+    unpacked = tmp_path / "unpacked"
+    laid = subprocess.run([sys.executable, "job.zip", "--unpack", str(unpacked)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert laid.returncode == 0, laid.stderr
+    assert (unpacked / "wheels" / "greet-1.2-py3-none-any.whl").is_file()
     text = (unpacked / "pylock.toml").read_text()
     valid_pylock(text)
     assert 'path = "wheels/greet-1.2-py3-none-any.whl"' in text
-    for tool in ("pip", "uv"):
+    for tool in ("pip", "uv"):  # pip --no-index, uv --offline: the wheels come from DIR
         _install_and_import(consumers, unpacked / "pylock.toml", tmp_path, tool)
+    # `jobpack unpack` does the same; an unpacked folder is never written over
+    again = _jobpack("unpack", "job.zip", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*")) \
+        == sorted(p.relative_to(unpacked) for p in unpacked.rglob("*"))
+    refused = _jobpack("unpack", "job.zip", "again", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "not an empty folder" in refused.stderr
 
 
 def test_no_pylock_in_the_archive_without_wheels(tmp_path: Path) -> None:
