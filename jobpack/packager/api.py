@@ -251,6 +251,9 @@ def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]
     return [Member.from_bytes(PYLOCK_NAME, pylock_toml(manifest, wheels).encode())]
 
 
+# What of jobpack travels with the runner: .importlinter's runner contract allows these.
+RUNNER_PACKAGES = ("layout", "runner")
+RUNNER_PEERS = ("publish.py", "wheelset.py")
 _RUNNER_INIT = b'"""jobpack\'s runner, as it travels inside an archive (see __main__.py)."""\n'
 _MAIN = b'''"""Run this job: python3 THIS.zip [options] [-- job arguments]; see --help."""
 import sys
@@ -265,15 +268,16 @@ sys.exit(main(archive=sys.argv[0]))
 
 def runner_members() -> dict[str, bytes]:
     """The runner as it travels: `__main__.py`, which imports the runner package from the
-    archive, the package itself and the layout module it shares with the packager. The
-    archive's `jobpack/__init__.py` is a stub, so nothing else of jobpack comes along."""
+    archive, the package itself, the layout package and the two modules it shares with
+    the packager (`RUNNER_PEERS`). The archive's `jobpack/__init__.py` is a stub, so
+    nothing else of jobpack comes along."""
     package = Path(__file__).resolve().parent.parent
-    members = {layout.MAIN_NAME: _MAIN, layout.RUNNER_PREFIX + "__init__.py": _RUNNER_INIT,
-               layout.RUNNER_PREFIX + "layout.py": (package / "layout.py").read_bytes(),
-               layout.RUNNER_PREFIX + "publish.py": (package / "publish.py").read_bytes(),
-               layout.RUNNER_PREFIX + "wheelset.py": (package / "wheelset.py").read_bytes()}
-    for module in sorted((package / "runner").glob("*.py")):
-        members[f"{layout.RUNNER_PREFIX}runner/{module.name}"] = module.read_bytes()
+    members = {layout.MAIN_NAME: _MAIN, layout.RUNNER_PREFIX + "__init__.py": _RUNNER_INIT}
+    for peer in RUNNER_PEERS:
+        members[layout.RUNNER_PREFIX + peer] = (package / peer).read_bytes()
+    for folder in RUNNER_PACKAGES:
+        for module in sorted((package / folder).glob("*.py")):
+            members[f"{layout.RUNNER_PREFIX}{folder}/{module.name}"] = module.read_bytes()
     return members
 
 

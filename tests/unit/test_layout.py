@@ -53,7 +53,7 @@ def test_a_built_archive_is_read_back_with_the_shared_records(tmp_path: Path) ->
     records = {record.path for record in spec.files}
     assert records == names - {layout.MANIFEST_NAME}
     assert set(runner_members()) <= names
-    assert f"{layout.RUNNER_PREFIX}layout.py" in names
+    assert f"{layout.RUNNER_PREFIX}layout/__init__.py" in names
     assert any(name.startswith(layout.SOURCE_PREFIX) for name in records)
 
 
@@ -95,3 +95,28 @@ def test_the_runner_reads_no_manifest_key_itself() -> None:
             if key in keys:
                 found.append(f"{module.name}: {key}")
     assert found == []
+
+
+def test_the_runner_travels_with_every_module_of_jobpack_it_imports() -> None:
+    """What the runner and the layout package import of jobpack (absolute or relative,
+    at any depth) is among the members the packager gives the runner: an archive whose
+    runner misses a module fails only on the VM."""
+    members = runner_members()
+    shipped = {name[len(layout.RUNNER_PREFIX):]: data for name, data in members.items()
+               if name.startswith(layout.RUNNER_PREFIX)}
+    missing = []
+    for name, source in sorted(shipped.items()):
+        here = ["jobpack", *name.split("/")[:-1]]
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = here[:len(here) - node.level + 1] if node.level else []
+            dotted = [*base, *(node.module or "").split(".")] if node.module else base
+            if dotted[0] != "jobpack":
+                continue
+            targets = [dotted] if node.module else [[*dotted, a.name] for a in node.names]
+            for target in targets:
+                rel = "/".join(target[1:])
+                if f"{rel}.py" not in shipped and f"{rel}/__init__.py" not in shipped:
+                    missing.append(f"{name}: {'.'.join(target)}")
+    assert missing == []
