@@ -45,6 +45,8 @@ class WheelSetError(ValueError):
 
     def __init__(self, wheel: str, why: str) -> None:
         super().__init__(f"cannot install {wheel}: {why}")
+        self.wheel = wheel
+        self.why = why
 
 
 def installed_paths(name: str, wheel: str | IO[bytes],
@@ -58,16 +60,34 @@ def installed_paths(name: str, wheel: str | IO[bytes],
         raise WheelSetError(name, f"not a readable wheel ({exc})") from None
 
 
+class WheelHead:
+    """What a wheel says of itself, read once for the build's check and the runner's
+    installer: its `.dist-info` folder, its `WHEEL` file (Wheel-Version 1.x) and the
+    digests its `RECORD` lists."""
+
+    def __init__(self, name: str, archive: zipfile.ZipFile) -> None:
+        self.dist_info = dist_info_folder(name, archive)
+        self.wheel = HeaderParser().parsestr(_text(name, archive, self.dist_info + "/WHEEL"))
+        version = str(self.wheel.get("Wheel-Version", "")).strip()
+        if not re.match(r"^1(\.\d+)*$", version):
+            raise WheelSetError(name, f"Wheel-Version {version or '(none)'} is not 1.x")
+        self.record = record_digests(_text(name, archive, self.dist_info + "/RECORD"))
+
+    @property
+    def data_dir(self) -> str:
+        return self.dist_info[: -len(".dist-info")] + ".data"
+
+    @property
+    def purelib(self) -> bool:
+        return str(self.wheel.get("Root-Is-Purelib", "")).strip().lower() == "true"
+
+
 def _paths(name: str, archive: zipfile.ZipFile, interpreter: Interpreter | None) -> Paths:
-    dist_info = dist_info_folder(name, archive)
-    header = HeaderParser().parsestr(_text(name, archive, dist_info + "/WHEEL"))
-    version = str(header.get("Wheel-Version", "")).strip()
-    if not re.match(r"^1(\.\d+)*$", version):
-        raise WheelSetError(name, f"Wheel-Version {version or '(none)'} is not 1.x")
+    head = WheelHead(name, archive)
+    dist_info, known, data_dir = head.dist_info, head.record, head.data_dir
     if interpreter is not None:
-        _check_tags(name, [str(t).strip() for t in header.get_all("Tag") or []], interpreter)
-    known = record_digests(_text(name, archive, dist_info + "/RECORD"))
-    data_dir = dist_info[: -len(".dist-info")] + ".data"
+        tags = head.wheel.get_all("Tag") or []
+        _check_tags(name, [str(t).strip() for t in tags], interpreter)
     paths: Paths = {}
     for info in archive.infolist():
         if info.filename.endswith("/"):

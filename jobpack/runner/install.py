@@ -22,13 +22,13 @@ import re
 import shutil
 import zipfile
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from jobpack.wheelset import SCHEME_KEYS, WheelHead, WheelSetError, member_parts
+
 from .errors import RunnerError
 
-SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "headers")
 _ENTRY = re.compile(r"^\s*(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+))?\s*(?:\[.*\])?\s*$")
 
 
@@ -95,15 +95,13 @@ class _WheelInstall:
         self.scheme = installer.scheme
         self.name = name
         self.archive = archive
-        self.dist_info = _dist_info(name, archive)
-        self.data_dir = self.dist_info[: -len(".dist-info")] + ".data"
-        wheel_meta = HeaderParser().parsestr(self._text(self.dist_info + "/WHEEL"))
-        version = str(wheel_meta.get("Wheel-Version", "")).strip()
-        if not re.match(r"^1(\.\d+)*$", version):
-            raise WheelError(name, f"Wheel-Version {version or '(none)'} is not 1.x")
-        purelib = str(wheel_meta.get("Root-Is-Purelib", "")).strip().lower() == "true"
-        self.root = str(self.scheme.purelib if purelib else self.scheme.platlib)
-        self.known = _record(self._text(self.dist_info + "/RECORD"))
+        try:  # the same reading, and the same words, as the build's wheel-set check
+            head = WheelHead(name, archive)
+        except WheelSetError as exc:
+            raise WheelError(name, exc.why) from None
+        self.dist_info, self.data_dir = head.dist_info, head.data_dir
+        self.root = str(self.scheme.purelib if head.purelib else self.scheme.platlib)
+        self.known = head.record
         self.written: list[tuple[str, str, int]] = []
         self.claims: Claims = {}
         self.folders: set[str] = set()
@@ -120,23 +118,15 @@ class _WheelInstall:
         self._write(os.path.join(self.root, self.dist_info, "INSTALLER"), b"jobpack\n", False)
         self._write_record()
 
-    def _text(self, member: str) -> str:
-        try:
-            return self.archive.read(member).decode("utf-8")
-        except KeyError:
-            raise WheelError(self.name, f"no {member}") from None
-
     def _claim(self, target: str, digest: str | None) -> None:
         self.installer.claim(target, self.name, digest)
         self.claims[os.path.normpath(target)] = (self.name, digest)
 
     def _parts(self, member: str) -> list[str]:
-        if member.startswith("/") or "\\" in member or "\x00" in member:
-            raise WheelError(self.name, f"refusing the absolute or odd path {member!r}")
-        parts = member.split("/")
-        if ".." in parts or "" in parts or "." in parts:
-            raise WheelError(self.name, f"refusing the path {member!r} (leaves its folder)")
-        return parts
+        try:
+            return member_parts(self.name, member)
+        except WheelSetError as exc:
+            raise WheelError(self.name, exc.why) from None
 
     def _destination(self, member: str) -> tuple[str, str]:
         parts = self._parts(member)
@@ -241,24 +231,6 @@ class _WheelInstall:
         self._claim(target, None)
         with open(target, "w", encoding="utf-8") as sink:
             sink.write(out.getvalue())
-
-
-def _dist_info(name: str, archive: zipfile.ZipFile) -> str:
-    folders = {n.split("/")[0] for n in archive.namelist() if n.endswith(".dist-info/WHEEL")
-               and n.count("/") == 1}
-    if len(folders) != 1:
-        raise WheelError(name, f"expected one .dist-info folder with a WHEEL file, found "
-                         f"{len(folders)}")
-    return folders.pop()
-
-
-def _record(text: str) -> dict[str, tuple[str, int]]:
-    """The wheel's RECORD: path -> (hash, size), reused for files copied unchanged."""
-    known: dict[str, tuple[str, int]] = {}
-    for row in csv.reader(io.StringIO(text)):
-        if len(row) >= 3 and row[1].startswith("sha256=") and row[2].isdigit():
-            known[row[0]] = (row[1], int(row[2]))
-    return known
 
 
 def _hash(data: bytes) -> str:

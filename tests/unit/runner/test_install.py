@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobpack.runner.install import Installer, Scheme, WheelError
+from jobpack.wheelset import WheelSetError, check_wheel_set
 from tests.support.wheels import WheelSpec, write_wheel
 
 
@@ -89,6 +90,20 @@ def test_unsafe_paths_are_refused(tmp_path: Path, member: str, reason: str) -> N
     with pytest.raises(WheelError, match=reason):
         Installer(_scheme(tmp_path / "env")).install(wheel)
     assert not (tmp_path / "evil").exists()
+
+
+def test_the_installer_reads_a_wheel_as_the_build_checks_it(tmp_path: Path) -> None:
+    """One reader of WHEEL and RECORD (jobpack.wheelset.WheelHead) on both sides: a
+    RECORD that is not UTF-8 is one WheelError in the runner, in the build's words."""
+    wheel = _zip(tmp_path / "x-1.0-py3-none-any.whl",
+                 {"x.py": b"", "x-1.0.dist-info/WHEEL": WHEEL,
+                  "x-1.0.dist-info/RECORD": b"x.py,sha256=\xff,0\n"})
+    with pytest.raises(WheelSetError) as built:
+        check_wheel_set([("x-1.0-py3-none-any.whl", str(wheel))])
+    with pytest.raises(WheelError) as installed:
+        Installer(_scheme(tmp_path / "env")).install(wheel)
+    assert str(installed.value) == str(built.value)
+    assert "RECORD is not UTF-8" in str(installed.value)
 
 
 def test_a_wheel_of_an_unknown_major_version_is_refused(tmp_path: Path) -> None:
