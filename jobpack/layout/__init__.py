@@ -35,17 +35,17 @@ from .names import (
     bytecode_tag,
     same_python,
 )
-from .optional import OptionalRecord
-from .records import DataRecord, FileRecord, PinRecord, WheelRecord, install_section
-from .spec import RunSpec
+from .optional import OptionalRecord, OptionalSpec
+from .records import DataRecord, FileRecord, PinRecord, WheelRecord
+from .spec import RunSpec, archive_records
 
 __all__ = [
     "BYTECODE_PREFIX", "CHUNK", "CONSTRAINTS_NAME", "EXIT_FAILURE", "EXIT_INTERRUPTED",
     "EXIT_USAGE", "LAYER_FILE", "MAIN_NAME", "MANIFEST_NAME", "PYTORCH_INDEX",
     "REQUIREMENTS_NAME", "RUNNER_PREFIX", "RUNNER_VERSION", "SCHEMA", "SOURCE_PREFIX",
     "VARIABLE", "WHEEL_PREFIX", "ZIP_EPOCH", "ZIP_EPOCH_DATE", "CommandError", "DataRecord",
-    "FileRecord", "LayerRecord", "OptionalRecord", "PinRecord", "RunSpec", "SizeExceeded",
-    "WheelRecord", "build_kind", "bytecode_member", "bytecode_tag", "command_argv",
-    "hash_file", "hash_stream", "inline_layers", "install_section", "local_label",
-    "same_python", "serving_index", "variable_lookup", "zip_start",
+    "FileRecord", "LayerRecord", "OptionalRecord", "OptionalSpec", "PinRecord", "RunSpec",
+    "SizeExceeded", "WheelRecord", "archive_records", "build_kind", "bytecode_member",
+    "bytecode_tag", "command_argv", "hash_file", "hash_stream", "inline_layers",
+    "local_label", "same_python", "serving_index", "variable_lookup", "zip_start",
 ]

@@ -85,10 +85,3 @@ class DataRecord:
     def from_dict(cls, data: Any) -> DataRecord:
         return cls(field(data, "path", str), optional(data, "var", str, None),
                    optional(data, "folder", bool, False))
-
-
-def install_section(pins: list[PinRecord], options: list[str]) -> dict[str, Any]:
-    """The `install` object of `jobpack.json`, as the packager writes it."""
-    return {"options": list(options), "pins": [p.to_dict() for p in pins]}
-
-

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fields import field, optional, records, strings
 from .layers import LayerRecord
 from .names import SCHEMA
 from .optional import OptionalRecord
 from .records import DataRecord, FileRecord, PinRecord, WheelRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,16 @@ def _provided(data: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found))
 
 
+def archive_records(files: Sequence[FileRecord], wheels: Sequence[WheelRecord],
+                    optional: Sequence[OptionalRecord], layers: Sequence[LayerRecord],
+                    pins: Sequence[PinRecord], options: Sequence[str]) -> dict[str, Any]:
+    """What the packager adds to the manifest's own keys in `jobpack.json`, in the order
+    given: the members, the bundled wheels, the optional tier (only when there is one),
+    the layers, and what pip installs (`install`); `RunSpec.from_dict` reads them back."""
+    data: dict[str, Any] = {
+        "files": [f.to_dict() for f in files], "wheels": [w.to_dict() for w in wheels],
+        "layers": [layer.to_dict() for layer in layers],
+        "install": {"options": list(options), "pins": [p.to_dict() for p in pins]}}
+    if optional:
+        data["optional"] = [r.to_dict() for r in optional]
+    return data

@@ -309,18 +309,14 @@ def _data_members(manifest: Manifest, root: Path, taken: set[str],
 
 def _manifest_bytes(manifest: Manifest, members: list[Member], wheels: list[WheelRecord],
                     optional: list[OptionalRecord], layers: tuple[LayerRecord, ...]) -> bytes:
-    data = manifest.to_dict()
-    if optional:
-        data["optional"] = [r.to_dict() for r in optional]
-    data["files"] = [FileRecord(m.name, m.sha256, m.size).to_dict()
-                     for m in sorted(members, key=lambda m: m.name)]
-    data["wheels"] = [w.to_dict() for w in sorted(wheels, key=lambda w: w.file)]
-    data["layers"] = [layer.to_dict() for layer in layers]
+    files = [FileRecord(m.name, m.sha256, m.size)
+             for m in sorted(members, key=lambda m: m.name)]
     # installed with the environment: neither the image's tier nor the optional one
     pins = [PinRecord(r.name, r.pip_line())
             for r in sorted(manifest.installed, key=lambda r: r.name) if r.tier != "optional"]
-    data["install"] = layout.install_section(pins, manifest.pip.option_lines())
-    return canonical_json(data).encode()
+    records = layout.archive_records(files, sorted(wheels, key=lambda w: w.file), optional,
+                                     layers, pins, manifest.pip.option_lines())
+    return canonical_json({**manifest.to_dict(), **records}).encode()
 
 
 def _size_warnings(members: list[Member]) -> list[Diagnostic]:

@@ -14,8 +14,10 @@ install published by one rename), then adds its folder to `sys.path`. When that 
 the import fails as it would have without the hook, so an `except ImportError` fallback
 still works.
 
-Standard library only, Python 3.8+, self-contained (it runs outside the runner's package),
-and cheap at start-up: without the variable it imports nothing.
+Standard library only, Python 3.8+, and cheap at start-up: without the variable it
+imports nothing. It runs outside the runner's package: the spec is read with the runner's
+copy of `jobpack/layout/optional.py` beside it (`_jobpack_layout`), the one definition
+of `OptionalSpec` the runner writes it with.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jobpack.layout.optional import OptionalSpec
 
 VARIABLE = "JOBPACK_OPTIONAL"
 COMPLETE = ".jobpack-complete"  # the runner's cache marker: the folder is whole
+LAYOUT_COPY = "_jobpack_layout"  # the runner's copy of the layout's optional tier
 
 
 def _canonical(name: str) -> str:
@@ -35,24 +41,31 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def layout_optional() -> Any:
+    """`jobpack.layout.optional`: the copy beside this file in a job's environment, or
+    jobpack's own when this runs from jobpack's tree (its tests)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"{LAYOUT_COPY}.optional")
+    except ImportError:
+        return importlib.import_module("jobpack.layout.optional")
+
+
 class OptionalFinder:
     """Finds nothing itself: installs an optional distribution, then lets the path finder
     find its modules (and its metadata) in the new folder."""
 
-    def __init__(self, spec_path: str, spec: dict[str, Any]) -> None:
+    def __init__(self, spec_path: str, spec: OptionalSpec) -> None:
         self.spec_path = spec_path
         self.spec = spec
-        self.distributions: dict[str, Any] = spec.get("distributions") or {}
-        self.by_module: dict[str, str] = {}
-        for name, entry in sorted(self.distributions.items()):
-            for module in entry.get("top_level") or []:
-                self.by_module.setdefault(module, name)
+        self.distributions = spec.by_name()
+        self.by_module = spec.by_module()
         self.ready: set[str] = set()
         self.failed: set[str] = set()
 
     def folder(self, name: str) -> str:
-        entry = self.distributions[name]
-        return os.path.join(self.spec["root"], f"{name}-{entry['version']}")
+        return self.spec.folder(name)
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         name = self.by_module.get(fullname.partition(".")[0])
@@ -99,14 +112,7 @@ class OptionalFinder:
         return True
 
     def closure(self, name: str) -> list[str]:
-        seen: list[str] = []
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current not in seen and current in self.distributions:
-                seen.append(current)
-                todo.extend(self.distributions[current].get("requires") or [])
-        return seen
+        return list(layout_optional().closure(self.distributions, name))
 
     def install(self, name: str, module: str | None) -> bool:
         """The runner installs it (and says so on stderr), under its lock."""
@@ -114,7 +120,7 @@ class OptionalFinder:
 
         # -E -s -S: the runner needs the standard library alone, and none of this
         # environment (whose .pth would load this hook again)
-        command = [self.spec["python"], "-E", "-s", "-S", self.spec["archive"],
+        command = [self.spec.python, "-E", "-s", "-S", self.spec.archive,
                    "--install-optional", name, "--optional-spec", self.spec_path]
         if module:
             command += ["--imported", module]
@@ -136,8 +142,8 @@ def install(environ: Mapping[str, str] = os.environ) -> None:
 
     try:
         with open(path, encoding="utf-8") as handle:
-            spec = json.load(handle)
-    except (OSError, ValueError) as exc:
+            spec = layout_optional().OptionalSpec.from_dict(json.load(handle))
+    except (OSError, ValueError, ImportError) as exc:
         sys.stderr.write(f"jobpack: optional distributions are off: {path}: {exc}\n")
         return
     sys.meta_path.append(OptionalFinder(path, spec))

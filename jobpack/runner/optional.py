@@ -21,9 +21,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from jobpack.layout import OptionalRecord, RunSpec
+from jobpack.layout.optional import OptionalSpec, closure
 from jobpack.publish import build_entry
 
 from .errors import RunnerError
@@ -34,19 +35,36 @@ if TYPE_CHECKING:
     from .environment import Environment
 
 HOOK_MODULE = "_jobpack_optional"
+LAYOUT_COPY = "_jobpack_layout"  # the name import_hook.py imports it by
 SPEC_VARIABLE = "JOBPACK_OPTIONAL"  # the name import_hook.py reads
 SPEC_NAME = "jobpack-optional.json"
 FOLDER = "jobpack-optional"  # in the environment: one folder per installed distribution
 
 
+# what the hook reads its spec with: jobpack.layout's optional tier, copied beside it
+LAYOUT_MODULES = ("fields.py", "optional.py")
+
+
 def hook_files(site_packages: Path) -> None:
-    """Write the hook and the `.pth` line that imports it at every start-up."""
-    source = pkgutil.get_data("jobpack.runner", "import_hook.py")
-    if source is None:  # pragma: no cover - the runner package always carries it
-        raise RunnerError("the runner's import_hook.py is missing")
-    (site_packages / f"{HOOK_MODULE}.py").write_bytes(source)
+    """Write the hook, the layout modules it reads its spec with, and the `.pth` line
+    that imports it at every start-up."""
+    (site_packages / f"{HOOK_MODULE}.py").write_bytes(_source("jobpack.runner",
+                                                              "import_hook.py"))
+    copy = site_packages / LAYOUT_COPY
+    copy.mkdir(exist_ok=True)
+    (copy / "__init__.py").write_text('"""jobpack.layout\'s optional tier, for the import '
+                                      'hook."""\n', encoding="utf-8")
+    for module in LAYOUT_MODULES:
+        (copy / module).write_bytes(_source("jobpack.layout", module))
     (site_packages / f"{HOOK_MODULE}.pth").write_text(
         f"import {HOOK_MODULE}; {HOOK_MODULE}.install()\n", encoding="utf-8")
+
+
+def _source(package: str, module: str) -> bytes:
+    source = pkgutil.get_data(package, module)
+    if source is None:  # pragma: no cover - the runner's archive always carries it
+        raise RunnerError(f"the runner's {package}/{module} is missing")
+    return source
 
 
 def job_spec(spec: RunSpec, workdir: Path, archive: Path, env: Environment,
@@ -56,29 +74,15 @@ def job_spec(spec: RunSpec, workdir: Path, archive: Path, env: Environment,
     `layers`: the folders searched for dependency layers the archive does not carry."""
     if not spec.optional or env.kind == "system":
         return {}
-    written = {"archive": str(archive), "python": sys.executable, "offline": offline,
-               "root": str(env.prefix / FOLDER), "pip_options": list(spec.pip_options),
-               "layer_folders": os.pathsep.join(str(folder) for folder in layers),
-               "scripts_python": str(env.prefix / "bin" / "python"),
-               "distributions": {r.name: {"version": r.version,
-                                          "top_level": list(r.top_level),
-                                          "requires": list(r.requires)}
-                                 for r in spec.optional}}
+    written = OptionalSpec(
+        archive=str(archive), python=sys.executable, root=str(env.prefix / FOLDER),
+        distributions=spec.optional, offline=offline, pip_options=spec.pip_options,
+        layer_folders=os.pathsep.join(str(folder) for folder in layers),
+        scripts_python=str(env.prefix / "bin" / "python"))
     path = workdir / SPEC_NAME
-    path.write_text(json.dumps(written, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(written.to_dict(), sort_keys=True, indent=1) + "\n",
+                    encoding="utf-8")
     return {SPEC_VARIABLE: str(path)}
-
-
-def closure(records: dict[str, OptionalRecord], name: str) -> list[str]:
-    """`name` and the optional distributions it requires, transitively."""
-    seen: list[str] = []
-    todo = [name]
-    while todo:
-        current = todo.pop()
-        if current in records and current not in seen:
-            seen.append(current)
-            todo.extend(records[current].requires)
-    return seen
 
 
 def install_requested(records: list[OptionalRecord], name: str, spec_path: Path,
@@ -89,7 +93,7 @@ def install_requested(records: list[OptionalRecord], name: str, spec_path: Path,
     by_name = {r.name: r for r in records}
     if name not in by_name:
         raise RunnerError(f"{name!r} is not an optional distribution of this job")
-    root = Path(spec["root"])
+    root = Path(spec.root)
     root.mkdir(parents=True, exist_ok=True)
     for each in closure(by_name, name):
         record = by_name[each]
@@ -100,7 +104,7 @@ def install_requested(records: list[OptionalRecord], name: str, spec_path: Path,
                 f"{how}{because}")
 
 
-def _install_once(root: Path, record: OptionalRecord, spec: dict[str, Any],
+def _install_once(root: Path, record: OptionalRecord, spec: OptionalSpec,
                   open_member: Callable[[str], IO[bytes]]) -> str | None:
     """Where it came from, or None when another process had installed it already."""
     hows: list[str] = []
@@ -109,18 +113,18 @@ def _install_once(root: Path, record: OptionalRecord, spec: dict[str, Any],
     return hows[0] if hows else None
 
 
-def _fill(folder: Path, record: OptionalRecord, spec: dict[str, Any],
+def _fill(folder: Path, record: OptionalRecord, spec: OptionalSpec,
           open_member: Callable[[str], IO[bytes]]) -> str:
     if record.wheel is not None:
         scheme = Scheme(folder, folder, folder / "bin", folder / "data", folder / "include",
-                        str(spec.get("scripts_python") or sys.executable))
+                        spec.scripts_python or sys.executable)
         with open_member(record.wheel) as wheel:
             Installer(scheme).install(wheel, record.wheel.rsplit("/", 1)[-1])
         return "from its bundled wheel"
-    if spec.get("offline"):
+    if spec.offline:
         raise RunnerError(f"the optional distribution {record.name} has no bundled wheel "
                           "and --offline forbids the index")
-    _pip(folder, record, [str(o) for o in spec.get("pip_options") or []])
+    _pip(folder, record, list(spec.pip_options))
     return "from the index"
 
 
@@ -143,18 +147,18 @@ def _pip(folder: Path, record: OptionalRecord, options: list[str]) -> None:
                           f"{record.name}: {lines[-1]}")
 
 
-def layer_folders(path: Path) -> str | None:
+def layer_folders(path: Path) -> str:
     """The folders the run searched for dependency layers sent apart, as `--layers` takes
     them: the import hook runs the runner without the `--layers` the run was given."""
-    folders = read_spec(path).get("layer_folders")
-    return folders if isinstance(folders, str) else None
+    return read_spec(path).layer_folders
 
 
-def read_spec(path: Path) -> dict[str, Any]:
+def read_spec(path: Path) -> OptionalSpec:
     try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RunnerError(f"{path}: cannot read the optional spec: {exc}") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("root"), str):
-        raise RunnerError(f"{path}: not an optional spec")
-    return spec
+    try:
+        return OptionalSpec.from_dict(data)
+    except ValueError as exc:
+        raise RunnerError(f"{path}: not an optional spec: {exc}") from None

@@ -72,29 +72,40 @@ def test_the_run_spec_reads_what_the_manifest_and_packager_wrote(tmp_path: Path)
     assert [p.line for p in spec.pins] == [r.pip_line() for r in manifest.requirements]
 
 
-def test_the_runner_reads_no_manifest_key_itself() -> None:
-    """Keys of jobpack.json are spelled in manifest.py and layout.py alone: no runner
-    module subscripts or .get()s one (the RunSpec is read once, typed). import_hook.py
-    is left out: it runs in the job's processes, outside the runner package, and reads
-    the optional spec the runner wrote for it (`"python"` there is the runner's own)."""
+def _spelled_keys(source: str) -> list[str]:
+    """The manifest keys a module subscripts, .get()s or writes as a dict literal's key."""
     keys = {"files", "wheels", "layers", "install", "target", "inputs", "outputs", "cmd",
             "runtime_vars", "env", "pip", "python", "schema", "requirements", "args",
-            "optional", "sys_path"}
+            "optional", "sys_path", "top_level", "requires", "distributions", "root"}
     found = []
-    for module in sorted((Path(jobpack.__file__).parent / "runner").glob("*.py")):
-        if module.name == "import_hook.py":
-            continue
-        for node in ast.walk(ast.parse(module.read_text())):
-            key = None
-            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-                key = node.slice.value
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr == "get" and node.args \
-                    and isinstance(node.args[0], ast.Constant):
-                key = node.args[0].value
-            if key in keys:
-                found.append(f"{module.name}: {key}")
+    for node in ast.walk(ast.parse(source)):
+        spelled: list[object] = []
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            spelled = [node.slice.value]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "get" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            spelled = [node.args[0].value]
+        elif isinstance(node, ast.Dict):
+            spelled = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+        found += [str(key) for key in spelled if key in keys]
+    return found
+
+
+def test_no_manifest_key_is_spelled_outside_the_manifest_and_the_layout() -> None:
+    """Keys of jobpack.json (and of the optional spec the runner writes for its import
+    hook) are spelled in manifest.py and jobpack/layout/ alone: the runner, its import
+    hook, the packager's writer and the destinations read and write typed records."""
+    package = Path(jobpack.__file__).parent
+    modules = [*sorted((package / "runner").glob("*.py")), package / "packager" / "api.py",
+               *sorted((package / "destinations").glob("*.py"))]
+    found = [f"{m.name}: {key}" for m in modules for key in _spelled_keys(m.read_text())]
     assert found == []
+
+
+def test_the_key_finder_sees_each_way_of_spelling_a_key() -> None:
+    source = 'a["files"]; b.get("wheels"); c = {"install": 1}; d["size"]; e.get("x")'
+    assert _spelled_keys(source) == ["files", "wheels", "install"]
 
 
 def test_the_runner_travels_with_every_module_of_jobpack_it_imports() -> None:

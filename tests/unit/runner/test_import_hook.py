@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from jobpack.layout import OptionalRecord, OptionalSpec
 from jobpack.runner import import_hook
 from jobpack.runner.import_hook import OptionalFinder
 
 
 def _finder(tmp_path: Path, python: str = "/nonexistent/python") -> OptionalFinder:
-    spec = {"archive": str(tmp_path / "job.zip"), "python": python,
-            "root": str(tmp_path / "optional"),
-            "distributions": {"pandas": {"version": "2.2.0", "top_level": ["pandas"],
-                                         "requires": ["pytz"]},
-                              "pytz": {"version": "2024.1", "top_level": ["pytz"]}}}
+    spec = OptionalSpec(str(tmp_path / "job.zip"), python, str(tmp_path / "optional"), (
+        OptionalRecord("pandas", "2.2.0", "pandas==2.2.0", ("pandas",), ("pytz",)),
+        OptionalRecord("pytz", "2024.1", "pytz==2024.1", ("pytz",))))
     return OptionalFinder(str(tmp_path / "spec.json"), spec)
 
 
@@ -78,7 +77,7 @@ def test_an_unreadable_spec_turns_the_hook_off_with_one_line(tmp_path: Path) -> 
 
 
 def test_the_spec_the_runner_writes_is_the_one_the_hook_reads(tmp_path: Path) -> None:
-    from jobpack.layout import OptionalRecord, RunSpec
+    from jobpack.layout import RunSpec
     from jobpack.runner.environment import Environment
     from jobpack.runner.optional import job_spec
 
@@ -87,7 +86,32 @@ def test_the_spec_the_runner_writes_is_the_one_the_hook_reads(tmp_path: Path) ->
                    tmp_path / "job.zip",
                    Environment(tmp_path / "env", "venv", tmp_path / "env" / "bin"), False,
                    [tmp_path / "layers"])
-    spec = json.loads(Path(env[import_hook.VARIABLE]).read_text())
-    finder = OptionalFinder(env[import_hook.VARIABLE], spec)
+    data = json.loads(Path(env[import_hook.VARIABLE]).read_text())
+    finder = OptionalFinder(env[import_hook.VARIABLE], OptionalSpec.from_dict(data))
+    assert finder.spec.distributions == (record,)
     assert finder.by_module == {"pytz": "pytz"}
     assert finder.folder("pytz") == str(tmp_path / "env" / "jobpack-optional" / "pytz-2024.1")
+
+
+def test_the_hook_in_an_environment_reads_its_spec_with_the_layout_copy(
+        tmp_path: Path) -> None:
+    """In the job's environment jobpack is not importable: the hook reads the spec with
+    the copy of jobpack.layout's optional tier that hook_files puts beside it."""
+    from jobpack.runner.optional import hook_files
+
+    site = tmp_path / "site"
+    site.mkdir()
+    hook_files(site)
+    spec = OptionalSpec(str(tmp_path / "job.zip"), sys.executable, str(tmp_path / "opt"),
+                        (OptionalRecord("pytz", "2024.1", "pytz==2024.1", ("pytz",)),))
+    (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
+    code = (f"import sys; sys.path.insert(0, {str(site)!r}); "
+            "import _jobpack_optional as hook; hook.install(); "
+            "finder = sys.meta_path[-1]; "
+            "print(type(finder).__name__, finder.by_module, 'jobpack' in sys.modules, "
+            "type(finder.spec).__module__)")
+    ran = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                         text=True, check=True, cwd=tmp_path,
+                         env={"JOBPACK_OPTIONAL": str(tmp_path / "spec.json")})
+    assert ran.stdout.split() == ["OptionalFinder", "{'pytz':", "'pytz'}", "False",
+                                  "_jobpack_layout.optional"]
