@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_ray import FakeRay, serve
+from tests.support.pylock import check_pylocks_under
 from tests.support.wheels import WheelSpec, make_venv, pip_install, site_packages, write_wheel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,6 +105,18 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("JOBPACK_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _every_pylock_is_valid(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every pylock.toml a test leaves in its tmp_path (a file, or a member of an archive
+    it built) is read with packaging.pylock after the test: none goes unchecked."""
+    # asked for before the test, so that it is torn down after this check
+    folder = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames \
+        else None
+    yield
+    if folder is not None:
+        check_pylocks_under(folder)
 
 
 @pytest.fixture

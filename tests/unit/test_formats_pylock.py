@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import zipfile
+from pathlib import Path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,3 +60,22 @@ def test_a_marker_is_kept_and_valid() -> None:
 def test_a_pin_without_a_wheel_is_one_clear_error_not_an_invalid_lock() -> None:
     with pytest.raises(FormatError, match=r"greet==1\.2: no wheel for the target to lock"):
         pylock_toml(_manifest())
+
+
+def test_every_pylock_a_test_leaves_behind_is_checked(tmp_path: Path) -> None:
+    """conftest's autouse check reads pylock.toml files and archive members alike."""
+    from tests.support.pylock import check_pylocks_under
+
+    good = pylock_toml(_manifest(), [LockedWheel("greet", "greet-1.2-py3-none-any.whl",
+                                                 DIGEST, path="wheels/greet.whl")])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "pylock.toml").write_text(good)
+    with zipfile.ZipFile(tmp_path / "job.zip", "w") as archive:
+        archive.writestr("pylock.toml", good)
+    assert sorted(check_pylocks_under(tmp_path)) == [str(tmp_path / "a" / "pylock.toml"),
+                                                     f"{tmp_path / 'job.zip'}:pylock.toml"]
+    with zipfile.ZipFile(tmp_path / "job.zip", "a") as archive:
+        archive.writestr("sub/pylock.toml", good.replace("lock-version", "lock-versio"))
+    with pytest.raises(AssertionError, match=r"job\.zip:sub/pylock\.toml: not a valid"):
+        check_pylocks_under(tmp_path)
+    (tmp_path / "job.zip").unlink()  # the autouse check runs after this test too
