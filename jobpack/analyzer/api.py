@@ -20,15 +20,18 @@ from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.facts.reads import WRITES
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
+from jobpack.analyzer.library_memo import LibraryMemo
 from jobpack.analyzer.outputs import settle_outputs
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache
 from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.pins.env_state import cached_index, environment_state
 from jobpack.analyzer.pins.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.pins.provided import ProvidedSet, read_listings, read_provided
 from jobpack.analyzer.pins.resolve import Resolution, resolve
 from jobpack.analyzer.walk.finder import Finder
-from jobpack.analyzer.walk.walker import Entry, Walker
+from jobpack.analyzer.walk.split import SplitWalker
+from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult
 from jobpack.credentials import redact_pip, redact_requirements
 from jobpack.diagnostics import check_ignorable, drop_ignored
 from jobpack.errors import QueryError
@@ -122,13 +125,17 @@ def analyze(
     target = job.target(asked, environment)
     if not job.runs_python:
         return _assemble(job, target, environment, Walked(), _plain(job), ignore=silenced)
-    index = _read_distributions(environment, progress)
+    cache = _facts_folder(cache_dir, no_cache)
+    state = environment_state(environment.distribution_paths) if cache is not None else None
+    index = _read_distributions(environment, progress, cache, state)
     site = editable_folders(index)
     entries = job.entries(site)
-    store = facts_for or FactsStore(target, _facts_folder(cache_dir, no_cache), workers=workers)
+    store = facts_for or FactsStore(target, cache, workers=workers)
+    memo = LibraryMemo(cache, state, target) if cache is not None and state is not None \
+        and facts_for is None and os.environ.get("JOBPACK_WALK_MEMO", "1") != "0" else None
     try:
         walked = walk_imports(job.walk_entries(entries), job.root, target, index, environment,
-                              store, on_progress=progress)
+                              store, on_progress=progress, memo=memo)
         scripts_only = not any(t.startswith("-m ") for t in job.entry_texts)
         wider = None if root is not None or job.config is not None or not scripts_only \
             else widened_root(job.root, walked.outside_root)
@@ -136,7 +143,7 @@ def analyze(
             job = load_job(job.entry_texts, config=None, root=wider, cwd=wider)
             entries = job.entries(site)
             walked = walk_imports(job.walk_entries(entries), job.root, target, index,
-                                  environment, store, on_progress=progress)
+                                  environment, store, on_progress=progress, memo=memo)
     finally:
         if isinstance(store, FactsStore):
             store.close()
@@ -185,8 +192,11 @@ def walk_imports(
     facts_for: FactsFor,
     *,
     on_progress: Progress | None = None,
+    memo: LibraryMemo | None = None,
 ) -> Walked:
-    """Walk from `entries` through local code and the installed libraries they reach."""
+    """Walk from `entries` through local code and the installed libraries they reach;
+    with a `memo`, the libraries' part is reused when the job's code hands the libraries
+    the same roots (`walk.split`, `library_memo`)."""
     site_finder = Finder()
     site_paths = environment.distribution_paths if environment else ()
 
@@ -207,10 +217,14 @@ def walk_imports(
         (dists or facts_for).prefetch if isinstance(facts_for, FactsStore) else None)
     if prefetch is not None and on_progress is not None:
         prefetch = _counting(prefetch, on_progress)
-    walker = Walker(root, target, dists or facts_for, find_external, extra,
-                    is_external_namespace=index.is_namespace, prefetch=prefetch,
-                    site_paths=tuple(site_paths))
-    result = walker.walk(entries)
+    kind = Walker if memo is None else SplitWalker
+    walker = kind(root, target, dists or facts_for, find_external, extra,
+                  is_external_namespace=index.is_namespace, prefetch=prefetch,
+                  site_paths=tuple(site_paths))
+    if isinstance(walker, SplitWalker) and memo is not None:
+        result = _memoised_walk(walker, entries, memo)
+    else:
+        result = walker.walk(entries)
     if dists is not None:
         dists.flush()
     notes = [codes.LOCAL_INSTALL.note(f"{top!r} comes from {dist}, installed from the "
@@ -224,6 +238,20 @@ def walk_imports(
     return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes),
                   tuple(result.outside_root), tuple(result.unresolved), result.suppressions,
                   tuple(result.reads), tuple(inside))
+
+
+def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
+                   ) -> WalkResult:
+    """The job's code walked, then the libraries' part replayed from the memo or walked
+    (and remembered when it touched nothing of the job's own)."""
+    result = walker.walk_local(entries)
+    key = memo.key(walker.roots(), walker.root, walker.site_paths, walker.extra_roots)
+    if memo.replay(key, result.graph):
+        return result
+    part = walker.walk_libraries()
+    if part is not None:
+        memo.store(key, part)
+    return result
 
 
 def editable_folders(index: DistributionIndex) -> tuple[Path, ...]:
@@ -311,10 +339,11 @@ def _plain(job: Job) -> Resolution:
     return Resolution((), job.pip, "plain")
 
 
-def _read_distributions(environment: PythonEnvironment, progress: Progress
+def _read_distributions(environment: PythonEnvironment, progress: Progress,
+                        cache: Path | None = None, state: str | None = None,
                         ) -> DistributionIndex:
     progress("reading installed distributions", 0, None)
-    index = DistributionIndex.from_paths(environment.distribution_paths)
+    index = cached_index(tuple(environment.distribution_paths), cache, state)
     count = len(index.distributions)
     progress("reading installed distributions", count, count)
     return index

@@ -1,0 +1,99 @@
+"""A memo of the walk through installed libraries (issue #20, #23: a rebuild after a code
+edit walked torch's and transformers' code again, 11 of its 16 seconds).
+
+The library walk's result (`walk.split.LibraryPart`) is a function of the environment's
+state (`pins.env_state`), the target, where the job lives, the rule itself (jobpack's
+version, the facts schema, the source of the walk package), and the roots the job's own
+code hands it (`walk.split.Roots`). The memo is keyed by a digest of all of these, so a
+code edit that leaves the roots alone reuses it, and any change to the roots, the
+environment or the rule walks again. Files are pickles (jobpack's own data in the user's cache
+folder), written atomically (`publish`); one that cannot be read back (torn, foreign, of an
+older layout) is ignored and written again.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import pickle
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jobpack.analyzer.facts.cache import FACTS_SCHEMA
+from jobpack.analyzer.graph import ImportGraph
+from jobpack.analyzer.walk.split import LibraryPart, Roots
+from jobpack.publish import write_cache_file
+from jobpack.target import Target
+from jobpack.version import __version__
+
+MEMO_SCHEMA = 1  # the layout of a memo file
+_WALK_PACKAGE = Path(__file__).parent / "walk"
+
+
+def rule_digest() -> str:
+    """The source of the walk package and the graph: a change to the rule (another
+    engineer's, without a version bump) is a different memo."""
+    digest = hashlib.sha256()
+    for file in sorted([*_WALK_PACKAGE.glob("*.py"), Path(__file__).parent / "graph.py"]):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+class LibraryMemo:
+    """Library walks of one environment and target, in `folder/walks`."""
+
+    def __init__(self, folder: Path, environment: str, target: Target) -> None:
+        self.folder = folder / "walks" / f"v{MEMO_SCHEMA}"
+        base = f"{__version__}\0{FACTS_SCHEMA}\0{MEMO_SCHEMA}\0{rule_digest()}\0" \
+               f"{environment}\0{target!r}"
+        self._base = hashlib.sha256(base.encode()).hexdigest()
+
+    def key(self, roots: Roots, root: Path, site_paths: Iterable[Path],
+            extra_roots: Mapping[str, Path]) -> str:
+        digest = hashlib.sha256(self._base.encode())
+        for part in (str(root), *map(str, site_paths), "\0extra",
+                     *(f"{k}={v}" for k, v in sorted(extra_roots.items())),
+                     "\0follows", *roots.follows, "\0names", *roots.names,
+                     "\0own", *roots.own):
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()
+
+    def replay(self, key: str, graph: ImportGraph) -> bool:
+        """Add the memoised library part of `key` to `graph`; False when there is none.
+        The collector stays off while a hundred thousand import sites are made and added
+        (they hold no cycles; collecting cost a third of the time)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            part = self.load(key)
+            if part is not None:
+                part.replay(graph)
+            return part is not None
+        finally:
+            if enabled:
+                gc.enable()
+
+    def load(self, key: str) -> LibraryPart | None:
+        try:
+            data = (self.folder / f"{key}.pickle").read_bytes()
+        except OSError:
+            return None
+        try:
+            loaded = pickle.loads(data)  # jobpack's own cache file
+        except Exception:  # a torn or foreign file, however unpickling fails: walked again
+            return None
+        return _checked(loaded)
+
+    def store(self, key: str, part: LibraryPart) -> None:
+        payload = ("jobpack-library-walk", MEMO_SCHEMA, part)
+        write_cache_file(self.folder / f"{key}.pickle",
+                         pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _checked(loaded: Any) -> LibraryPart | None:
+    if not (isinstance(loaded, tuple) and len(loaded) == 3
+            and loaded[:2] == ("jobpack-library-walk", MEMO_SCHEMA)):
+        return None
+    part = loaded[2]
+    return part if isinstance(part, LibraryPart) else None

@@ -1,0 +1,122 @@
+"""The walk in two phases, so that the walk through installed libraries can be memoised.
+
+Phase 1 walks the job's own code with the same rule as `Walker`, but where it would enter
+an installed library it only records the module (the walk's *roots* into the libraries).
+Phase 2 walks the libraries from those roots. What phase 2 adds depends only on the roots,
+the names the job's own code refers to (they make library functions reachable,
+`docs/reachability.md`), the names of the job's own modules (a local module shadows an
+installed one of its name), and the environment: a code edit that leaves those alone can
+reuse phase 2's result (`LibraryPart`) instead of walking again.
+
+This is a layer around the rule, not a part of it: reachability is a fixpoint over names,
+so walking the job's code first and the libraries after reaches what the interleaved walk
+reaches. `tests/unit/analyzer/test_library_memo.py` compares the two on real libraries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult, _Visit
+
+Edge = tuple[str, str, tuple[ImportSite, ...]]  # importer, imported, the sites it added
+
+
+@dataclass(frozen=True)
+class Roots:
+    """What the library walk depends on, from the job's own code."""
+
+    follows: tuple[str, ...]  # installed modules the job's code enters, sorted
+    names: tuple[str, ...]  # the names the job's code refers to, sorted
+    own: tuple[str, ...]  # the job's own modules and entry points, sorted
+
+
+@dataclass(frozen=True)
+class LibraryPart:
+    """What the walk through installed libraries adds to the import graph."""
+
+    modules: tuple[Module, ...]
+    edges: tuple[Edge, ...]
+
+    def replay(self, graph: ImportGraph) -> None:
+        """Add this part to `graph` (which holds the job's own part of the same walk)."""
+        for module in self.modules:
+            graph.add_module(module)
+        for importer, imported, sites in self.edges:
+            for site in sites:
+                graph.add_import(importer, imported, site)
+
+
+class SplitWalker(Walker):
+    """`Walker`, run as `walk_local` then `walk_libraries` (or a replayed `LibraryPart`)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._deferring = True
+        self._follows: dict[str, None] = {}
+        self._names: set[str] = set()
+
+    def walk_local(self, entries: Iterable[Entry]) -> WalkResult:
+        """Phase 1: the job's own code; the libraries it enters are only recorded."""
+        return self.walk(entries)
+
+    def roots(self) -> Roots:
+        own = {m.name for m in self.result.graph.modules_view.values()
+               if m.kind in ("entry", "local", "namespace")} | self.seen
+        return Roots(tuple(sorted(self._follows)), tuple(sorted(self._names)),
+                     tuple(sorted(own)))
+
+    def walk_libraries(self) -> LibraryPart | None:
+        """Phase 2: the libraries from the recorded roots. Returns what it added to the
+        graph, or None when it also touched anything of the job's own (an editable
+        install's code reached from a library): such a walk is not memoised."""
+        graph = self.result.graph
+        before, known = self._snapshot(graph), set(graph.modules_view)
+        shape = self._shape()
+        self._deferring = False
+        for name in self._follows:
+            self._follow_library(name)
+        self.walk(())
+        if self._shape() != shape:
+            return None
+        return _added(graph, before, known)
+
+    # -- the two seams of the rule ---------------------------------------------------------
+    def _follow_library(self, name: str) -> None:
+        if self._deferring:
+            if self.site_paths:
+                self._follows.setdefault(name, None)
+            return
+        super()._follow_library(name)
+
+    def _refer(self, visit: _Visit, names: list[str]) -> None:
+        if not visit.library:
+            self._names.update(names)
+        super()._refer(visit, names)
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def _shape(self) -> tuple[int, ...]:
+        result = self.result
+        return (len(result.local_files), len(result.diagnostics), len(result.unresolved),
+                len(result.suppressions), len(result.outside_root), len(result.reads))
+
+    @staticmethod
+    def _snapshot(graph: ImportGraph) -> dict[tuple[str, str], frozenset[ImportSite]]:
+        return {(importer, imported): frozenset(graph.get_import_sites(importer, imported))
+                for importer in graph.modules_view
+                for imported in graph.find_modules_directly_imported_by(importer)}
+
+
+def _added(graph: ImportGraph, before: dict[tuple[str, str], frozenset[ImportSite]],
+           known: set[str]) -> LibraryPart:
+    modules = tuple(m for m in graph.modules_view.values() if m.name not in known)
+    edges: list[Edge] = []
+    for importer in graph.modules_view:
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            old = before.get((importer, imported), frozenset())
+            new = tuple(s for s in graph.get_import_sites(importer, imported) if s not in old)
+            if new:
+                edges.append((importer, imported, new))
+    return LibraryPart(modules, tuple(edges))

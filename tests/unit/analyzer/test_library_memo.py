@@ -1,0 +1,140 @@
+"""The memo of the library walk (issues #20, #23): a code edit that hands the libraries the
+same roots reuses the walk through them, and the manifest is the very one an unmemoised
+walk makes; a change to the roots, the environment or a torn memo file walks again.
+
+The real-library tests run in the conformance venv (requests, PyYAML, python-dateutil,
+beautifulsoup4 from the package index) with a job written here."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack.analyzer.library_memo import LibraryMemo
+from jobpack.analyzer.pins.env_state import cached_index, environment_state
+from jobpack.analyzer.walk.split import SplitWalker
+from tests.conformance.environment import ensure_environment
+
+JOB = """\
+import yaml
+import requests
+from dateutil import parser
+
+
+def fetch(url):
+    return requests.get(url, timeout=5).text
+
+
+def main():
+    print(yaml.safe_dump({"when": str(parser.parse("2024-01-01"))}))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def analysed(job: Path, python: Path, cache: Path, memo: bool) -> str:
+    os.environ["JOBPACK_WALK_MEMO"] = "1" if memo else "0"
+    try:
+        analysis = jobpack.analyze([job], python=str(python), cache_dir=cache, workers=1)
+    finally:
+        del os.environ["JOBPACK_WALK_MEMO"]
+    graph = analysis.graph
+    edges = sorted((m.name, imported, tuple(graph.get_import_sites(m.name, imported)))
+                   for m in graph for imported in graph.find_modules_directly_imported_by(m.name))
+    return "\n".join([analysis.manifest.to_json(), repr(list(graph)), repr(edges)])
+
+
+def memos(cache: Path) -> list[Path]:
+    return sorted((cache / "walks").rglob("*.pickle"))
+
+
+@pytest.mark.slow
+def test_memoised_walks_make_the_unmemoised_manifest(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    python = ensure_environment()
+    job, cache = tmp_path / "job" / "main.py", tmp_path / "cache"
+    job.parent.mkdir()
+    job.write_text(JOB)
+    plain = analysed(job, python, cache, memo=False)
+    assert '"requests"' in plain and '"urllib3"' in plain  # the libraries were walked
+    assert not memos(cache)
+    assert analysed(job, python, cache, memo=True) == plain  # walked, then remembered
+    [memo] = memos(cache)
+
+    # an edit that moves every line and changes a literal: the same roots, a memo hit
+    job.write_text("# a comment\n" + JOB.replace("2024-01-01", "2025-02-02"))
+    monkeypatch.setattr(SplitWalker, "walk_libraries", _not_walked)
+    remembered = analysed(job, python, cache, memo=True)
+    monkeypatch.undo()
+    assert remembered == analysed(job, python, cache, memo=False)
+    assert memos(cache) == [memo]
+
+    # a torn memo file is ignored and written again
+    memo.write_bytes(memo.read_bytes()[:100])
+    assert analysed(job, python, cache, memo=True) == remembered
+    assert pickle.loads(memo.read_bytes())[0] == "jobpack-library-walk"
+
+    # a new root (bs4) and a new name the job refers to: walked again, as unmemoised
+    job.write_text(JOB.replace("import yaml", "import yaml\nimport bs4")
+                   .replace("main()\n", "main()\n    yaml.load_all\n", 1))
+    rooted = analysed(job, python, cache, memo=True)
+    assert '"beautifulsoup4"' in rooted
+    assert rooted == analysed(job, python, cache, memo=False)
+    assert len(memos(cache)) == 2
+
+
+def _not_walked(self: SplitWalker) -> None:
+    raise AssertionError("the libraries were walked again: the memo was not used")
+
+
+def test_memo_keys_follow_the_roots(tmp_path: Path) -> None:
+    from jobpack.analyzer.walk.split import Roots
+    from jobpack.target import Target
+
+    memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
+    roots = Roots(("yaml",), ("main",), ("main.py",))
+    key = memo.key(roots, tmp_path, (), {})
+    assert key == memo.key(Roots(("yaml",), ("main",), ("main.py",)), tmp_path, (), {})
+    for other in (Roots(("yaml", "bs4"), ("main",), ("main.py",)),
+                  Roots(("yaml",), ("main", "load"), ("main.py",)),
+                  Roots(("yaml",), ("main",), ("main.py", "yaml"))):
+        assert memo.key(other, tmp_path, (), {}) != key
+    assert LibraryMemo(tmp_path, "other state", Target(3, 11, 7)).key(
+        roots, tmp_path, (), {}) != key
+    assert LibraryMemo(tmp_path, "state", Target(3, 12, 1)).key(
+        roots, tmp_path, (), {}) != key
+
+
+def test_environment_state_changes_with_an_install(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    (site / "yaml").mkdir(parents=True)
+    before = environment_state([site])
+    assert environment_state([site]) == before
+    (site / "PyYAML-6.0.dist-info").mkdir()
+    installed = environment_state([site])
+    assert installed != before
+    (site / "PyYAML-6.0.dist-info" / "RECORD").write_text("yaml/__init__.py,,\n")
+    os.utime(site / "PyYAML-6.0.dist-info", ns=(1, 1))  # a rewrite pip makes by rename
+    assert environment_state([site]) != installed
+
+
+def test_a_torn_index_cache_is_read_again(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    info = site / "demo-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+    (info / "RECORD").write_text("demo.py,,\n")
+    (site / "demo.py").write_text("")
+    cache = tmp_path / "cache"
+    first = cached_index((site,), cache)
+    [stored] = list((cache / "environments").rglob("*.pickle"))
+    stored.write_bytes(b"not a pickle")
+    again = cached_index((site,), cache)
+    assert again.distributions == first.distributions
+    assert isinstance(pickle.loads(stored.read_bytes()), type(first))
