@@ -244,7 +244,10 @@ def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
                    ) -> WalkResult:
     """The job's code walked, then the libraries' part replayed from the memo or walked
     (and remembered when it touched nothing of the job's own)."""
-    result = walker.walk_local(entries)
+    answers = memo.answers()
+    result = walker.walk_local(entries, answers)
+    if walker.learned:
+        memo.store_answers(answers)
     key = memo.key(walker.roots(), walker.root, walker.site_paths, walker.extra_roots)
     if memo.replay(key, result.graph):
         return result

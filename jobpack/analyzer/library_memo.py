@@ -22,7 +22,7 @@ from typing import Any
 
 from jobpack.analyzer.facts.cache import FACTS_SCHEMA
 from jobpack.analyzer.graph import ImportGraph
-from jobpack.analyzer.walk.split import LibraryPart, Roots
+from jobpack.analyzer.walk.split import Answers, LibraryPart, Roots
 from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
@@ -84,6 +84,18 @@ class LibraryMemo:
         except Exception:  # a torn or foreign file, however unpickling fails: walked again
             return None
         return _checked(loaded)
+
+    def answers(self) -> Answers:
+        """The lazy modules' answers the job's code asked of this environment before."""
+        try:
+            loaded = pickle.loads((self.folder / f"{self._base}.lazy").read_bytes())
+        except Exception:  # missing, torn or foreign: asked again
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def store_answers(self, answers: Answers) -> None:
+        write_cache_file(self.folder / f"{self._base}.lazy",
+                         pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL))
 
     def store(self, key: str, part: LibraryPart) -> None:
         payload = ("jobpack-library-walk", MEMO_SCHEMA, part)

@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
+from jobpack.analyzer.walk.lazy import LazyTables, Source
 from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult, _Visit
 
 Edge = tuple[str, str, tuple[ImportSite, ...]]  # importer, imported, the sites it added
+Answers = dict[tuple[str, str], "Source | None"]  # (lazy module, name) -> where it is
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,7 @@ class LibraryPart:
         for module in self.modules:
             graph.add_module(module)
         for importer, imported, sites in self.edges:
-            for site in sites:
-                graph.add_import(importer, imported, site)
+            graph.add_imports(importer, imported, sites)
 
 
 class SplitWalker(Walker):
@@ -57,10 +58,20 @@ class SplitWalker(Walker):
         self._deferring = True
         self._follows: dict[str, None] = {}
         self._names: set[str] = set()
+        self.learned = False
 
-    def walk_local(self, entries: Iterable[Entry]) -> WalkResult:
-        """Phase 1: the job's own code; the libraries it enters are only recorded."""
-        return self.walk(entries)
+    def walk_local(self, entries: Iterable[Entry], answers: Answers) -> WalkResult:
+        """Phase 1: the job's own code; the libraries it enters are only recorded.
+        `answers` are lazy modules' answers known from an earlier walk of this environment
+        (`from transformers import Trainer` would read transformers' whole facts table);
+        what phase 1 learns is added to them (`learned` says whether it learned any)."""
+        tables = RememberedTables(self.lazy, answers)
+        self.lazy = tables
+        try:
+            return self.walk(entries)
+        finally:
+            self.learned = tables.learned
+            tables.known = dict(tables.known)  # phase 2's answers are not remembered
 
     def roots(self) -> Roots:
         own = {m.name for m in self.result.graph.modules_view.values()
@@ -120,3 +131,28 @@ def _added(graph: ImportGraph, before: dict[tuple[str, str], frozenset[ImportSit
             if new:
                 edges.append((importer, imported, new))
     return LibraryPart(modules, tuple(edges))
+
+
+class RememberedTables(LazyTables):
+    """`LazyTables` whose answers to the walk's own questions (not to the questions a
+    lookup asks itself on the way) come from, and are added to, `known`."""
+
+    def __init__(self, inner: LazyTables, known: Answers) -> None:
+        super().__init__(inner.facts_for, inner.file_of)
+        self.known = known
+        self.learned = False
+        self._depth = 0
+
+    def source(self, module: str, name: str) -> Source | None:
+        key = (module, name)
+        if self._depth == 0 and key in self.known:
+            return self.known[key]
+        self._depth += 1
+        try:
+            found = super().source(module, name)
+        finally:
+            self._depth -= 1
+        if self._depth == 0:
+            self.learned = self.learned or key not in self.known
+            self.known[key] = found
+        return found
