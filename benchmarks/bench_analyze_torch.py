@@ -1,22 +1,32 @@
-"""Benchmark the analysis of a torch + transformers job (issue #20), cold and warm, with
-the cost of merely importing torch and transformers timed in the same run as the
-yardstick (what any tool that imports the job's libraries pays at least).
+"""Benchmark the analysis of a torch + transformers job (issue #20), cold and warm, and
+a rebuild with `--wheels` after a one-line edit of the job (issue #23), with the cost of
+merely importing torch and transformers timed in the same run as the yardstick (what any
+tool that imports the job's libraries pays at least).
 
     python benchmarks/bench_analyze_torch.py                  # builds the tests' torch venv
     python benchmarks/bench_analyze_torch.py --python VENV/bin/python --runs 3
+    python benchmarks/bench_analyze_torch.py --rebuild        # also `build --wheels`
 
-The job is `tests/torchjobs/jobs/finetune/main.py` (torch, transformers' Trainer,
-datasets, numpy) in the venv of `tests/torchjobs/requirements.txt`. Cold: empty jobpack
-caches (facts and distribution index; the OS page cache is not dropped). Warm: the same
-caches again. Each measurement runs in a fresh interpreter. Prints one line per
-measurement and writes JSON (--json-out). Standard library and jobpack only.
+The job is a copy of `tests/torchjobs/jobs/finetune/main.py` (torch, transformers'
+Trainer, datasets, numpy) in the venv of `tests/torchjobs/requirements.txt`. Cold: empty
+jobpack caches (facts, distribution index, library-walk memo; the OS page cache is not
+dropped). Warm: the same caches again. Edited: warm, after a one-line edit of the job that
+moves every line below it (a comment line put above a changed literal): the library walk's
+memo is reused. With --rebuild, a first `jobpack build --wheels` into the warm cache
+(downloads the wheels once, not timed), then the timed rebuild after another one-line
+edit, and a check that its archive has the same bytes as one built of the same code with
+the memo off (JOBPACK_WALK_MEMO=0). Each measurement runs in a fresh interpreter; wall
+seconds, with the process' CPU seconds. Prints one line per round and writes JSON
+(--json-out). Standard library and jobpack only.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,11 +40,12 @@ JOB = REPO / "tests" / "torchjobs" / "jobs" / "finetune" / "main.py"
 
 _ANALYSE = textwrap.dedent("""
     import json, sys, time
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     import jobpack
     entry, python, cache = sys.argv[1:4]
     analysis = jobpack.analyze([entry], python=python, cache_dir=cache)
     print(json.dumps({"seconds": time.perf_counter() - start,
+                      "cpu": time.process_time() - cpu,
                       "pins": len(analysis.manifest.requirements)}))
 """)
 
@@ -48,11 +59,39 @@ def torch_python(given: str | None) -> str:
     return str(ensure_venv("torch", REPO / "tests" / "torchjobs" / "requirements.txt"))
 
 
-def analyse(python: str, cache: Path) -> dict[str, float]:
+def analyse(python: str, cache: Path, job: Path = JOB) -> dict[str, float]:
     env = {**os.environ, "JOBPACK_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run([sys.executable, "-c", _ANALYSE, str(JOB), python, str(cache)],
+    out = subprocess.run([sys.executable, "-c", _ANALYSE, str(job), python, str(cache)],
                          check=True, capture_output=True, text=True, env=env)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def edit(job: Path, number: int) -> None:
+    """A one-line edit: a changed literal, under a new comment line that moves it."""
+    text = job.read_text()
+    old = 'print("eval", trainer.evaluate())'
+    assert old in text, "the finetune job changed: pick another line to edit"
+    job.write_text(text.replace(old, f"# edit {number}\n    "
+                                     f'print("eval {number}", trainer.evaluate())'))
+
+
+def build(python: str, cache: Path, job: Path, out: Path, memo: bool = True,
+          ) -> tuple[float, float, str]:
+    """`jobpack build --wheels` of `job` into `out`: wall and CPU seconds, the archive's
+    sha256."""
+    env = {**os.environ, "JOBPACK_CACHE_DIR": str(cache),
+           "JOBPACK_WALK_MEMO": "1" if memo else "0"}
+    out.mkdir(parents=True, exist_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "jobpack", "build", job.name, "--wheels",
+                    "--python", python, "-o", str(out)], cwd=job.parent, check=True,
+                   capture_output=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    [archive] = out.glob("*.jobpack.zip")
+    return wall, cpu, hashlib.sha256(archive.read_bytes()).hexdigest()
 
 
 def import_seconds(python: str) -> float:
@@ -62,18 +101,45 @@ def import_seconds(python: str) -> float:
     return time.perf_counter() - start
 
 
-def one_round(python: str) -> dict[str, float]:
-    cache = Path(tempfile.mkdtemp(prefix="jobpack-bench-torch-"))
+def one_round(python: str, cache: Path | None = None, rebuild: bool = False,
+              ) -> dict[str, float]:
+    """One round; `cache` given: a warm cache kept between rounds (no cold figure)."""
+    folder = Path(tempfile.mkdtemp(prefix="jobpack-bench-torch-"))
+    job = folder / "job" / JOB.name
+    job.parent.mkdir()
+    shutil.copy2(JOB, job)
     try:
-        cold = analyse(python, cache)
-        warm = analyse(python, cache)
+        row: dict[str, float] = {}
+        if cache is None:
+            cold = analyse(python, folder / "cache", job)
+            row["cold_s"], row["cold_cpu_s"] = cold["seconds"], cold["cpu"]
+        warm = analyse(python, cache or folder / "cache", job)
+        edit(job, 1)
+        edited = analyse(python, cache or folder / "cache", job)
+        row.update({"warm_s": warm["seconds"], "warm_cpu_s": warm["cpu"],
+                    "edited_s": edited["seconds"], "edited_cpu_s": edited["cpu"],
+                    "pins": warm["pins"]})
+        if rebuild:
+            row.update(rebuilt(python, cache or folder / "cache", job, folder))
+        row["import_torch_transformers_s"] = import_seconds(python)
     finally:
-        shutil.rmtree(cache, ignore_errors=True)
-    row = {"cold_s": round(cold["seconds"], 2), "warm_s": round(warm["seconds"], 2),
-           "import_torch_transformers_s": round(import_seconds(python), 2),
-           "pins": cold["pins"]}
+        shutil.rmtree(folder, ignore_errors=True)
+    row = {k: round(v, 2) for k, v in row.items()}
     print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return row
+
+
+def rebuilt(python: str, cache: Path, job: Path, folder: Path) -> dict[str, float]:
+    """A first build (not timed), a one-line edit, the timed rebuild, and the same code
+    built with the memo off: the two archives must be the same bytes."""
+    build(python, cache, job, folder / "first")
+    edit(job, 2)
+    wall, cpu, digest = build(python, cache, job, folder / "rebuilt")
+    _, _, plain = build(python, cache, job, folder / "plain", memo=False)
+    if digest != plain:
+        raise SystemExit(f"the rebuilt archive differs from an unmemoised build: "
+                         f"{digest} != {plain}")
+    return {"rebuild_s": wall, "rebuild_cpu_s": cpu}
 
 
 def main() -> None:
@@ -81,18 +147,23 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--python", help="a venv's interpreter with torch and transformers")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rebuild", action="store_true",
+                        help="also time `build --wheels` after a one-line edit")
+    parser.add_argument("--cache", type=Path,
+                        help="a jobpack cache kept between runs: warm figures only")
     parser.add_argument("--json-out", type=Path,
                         default=Path(__file__).parent / "results" / "analyze_torch.json")
     args = parser.parse_args()
     python = torch_python(args.python)
     import_seconds(python)  # the first import compiles nothing (no bytecode is written),
     # but it fills the page cache for both sides alike
-    rows = [one_round(python) for _ in range(args.runs)]
+    rows = [one_round(python, args.cache, args.rebuild) for _ in range(args.runs)]
     best = {key: min(float(r[key]) for r in rows) for key in rows[0]}
     print("best: " + "  ".join(f"{k}={v}" for k, v in best.items()))
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps({"python": sys.version.split()[0],
-                                         "cpus": os.cpu_count(), "runs": rows,
+                                         "cpus": os.cpu_count(),
+                                         "load_average": os.getloadavg(), "runs": rows,
                                          "best": best}, indent=2) + "\n")
     print(f"written: {args.json_out}")
 

@@ -84,7 +84,7 @@ class BytecodeCompiler:
         """One `CompiledWheel` per wheel (path -> its sha256) that holds at least one of
         the modules."""
         plan = [(wheel, members) for wheel in sorted(wheels, key=lambda w: w.name)
-                if (members := self.sources_in(wheel))]
+                if (members := self.sources_in(wheel, wheels[wheel]))]
         keys = {w: self._key(wheels[w], m, target.python) for w, m in plan} \
             if self.cache else {}
         done = {w: hit for w, _ in plan if (hit := self._cached(w, keys.get(w)))}
@@ -134,10 +134,11 @@ class BytecodeCompiler:
         entry = self.cache / f"{key}.{bytecode_tag(compiled.member)}.zip"
         write_cache_file(entry, compiled.data)  # read-only or full: only costs speed
 
-    def sources_in(self, wheel: Path) -> list[str]:
-        """The wheel's root-level `.py` members that are among `modules`, sorted."""
-        with zipfile.ZipFile(wheel) as archive:
-            names = archive.namelist()
+    def sources_in(self, wheel: Path, sha256: str = "") -> list[str]:
+        """The wheel's root-level `.py` members that are among `modules`, sorted. With a
+        cache and the wheel's digest, its list of `.py` members is kept beside the
+        bytecode: a rebuild opens no wheel's zip directory."""
+        names = self._python_members(wheel, sha256)
         found = []
         for name in names:
             first = name.split("/", 1)[0]
@@ -147,6 +148,19 @@ class BytecodeCompiler:
             if dotted in self.modules:
                 found.append(name)
         return sorted(found)
+
+    def _python_members(self, wheel: Path, sha256: str) -> list[str]:
+        listing = self.cache / f"{sha256}.py-members" if self.cache and sha256 else None
+        if listing is not None:
+            try:
+                return listing.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                pass  # missing or unreadable: listed again and rewritten
+        with zipfile.ZipFile(wheel) as archive:
+            names = [name for name in archive.namelist() if name.endswith(".py")]
+        if listing is not None:
+            write_cache_file(listing, "".join(f"{n}\n" for n in names).encode())
+        return names
 
     def _run(self, shares: list[list[tuple[str, str, list[str]]]], target: Target) -> str:
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}

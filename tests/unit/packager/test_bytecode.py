@@ -124,3 +124,24 @@ def _stored(files: dict[str, bytes]) -> bytes:
 
 def _digest(wheel: Path) -> str:
     return hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def test_a_rebuild_opens_no_wheel_to_list_its_sources(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    wheel = _wheel(tmp_path / "w")
+    cache = tmp_path / "cache"
+    compiler = BytecodeCompiler(sys.executable, frozenset({"demo", "demo.core"}), cache=cache)
+    (first,) = compiler.compile({wheel: _digest(wheel)}, HERE)
+    (listing,) = cache.glob("*.py-members")
+
+    def not_opened(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the wheel's zip directory was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("jobpack.packager.bytecode.zipfile.ZipFile.namelist", not_opened)
+        assert compiler.sources_in(wheel, _digest(wheel)) == ["demo/__init__.py",
+                                                              "demo/core.py"]
+    listing.write_bytes(b"\xff\xfe torn")  # unreadable: listed again and rewritten
+    (again,) = compiler.compile({wheel: _digest(wheel)}, HERE)
+    assert again == first
+    assert "demo/core.py" in listing.read_text(encoding="utf-8").splitlines()

@@ -95,3 +95,24 @@ def test_a_source_only_pin_is_built_under_its_lock_and_once(tmp_path: Path) -> N
                             cache)
     waiting.join(timeout=120)
     assert [(v.wheel, v.problem) for v in verdicts] == [(built, None)]
+
+
+def test_a_wheel_found_whole_is_not_opened_again(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    house = _wheelhouse(tmp_path / "house")
+    cache = tmp_path / "cache"
+    fetcher = WheelFetcher(cache=cache, find_links=(str(house),), no_index=True,
+                           prove=False)
+    [first] = fetcher.fetch(_manifest("alpha"))
+    with monkeypatch.context() as patched:
+        patched.setattr("jobpack.packager.wheels.intact", _never_called)
+        [again] = fetcher.fetch(_manifest("alpha"))
+    assert again == first
+    # a wheel replaced in the cache (another size, another time) is checked again
+    first.path.write_bytes(first.path.read_bytes()[:200])
+    [repaired] = fetcher.fetch(_manifest("alpha"))
+    assert intact(repaired.path)
+
+
+def _never_called(wheel: Path, full: bool = False) -> bool:
+    raise AssertionError(f"{wheel.name} was opened again")
