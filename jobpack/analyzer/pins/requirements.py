@@ -17,6 +17,7 @@ passing an `except ImportError` fallback (and what a required pin requires), els
 from __future__ import annotations
 
 import functools
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -246,8 +247,18 @@ def _parsed(text: str) -> PackagingRequirement | None:
         return None
 
 
-def parsed_requirements(dist: InstalledDistribution) -> list[PackagingRequirement]:
-    return [r for text in dist.requires if (r := _parsed(text)) is not None]
+# `name...; extra == "x"`, the usual form of an extra's requirement: its marker holds for
+# that extra alone (packaging compares extras normalised). transformers declares hundreds:
+# parsing them all was a third of resolving a torch + transformers job.
+_ONLY_EXTRA = re.compile(r";\s*extra\s*==\s*(?:\"([^\"]+)\"|'([^']+)')\s*$")
+
+
+@functools.cache
+def _only_extra(text: str) -> str | None:
+    """The extra (normalised) whose requirement `text` is, when its marker is exactly
+    `extra == "x"`; None for any other requirement."""
+    match = _ONLY_EXTRA.search(text)
+    return None if match is None else canonicalize_name(match.group(1) or match.group(2))
 
 
 def requirements_for(
@@ -258,7 +269,6 @@ def requirements_for(
     A self-reference (`pandas[pyarrow]; extra == "parquet"` inside pandas) expands the
     named extras of the same distribution; it never counts as a requirement of its own.
     """
-    requirements = parsed_requirements(dist)
     wanted = {canonicalize_name(e) for e in extras}
     done: set[str] = set()
     found: list[PackagingRequirement] = []
@@ -268,8 +278,12 @@ def requirements_for(
         if extra in done:
             continue
         done.add(extra)
-        for requirement in requirements:
-            if not _evaluate(requirement.marker, target, extra):
+        for text in dist.requires:
+            only = _only_extra(text)
+            if only is not None and only != extra:
+                continue  # `extra == "other"` cannot hold: not even parsed
+            requirement = _parsed(text)
+            if requirement is None or not _evaluate(requirement.marker, target, extra):
                 continue
             if extra and _evaluate(requirement.marker, target, ""):
                 continue  # a base requirement: already found with extra ""

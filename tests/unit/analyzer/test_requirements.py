@@ -153,3 +153,24 @@ def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> No
     [small_line] = [line for line in lines if "small==" in line]
     assert "150.0 MB" in big_line and "LARGE and only imported lazily" in big_line
     assert "2.0 MB" in small_line and "LARGE" not in small_line
+
+
+def test_an_extras_requirements_are_read_by_their_marker_not_by_its_usual_form() -> None:
+    # `extra == "x"` requirements are parsed only for their extra (a shortcut: transformers
+    # declares hundreds); every other form of marker is still evaluated
+    from jobpack.analyzer.pins.requirements import requirements_for
+
+    lib = dist("lib", "base", 'torch; extra == "Torch_Gpu"', "tf; extra == 'tf'",
+               'notx; extra != "x"', 'py2; python_version < "3" and extra == "x"',
+               'either; extra == "x" or extra == "y"', 'lib[tf]; extra == "all"',
+               "broken ===; extra == 'x'", extras=("torch-gpu", "tf", "x", "y", "all"))
+    names = {extras: sorted(r.name for r in requirements_for(lib, extras, T311)[0])
+             for extras in [(), ("torch.gpu",), ("x",), ("y",), ("all",)]}
+    assert names == {
+        (): ["base", "notx"],
+        ("torch.gpu",): ["base", "notx", "torch"],
+        ("x",): ["base", "either", "notx"],
+        ("y",): ["base", "either", "notx"],
+        ("all",): ["base", "notx", "tf"],
+    }
+    assert requirements_for(lib, ("all",), T311)[1] == {"all", "tf"}
