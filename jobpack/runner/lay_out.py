@@ -16,12 +16,12 @@ import os
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from jobpack.layout import MANIFEST_NAME, FileRecord, SizeExceeded, hash_stream
+from jobpack.layout import MANIFEST_NAME, FileRecord
 
 from .errors import RunnerError, UnsafeMember
 from .layers import Layers
 from .progress import Phase, say
-from .unpack import inside, unpack
+from .unpack import copy_checked, inside, unpack
 from .verify import read_spec
 
 
@@ -58,12 +58,6 @@ def _empty_folder(into: Path) -> None:
 
 def _copy(layers: Layers, record: FileRecord, target: Path) -> None:
     """One member of a checked layer to `target` (which must not exist), re-hashed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with layers.open(record.path) as source, target.open("xb") as sink:
-        try:
-            digest, _ = hash_stream(source, sink, limit=record.size)
-        except SizeExceeded:
-            raise UnsafeMember(record.path, "more data than the manifest says") from None
-    if digest != record.sha256:
-        raise UnsafeMember(record.path, "sha256 differs from the manifest")
+    with layers.open(record.path) as source:
+        copy_checked(source, record, target)
     target.chmod(0o644)

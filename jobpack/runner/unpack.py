@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from jobpack.layout import FileRecord, RunSpec, SizeExceeded, hash_stream
 
@@ -32,17 +33,24 @@ def unpack(path: Path, into: Path, spec: RunSpec) -> None:
 
 
 def _extract(archive: zipfile.ZipFile, record: FileRecord, target: Path) -> None:
-    """Copy one member to `target` (which must not exist), checking size and sha256."""
+    with archive.open(record.path) as source:
+        copy_checked(source, record, target)
+    mode = (archive.getinfo(record.path).external_attr >> 16) & 0o777
+    target.chmod(0o755 if mode & 0o111 else 0o644)
+
+
+def copy_checked(source: IO[bytes], record: FileRecord, target: Path) -> None:
+    """Copy one member from `source` to `target` (which must not exist), checking its size
+    and sha256 against the manifest's record as it goes: the zip's members and the
+    layers' alike."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with archive.open(record.path) as source, target.open("xb") as sink:
+    with target.open("xb") as sink:
         try:
             digest, _ = hash_stream(source, sink, limit=record.size)
         except SizeExceeded:
             raise UnsafeMember(record.path, "more data than the manifest says") from None
     if digest != record.sha256:
         raise UnsafeMember(record.path, "sha256 differs from the manifest")
-    mode = (archive.getinfo(record.path).external_attr >> 16) & 0o777
-    target.chmod(0o755 if mode & 0o111 else 0o644)
 
 
 def inside(folder: str, root: str) -> bool:
