@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobpack.layout import sizes
+
 if TYPE_CHECKING:
     from jobpack.analyzer.api import Analysis
     from jobpack.manifest import Requirement
@@ -179,13 +181,7 @@ def render_graph(analysis: Analysis, fmt: str) -> str:
 
 
 def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    for unit in ("B", "kB", "MB"):
-        if size < 1000 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size = size / 1000  # type: ignore[assignment]
-    return ""  # pragma: no cover
+    return "" if size is None else sizes.human_size(size)
 
 
 def to_dot(nodes: list[Node], edges: list[Edge]) -> str:

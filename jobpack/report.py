@@ -17,6 +17,7 @@ from rich.table import Table
 
 from jobpack.analyzer.api import Analysis, Explanation
 from jobpack.analyzer.graph import ImportSite
+from jobpack.layout.sizes import megabytes
 from jobpack.manifest import Diagnostic, Manifest
 
 if TYPE_CHECKING:
@@ -142,12 +143,12 @@ def _tiers(manifest: Manifest) -> str:
         reqs = [r for r in manifest.requirements if r.tier == tier]
         if reqs or tier == "required":
             size = sum(r.size or 0 for r in reqs)
-            parts.append(f"{len(reqs)} {tier}, {size / 1024 / 1024:.1f} MB")
+            parts.append(f"{len(reqs)} {tier}, {megabytes(size)}")
     return "; ".join(parts)
 
 
 def _megabytes(size: int | None) -> str:
-    return "" if size is None else f"{size / 1e6:.1f} MB"
+    return "" if size is None else megabytes(size)
 
 
 def _print_table(console: Console, title: str, columns: Sequence[str],

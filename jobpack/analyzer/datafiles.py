@@ -21,6 +21,7 @@ from jobpack import diagnostics as codes
 from jobpack.analyzer.facts.reads import ReadKind
 from jobpack.files import expand
 from jobpack.layout import hash_file
+from jobpack.layout.sizes import human_size, megabytes
 from jobpack.manifest import DataFile, Diagnostic
 
 BIG_FILE = 100 * 1024 * 1024
@@ -120,7 +121,7 @@ class _Decider:
         what = f"{len(files)} files, " if path.is_dir() else ""
         if size > BIG_FILE or len(files) > MANY_FILES:
             self._say(read, codes.DATA_FILE_TOO_BIG,
-                      f"reads {rel} ({what}{size / 2**20:.0f} MiB), too big to ship inside "
+                      f"reads {rel} ({what}{megabytes(size, 0)}), too big to ship inside "
                       f"the archive; list it in the config's inputs (`inputs: [{rel}]`) so "
                       "it is uploaded beside the job")
             return
@@ -179,8 +180,4 @@ def _hydra_config(rel: Path) -> bool:
 
 
 def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 2**20:
-        return f"{size / 1024:.0f} KiB"
-    return f"{size / 2**20:.1f} MiB"
+    return human_size(size)

@@ -65,8 +65,9 @@ def submit_command(
     """
     import tempfile
 
-    from jobpack.destinations import JobRequest, parse_env, parse_size
+    from jobpack.destinations import JobRequest, parse_env
     from jobpack.destinations.ray import RayCluster
+    from jobpack.layout.sizes import parse_size
 
     try:
         request = JobRequest(args=tuple(ctx.meta.get("job_args", ())), name=name,

@@ -87,19 +87,6 @@ class Destination(Protocol):
         """Ask the job to stop; False when it had already finished."""
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def parse_size(text: str) -> int:
-    """Bytes in '512M', '4GiB', '2g' or '1048576' (binary units: 1G is 1024**3)."""
-    match = _SIZE.match(text)
-    if match is None or (match.group(3) and not match.group(2) and match.group(3) != "b"):
-        raise ValueError(f"not a size: {text!r} (use e.g. 512M, 4G, 4GiB or bytes)")
-    number, unit = match.group(1), match.group(2).lower()
-    return int(float(number) * _UNITS[unit])
-
-
 def parse_env(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     """KEY=VALUE strings as sorted pairs; the last value of a repeated key wins."""
     result: dict[str, str] = {}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from jobpack.errors import BuildError
 from jobpack.layout import CHUNK, MANIFEST_NAME, LayerRecord, RunSpec, zip_start
+from jobpack.layout.sizes import megabytes
 from jobpack.packager.archive import Member, write_members, zip_timestamp
 
 ZIP64_LIMIT = (1 << 31) - 1  # zipfile's: past it, a size or an offset is written as ZIP64
@@ -45,7 +46,7 @@ def check_readable(python: str, members: list[Member]) -> None:
         f"the archive's own zip (runner, manifest, the job's files and inputs) would be "
         f"{size / 2**30:.2f} GiB in {len(members)} members, past the 2 GiB / 65,535 members "
         f"that Python {python}'s zipimport can start from (ZIP64 needs 3.13); the biggest is "
-        f"{biggest.name} ({biggest.size / 2**20:.0f} MiB): read large data from storage in "
+        f"{biggest.name} ({megabytes(biggest.size, 0)}): read large data from storage in "
         "the job instead of shipping it as an input, or target Python 3.13")
 
 

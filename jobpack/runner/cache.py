@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import time
 from pathlib import Path
 
+from jobpack.layout import sizes
 from jobpack.publish import COMPLETE, USED, complete, remove_entry, remove_stale
 
 from .errors import RunnerError
@@ -23,7 +23,6 @@ from .progress import say
 
 MAX_AGE_DAYS = 30
 DEFAULT_MAX = "10G"
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def cache_root(given: Path | None) -> Path:
@@ -37,11 +36,12 @@ def cache_root(given: Path | None) -> Path:
 
 
 def parse_size(text: str) -> int:
-    """`500M`, `10G`, `1.5T`, or bytes; the cap of --env-cache-max."""
-    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$", text, re.IGNORECASE)
-    if match is None:
-        raise RunnerError(f"--env-cache-max {text!r}: expected a size such as 500M or 10G")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    """`500M`, `10G`, `1.5T`, or bytes (layout's one parser); the cap of --env-cache-max."""
+    try:
+        return sizes.parse_size(text)
+    except ValueError:
+        raise RunnerError(f"--env-cache-max {text!r}: expected a size such as 500M or 10G"
+                          ) from None
 
 
 def _size(entry: Path) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jobpack.destinations import JobRequest, parse_env, parse_size
+from jobpack.destinations import JobRequest, parse_env
 from jobpack.destinations.ray import MEMBER, Package, RayCluster, entrypoint
 from jobpack.errors import (
     ArchiveError,
@@ -22,6 +22,7 @@ from jobpack.errors import (
     PackageTooLarge,
 )
 from jobpack.layout import MANIFEST_NAME, SCHEMA
+from jobpack.layout.sizes import parse_size
 from tests.support.fake_ray import FakeRay
 
 
