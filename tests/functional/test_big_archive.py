@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -37,12 +36,12 @@ from jobpack.packager.wheels import WheelFetcher
 from jobpack.runner.layers import Layers, Slice
 from jobpack.runner.verify import read_spec
 from jobpack.target import Target
+from tests.support.pythons import python_or_skip
 from tests.support.wheels import WheelSpec, write_wheel
 
 pytestmark = pytest.mark.slow
 
-PYTHONS = {"3.11": Path("/root/.pyenv/versions/3.11.7/bin/python3"),
-           "3.12": Path("/root/.pyenv/versions/3.12.1/bin/python3")}
+PYTHONS = ("3.11", "3.12")  # found as any machine has them (tests.support.pythons)
 PADDING = "padding/zeros.bin"
 BLOB = (4 << 30) + (64 << 20)
 # sha256 of BLOB zero bytes, computed once (the layer's own digest is computed below)
@@ -56,15 +55,6 @@ code = subprocess.call(sys.argv[1:])
 print("MAXRSS", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 sys.exit(code)
 """
-
-
-def _python(version: str) -> Path:
-    python = PYTHONS[version]
-    if not python.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {python}")
-        pytest.skip(f"{python} is not installed")
-    return python
 
 
 class _Holes(io.RawIOBase):
@@ -145,7 +135,7 @@ def _big_archive(small: Path, out: Path) -> None:
 
 
 def test_an_archive_over_4_gib_runs_with_bare_python3_311_and_312(tmp_path: Path) -> None:
-    pythons = [_python(version) for version in sorted(PYTHONS)]
+    pythons = [python_or_skip(version) for version in PYTHONS]
     archive = tmp_path / "big.jobpack.zip"
     _big_archive(_small_archive(tmp_path), archive)
     assert archive.stat().st_size > 4 << 30
@@ -156,8 +146,9 @@ def test_an_archive_over_4_gib_runs_with_bare_python3_311_and_312(tmp_path: Path
         stream.seek(start)
         head = stream.read()
     assert b"PK\x06\x06" not in head and b"PK\x06\x07" not in head  # ... which has no ZIP64
-    for python, extra in zip(pythons, ([], ["--allow-python-mismatch"]), strict=True):
-        envs = tmp_path / f"envs-{python.parent.parent.name}"
+    for version, python, extra in zip(PYTHONS, pythons, ([], ["--allow-python-mismatch"]),
+                                      strict=True):
+        envs = tmp_path / f"envs-{version}"
         result = subprocess.run(
             [str(python), "-c", MEASURE, str(python), str(archive), "--offline",
              "--env-cache", str(envs), *extra],
