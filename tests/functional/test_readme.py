@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES, REPO
-from tests.functional.test_cli import jobpack
+from tests.functional.test_cli import JOBPACK, jobpack
 
 
 def _shown() -> dict[str, str]:
@@ -75,3 +78,39 @@ def _rewrite(command: str, old: str, printed: list[str]) -> None:
     before = f"$ jobpack {command}\n{old}\n"
     assert text.count(before) == 1, command
     readme.write_text(text.replace(before, f"$ jobpack {command}\n" + "\n".join(new) + "\n"))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else b""
+            for p in sorted(root.rglob("*"))}
+
+
+def test_the_quick_start_writes_nothing_inside_the_repository(tmp_path: Path) -> None:
+    """The README's first command, as a new user runs it from a fresh clone (its venv
+    steps aside; `/tmp` here is a folder of the test's): every file it writes, caches
+    included, lands outside the repository."""
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)\n```", text, re.S)
+    assert block is not None
+    command = re.fullmatch(r"(.*) && \(cd /tmp && python3 example\.jobpack\.zip\)", block[1])
+    assert command is not None, "the quick start no longer ends by running the archive in /tmp"
+    steps = [s for s in command[1].split(" && ") if not s.startswith(("python3 -m venv",
+                                                                      ".venv/bin/pip"))]
+    repo, out = tmp_path / "repo", tmp_path / "tmp"
+    shutil.copytree(FIXTURES / "example", repo / "fixtures" / "example")
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"VIRTUAL_ENV", "JOBPACK_CACHE_DIR", "JOBPACK_ENV_CACHE"}}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), HOME=str(tmp_path / "home"))
+    before = _tree(repo)
+    for step in steps:
+        args = [a if a != "/tmp" else str(out) for a in shlex.split(step)]
+        assert args[0] == ".venv/bin/jobpack", step
+        ran = subprocess.run([JOBPACK, *args[1:]], cwd=repo, env=env, capture_output=True,
+                             text=True, timeout=300, check=False)
+        assert ran.returncode == 0, ran.stderr
+    ran = subprocess.run([sys.executable, "example.jobpack.zip"], cwd=out, env=env,
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert _tree(repo) == before
+    assert (out / "jobpack-outputs").is_dir()
