@@ -151,6 +151,20 @@ REQUIREMENTS_FILE_UNDECLARED = _code(
     "requirements-file-undeclared", "warning",
     "the job imports an installed distribution the requirements file does not bring in")
 
+# -- notebooks (docs/notebooks.md) ----------------------------------------------------------
+NOTEBOOK_PIP_MISMATCH = _code(
+    "notebook-pip-mismatch", "warning",
+    "a notebook's %pip install names a version other than the installed one")
+NOTEBOOK_PIP_NOT_INSTALLED = _code(
+    "notebook-pip-not-installed", "info",
+    "a notebook's %pip install names a distribution that is not installed")
+NOTEBOOK_MAGIC = _code(
+    "notebook-magic", "info",
+    "a notebook %pip line the analysis cannot read (-r file, a path)")
+NOTEBOOK_TOOL_NOT_INSTALLED = _code(
+    "notebook-tool-not-installed", "warning",
+    "cmd runs jupyter or papermill, whose distribution is not installed")
+
 
 # -- the image and the machine the job runs on (--provided, cloud-instance-type) --------
 PROVIDED = _code("left-to-image", "info",

@@ -102,6 +102,10 @@ class ScriptMetadataError(JobpackError):
     """An entry script's PEP 723 `# /// script` block is malformed."""
 
 
+class NotebookFormatError(JobpackError):
+    """A notebook entry point is not an nbformat 4 notebook (not JSON, no cells...)."""
+
+
 class OutputPathError(BuildError):
     """The archive cannot be written where it was asked to go without losing something."""
 

@@ -21,6 +21,7 @@ from jobpack.analyzer.facts.reads import WRITES
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
 from jobpack.analyzer.library_memo import LibraryMemo
+from jobpack.analyzer.notebooks import executed_outputs, placed, placed_reasons
 from jobpack.analyzer.outputs import settle_outputs
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache
@@ -273,22 +274,26 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
     sources, left_out = _sources(job, walked, entries)
     run = job.run
     data = _data_files(job, walked, sources, exclude_files)
-    outputs, settled = settle_outputs(run.outputs, job.root, walked.reads,
+    cmd = run.cmd or (f"python {entries[0].name}" if entries else None)
+    outputs, settled = settle_outputs((*run.outputs, *executed_outputs(cmd, run.outputs)),
+                                      job.root, walked.reads,
                                       job.config.file.name if job.config else None, run.cmd)
     pip, redacted = redact_pip(resolution.pip)  # credentials never enter the manifest
     requirements, secret_urls = redact_requirements(resolution.requirements)
+    requirements = placed_reasons(requirements, sources)
     manifest = Manifest(
         target=target,
         entry_points=tuple(e.name for e in entries),
         requirements=requirements,
         local_files=tuple(_local_file(rel, file, read or {})
                           for rel, file in sorted(sources.items())),
-        diagnostics=drop_ignored(
+        diagnostics=placed(drop_ignored(
             (*job.notes, *_version_check(environment, target), *_unanswered(walked, resolution),
              *resolution.diagnostics, *left_out, *data.diagnostics, *settled, *redacted,
              *secret_urls),
             ignore, lambda path, line: walked.suppressions.get(path, {}).get(line, frozenset())),
-        cmd=run.cmd or (f"python {entries[0].name}" if entries else None),
+            sources),
+        cmd=cmd,
         inputs=run.inputs,
         outputs=outputs,
         env=run.env_vars,

@@ -49,6 +49,7 @@ class CmdEntries:
     runs_python: bool = False
     outside: tuple[str, ...] = ()  # scripts outside the job's folder (e.g. in an image)
     files: tuple[str, ...] = ()  # other arguments naming files or folders in the job folder
+    tools: tuple[tuple[str, str], ...] = ()  # (tool, requirement) of notebook runners
 
     def as_entry_points(self) -> list[str]:
         return [*self.scripts, *(f"-m {m}" for m in self.modules)]
@@ -64,8 +65,14 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
     modules: list[str] = []
     files: list[str] = []
     runs_python = False
+    tools: list[tuple[str, str]] = []
     for segment in _segments(words):
         files += [f for f in (_local_file(w, root) for w in segment[1:]) if f]
+        tool, notebooks = _notebook_tool(segment, root)
+        if tool:
+            tools += [(tool, requirement) for requirement in NOTEBOOK_TOOLS[tool]]
+            scripts += notebooks
+            runs_python = True
         found = _segment_entries(segment, root)
         if found is not None:
             runs_python = True
@@ -84,7 +91,34 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
     files = [f for f in dict.fromkeys(_normalise(f, root) for f in files) if f not in scripts]
     return CmdEntries(tuple(s for s in scripts if s not in outside),
                       tuple(dict.fromkeys(modules)), runs_python or bool(scripts), outside,
-                      tuple(files))
+                      tuple(files), tuple(dict.fromkeys(tools)))
+
+
+# what runs a notebook's cells in a kernel: the distributions it needs on the target
+NOTEBOOK_TOOLS = {"jupyter nbconvert": ("nbconvert", "ipykernel"),
+                  "jupyter execute": ("nbclient", "ipykernel"),
+                  "papermill": ("papermill", "ipykernel")}
+_OUTPUT_OPTIONS = {"--output", "--output-dir"}
+
+
+def _notebook_tool(words: list[str], root: Path) -> tuple[str, list[str]]:
+    """The notebook tool a command runs (`jupyter nbconvert`, `jupyter execute`,
+    `papermill`) and the notebooks it executes (papermill: its input only; the second
+    notebook is what it writes); ('', []) for any other command."""
+    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
+        words = words[1:]
+    program = Path(words[0]).name if words else ""
+    rest = words[1:]
+    if program == "jupyter" and rest[:1] in (["nbconvert"], ["execute"]):
+        program, rest = f"jupyter-{rest[0]}", rest[1:]
+    tool = {"jupyter-nbconvert": "jupyter nbconvert", "jupyter-execute": "jupyter execute",
+            "papermill": "papermill"}.get(program, "")
+    if not tool:
+        return "", []
+    notebooks = [word for before, word in zip(["", *rest], rest, strict=False)
+                 if word.endswith(".ipynb") and before not in _OUTPUT_OPTIONS
+                 and (root / word).is_file()]
+    return tool, notebooks[:1] if tool == "papermill" else notebooks
 
 
 def _segments(words: list[str]) -> list[list[str]]:

@@ -10,12 +10,17 @@ from pathlib import Path
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.walker import Entry
 from jobpack.errors import EntryPointError
+from jobpack.files import read_regular
 
 
 def script_entry(path: Path, root: Path) -> Entry:
     """A script run as `python path`; its folder becomes sys.path[0]."""
     file = path if path.is_absolute() else root / path
     _check_script(file, str(path))
+    if file.suffix == ".ipynb":  # refused here, in one line, if it is no notebook
+        from jobpack.analyzer.notebooks import read_cells
+
+        read_cells(read_regular(file, str(path)), str(path))
     file = Path(os.path.realpath(file))
     name = file.relative_to(root).as_posix() if file.is_relative_to(root) else file.as_posix()
     return Entry(file=file, name=name)
@@ -124,7 +129,7 @@ def module_arguments(argv: list[str], *, commands: frozenset[str] = ENTRY_COMMAN
     index = 0
     while index < end:
         word = argv[index]
-        if command == "trace" and word.endswith(".py"):  # trace runs ONE entry: what
+        if command == "trace" and word.endswith((".py", ".ipynb")):  # trace runs ONE entry: what
             kept.extend(argv[index:end])  # follows a script is the script's arguments
             break
         if word == "-m" and index + 1 < end:

@@ -49,6 +49,8 @@ class Job:
     local_paths: Expansion | None = None  # the config's manual local-paths, expanded
     cmd_notes: tuple[Diagnostic, ...] = ()  # what reading cmd noticed
     cmd_files: tuple[str, ...] = ()  # files and folders cmd names besides scripts
+    # tools cmd runs notebooks with: (tool, requirement), `("jupyter nbconvert", "nbconvert")`
+    cmd_tools: tuple[tuple[str, str], ...] = ()
 
     @property
     def runs_python(self) -> bool:
@@ -97,6 +99,7 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
     texts = [str(e) for e in entry_points]
     job_config = None
     cmd_files: tuple[str, ...] = ()
+    cmd_tools: tuple[tuple[str, str], ...] = ()
     if config is not None:
         from jobpack.config import load_config  # PyYAML only when there is a config
 
@@ -105,6 +108,7 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
         texts = list(dict.fromkeys([*texts, *found.as_entry_points(), *job_config.root_paths]))
         cmd_notes = _outside_scripts(found.outside, job_config, str(config))
         cmd_files = found.files
+        cmd_tools = found.tools
         if not texts and not job_config.local_paths and not job_config.docker and (
                 found.runs_python or job_config.python_configured):
             raise EntryPointError(
@@ -125,7 +129,7 @@ def load_job(entry_points: Sequence[str | Path], *, config: str | Path | None,
     if job_config is not None and job_config.local_paths:
         local_paths = expand([job_config.root / p for p in job_config.local_paths],
                              job_config.root)
-    return Job(tuple(texts), base, job_config, local_paths, cmd_notes, cmd_files)
+    return Job(tuple(texts), base, job_config, local_paths, cmd_notes, cmd_files, cmd_tools)
 
 
 def _outside_scripts(scripts: tuple[str, ...], config: JobConfig,

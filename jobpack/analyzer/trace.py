@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jobpack.analyzer.api import Analysis
+from jobpack.analyzer.notebooks import executor_argv
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.trace_copy import WorkCopy
 from jobpack.analyzer.walk.stdlib import is_stdlib
@@ -306,7 +307,8 @@ def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path,
     `cwd` name the copy); what it saw there is compared as if it were the job's folder."""
     # the job's env.vars, as the runner sets them (a None value passes through)
     env = {**os.environ, **{k: v for k, v in analysis.manifest.env if v is not None}}
-    run = record(argv, python=python, cwd=cwd, env=env,
+    # `python X.ipynb` runs the notebook's cells, with the executor the runner uses
+    run = record(executor_argv(list(argv)), python=python, cwd=cwd, env=env,
                  root=work.copy if work is not None else analysis.root)
     if work is not None:
         run = _in_source(run, work)

@@ -253,7 +253,8 @@ def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]
 
 # What of jobpack travels with the runner: .importlinter's runner contract allows these.
 RUNNER_PACKAGES = ("layout", "runner")
-RUNNER_PEERS = ("publish.py", "wheelset.py")
+# the notebook executor travels too: the job's Python runs it (runner/notebook.py)
+RUNNER_PEERS = ("publish.py", "wheelset.py", "notebook.py")
 _RUNNER_INIT = b'"""jobpack\'s runner, as it travels inside an archive (see __main__.py)."""\n'
 _MAIN = b'''"""Run this job: python3 THIS.zip [options] [-- job arguments]; see --help."""
 import sys
@@ -269,7 +270,7 @@ sys.exit(main(archive=sys.argv[0]))
 def runner_members() -> dict[str, bytes]:
     """The runner as it travels: `__main__.py`, which imports the runner package from the
     archive, the package itself, the layout package and the two modules it shares with
-    the packager (`RUNNER_PEERS`). The archive's `jobpack/__init__.py` is a stub, so
+    the packager or the job (`RUNNER_PEERS`). The archive's `jobpack/__init__.py` is a stub, so
     nothing else of jobpack comes along."""
     package = Path(__file__).resolve().parent.parent
     members = {layout.MAIN_NAME: _MAIN, layout.RUNNER_PREFIX + "__init__.py": _RUNNER_INIT}

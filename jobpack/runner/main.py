@@ -24,6 +24,7 @@ from .environment import prepared
 from .errors import Interrupted, RunnerError
 from .lay_out import lay_out
 from .layers import Layers, search_folders
+from .notebook import notebook_argv
 from .optional import install_requested, job_spec, layer_folders
 from .progress import say
 from .run import command_argv, job_environment, run_job, variables
@@ -147,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
             outputs.prepare(spec, src)
             job_env = job_environment(env, spec, os.environ, src)
             job_env.update(job_spec(spec, workdir, archive, env, args.offline, folders))
-            argv = command_argv(spec, value, args.extra, job_env.get("PATH"))
+            argv = notebook_argv(command_argv(spec, value, args.extra, job_env.get("PATH")),
+                                 workdir)
             say("running: " + " ".join(argv))
             code = run_job(argv, src, job_env)
             say(f"job exited with code {code}")

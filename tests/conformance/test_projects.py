@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import jobpack
+from jobpack import notebook as notebook_executor
 from jobpack.analyzer import trace as tracing
 from tests.conformance.environment import cache_root, ensure_environment
 
@@ -41,6 +42,7 @@ class Project:
     unread: tuple[str, ...] = ()  # data files that ship but this run does not open
     needs_sdist_build: bool = False  # a pin is published only as a source distribution
     harness: bool = False  # runs its scripts through the corpus' save_figures.py
+    notebook: bool = False  # cmd runs a notebook: run directly with jobpack's executor
 
 
 CASES = [
@@ -61,6 +63,8 @@ CASES = [
         "data/raw/iris.csv", "data/processed/featured_iris.csv",
         "data/processed/train_iris.csv", "data/processed/test_iris.csv",
         "reports/metrics.json", "reports/confusion_matrix_data.csv")),
+    # a notebook as the entry point: its executed copy (cells' outputs) is an output
+    Project("ipython_trapezoid", outputs=("trapezoid_rule.executed.ipynb",), notebook=True),
 ]
 IDS = [case.name for case in CASES]
 
@@ -83,12 +87,17 @@ def copy_project(case: Project, folder: Path) -> Path:
     return folder
 
 
-def run_cmd(folder: Path, python: Path) -> subprocess.CompletedProcess[str]:
-    """The config's cmd, run here as DataSphere runs it: in the job's folder, by a shell."""
+def run_cmd(folder: Path, python: Path, notebook: bool = False,
+            ) -> subprocess.CompletedProcess[str]:
+    """The config's cmd, run here as DataSphere runs it: in the job's folder, by a shell;
+    `python X.ipynb` through jobpack's notebook executor, as the archive runs it."""
     analysis = jobpack.analyze(config=folder / "config.yaml", python=str(python),
                                cache_dir=cache_root() / "facts")
-    assert analysis.manifest.cmd is not None
-    return subprocess.run(["bash", "-c", analysis.manifest.cmd], cwd=folder,
+    cmd = analysis.manifest.cmd
+    assert cmd is not None
+    if notebook:
+        cmd = cmd.replace("python ", f"python {notebook_executor.__file__} ", 1)
+    return subprocess.run(["bash", "-c", cmd], cwd=folder,
                           env=job_env(python), capture_output=True, text=True, check=True)
 
 
@@ -121,7 +130,7 @@ def _files(folder: Path, names: tuple[str, ...]) -> dict[str, bytes]:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_the_archive_runs_offline_with_the_direct_runs_outputs(case: Project, python: Path,
                                                                tmp_path: Path) -> None:
-    direct = run_cmd(copy_project(case, tmp_path / "direct"), python)
+    direct = run_cmd(copy_project(case, tmp_path / "direct"), python, case.notebook)
     expected = _files(tmp_path / "direct", case.outputs)
     job = copy_project(case, tmp_path / "job")
     archive = tmp_path / f"{case.name}.jobpack.zip"

@@ -63,6 +63,11 @@ class FactsStore:
             source = read_regular(path)
             content = hashlib.sha256(source)
             self.read[path] = (content.hexdigest(), len(source))
+            if path.suffix == ".ipynb":  # a notebook is read as the Python of its cells
+                from jobpack.analyzer.notebooks import notebook_python
+
+                source = notebook_python(source, str(path))
+                content = hashlib.sha256(source)
             key = self._key(content)
             cached = self._load(key)
             if cached is not None:

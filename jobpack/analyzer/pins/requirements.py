@@ -76,11 +76,19 @@ class _Pending:
 def resolve_requirements(
     graph: ImportGraph, index: DistributionIndex, target: Target, *, no_deps: bool = False,
     exclude: Iterable[str] = (), provided: ProvidedSet | None = None,
+    roots: Iterable[tuple[str, tuple[str, ...], str]] = (),
 ) -> tuple[tuple[Requirement, ...], tuple[Diagnostic, ...]]:
     """Pin every distribution the graph's external modules need, plus their closure; what
     the image provides (`provided`) is recorded as such, and what only it needs is left
-    to the image."""
+    to the image. `roots` are installed distributions the job declares outside its
+    imports (name, extras, why: a notebook's `%pip install`, a tool cmd runs): pinned as
+    direct requirements, with their closure."""
     pending: dict[str, _Pending] = {}
+    for name, extras, reason in roots:
+        entry = pending.setdefault(name, _Pending())
+        entry.direct, entry.lazy_only, entry.required = True, False, True
+        entry.extras.update(extras)
+        entry.required_by.add(reason)
     diagnostics: list[Diagnostic] = []
     image = provided or ProvidedSet()
     sure = graph.find_surely_reached()

@@ -56,13 +56,34 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
         return Resolution(requirements, pip, _mode(job), _undeclared(
             graph, index, target, requirements, config.requirements_file),
             frozenset(canonicalize_name(r.name) for r in requirements))
+    roots, unpinned, said = _declared(job, entries, index)
     inferred, found = resolve_requirements(graph, index, target,
                                            no_deps=no_deps or job.pip.no_deps, exclude=exclude,
-                                           provided=provided)
-    resolution = Resolution(inferred, job.pip, _mode(job), tuple(found))
+                                           provided=provided, roots=roots)
+    resolution = Resolution((*inferred, *unpinned), job.pip, _mode(job), (*found, *said))
     if read_pep723:
         resolution = _with_pep723(resolution, graph, entries, index, target)
     return resolution
+
+
+def _declared(job: Job, entries: Sequence[Entry], index: DistributionIndex,
+              ) -> tuple[list[tuple[str, tuple[str, ...], str]], list[Requirement],
+                         list[Diagnostic]]:
+    """What the job declares beside its imports: notebooks' `%pip install` lines and the
+    tools cmd runs notebooks with (`analyzer/notebooks.py`)."""
+    from jobpack.analyzer.notebooks import Declared, declared_in, is_notebook, split_declared
+
+    declared = [Declared(text, f"cmd ({tool})", tool=True) for tool, text in job.cmd_tools]
+    notes: list[Diagnostic] = []
+    for entry in entries:
+        if is_notebook(entry.file):
+            found, said = declared_in(entry.file, entry.name)
+            declared += found
+            notes += said
+    if not declared:
+        return [], [], notes
+    roots, unpinned, said = split_declared(declared, index)
+    return roots, unpinned, [*notes, *said]
 
 
 def _undeclared(graph: ImportGraph, index: DistributionIndex, target: Target,
