@@ -198,7 +198,19 @@ def _as_python(line: Line, python_body: bool) -> str:
     if line.kind == "magic" and line.name in {"time", "timeit"} and line.rest \
             and not line.rest.startswith("-"):
         return f"{line.indent}{line.rest}"
+    script = _run_target(line)
+    if script is not None:  # read as what it is, so the script ships and is analysed
+        return f"{line.indent}import runpy; runpy.run_path({script!r})"
     return f"{line.indent}pass"
+
+
+def _run_target(line: Line) -> str | None:
+    """The script `%run script.py ARGS` runs, when it is a plain path."""
+    if line.kind != "magic" or line.name != "run" or line.target:
+        return None
+    words = line.rest.split()
+    first = words[0] if words else ""
+    return first if first.endswith(".py") and not re.search(r"[{}$`]", first) else None
 
 
 def pip_lines(cells: list[Cell]) -> list[tuple[int, int, str, list[str]]]:

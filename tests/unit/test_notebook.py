@@ -61,6 +61,11 @@ def test_the_python_for_analysis_keeps_every_line_in_its_place() -> None:
     compile(source, "nb", "exec")  # it is Python
 
 
+def test_run_of_a_script_is_read_as_running_it_so_it_ships() -> None:
+    source, _ = python_source([Cell(1, "%run helper.py --fast\n%run {name}.py\n")])
+    assert source.splitlines() == ["import runpy; runpy.run_path('helper.py')", "pass"]
+
+
 def test_pip_install_lines_give_requirement_words_without_options() -> None:
     cells = notebook.code_cells(nb(
         "%pip install -q 'pandas>=2' --index-url https://x/simple scikit-learn\n"
