@@ -87,7 +87,11 @@ def _newline(text: str) -> str:
 def write_block(file: Path, manifest_block: str) -> bool:
     """Insert or update the block in `file` in place (atomically); False if unchanged.
     The script keeps its encoding (a coding line, or a BOM, which stays first), its
-    newlines and its mode."""
+    newlines and its mode. A notebook is refused: a comment block would break its JSON
+    (its `%pip install` lines are where it declares requirements)."""
+    if file.suffix == ".ipynb":
+        raise ScriptMetadataError("a notebook cannot hold a PEP 723 block; write its "
+                                  "requirements as %pip install lines", path=file.name)
     data = file.read_bytes()
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)

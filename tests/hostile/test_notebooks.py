@@ -14,14 +14,7 @@ BROKEN: dict[str, tuple[str | bytes, str]] = {
     "not-json": ("{\"cells\": [", "not valid JSON (line 1)"),
     "not-utf8": (b"\xff\xfe{}", "not UTF-8 text"),
     "nbformat-3": ('{"nbformat": 3, "worksheets": []}', "nbformat 3 is not supported"),
-    "no-nbformat": ('{"cells": []}', "no 'nbformat' key"),
     "missing-cells": ('{"nbformat": 4, "metadata": {}}', "no 'cells' list"),
-    "cells-not-a-list": ('{"nbformat": 4, "cells": {"a": 1}}', "no 'cells' list"),
-    "cell-without-type": ('{"nbformat": 4, "cells": [{"source": "x"}]}',
-                          "cell 1 has no cell_type"),
-    "source-not-text": (f'{{"nbformat": 4, "cells": [{CELL}, {{"cell_type": "code", '
-                        '"source": [1, 2]}]}', "cell 2: source is not text"),
-    "empty-file": ("", "not valid JSON"),
 }
 COMMANDS = {
     "analyze": ("jobpack", "analyze", "train.ipynb"),
@@ -32,9 +25,10 @@ COMMANDS = {
 }
 
 
-# every kind of breakage through `analyze`; one of them through every other command
+# each breakage through `analyze` (a jobpack start costs seconds: every kind of message is
+# tested in tests/unit/test_notebook.py); one of them through every other command
 CASES = [(name, "analyze") for name in sorted(BROKEN)] + [
-    ("missing-cells", how) for how in sorted(COMMANDS) if how != "analyze"]
+    ("not-json", how) for how in sorted(COMMANDS) if how != "analyze"]
 
 
 @pytest.mark.parametrize(("name", "how"), CASES)
@@ -58,3 +52,17 @@ def test_a_broken_notebook_is_one_line_naming_it(name: str, how: str, tmp_path: 
     assert "train.ipynb" in output and message in output, output
     assert snapshot(job) == before
     assert list(out.iterdir()) == []
+
+
+def test_write_pep723_leaves_a_notebook_alone(tmp_path: Path) -> None:
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "train.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+                                     f'"cells": [{CELL}]}}')
+    before = snapshot(job)
+    result = run(command(("jobpack", "analyze", "train.ipynb", "--write-pep723"), job, job,
+                         tmp_path), job, {})
+    assert result.returncode == 1
+    assert "train.ipynb: a notebook cannot hold a PEP 723 block" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert snapshot(job) == before
