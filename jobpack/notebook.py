@@ -280,6 +280,17 @@ class _Stream(io.TextIOBase):
     def fileno(self) -> int:
         return int(self.real.fileno())
 
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.real, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.real, "errors", None)
+
+    def __getattr__(self, name: str) -> Any:  # `buffer` and the like: the real stream's
+        return getattr(self.real, name)
+
 
 class Runner:
     """Runs a notebook's code cells in order in one `__main__` namespace, keeping each
@@ -328,14 +339,14 @@ class Runner:
         import linecache
 
         lines = lines_of(cell)
-        if lines and lines[0].kind == "cell-magic" and lines[0].name not in PYTHON_BODY:
-            self._cell_magic(lines[0], "\n".join(line.text for line in lines[1:]) + "\n")
-            return None
-        source = "\n".join(_as_run(line) for line in lines) + "\n"
         filename = f"{self.name}, cell {cell.number}"
         linecache.cache[filename] = (len(cell.source), None,
                                      cell.source.splitlines(True), filename)
         try:
+            if lines and lines[0].kind == "cell-magic" and lines[0].name not in PYTHON_BODY:
+                self._cell_magic(lines[0], "\n".join(line.text for line in lines[1:]) + "\n")
+                return None
+            source = "\n".join(_as_run(line) for line in lines) + "\n"
             tree = ast.parse(source, filename)
             last = None
             end = tree.body[-1] if tree.body else None
@@ -358,7 +369,7 @@ class Runner:
     def _failed(self, cell: Cell, exc: BaseException) -> int:
         tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
         lines = traceback.format_exception(type(exc), exc, tb)
-        sys.stderr.write("".join(lines))
+        _say("".join(lines))  # on stderr, and kept as the error output, not as a stream
         self.outputs.append({"ename": type(exc).__name__, "evalue": str(exc),
                              "output_type": "error",
                              "traceback": [line.rstrip("\n") for line in lines]})
@@ -407,7 +418,10 @@ class Runner:
         elif head.name == "writefile":
             words = shlex.split(head.rest)
             append = "-a" in words or "--append" in words
-            path = Path(next(w for w in words if not w.startswith("-"))).expanduser()
+            named = [w for w in words if not w.startswith("-")]
+            if not named:
+                raise ValueError("%%writefile names no file")
+            path = Path(named[0]).expanduser()
             with path.open("a" if append else "w", encoding="utf-8") as handle:
                 handle.write(body)
         else:
@@ -417,7 +431,10 @@ class Runner:
         import runpy
 
         words = shlex.split(rest)
-        words = [w for w in words if not (w.startswith("-") and words.index(w) == 0)]
+        while words and words[0].startswith("-"):  # %run's own options
+            words.pop(0)
+        if not words:
+            raise ValueError("%run names no script")
         saved = sys.argv
         sys.argv = words
         try:

@@ -165,3 +165,19 @@ def test_the_executor_runs_on_python_3_8(tmp_path: Path) -> None:
         pytest.skip("no Python 3.8 here")
     done = run(tmp_path, nb("x = !echo ok\nprint(x)\n"), python=str(python))
     assert (done.returncode, done.stdout) == (0, "['ok']\n"), done.stderr
+
+
+def test_cell_magics_that_are_not_python_do_what_ipython_does(tmp_path: Path) -> None:
+    done = run(tmp_path, nb("%%writefile made.py\nANSWER = 42\n",
+                            "import made, sys\nprint(made.ANSWER, sys.stdout.encoding)\n",
+                            "%%bash\necho from bash\n", "%%html\n<b>x</b>\n"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "42 utf-8\nfrom bash\n"
+    assert "cell 5: %%html cell skipped" in done.stderr
+
+
+def test_a_cell_magic_that_cannot_run_fails_its_cell_in_one_line(tmp_path: Path) -> None:
+    done = run(tmp_path, nb("%%writefile\nx = 1\n"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "jobpack: job.ipynb: cell 2 failed: ValueError: %%writefile names no file")
