@@ -163,19 +163,23 @@ def _add_module(
 ) -> None:
     by_job = job_import_sites(graph, name)
     by_library: dict[str, list[ImportSite]] = {}
+    providers = index.providers(name)
+    # a distribution's imports of its own modules give no reason (most of the 50,000
+    # edges of a torch + transformers job): their sites are not even read
+    own = [providers[0].name] if len(providers) == 1 else None
     for importer in graph.find_modules_that_directly_import(name):
-        if not libraries or graph.get_module(importer).kind in _JOB_KINDS:
+        if not libraries or not providers or graph.get_module(importer).kind in _JOB_KINDS:
             continue
-        sites = graph.get_import_sites(importer, name)
-        # asked once per library module, not once per module it imports (50,000 edges
-        # in a torch + transformers job)
+        # asked once per library module, not once per module it imports
         found = owners.get(importer)
         if found is None:
             found = owners[importer] = [d.name for d in index.providers(importer)] \
                 or [importer.split(".")[0]]
+        if found == own:
+            continue
+        sites = graph.get_import_sites(importer, name)
         for owner in found:
             by_library.setdefault(owner, []).extend(sites)
-    providers = index.providers(name)
     if by_job:
         first = min(by_job)
         if not providers:
