@@ -95,10 +95,15 @@ def _spelled_keys(source: str) -> list[str]:
 def test_no_manifest_key_is_spelled_outside_the_manifest_and_the_layout() -> None:
     """Keys of jobpack.json (and of the optional spec the runner writes for its import
     hook) are spelled in manifest.py and jobpack/layout/ alone: the runner, its import
-    hook, the packager's writer and the destinations read and write typed records."""
+    hook, the packager's writer, the destinations, the reports, the CLI, the library, the
+    formats and `jobpack trace` read and write typed records. (config.py, notebook.py and
+    the pip and PyPI readers spell keys of other formats that share these names.)"""
     package = Path(jobpack.__file__).parent
     modules = [*sorted((package / "runner").glob("*.py")), package / "packager" / "api.py",
-               *sorted((package / "destinations").glob("*.py"))]
+               *sorted((package / "destinations").glob("*.py")),
+               *sorted((package / "cli").glob("*.py")), *sorted((package / "formats").glob("*.py")),
+               package / "report.py", package / "library.py", package / "graph_html.py",
+               package / "analyzer" / "trace.py"]
     found = [f"{m.name}: {key}" for m in modules for key in _spelled_keys(m.read_text())]
     assert found == []
 
