@@ -30,6 +30,8 @@ def check_pylocks_under(folder: Path) -> list[str]:
     for parent, _, names in os.walk(folder):
         for name in sorted(names):
             path = Path(parent, name)
+            if not path.is_file():  # a hostile case's FIFO named x.zip: opening it blocks
+                continue
             if name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml")):
                 found += _checked(str(path), path.read_text(encoding="utf-8"))
             elif name.endswith(".zip") and zipfile.is_zipfile(path):
