@@ -56,7 +56,8 @@ class LibraryMemo:
                      *(f"{k}={v}" for k, v in sorted(extra_roots.items())),
                      "\0follows", *roots.follows, "\0names", *roots.names,
                      "\0own", *roots.own):
-            digest.update(part.encode() + b"\0")
+            # a file name may hold bytes that are not UTF-8 (kept as surrogates)
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return digest.hexdigest()
 
     def replay(self, key: str, graph: ImportGraph) -> bool:
