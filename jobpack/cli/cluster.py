@@ -58,6 +58,10 @@ def submit_command(
     outputs_to: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--outputs-to", help="Where the job's declared outputs go, as the cluster sees it "
         "(shared storage).")] = None,
+    upload_limit: Annotated[str, typer.Option(
+        "--upload-limit", metavar="SIZE",
+        help="The largest package the cluster takes in one upload (Ray's dashboard: 100 "
+        "MiB); a dependency layer over it is sent in parts.")] = "100MiB",
 ) -> None:
     """Run an archive on a Ray cluster; stream its logs; exit with its status.
 
@@ -74,11 +78,12 @@ def submit_command(
                          num_cpus=num_cpus, num_gpus=num_gpus,
                          memory=parse_size(memory) if memory is not None else None,
                          env=parse_env(env or []), outputs_to=outputs_to)
+        limit = parse_size(upload_limit)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     if (archive is None) == (job.config is None):
         raise typer.BadParameter("give either ARCHIVE or --config")
-    cluster = RayCluster(ray)
+    cluster = RayCluster(ray, upload_limit=limit)
     with tempfile.TemporaryDirectory(prefix="jobpack-submit-") as folder:
         if archive is None:
             archive = _build_for_submit(job, Path(folder))

@@ -11,13 +11,16 @@ The protocol, as Ray's own job SDK and dashboard speak it:
 An archive travels as packages named by sha256, each uploaded only when the cluster does
 not have it yet: its zip (runner, manifest, the job's files: what a code change changes)
 as the `working_dir` package, a zip of a folder's contents holding it as `job.jobpack.zip`;
-each dependency layer as a `py_modules` package holding `jobpack-layer-SHA256.zip`. Ray
+each dependency layer as a `py_modules` package holding `jobpack-layer-SHA256.zip` (one
+over the dashboard's 100 MiB as several, each holding one part of it, which the runner
+joins and checks against the layer's sha256). Ray
 unpacks those into folders it puts on the job's PYTHONPATH, where the entrypoint tells
 the runner to look for the layers. A code-only change re-sends kilobytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shlex
@@ -32,6 +35,7 @@ from jobpack.destinations import KNOWN_STATES, JobRequest, JobStatus, Submission
 from jobpack.destinations.http import HttpClient
 from jobpack.errors import ArchiveError, DestinationRequestError, PackageTooLarge
 from jobpack.layout import (
+    LAYER_PART,
     MANIFEST_NAME,
     ZIP_EPOCH_DATE,
     LayerRecord,
@@ -118,15 +122,29 @@ def packages(archive: Path, limit: int = UPLOAD_LIMIT) -> tuple[Package, list[Pa
     offsets = inline_layers(layers, start)
     if offsets is None or len(offsets) != len(layers):
         raise ArchiveError("does not carry its dependency layers", path=str(archive))
-    for layer in layers:
-        _check_limit(archive, layer.size, limit)
     head = Package.wrap(archive, limit, start=start)
-    return head, [_layer_package(archive, layer, offsets[layer.sha256], limit)
-                  for layer in layers]
+    return head, [package for layer in layers
+                  for package in _layer_packages(archive, layer, offsets[layer.sha256], limit)]
 
 
-def _layer_package(archive: Path, layer: LayerRecord, start: int, limit: int) -> Package:
-    return Package.wrap(archive, limit, layer.file_name, start, layer.size, layer.sha256)
+def _layer_packages(archive: Path, layer: LayerRecord, start: int, limit: int
+                    ) -> list[Package]:
+    """One package for a layer that fits in `limit`; else its parts (`LAYER_PART`), each
+    a package named by the sha256 of its own bytes: the same layer and limit give the
+    same parts, so a resubmit finds them all on the cluster, and two parts that happen to
+    hold the same bytes (zeros) are still two packages."""
+    step = limit - _WRAPPER_BYTES
+    if layer.size <= step:
+        return [Package.wrap(archive, limit, layer.file_name, start, layer.size, layer.sha256)]
+    count = -(-layer.size // step)
+    found = []
+    for index in range(count):
+        size = min(step, layer.size - index * step)
+        name = LAYER_PART.format(sha256=layer.sha256, index=index + 1, count=count)
+        part = Package.wrap(archive, limit, name, start + index * step, size)
+        found.append(Package(f"_ray_pkg_{hashlib.sha256(part.data).hexdigest()}.zip",
+                             part.data))
+    return found
 
 
 def entrypoint(job: JobRequest, layers: bool = False) -> str:

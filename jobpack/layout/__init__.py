@@ -21,6 +21,7 @@ from .names import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     LAYER_FILE,
+    LAYER_PART,
     MAIN_NAME,
     MANIFEST_NAME,
     REQUIREMENTS_NAME,
@@ -41,7 +42,7 @@ from .spec import RunSpec, archive_records
 
 __all__ = [
     "BYTECODE_PREFIX", "CHUNK", "CONSTRAINTS_NAME", "EXIT_FAILURE", "EXIT_INTERRUPTED",
-    "EXIT_USAGE", "LAYER_FILE", "MAIN_NAME", "MANIFEST_NAME", "PYTORCH_INDEX",
+    "EXIT_USAGE", "LAYER_FILE", "LAYER_PART", "MAIN_NAME", "MANIFEST_NAME", "PYTORCH_INDEX",
     "REQUIREMENTS_NAME", "RUNNER_PREFIX", "RUNNER_VERSION", "SCHEMA", "SOURCE_PREFIX",
     "VARIABLE", "WHEEL_PREFIX", "ZIP_EPOCH", "ZIP_EPOCH_DATE", "CommandError", "DataRecord",
     "FileRecord", "LayerRecord", "OptionalRecord", "OptionalSpec", "PinRecord", "RunSpec",

@@ -25,6 +25,10 @@ RUNNER_VERSION = "4"
 # A dependency layer found outside the archive (a Ray package, `--layers DIR`) is a file
 # of this name: the layer's bytes, named by their sha256.
 LAYER_FILE = "jobpack-layer-{sha256}.zip"
+# A layer bigger than one package of its destination (Ray's dashboard takes 100 MiB an
+# upload) travels as parts: consecutive slices of its bytes in files of this name, INDEX
+# from 1 to COUNT, which the runner joins and checks against the layer's sha256.
+LAYER_PART = "jobpack-layer-{sha256}.part{index:04d}of{count:04d}"
 # Zip members are dated no earlier than this (1980-01-01T00:00:00Z, the first date a zip
 # can hold); dependency layers always carry it, so their bytes depend on content alone.
 ZIP_EPOCH = 315532800

@@ -13,6 +13,7 @@ member written is re-hashed against its record.
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -34,17 +35,18 @@ def lay_out(archive: Path, into: Path, folders: list[Path]) -> int:
         manifest = opened.read(MANIFEST_NAME)
     unpack(archive, into, spec)
     (into / MANIFEST_NAME).write_bytes(manifest)
-    layers = Layers(archive, spec, folders)
-    layers.check()
-    records = sorted(layers.members.items())
-    total = sum(record.size for _, (_, record) in records)
-    root = os.path.realpath(into)
-    with Phase(f"laying out {len(records)} files of the dependency layers", total):
-        for name, (_, record) in records:
-            target = into.joinpath(*PurePosixPath(name).parts)
-            if not inside(str(target.parent), root):
-                raise UnsafeMember(name, "path leaves the folder")
-            _copy(layers, record, target)
+    with tempfile.TemporaryDirectory(prefix="jobpack-layers-") as scratch:
+        layers = Layers(archive, spec, folders, Path(scratch))
+        layers.check()
+        records = sorted(layers.members.items())
+        total = sum(record.size for _, (_, record) in records)
+        root = os.path.realpath(into)
+        with Phase(f"laying out {len(records)} files of the dependency layers", total):
+            for name, (_, record) in records:
+                target = into.joinpath(*PurePosixPath(name).parts)
+                if not inside(str(target.parent), root):
+                    raise UnsafeMember(name, "path leaves the folder")
+                _copy(layers, record, target)
     count = len(spec.files) + 1 + len(records)
     say(f"unpacked {count} files into {into}")
     return count

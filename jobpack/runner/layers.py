@@ -6,7 +6,8 @@ bytecode, ZIP64 when big) lie before the small zip that holds `__main__.py`, the
 whatever comes before it, so `python3 job.zip` runs on every Python 3.8+ however big the
 layers are. A layer the archive does not carry (sent apart, as a Ray package) is the file
 `jobpack-layer-SHA256.zip` in a folder of `--layers` / `$JOBPACK_LAYERS`, or beside the
-archive. Each layer's sha256 is checked before a member of it is used.
+archive; one sent in parts (`parts.py`) is joined into the run's `scratch` folder first.
+Each layer's sha256 is checked before a member of it is used.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, BinaryIO
 from jobpack.layout import LayerRecord, RunSpec, hash_stream, inline_layers, zip_start
 
 from .errors import RunnerError, UnsafeMember
+from .parts import find_parts, join_parts
 from .progress import Phase
 
 
@@ -72,8 +74,10 @@ def search_folders(archive: Path, given: str | None) -> list[Path]:
 class Layers:
     """The spec's dependency layers, found and checked on first use."""
 
-    def __init__(self, archive: Path, spec: RunSpec, folders: list[Path]) -> None:
+    def __init__(self, archive: Path, spec: RunSpec, folders: list[Path],
+                 scratch: Path | None = None) -> None:
         self.archive, self.spec, self.folders = archive, spec, folders
+        self.scratch = scratch  # where a layer sent in parts is joined
         self.members = spec.layer_files()
         self._where: dict[str, tuple[str, int]] = {}  # every layer as (file, offset)
         self._checked: dict[str, tuple[str, int]] = {}  # those whose sha256 matched
@@ -98,6 +102,14 @@ class Layers:
             candidate = folder / layer.file_name
             if candidate.is_file() and candidate.stat().st_size == layer.size:
                 return str(candidate)
+        parts = find_parts(layer, self.folders)
+        if parts and self.scratch is not None:
+            joined = str(join_parts(layer, parts, self.scratch))
+            self._checked[layer.sha256] = (joined, 0)  # its sha256 was checked joining it
+            return joined
+        if parts:
+            raise RunnerError(f"dependency layer {layer.file_name} travels in parts, and "
+                              "this command has no work folder to join them in")
         raise RunnerError(f"dependency layer {layer.file_name} ({layer.size} bytes) is not "
                           f"in the archive nor in {', '.join(map(str, self.folders))}")
 
@@ -109,6 +121,9 @@ class Layers:
         if not wanted:
             return
         self._where = self._where or self.locate()
+        wanted = [layer for layer in wanted if layer.sha256 not in self._checked]
+        if not wanted:
+            return
         total = sum(layer.size for layer in wanted)
         plural = "s" if len(wanted) != 1 else ""
         with Phase(f"checking {len(wanted)} dependency layer{plural}", total):

@@ -142,12 +142,14 @@ def run(args: argparse.Namespace) -> int:
         command_argv(spec, value, [], None)  # every ${NAME} is set, before any work
         unpack(archive, workdir, spec)
         folders = search_folders(archive, args.layers)
+        joined = workdir / "layers"  # layers sent in parts are joined here, when needed
         with prepared(workdir, spec, cache, args.offline,
-                      Layers(archive, spec, folders)) as env:
+                      Layers(archive, spec, folders, joined)) as env:
             src.mkdir(exist_ok=True)
             outputs.prepare(spec, src)
             job_env = job_environment(env, spec, os.environ, src)
-            job_env.update(job_spec(spec, workdir, archive, env, args.offline, folders))
+            job_env.update(job_spec(spec, workdir, archive, env, args.offline,
+                                    [joined, *folders]))
             argv = notebook_argv(command_argv(spec, value, args.extra, job_env.get("PATH")),
                                  workdir)
             say("running: " + " ".join(argv))
@@ -175,8 +177,9 @@ def _install_optional(args: argparse.Namespace) -> None:
         spec = read_spec(opened)
     given = args.layers if args.layers is not None else layer_folders(args.optional_spec)
     folders = search_folders(archive, given)
-    install_requested(list(spec.optional), args.install_optional, args.optional_spec,
-                      Layers(archive, spec, folders).open, args.imported)
+    with tempfile.TemporaryDirectory(prefix="jobpack-layers-") as scratch:
+        install_requested(list(spec.optional), args.install_optional, args.optional_spec,
+                          Layers(archive, spec, folders, Path(scratch)).open, args.imported)
 
 
 def _collect(spec: RunSpec, src: Path, root: Path, workdir: Path) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -124,14 +125,15 @@ def verify(path: str | Path, layers: str | None = None) -> list[str]:
         return [str(exc)]
     from .layers import Layers, search_folders
 
-    found = Layers(Path(path), spec, search_folders(Path(path), layers))
-    try:
-        found.check()
-        for name, (_, record) in sorted(found.members.items()):
-            with found.open(name) as handle:
-                problems += _digest_problems(name, handle, record)
-    except (RunnerError, zipfile.BadZipFile, KeyError, OSError) as exc:
-        problems.append(str(exc))
+    with tempfile.TemporaryDirectory(prefix="jobpack-layers-") as scratch:
+        found = Layers(Path(path), spec, search_folders(Path(path), layers), Path(scratch))
+        try:
+            found.check()
+            for name, (_, record) in sorted(found.members.items()):
+                with found.open(name) as handle:
+                    problems += _digest_problems(name, handle, record)
+        except (RunnerError, zipfile.BadZipFile, KeyError, OSError) as exc:
+            problems.append(str(exc))
     return problems
 
 

@@ -58,3 +58,28 @@ def test_a_code_change_resubmits_kilobytes_and_reuses_the_environment(
     assert f"dependency layers: 0 uploaded, {layers} already on the cluster" in again.stderr
     assert _sent(again.stderr) < 1_000_000
     assert "jobpack: reusing environment" in again.stdout  # the runner's lines, in the logs
+
+
+def test_a_layer_over_the_upload_limit_travels_in_parts_and_is_joined(
+        ray_head: RayHead, tmp_path: Path) -> None:
+    python = tool_venv("image-job", ["numpy==2.2.6", "attrs==25.3.0"]) / "bin" / "python"
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "main.py").write_text("import numpy\nprint('sum', numpy.arange(4).sum())\n")
+    archive = tmp_path / "np.jobpack.zip"
+    _build(job, python, archive)  # one layer: numpy's 16 MB wheel and its bytecode
+    env = f"XDG_CACHE_HOME={tmp_path / 'xdg'}"
+    submit = ("submit", str(archive), "--ray", ray_head.address, "--env", env,
+              "--upload-limit", "8M")
+    first = jobpack(*submit)
+    assert first.returncode == 0, first.stderr + first.stdout
+    assert "sum 6" in first.stdout
+    parts = int(re.search(r"dependency layers: (\d+) uploaded, 0 already", first.stderr)
+                .group(1))  # type: ignore[union-attr]
+    assert parts == 3
+    assert re.search(r"joining dependency layer \w+ from 3 parts: done", first.stdout)
+    again = jobpack(*submit)  # the same parts, by digest: nothing is sent
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert "dependency layers: 0 uploaded, 3 already on the cluster" in again.stderr
+    assert _sent(again.stderr) == 0
+    assert "jobpack: reusing environment" in again.stdout

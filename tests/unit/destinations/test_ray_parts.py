@@ -1,0 +1,89 @@
+"""A dependency layer over the upload limit travels to Ray in parts (each a package named
+by its own digest) and the runner joins them back, checked by the layer's sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from jobpack.destinations.ray import packages
+from jobpack.layout import MANIFEST_NAME, SCHEMA, FileRecord, LayerRecord, RunSpec
+from jobpack.runner.errors import RunnerError, UnsafeMember
+from jobpack.runner.layers import Layers
+
+DATA = bytes(20_000) + b"the end of a wheel"  # zeros: several parts hold the same bytes
+LIMIT = 4096
+
+
+def _layered(tmp_path: Path) -> tuple[Path, RunSpec, bytes]:
+    """An archive of one ~20 KB layer before its zip; the spec, and the zip alone."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as layer:
+        layer.writestr("wheels/w.whl", DATA)
+    data = buffer.getvalue()
+    files = (FileRecord("wheels/w.whl", hashlib.sha256(DATA).hexdigest(), len(DATA)),)
+    record = LayerRecord(hashlib.sha256(data).hexdigest(), len(data), files)
+    manifest = {"schema": SCHEMA, "target": {"python": "3.11"}, "files": [],
+                "layers": [record.to_dict()]}
+    head = io.BytesIO()
+    with zipfile.ZipFile(head, "w") as archive:
+        archive.writestr(MANIFEST_NAME, json.dumps(manifest))
+    path = tmp_path / "job.jobpack.zip"
+    path.write_bytes(data + head.getvalue())
+    return path, RunSpec.from_dict(manifest), head.getvalue()
+
+
+def _unpacked_as_ray_does(tmp_path: Path, limit: int) -> tuple[Path, RunSpec, list[Path]]:
+    """The archive's zip alone, and one folder per layer package (Ray unpacks each
+    py_modules package into a folder of its own)."""
+    path, spec, head = _layered(tmp_path)
+    _, parts = packages(path, limit)
+    folders = []
+    for number, package in enumerate(parts):
+        assert len(package.data) <= limit
+        folder = tmp_path / f"pkg{number}"
+        with zipfile.ZipFile(io.BytesIO(package.data)) as wrapper:
+            wrapper.extractall(folder)
+        folders.append(folder)
+    alone = tmp_path / "sent" / "job.jobpack.zip"
+    alone.parent.mkdir()
+    alone.write_bytes(head)
+    return alone, spec, folders
+
+
+def test_an_oversized_layer_is_split_into_parts_named_by_their_own_digest(
+        tmp_path: Path) -> None:
+    path, spec, _ = _layered(tmp_path)
+    _, parts = packages(path, LIMIT)
+    assert len(parts) == -(-spec.layers[0].size // (LIMIT - 1024)) > 4
+    assert len({part.name for part in parts}) == len(parts)  # equal bytes, distinct parts
+    for part in parts:
+        assert part.name == f"_ray_pkg_{hashlib.sha256(part.data).hexdigest()}.zip"
+    again = packages(path, LIMIT)[1]
+    assert [p.name for p in again] == [p.name for p in parts]  # a resubmit uploads none
+    whole = packages(path, 1 << 20)[1]
+    assert [p.name for p in whole] == [f"_ray_pkg_{spec.layers[0].sha256}.zip"]
+
+
+def test_the_runner_joins_the_parts_and_checks_the_whole_layer(tmp_path: Path) -> None:
+    alone, spec, folders = _unpacked_as_ray_does(tmp_path, LIMIT)
+    scratch = tmp_path / "work" / "layers"
+    with Layers(alone, spec, folders, scratch).open("wheels/w.whl") as handle:
+        assert handle.read() == DATA
+    assert [p.name for p in scratch.iterdir()] == [spec.layers[0].file_name]
+
+
+def test_a_missing_or_damaged_part_is_refused(tmp_path: Path) -> None:
+    alone, spec, folders = _unpacked_as_ray_does(tmp_path, LIMIT)
+    damaged = next(folders[-1].iterdir())
+    damaged.write_bytes(damaged.read_bytes()[:-1] + b"?")
+    with pytest.raises(UnsafeMember, match="parts joined: sha256 differs"):
+        Layers(alone, spec, folders, tmp_path / "a").check()
+    assert not any((tmp_path / "a").iterdir())  # nothing half-joined is left to trust
+    with pytest.raises(RunnerError, match=r"travels in \d+ parts; part 2 is not in"):
+        Layers(alone, spec, [folders[0], *folders[2:]], tmp_path / "b").check()
