@@ -3,6 +3,7 @@ built from the same pins, measured in the same run on the same interpreter.
 
     python benchmarks/bench_runner.py                 # small job + scikit-learn job
     python benchmarks/bench_runner.py --skip-ml --repeat 5
+    python benchmarks/bench_runner.py --skip-small --torch   # + the torch job's install
 
 The small job imports pyyaml, attrs, python-dateutil and a local package; the ML job fits
 a scikit-learn model and saves a matplotlib plot. "first" runs start with an empty
@@ -14,7 +15,8 @@ Medians of --repeat runs.
 
 The install phase alone is measured against uv: the runner's own lines on stderr give
 how long checking the dependency layers and installing the wheels took in a first run
-(and the run's peak RSS, every process), beside `uv pip install --offline --no-deps` of
+(and the run's peak RSS: of its biggest process, and of the runner's process tree summed,
+sampled), beside `uv pip install --offline --no-deps` of
 the same wheels into a fresh venv with an empty uv cache (a first install, as on a fresh
 VM). The rebuild after a one-line code change is timed too (`jobpack build` over the
 previous archive, layers from the cache), and its bytes compared with a clean build's.
@@ -76,6 +78,12 @@ ML = Job(
             "plt.plot(model.coef_[0]); plt.savefig('coef.png')\n"
             "print('score', round(model.score(X, y), 3))\n"),
     },
+)
+
+# torch: the CPU wheel (pinned: a bare `torch` is a multi-GB CUDA build); install phase only
+TORCH = Job(
+    requirements=["torch==2.13.0", "numpy==2.2.6"],
+    files={"main.py": "import torch\nprint('sum', torch.ones(3).sum().item())\n"},
 )
 
 
@@ -153,19 +161,52 @@ def _phases(stderr: str) -> dict[str, float]:
     return found
 
 
-def _install_phase(archive: Path, root: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """A first run's layer check and wheel install (seconds) and its peak RSS (kB)."""
+def _tree_rss_kb(pid: int, skip_root: bool = False) -> int:
+    """Resident kB of a process's descendants (and its own unless `skip_root`), now."""
+    total, todo, root = 0, [pid], pid
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if match and not (skip_root and current == root):
+            total += int(match.group(1))
+    return total
+
+
+_MEASURE = ("import resource, subprocess, sys\n"
+            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+            "sys.exit(r.returncode)\n")
+
+
+def _install_phase(archive: Path, root: Path, env: dict[str, str]
+                   ) -> tuple[float, float, int, int]:
+    """A first run's layer check and wheel install (seconds), the peak RSS of its biggest
+    process (kB, getrusage of a wrapper that runs only it) and the peak of the runner's
+    whole process tree summed (kB, /proc sampled every 10 ms: the install workers run at
+    the same time as the runner)."""
     work = Path(tempfile.mkdtemp(dir=root))
-    measure = ("import resource, subprocess, sys\n"
-               "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
-               "stderr=subprocess.PIPE, text=True)\n"
-               "sys.stderr.write(r.stderr)\n"
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
-    result = subprocess.run([PYTHON, "-c", measure, PYTHON, str(archive), "--env-cache",
-                             str(Path(tempfile.mkdtemp(dir=root)))], cwd=work, env=env,
-                            capture_output=True, text=True, check=True)
-    phases = _phases(result.stderr)
-    return phases.get("checking", 0.0), phases["installing"], int(result.stdout.split()[-1])
+    command = [PYTHON, "-c", _MEASURE, PYTHON, str(archive), "--env-cache",
+               str(Path(tempfile.mkdtemp(dir=root)))]
+    with tempfile.TemporaryFile("w+") as err, subprocess.Popen(
+            command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=err, text=True
+            ) as process:
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss_kb(process.pid, skip_root=True))
+            time.sleep(0.01)
+        out = process.stdout.read() if process.stdout else ""
+        err.seek(0)
+        stderr = err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"the first run failed: {stderr}")
+    phases = _phases(stderr)
+    return phases.get("checking", 0.0), phases["installing"], int(out.split()[-1]), peak
 
 
 def _uv_install(archive: Path, root: Path, uv: Path) -> float:
@@ -204,15 +245,37 @@ def _rebuild(job: Path, venv: Path, archive: Path) -> tuple[float, bool]:
     return seconds, same
 
 
-def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
+def _install_yardsticks(archive: Path, root: Path, env: dict[str, str], uv: Path,
+                        repeat: int) -> dict[str, Timing]:
+    """The runner's install phase in a first run, its peak RSS, and uv's install of the
+    same wheels, each `repeat` times, alternating (so a change in the machine's load
+    falls on both)."""
+    runs, uvs = [], []
+    for _ in range(repeat):
+        runs.append(_install_phase(archive, root, env))
+        uvs.append(_uv_install(archive, root, uv))
+    return {"check_install": (statistics.median(r[0] for r in runs),
+                              statistics.median(r[1] for r in runs)),
+            "max_rss_mb": (max(r[2] for r in runs) / 1024, max(r[3] for r in runs) / 1024),
+            "uv_install": (statistics.median(uvs), 0.0)}
+
+
+def measure(spec: Job, name: str, repeat: int, install_only: bool = False
+            ) -> dict[str, Timing]:
     venv = _cached_venv(f"job-{name}", spec.requirements)
     pex = _cached_venv("pex", ["pex"])
     uv = _cached_venv("uv", ["uv"])
     with tempfile.TemporaryDirectory(prefix="bench-runner-") as temp:
         root = Path(temp)
         job = _job(root, spec)
-        archive, plain_archive, pex_file = _build(job, venv, root, pex)
         base_env = {"PATH": "/usr/bin:/bin", "HOME": str(root)}
+        if install_only:
+            archive = root / "job.jobpack.zip"
+            _jobpack_build(job, venv, archive)
+            results = {"archive_mb": (archive.stat().st_size / 1e6, 0.0)}
+            results.update(_install_yardsticks(archive, root, base_env, uv, repeat))
+            return results
+        archive, plain_archive, pex_file = _build(job, venv, root, pex)
 
         def jobpack_run(cache: Path, which: Path = archive) -> Timing:
             work = Path(tempfile.mkdtemp(dir=root))
@@ -239,17 +302,31 @@ def measure(spec: Job, name: str, repeat: int) -> dict[str, Timing]:
             [str(venv / "bin" / "python"), "main.py"], job, base_env))
         results["archive_mb"] = (archive.stat().st_size / 1e6,
                                  plain_archive.stat().st_size / 1e6)
-        runs = [_install_phase(archive, root, base_env) for _ in range(repeat)]
-        results["check_install"] = (statistics.median(r[0] for r in runs),
-                                    statistics.median(r[1] for r in runs))
-        results["max_rss_mb"] = (max(r[2] for r in runs) / 1024, 0.0)
-        results["uv_install"] = _median(repeat, lambda: (_uv_install(archive, root, uv), 0.0))
+        results.update(_install_yardsticks(archive, root, base_env, uv, repeat))
         seconds, same = _rebuild(job, venv, archive)
         results["rebuild"] = (seconds, float(same))
     return results
 
 
 def report(name: str, r: dict[str, Timing]) -> None:
+    if "jobpack_first" in r:
+        _report_runs(name, r)
+    else:
+        print(f"{name}: archive {r['archive_mb'][0]:.1f} MB; install phase only")
+    check, install = r["check_install"]
+    uv = r["uv_install"][0]
+    print(f"  install phase (first run): check layers {check:.2f} + install wheels "
+          f"{install:.2f} = {check + install:.2f} s / uv pip install --offline --no-deps "
+          f"{uv:.2f} s = {install / uv:.2f}x ({(check + install) / uv:.2f}x with the check); "
+          f"peak RSS: biggest process {r['max_rss_mb'][0]:.0f} MB, the runner's process "
+          f"tree summed {r['max_rss_mb'][1]:.0f} MB")
+    if "rebuild" in r:
+        print(f"  rebuild after a one-line change: {r['rebuild'][0]:.2f} s wall (a whole "
+              f"jobpack build, analysis included); same bytes as a clean build: "
+              f"{bool(r['rebuild'][1])}")
+
+
+def _report_runs(name: str, r: dict[str, Timing]) -> None:
     print(f"{name}: archive {r['archive_mb'][0]:.1f} MB ({r['archive_mb'][1]:.1f} MB with "
           "--no-bytecode); wall s (CPU s), medians")
     for kind, what in ((0, "wall"), (1, "CPU")):
@@ -260,29 +337,29 @@ def report(name: str, r: dict[str, Timing]) -> None:
               f"warm jobpack {warm:.2f} / pex {pex_warm:.2f} = "
               f"{warm / pex_warm:.2f}x; plain {plain:.2f}, warm overhead jobpack "
               f"{warm - plain:+.2f} pex {pex_warm - plain:+.2f}")
-    check, install = r["check_install"]
-    uv = r["uv_install"][0]
-    print(f"  install phase (first run): check layers {check:.2f} + install wheels "
-          f"{install:.2f} = {check + install:.2f} s / uv pip install --offline --no-deps "
-          f"{uv:.2f} s = {install / uv:.2f}x ({(check + install) / uv:.2f}x with the check); "
-          f"peak RSS {r['max_rss_mb'][0]:.0f} MB")
-    print(f"  rebuild after a one-line change: {r['rebuild'][0]:.2f} s wall (a whole "
-          f"jobpack build, analysis included); same bytes as a clean build: "
-          f"{bool(r['rebuild'][1])}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-ml", action="store_true")
+    parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--torch", action="store_true",
+                        help="also the torch (CPU 2.13.0) job's install phase against uv")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    results = {"small": measure(SMALL, "small", args.repeat)}
-    report("small job (pyyaml, attrs, python-dateutil + local package)", results["small"])
+    results = {}
+    if not args.skip_small:
+        results["small"] = measure(SMALL, "small", args.repeat)
+        report("small job (pyyaml, attrs, python-dateutil + local package)", results["small"])
     if not args.skip_ml:
         results["ml"] = measure(ML, "ml", args.repeat)
         report("scikit-learn + matplotlib job", results["ml"])
+    if args.torch:
+        results["torch"] = measure(TORCH, "torch", args.repeat, install_only=True)
+        report("torch (CPU) job", results["torch"])
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2) + "\n")
 
