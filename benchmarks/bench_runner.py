@@ -15,8 +15,8 @@ Medians of --repeat runs.
 
 The install phase alone is measured against uv: the runner's own lines on stderr give
 how long checking the dependency layers and installing the wheels took in a first run
-(and the run's peak RSS: of its biggest process, and of the runner's process tree summed,
-sampled), beside `uv pip install --offline --no-deps` of
+(and the peak RSS while installing: of its biggest process, and of the runner's process
+tree summed, sampled), beside `uv pip install --offline --no-deps` of
 the same wheels into a fresh venv with an empty uv cache (a first install, as on a fresh
 VM). The rebuild after a one-line code change is timed too (`jobpack build` over the
 previous archive, layers from the cache), and its bytes compared with a clean build's.
@@ -161,9 +161,9 @@ def _phases(stderr: str) -> dict[str, float]:
     return found
 
 
-def _tree_rss_kb(pid: int, skip_root: bool = False) -> int:
-    """Resident kB of a process's descendants (and its own unless `skip_root`), now."""
-    total, todo, root = 0, [pid], pid
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """Resident kB of a process's descendants (not its own): summed, and the biggest."""
+    total, biggest, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
         try:
@@ -173,40 +173,40 @@ def _tree_rss_kb(pid: int, skip_root: bool = False) -> int:
         except (OSError, ValueError):
             continue
         match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        if match and not (skip_root and current == root):
+        if match and current != pid:
             total += int(match.group(1))
-    return total
+            biggest = max(biggest, int(match.group(1)))
+    return total, biggest
 
 
-_MEASURE = ("import resource, subprocess, sys\n"
-            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-            "sys.exit(r.returncode)\n")
+_MEASURE = ("import subprocess, sys\n"
+            "sys.exit(subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode)\n")
 
 
 def _install_phase(archive: Path, root: Path, env: dict[str, str]
                    ) -> tuple[float, float, int, int]:
-    """A first run's layer check and wheel install (seconds), the peak RSS of its biggest
-    process (kB, getrusage of a wrapper that runs only it) and the peak of the runner's
-    whole process tree summed (kB, /proc sampled every 10 ms: the install workers run at
-    the same time as the runner)."""
+    """A first run's layer check and wheel install (seconds), and the peak RSS (kB) while
+    it installs (between the runner's `installing` lines, so not the job's own): of its
+    biggest process, and of the runner's process tree summed (the install workers run
+    beside the runner), sampled from /proc every 10 ms."""
     work = Path(tempfile.mkdtemp(dir=root))
     command = [PYTHON, "-c", _MEASURE, PYTHON, str(archive), "--env-cache",
                str(Path(tempfile.mkdtemp(dir=root)))]
-    with tempfile.TemporaryFile("w+") as err, subprocess.Popen(
-            command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=err, text=True
-            ) as process:
-        peak = 0
+    summed = biggest = 0
+    with tempfile.NamedTemporaryFile("w+") as err, subprocess.Popen(
+            command, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=err) as process:
+        log = Path(err.name)
         while process.poll() is None:
-            peak = max(peak, _tree_rss_kb(process.pid, skip_root=True))
+            text = log.read_text()
+            if "jobpack: installing" in text and not re.search(r"installing .*: done", text):
+                tree, one = _tree_rss_kb(process.pid)
+                summed, biggest = max(summed, tree), max(biggest, one)
             time.sleep(0.01)
-        out = process.stdout.read() if process.stdout else ""
-        err.seek(0)
-        stderr = err.read()
+        stderr = log.read_text()
     if process.returncode != 0:
         raise RuntimeError(f"the first run failed: {stderr}")
     phases = _phases(stderr)
-    return phases.get("checking", 0.0), phases["installing"], int(out.split()[-1]), peak
+    return phases.get("checking", 0.0), phases["installing"], biggest, summed
 
 
 def _uv_install(archive: Path, root: Path, uv: Path) -> float:
@@ -344,6 +344,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-ml", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--install-only", action="store_true",
+                        help="only the install phase against uv (no pex, no rebuild)")
     parser.add_argument("--torch", action="store_true",
                         help="also the torch (CPU 2.13.0) job's install phase against uv")
     parser.add_argument("--json-out", type=Path)
@@ -351,10 +353,10 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     results = {}
     if not args.skip_small:
-        results["small"] = measure(SMALL, "small", args.repeat)
+        results["small"] = measure(SMALL, "small", args.repeat, args.install_only)
         report("small job (pyyaml, attrs, python-dateutil + local package)", results["small"])
     if not args.skip_ml:
-        results["ml"] = measure(ML, "ml", args.repeat)
+        results["ml"] = measure(ML, "ml", args.repeat, args.install_only)
         report("scikit-learn + matplotlib job", results["ml"])
     if args.torch:
         results["torch"] = measure(TORCH, "torch", args.repeat, install_only=True)
