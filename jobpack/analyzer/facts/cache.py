@@ -23,10 +23,11 @@ from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 10  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+FACTS_SCHEMA = 11  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
 # 4: `# jobpack: ignore[...]` comments; 5: notes without a level (the registry's);
 # 6: functions and the names code refers to; 7: files read; 8: lazy modules' tables;
-# 9: files written; 10: stdlib attributes and unbound builtins are no reference
+# 9: files written; 10: stdlib attributes and unbound builtins are no reference;
+# 11: attributes of imported names qualified by their package (`numpy:show_config`)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

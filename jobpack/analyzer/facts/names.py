@@ -3,24 +3,33 @@
 Found by regular expressions over the text, not by walking every expression node (which
 would cost about as much again as parsing): string literals, comments and import
 statements are blanked first (keeping their newlines, and what an f-string's braces hold),
-then every identifier left counts, keywords aside. So a docstring, an `__all__` list or a
-re-export (`from ._base import load_iris`) refers to nothing, while `load_iris(...)`,
-`obj.fit` and `@register` do; the name a `def` or `class` binds does not. It
-over-approximates what code refers to (a local variable named like a function counts)
-and never misses a name that is written out.
+then every identifier left is a reference, keywords aside. So a docstring, an `__all__`
+list or a re-export (`from ._base import load_iris`) refers to nothing; the name a `def`
+or `class` binds does not either. Each reference becomes a token:
 
-Two kinds of written names cannot refer to a library's function, and do not count:
-- an attribute of a standard-library module the file imports under its own name
-  (`re.compile`, `os.path.join`, `json.load`: the standard library's, not torch's
-  `compile` or a library's `load`), unless the file rebinds that name;
-- a bare builtin name (`compile(...)`, `open(...)`, `format(...)`) in a file that binds
-  that name nowhere (no `def`, import, assignment, `as`, `for`, and no star import):
-  there it is the builtin.
+- an attribute of an object of unknown type (`model.fit`, `self.predict`) is its bare
+  name, `fit`: it may be any class's method (or any module's function);
+- an attribute chain written on a name the file's imports bind (`np.linalg.norm`,
+  `cute.compile` after `import cutlass.cute as cute`) is qualified by that module's
+  top-level package: `numpy:linalg`, `numpy:norm`, `cutlass:compile`; a relative import
+  binds the file's own package, written `:name` (the walker knows the package);
+- a plain name (`load_iris(...)`, `@register`, `Model`) is what binds it in the file: a
+  `from` import (`from sklearn.datasets import load_iris`: `sklearn:load_iris`, under its
+  original name), a `def` or `class` there (`:name`), else a star import's package; a
+  name bound only by assignment, `for`, `with`, a parameter (a local variable: the code
+  that stored a function in it named the function) or nowhere (a builtin) is no token;
+- the standard library's names (`re.compile`, `os.path.join`, `from json import load`)
+  are no token: they cannot name a library's function.
+
+A name bound by imports of two packages (`try: import cupy as xp` / `except: import numpy
+as xp`) qualifies its attributes by both (`cupy:mean`, `numpy:mean`). A parameter named
+like an import anywhere in the file, or a name the code rebinds (at module level: in the
+whole file; in a function: in that function), is no alias: its attributes stay bare.
+Reading a function's metadata (`show.__doc__`, `f.__name__`) does not call it.
 """
 
 from __future__ import annotations
 
-import builtins
 import keyword
 import re
 import sys
@@ -40,13 +49,16 @@ _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _REFERENCE = re.compile(r"(\.[ \t]*)?([^\W\d]\w*)")  # (a dot: it is an attribute, name)
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
-_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# `show.__doc__ = ...`, `wrapper.__name__`: reading a function's metadata calls nothing
+_METADATA = re.compile(r"(?<![\w.])[^\W\d]\w*[ \t]*\.[ \t]*__(?:doc|name|qualname|module|"
+                       r"wrapped|dict|annotations|defaults|kwdefaults)__\b")
 # The standard library's top-level modules (any version jobpack runs on: a name that
 # left or joined it between versions is never a third-party module's either).
 _STDLIB = frozenset(sys.stdlib_module_names)
 # `import a.b, c as d`: the statement's body after `import`
 _PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(.*)", re.DOTALL)
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(.*)", re.DOTALL)
+_FROM_TOP = re.compile(r"^[ \t]*from[ \t]+(\w+)")  # an absolute `from`'s top-level package
 # where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (counted too:
 # it only makes the rule keep a name), `as name`, `for a, name in`, `global name`
 # (not from inside a name: such a start never matches where the name's own start did not,
@@ -55,6 +67,14 @@ _ASSIGNED = re.compile(r"(?<![^\W\d])([^\W\d]\w*)[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(r"\b(?:as|for|global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*"
                      r"[^\W\d]\w*)*)")
 _DEFINED = re.compile(r"\b(?:def|class)[ \t]+([^\W\d]\w*)")
+# The token of code that asks an object for every attribute `dir` lists (`getattr(mod, n)
+# for n in dir(mod)`): every module `__getattr__` may run (see `walk/reach.py`).
+DYNAMIC_ATTRIBUTES = "dir()"
+# `del Name`: unbinds, refers to nothing
+_DEL = re.compile(r"^[ \t]*del[ \t]+[\w \t,]+$", re.MULTILINE)
+# `test = PytestTester(__name__)` at module level: an instance kept in a module global
+_INSTANCE = re.compile(r"^[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*([^\W\d]\w*(?:\.[^\W\d]\w*)*)[ \t]*\(",
+                       re.MULTILINE)
 _PARAMETERS = re.compile(r"\b(?:def[ \t]+[^\W\d]\w*[ \t]*\(([^)]*)\)|lambda([^:]*):)")
 
 # (first line, last line, whether the first line is shared with the `def` header), 1-based
@@ -81,19 +101,7 @@ def code_only(text: str) -> str:
 
 
 def _code(unquoted: str) -> str:
-    return _DEFINITION.sub(" ", _IMPORT.sub(_blank_lines, unquoted))
-
-
-def names_in(text: str, builtins_unbound: frozenset[str] = frozenset()) -> set[str]:
-    """The identifiers of code that is already `code_only`, keywords aside, and the bare
-    names among `builtins_unbound` aside (an attribute `x.open` of that name counts)."""
-    if not builtins_unbound:
-        return set(_IDENTIFIER.findall(text)) - _IGNORED
-    found = set()
-    for dot, name in _REFERENCE.findall(text):
-        if dot or name not in builtins_unbound:
-            found.add(name)
-    return found - _IGNORED
+    return _DEL.sub(" ", _DEFINITION.sub(" ", _IMPORT.sub(_blank_lines, unquoted)))
 
 
 def _identifiers(text: str) -> Iterable[str]:
@@ -108,56 +116,124 @@ def _rebound(code: str) -> set[str]:
     return found
 
 
+def _token(top: str, name: str) -> str | None:
+    return None if top in _STDLIB else f"{top}:{name}"
+
+
 class _Bindings:
     """What the names of one file (strings already blanked) are bound to, as far as the
-    two rules above need: its standard-library module aliases (less those a parameter
-    anywhere in the file shadows), and the builtins it binds nowhere."""
+    rules above need: the top-level packages each import binds a name to ("" for a
+    relative import: the file's own package; parameters left out), the tokens a plain
+    name stands for, and the packages of star imports."""
 
     def __init__(self, unquoted: str) -> None:
-        bound: set[str] = set()
-        modules: set[str] = set()
-        star = False
+        tops: dict[str, set[str]] = {}
+        plain: dict[str, set[str]] = {}
+        stars: set[str] = set()
         for statement in _IMPORT.findall(unquoted):
-            plain = _PLAIN_IMPORT.match(statement)
-            if plain is not None:
-                for clause in plain[1].strip("()\n ").split(","):
+            imported = _PLAIN_IMPORT.match(statement)
+            if imported is not None:
+                for clause in imported[1].strip("()\n ").split(","):
                     module, _, alias = clause.strip().partition(" as ")
-                    name = alias.strip() or module.strip().partition(".")[0]
-                    bound.add(name)
-                    if module.strip().partition(".")[0] in _STDLIB and (
-                            not alias.strip() or "." not in module):
-                        modules.add(name)
+                    top = module.strip().partition(".")[0]
+                    name = alias.strip() or top
+                    tops.setdefault(name, set()).add(top)
+                    plain.setdefault(name, set())  # a module: only its attributes count
                 continue
             names = _FROM_IMPORT.match(statement)
-            if names is not None:
-                star |= "*" in names[1]
-                bound.update(_identifiers(names[1]))
+            if names is None:
+                continue
+            found = _FROM_TOP.match(statement)
+            top = found[1] if found else ""
+            for clause in names[1].strip("()\n\\ ").split(","):
+                original, _, alias = (" ".join(clause.split())).partition(" as ")
+                name = alias or original
+                if name == "*":
+                    stars.add(top)
+                elif name.isidentifier():
+                    tops.setdefault(name, set()).add(top)
+                    plain.setdefault(name, set()).add(_token(top, original) or "")
+        for name in _DEFINED.findall(unquoted):
+            plain.setdefault(name, set()).add(f":{name}")
         parameters = {name for groups in _PARAMETERS.findall(unquoted)
                       for name in _identifiers(" ".join(groups))}
-        bound |= set(_DEFINED.findall(unquoted)) | parameters \
-            | _rebound(_IMPORT.sub(_blank_lines, unquoted))
-        self.modules = frozenset(modules - parameters)
-        self.unbound_builtins = frozenset() if star else _BUILTINS - bound
+        self.aliases = {name: tuple(sorted(found)) for name, found in tops.items()
+                        if name not in parameters}
+        self.plain = {name: frozenset(tokens - {""}) for name, tokens in plain.items()}
+        self.stars = tuple(sorted(top for top in stars if top not in _STDLIB))
+        # bound in the file some other way (a local variable): no star import's name
+        self.local = parameters | _rebound(_IMPORT.sub(_blank_lines, unquoted))
+
+    def instances(self, module: str, aliases: dict[str, tuple[str, ...]]
+                  ) -> tuple[str, set[str]]:
+        """Module-level `NAME = Cls(...)` (or `mod.Cls(...)`): the class's tokens as
+        `pkg:Cls>:NAME` (an instance of it lives in NAME, see `walk/reach.py`), `module`
+        without those class names, and NAME a plain name of the file from now on."""
+        tokens: set[str] = set()
+
+        def cut(match: re.Match[str]) -> str:
+            head, _, attribute = match[2].rpartition(".")
+            if head:
+                classes = {f"{top}:{attribute}" for top in aliases.get(head, ())
+                           if "." not in head and top not in _STDLIB}
+            else:
+                classes = set(self.plain.get(attribute, ()))
+            if not classes:
+                return match[0]
+            self.plain[match[1]] = frozenset({f":{match[1]}"})
+            tokens.update(f"{cls}>:{match[1]}" for cls in classes)
+            # the target refers to nothing; what leads to the class still counts
+            return " " + head + "("
+
+        return _INSTANCE.sub(cut, module), tokens
+
+    def tokens(self, text: str) -> set[str]:
+        """The tokens of code already cut by `_qualify`: bare attributes, plain names
+        resolved (see the module's docstring)."""
+        found: set[str] = set()
+        plain, stars = self.plain, self.stars
+        builtins = set()
+        for dot, name in _REFERENCE.findall(_METADATA.sub(" ", text)):
+            if name in _IGNORED:
+                continue
+            if dot:
+                found.add(name)
+            elif name in plain:
+                found |= plain[name]
+            elif name not in self.local:
+                found.update(f"{top}:{name}" for top in stars)
+                builtins.add(name)
+        if "dir" in builtins and builtins & {"getattr", "hasattr"}:
+            found.add(DYNAMIC_ATTRIBUTES)  # `for n in dir(mod): getattr(mod, n)`
+        return found
 
 
-def _strip_stdlib_attributes(code: str, modules: Iterable[str]) -> str:
-    """`code` with the attribute chains of the stdlib module aliases `modules` cut
-    (`re.compile` -> `re`); lines kept."""
-    names = "|".join(sorted(map(re.escape, modules)))
-    if not names:
-        return code
+def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[str]]:
+    """`code` with the attribute chains of `aliases` cut to the alias (`np.linalg.norm` ->
+    `np`; lines kept), and the qualified tokens of the cut attributes (`numpy:linalg`,
+    `numpy:norm`; none for the standard library's)."""
+    if not aliases:
+        return code, set()
+    names = "|".join(sorted(map(re.escape, aliases)))
     chain = re.compile(rf"(?<![\w.])({names})((?:[ \t]*\.[ \t]*[^\W\d]\w*)+)")
-    return chain.sub(lambda match: match[1], code)
+    tokens: set[str] = set()
+
+    def cut(match: re.Match[str]) -> str:
+        for top in aliases[match[1]]:
+            if top not in _STDLIB:
+                tokens.update(f"{top}:{attr}" for attr in _identifiers(match[2]))
+        return match[1]
+
+    return chain.sub(cut, code), tokens
 
 
 def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
-    """The names module-level code refers to and those of each function body in `spans`,
+    """The tokens module-level code refers to and those of each function body in `spans`,
     each as one space-separated, sorted string (cheap to cache, split only when needed).
-    A line a body shares with its header counts for both. A stdlib alias that module-level
+    A line a body shares with its header counts for both. An alias that module-level
     code rebinds is no alias anywhere; one a function body rebinds, not in that body."""
     unquoted = _STRING.sub(_blank_string, source.decode("utf-8", "replace"))
     bindings = _Bindings(unquoted)
-    ignored = bindings.unbound_builtins
     lines = _code(unquoted).split("\n")
     module_level = [True] * (len(lines) + 2)
     for first, last, shared in spans:
@@ -165,11 +241,14 @@ def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
         if last >= start:
             module_level[start:last + 1] = [False] * (last + 1 - start)
     module = "\n".join(line for number, line in enumerate(lines, 1) if module_level[number])
-    aliases = bindings.modules - _rebound(module)
+    rebound = _rebound(module)
+    aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
+    module, instances = bindings.instances(module, aliases)
     per_span: list[str] = []
     for first, last, _ in spans:
         body = "\n".join(lines[first - 1:last])
-        stripped = _strip_stdlib_attributes(body, aliases - _rebound(body))
-        per_span.append(" ".join(sorted(names_in(stripped, ignored))))
-    module = _strip_stdlib_attributes(module, aliases)
-    return " ".join(sorted(names_in(module, ignored))), per_span
+        local = _rebound(body)
+        cut, tokens = _qualify(body, {n: t for n, t in aliases.items() if n not in local})
+        per_span.append(" ".join(sorted(bindings.tokens(cut) | tokens)))
+    cut, tokens = _qualify(module, aliases)
+    return " ".join(sorted(bindings.tokens(cut) | tokens | instances)), per_span

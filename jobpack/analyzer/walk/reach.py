@@ -5,8 +5,15 @@ rarely resolvable statically (`obj.fit(X)`: which class's `fit`?), so the rule i
 name: a function is reachable once its name is referred to by code that runs (the job's
 own code, module-level code of every module reached, the bodies of reachable functions);
 a method `Cls.meth` once both `Cls` and `meth` are (a dunder method once `Cls` is: the
-interpreter calls it). It over-approximates a call graph and never needs one; see
-`docs/reachability.md`.
+interpreter calls it). A reference written on an imported module (`np.show_config`, the
+token `numpy:show_config`, see `facts/names.py`) names only the functions of that
+top-level package, and of the packages its modules re-export that name from
+(`from joblib import parallel_backend` in sklearn: `sklearn:parallel_backend` is
+`joblib:parallel_backend` too). A module-level name (function, class) is named only by a
+plain or a qualified reference, a method's name by a bare attribute too. A dunder that
+runs only when an instance is used (`__call__`, `__getitem__`, ...) of a class named only
+by `NAME = Cls(...)` runs once NAME is referred to (`np.test()`). It over-approximates a
+call graph and never needs one; see `docs/reachability.md`.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from jobpack.analyzer.facts.model import FunctionFact
+from jobpack.analyzer.facts.names import DYNAMIC_ATTRIBUTES
 
 T = TypeVar("T")  # what travels with a function: the visit of the file defining it
 
@@ -23,52 +31,144 @@ def is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
-class Reachability(Generic[T]):
-    """Names referred to so far, and the functions still waiting for one of theirs.
+# Dunders the interpreter calls only when an instance is used so (called, iterated, indexed,
+# entered, printed): an instance kept in a module global (`test = PytestTester(...)`) runs
+# them once that global is referred to (`np.test()`), not merely because it exists.
+INSTANCE_USE = frozenset({
+    "__call__", "__enter__", "__exit__", "__aenter__", "__aexit__", "__iter__", "__next__",
+    "__aiter__", "__anext__", "__getitem__", "__setitem__", "__delitem__", "__len__",
+    "__contains__", "__repr__", "__str__", "__format__", "__await__"})
 
-    Linear in what it is given: each function waits on one name at a time and moves on
-    only when that name arrives.
+
+def _resolve(name: str, package: str) -> str:
+    if ">" in name:  # `Cls>:NAME`: both halves relative to the referring package
+        cls, _, instance = name.partition(">")
+        return f"{_resolve(cls, package)}>{_resolve(instance, package)}"
+    return package + name if name.startswith(":") else name
+
+
+class _Pending(Generic[T]):
+    """A function of `package` (its top-level package) waiting on `parts[index]`."""
+
+    __slots__ = ("bare_from", "dynamic", "function", "index", "owner", "package", "parts",
+                 "used")
+
+    def __init__(self, owner: T, function: FunctionFact, package: str) -> None:
+        self.owner = owner
+        self.function = function
+        self.package = package
+        head = function.parts[0]
+        # A module's own name (a function, a class) is named by a plain name or an
+        # attribute of the module (`:name`, `numpy:name`), not by an attribute of an object
+        # of unknown type (`fig.show`, bare `show`): only a method's name is. What a
+        # module's `__getattr__` imports is also run by any attribute of that name: a
+        # module object is often reached dynamically (`getattr(np, name)` over `dir(np)`,
+        # as array-api-compat's `clone_module("numpy", ...)` does).
+        self.bare_from = 1
+        self.dynamic = head.startswith("__getattr__:")  # an import a module's __getattr__
+        if self.dynamic:  # holds: also run by code enumerating attributes (`dir`, `getattr`)
+            self.parts: tuple[str, ...] = (head.partition(":")[2],)
+            self.bare_from = 0
+        else:
+            self.parts = function.parts[:-1] if is_dunder(function.parts[-1]) \
+                else function.parts
+        self.index = 0
+        # `Cls.__call__`: waits on `pkg:Cls!` (Cls referred to other than by an instance
+        # kept in a module global, or that global referred to)
+        self.used = len(function.parts) == 2 and function.parts[-1] in INSTANCE_USE
+
+
+class Reachability(Generic[T]):
+    """Names referred to so far (bare `fit`, qualified `numpy:show_config`), and the
+    functions still waiting for one of theirs.
+
+    Linear in what it is given: each function waits on one name at a time (bare or
+    qualified by its own package) and moves on only when that name arrives.
     """
 
     def __init__(self, on_reached: Callable[[T, FunctionFact], None]) -> None:
         self.names: set[str] = set()
-        self._waiting: dict[str, list[tuple[T, FunctionFact]]] = {}
-        self._ready: list[tuple[T, FunctionFact]] = []
+        self._waiting: dict[str, list[tuple[_Pending[T], int]]] = {}
+        self._ready: list[_Pending[T]] = []
         self._on_reached = on_reached
         self._draining = False
+        self._forward: dict[str, set[str]] = {}  # `sklearn:f` -> {`joblib:f`}
+        self._star: dict[str, set[str]] = {}  # `pkg` -> packages it star-imports from
+        self._attributes: dict[str, set[str]] = {}  # package -> its qualified names so far
+        self._instances: dict[str, set[str]] = {}  # `pkg:test` -> {`numpy:PytestTester`}
 
-    def refer(self, names: Iterable[str]) -> None:
-        """Code that runs refers to `names` (then reached functions run, transitively)."""
+    def refer(self, names: Iterable[str], package: str = "") -> None:
+        """Code of `package` that runs refers to `names` (`:load`, relative, is
+        `package:load`); then reached functions run, transitively."""
         for name in names:
-            if name not in self.names:
-                self.names.add(name)
-                for owner, function in self._waiting.pop(name, ()):
-                    self._offer(owner, function)
+            self._add(_resolve(name, package))
         self._drain()
 
-    def define(self, owner: T, function: FunctionFact) -> None:
-        """A reached module defines `function`; it runs once its names are referred to."""
-        self._offer(owner, function)
+    def define(self, owner: T, function: FunctionFact, package: str = "") -> None:
+        """A reached module of `package` defines `function`; it runs once its names are
+        referred to."""
+        self._offer(_Pending(owner, function, package))
         self._drain()
 
-    def _offer(self, owner: T, function: FunctionFact) -> None:
-        missing = self._missing(function.parts)
-        if missing is None:
-            self._ready.append((owner, function))
+    def forward(self, name: str, package: str, other: str) -> None:
+        """A module of `package` re-exports `name` from `other` (`name` "*": every name)."""
+        if name == "*":
+            self._star.setdefault(package, set()).add(other)
+            for attribute in list(self._attributes.get(package, ())):
+                self._add(f"{other}:{attribute}")
         else:
-            self._waiting.setdefault(missing, []).append((owner, function))
+            self._forward.setdefault(f"{package}:{name}", set()).add(f"{other}:{name}")
+            if f"{package}:{name}" in self.names:
+                self._add(f"{other}:{name}")
+        self._drain()
 
-    def _missing(self, parts: tuple[str, ...]) -> str | None:
-        if parts[0].startswith("__getattr__:"):  # an import a module's __getattr__ holds
-            name = parts[0].partition(":")[2]
-            return None if name in self.names else name
-        last = len(parts) - 1
-        for number, part in enumerate(parts):
-            if number == last and is_dunder(part):
-                return None
-            if part not in self.names:
-                return part
-        return None
+    def _add(self, name: str, constructed: bool = False) -> None:
+        """`name` is referred to; `constructed`: only by `NAME = Cls(...)` (see above)."""
+        if ">" in name:  # in a module global, or a class attribute (`self.NAME`)
+            cls, _, instance = name.partition(">")
+            bare = instance.partition(":")[2]
+            self._add(cls, constructed=True)
+            for key in (instance, bare):
+                self._instances.setdefault(key, set()).add(cls)
+                if key in self.names:
+                    self._add(cls + "!")
+            return
+        if not constructed and ":" in name and not name.endswith("!"):
+            self._add(name + "!")
+        if name in self.names:
+            return
+        self.names.add(name)
+        for cls in self._instances.get(name, ()):
+            self._add(cls + "!")
+        for pending, index in self._waiting.pop(name, ()):
+            if pending.index == index:
+                pending.index += 1
+                self._offer(pending)
+        package, colon, attribute = name.partition(":")
+        if colon:
+            self._attributes.setdefault(package, set()).add(attribute)
+            for other in self._forward.get(name, ()):
+                self._add(other, constructed)
+            for other in self._star.get(package, ()):
+                self._add(f"{other}:{attribute}", constructed)
+
+    def _offer(self, pending: _Pending[T]) -> None:
+        names, parts = self.names, pending.parts
+        while pending.index < len(parts):
+            part = parts[pending.index]
+            qualified = f"{pending.package}:{part}" + ("!" if pending.used else "")
+            bare = pending.index >= pending.bare_from
+            if qualified not in names and not (bare and part in names) \
+                    and not (pending.dynamic and DYNAMIC_ATTRIBUTES in names):
+                if bare:
+                    self._waiting.setdefault(part, []).append((pending, pending.index))
+                if pending.dynamic:
+                    self._waiting.setdefault(DYNAMIC_ATTRIBUTES, []).append(
+                        (pending, pending.index))
+                self._waiting.setdefault(qualified, []).append((pending, pending.index))
+                return
+            pending.index += 1
+        self._ready.append(pending)
 
     def _drain(self) -> None:
         if self._draining:
@@ -76,7 +176,7 @@ class Reachability(Generic[T]):
         self._draining = True
         try:
             while self._ready:
-                owner, function = self._ready.pop()
-                self._on_reached(owner, function)
+                pending = self._ready.pop()
+                self._on_reached(pending.owner, pending.function)
         finally:
             self._draining = False

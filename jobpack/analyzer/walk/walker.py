@@ -70,6 +70,11 @@ class _Visit:
     library: bool = False
 
 
+def _package(visit: _Visit) -> str:
+    """The top-level package of the visited module: what its qualified names mean."""
+    return visit.node.partition(".")[0]
+
+
 class Walker:
     """One analysis walk; `walk` may be called once."""
 
@@ -212,6 +217,7 @@ class Walker:
                 self._run_import(visit, fact, rel)
         if facts.lazy and visit.library:
             self._lazy_table(visit, facts)
+        self._reexports(visit, facts)
         self._refer(visit, facts.names.split())
         for function in facts.functions:
             if not visit.library:  # the job's own code is wholly reachable
@@ -219,7 +225,18 @@ class Walker:
             elif function.name == "__getattr__":
                 self._lazy_attributes(visit, function)
             else:
-                self.reach.define(visit, function)
+                self.reach.define(visit, function, _package(visit))
+
+    def _reexports(self, visit: _Visit, facts: FileFacts) -> None:
+        """A module-level `from other import name` makes `pkg.name` (the token
+        `pkg:name`) name `other`'s function too: the package re-exports it."""
+        package = _package(visit)
+        for fact in facts.imports:
+            if fact.kind == "from" and not fact.level and fact.scope == "module":
+                other = fact.module.partition(".")[0]
+                if other != package:
+                    for name in fact.names:
+                        self.reach.forward(name, package, other)
 
     def _lazy_attributes(self, visit: _Visit, function: FunctionFact) -> None:
         """A module's `__getattr__` (PEP 562) imports what an attribute names when it is
@@ -229,12 +246,12 @@ class Walker:
             for name in bound:
                 key = f"{function.name}:{name}"
                 self._held.setdefault((visit.node, key), []).append(fact)
-                self.reach.define(visit, FunctionFact(key, fact.line))
+                self.reach.define(visit, FunctionFact(key, fact.line), _package(visit))
 
     def _refer(self, visit: _Visit, names: list[str]) -> None:
-        self.reach.refer(names)
+        self.reach.refer(names, _package(visit))
         if not visit.library:
-            self.job_reach.refer(names)
+            self.job_reach.refer(names, _package(visit))
 
     def _lazy_table(self, visit: _Visit, facts: FileFacts) -> None:
         """A lazy module imports a listed name's submodule when the attribute is first
@@ -248,7 +265,7 @@ class Walker:
             fact = ImportFact(entry.module, entry.line, "from", (entry.attr,), entry.level,
                               "function", function="__getattr__")
             self._held.setdefault((visit.node, key), []).append(fact)
-            self.job_reach.define(visit, FunctionFact(key, entry.line))
+            self.job_reach.define(visit, FunctionFact(key, entry.line), _package(visit))
 
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str) -> None:
         lazy = fact.scope == "function"
@@ -263,7 +280,7 @@ class Walker:
         for fact in held:
             self._run_import(visit, fact, rel)
         self._library = library
-        self.reach.refer(function.names.split())
+        self.reach.refer(function.names.split(), _package(visit))
 
     def _sys_path_roots(self, visit: _Visit, facts: FileFacts, rel: str) -> tuple[Path, ...]:
         """`visit.roots` with the folders the file puts on sys.path (`insert(0, ...)` in

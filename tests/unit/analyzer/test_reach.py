@@ -105,19 +105,21 @@ def test_names_leave_out_strings_comments_imports_and_what_def_binds() -> None:
     source = dedent('''\
         """Docstring naming unused."""
         from ._impl import load, unused  # a re-export refers to nothing
+        from lib import register, Base
         __all__ = ["unused"]
         LABEL = f"{formatter.width} wide"
         @register
         def plugin(x=default):
-            return helper(x)
+            return helper(x) + load(x)
         class Model(Base):
             def fit(self): return self.predict
         ''').encode()
-    module, (plugin, fit) = split_names(source, [(7, 7, False), (9, 9, True)])
-    # (a parameter's name counts: an over-approximation that costs little)
-    assert module.split() == ["Base", "LABEL", "__all__", "default", "formatter", "predict",
-                              "register", "width", "x"]
-    assert plugin.split() == ["helper", "x"] and fit.split() == ["predict"]
+    module, (plugin, fit) = split_names(source, [(8, 8, False), (10, 10, True)])
+    # a plain name is what binds it in the file (`lib:register`, `:load` of the file's
+    # own package); an attribute is any object's (`width`, `predict`); locals, parameters
+    # and names bound nowhere (`formatter`, `default`, `helper`) name no function
+    assert module.split() == ["lib:Base", "lib:register", "predict", "width"]
+    assert plugin.split() == [":load"] and fit.split() == ["predict"]
 
 
 def test_a_stdlib_attribute_or_an_unbound_builtin_names_no_library_function() -> None:
@@ -130,17 +132,20 @@ def test_a_stdlib_attribute_or_an_unbound_builtin_names_no_library_function() ->
                     + open("d") + json.compile() + PATTERN.format())
         ''').encode()
     module, (run,) = split_names(source, [(4, 6, False)])
-    assert module.split() == ["PATTERN", "re"]
+    assert module.split() == []
     # `json` is a parameter here, not the module: its `compile` is anyone's
-    assert run.split() == ["PATTERN", "compile", "format", "j", "json", "np", "open", "os"]
+    assert run.split() == ["compile", "format", "numpy:open"]
     bound = split_names(b"from lib import *\ncompile(x)\n", [])[0]
-    assert bound.split() == ["compile", "x"]  # a star import may bind any builtin's name
+    assert bound.split() == ["lib:compile", "lib:x"]  # a star import may bind any name
     rebound = split_names(b"import re\nre = make()\nre.compile()\n", [])[0]
     assert "compile" in rebound.split()
     # a function's own `re` (a local) is rebound in that function only
     source = b"import re\nX = re.compile()\ndef f():\n    re = g()\n    return re.compile\n"
     module, (local,) = split_names(source, [(4, 5, False)])
     assert "compile" not in module.split() and "compile" in local.split()
+    # reading a function's metadata calls nothing
+    assert split_names(b"def show(): pass\nshow_config.__doc__ = show.__doc__\n", [])[0] == ""
+
 
 
 LIBRARY_COMPILE = {
@@ -160,6 +165,77 @@ def test_a_library_function_named_like_a_builtin_runs_only_when_named_as_its_own
                                   "from lib import compile\ncompile(m)\n")):
         graph = walk(tmp_path / str(number), job, LIBRARY_COMPILE)
         assert "dep_compile" in graph.modules, job
+
+
+LIBRARY_SHOW = {
+    "lib_a/__init__.py": """
+        from ._config import show
+        from helpers import assist
+        from starry import *
+        def run():
+            import dep_run
+        """,
+    "lib_a/_config.py": "def show():\n    import dep_a\n",
+    "lib_b/__init__.py": "def show():\n    import dep_b\ndef run():\n    import dep_b_run\n",
+    "helpers.py": "def assist():\n    import dep_assist\n",
+    "starry.py": "def twinkle():\n    import dep_twinkle\n",
+    **{f"dep_{name}.py": "" for name in ("a", "b", "run", "b_run", "assist", "twinkle")},
+}
+
+
+def test_an_attribute_of_an_imported_module_names_only_that_package_s_functions(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lib_a as a, lib_b\na.show()\n", LIBRARY_SHOW)
+    assert "dep_a" in graph.modules and "dep_b" not in graph.modules
+    # an attribute of an object of unknown type names methods, not a module's functions
+    graph = walk(tmp_path / "b", "import lib_a, lib_b\nfigure.show()\n", LIBRARY_SHOW)
+    assert "dep_a" not in graph.modules and "dep_b" not in graph.modules
+
+
+def test_a_name_re_exported_from_another_package_names_that_package_s_function(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path, "import lib_a\nlib_a.assist()\nlib_a.twinkle()\n", LIBRARY_SHOW)
+    assert {"dep_assist", "dep_twinkle"} <= graph.modules  # `from x import name`, `*`
+    assert "dep_run" not in graph.modules and "dep_b_run" not in graph.modules
+
+
+def test_a_name_bound_to_two_packages_names_both_and_a_rebound_one_none() -> None:
+    source = dedent('''\
+        try:
+            import lib_a as xp
+        except ImportError:
+            import lib_b as xp
+        import numpy as np
+        from . import utils
+        xp.show()
+        utils.load()
+        def f(data):
+            np = data
+            return np.mean()
+        ''').encode()
+    module, (body,) = split_names(source, [(10, 11, False)])
+    assert module.split() == [":load", ":utils", "lib_a:show", "lib_b:show"]
+    assert body.split() == ["mean"]  # a local `np`: anyone's `mean`
+
+
+LIBRARY_TESTER = {
+    "lib/__init__.py": "from ._t import Tester\ntest = Tester()\ndel Tester\n",
+    "lib/_t.py": ("class Tester:\n    def __init__(self):\n        import dep_init\n"
+                  "    def __call__(self):\n        import dep_call\n"),
+    "dep_init.py": "", "dep_call.py": "",
+}
+
+
+def test_an_instance_kept_in_a_module_global_is_called_only_once_that_global_is_named(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lib\n", LIBRARY_TESTER)
+    assert "dep_init" in graph.modules and "dep_call" not in graph.modules
+    for number, job in enumerate(("import lib\nlib.test()\n",
+                                  "from lib import test\ntest()\n")):
+        assert "dep_call" in walk(tmp_path / str(number), job, LIBRARY_TESTER).modules, job
+    # the class named any other way: its instances may be called anywhere
+    graph = walk(tmp_path / "c", "from lib._t import Tester\nx = [Tester]\n", LIBRARY_TESTER)
+    assert "dep_call" in graph.modules
 
 
 def test_facts_name_each_function_and_the_function_of_each_import() -> None:
