@@ -41,6 +41,8 @@ INSTANCE_USE = frozenset({
 
 
 def _resolve(name: str, package: str) -> str:
+    if "=>" in name:
+        return name
     if ">" in name:  # `Cls>:NAME`: both halves relative to the referring package
         cls, _, instance = name.partition(">")
         return f"{_resolve(cls, package)}>{_resolve(instance, package)}"
@@ -124,6 +126,11 @@ class Reachability(Generic[T]):
 
     def _add(self, name: str, constructed: bool = False) -> None:
         """`name` is referred to; `constructed`: only by `NAME = Cls(...)` (see above)."""
+        if "=>" in name:  # `pkg:name=>other`: the job's own module re-exports it
+            source, _, other = name.partition("=>")
+            package, _, attribute = source.partition(":")
+            self.forward(attribute, package, other)
+            return
         if ">" in name:  # in a module global, or a class attribute (`self.NAME`)
             cls, _, instance = name.partition(">")
             bare = instance.partition(":")[2]

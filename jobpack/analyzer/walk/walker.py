@@ -234,9 +234,13 @@ class Walker:
         for fact in facts.imports:
             if fact.kind == "from" and not fact.level and fact.scope == "module":
                 other = fact.module.partition(".")[0]
-                if other != package:
+                if other == package:
+                    continue
+                if visit.library:
                     for name in fact.names:
                         self.reach.forward(name, package, other)
+                else:  # as a name the job refers to: what a memo of the library walk keys
+                    self._refer(visit, [f"{package}:{name}=>{other}" for name in fact.names])
 
     def _lazy_attributes(self, visit: _Visit, function: FunctionFact) -> None:
         """A module's `__getattr__` (PEP 562) imports what an attribute names when it is
