@@ -25,6 +25,7 @@ import errno
 import fcntl
 import json
 import os
+import pickle
 import secrets
 import shutil
 import signal
@@ -86,6 +87,20 @@ def write_cache_file(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+def read_cache_pickle(path: Path) -> object | None:
+    """What `write_cache_file` stored as a pickle of jobpack's own data; None when the
+    file is missing, torn or foreign (any unpickling error: the cache only costs speed)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        loaded: object = pickle.loads(data)  # jobpack's own file, in the user's cache folder
+    except Exception:
+        return None
+    return loaded
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from typing import Any
 from jobpack.analyzer.facts.cache import FACTS_SCHEMA
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.walk.split import Answers, LibraryPart, Roots
-from jobpack.publish import write_cache_file
+from jobpack.publish import read_cache_pickle, write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
@@ -76,22 +76,11 @@ class LibraryMemo:
                 gc.enable()
 
     def load(self, key: str) -> LibraryPart | None:
-        try:
-            data = (self.folder / f"{key}.pickle").read_bytes()
-        except OSError:
-            return None
-        try:
-            loaded = pickle.loads(data)  # jobpack's own cache file
-        except Exception:  # a torn or foreign file, however unpickling fails: walked again
-            return None
-        return _checked(loaded)
+        return _checked(read_cache_pickle(self.folder / f"{key}.pickle"))
 
     def answers(self) -> Answers:
         """The lazy modules' answers the job's code asked of this environment before."""
-        try:
-            loaded = pickle.loads((self.folder / f"{self._base}.lazy").read_bytes())
-        except Exception:  # missing, torn or foreign: asked again
-            return {}
+        loaded = read_cache_pickle(self.folder / f"{self._base}.lazy")
         return loaded if isinstance(loaded, dict) else {}
 
     def store_answers(self, answers: Answers) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from jobpack.analyzer.pins.distributions import DistributionIndex
-from jobpack.publish import write_cache_file
+from jobpack.publish import read_cache_pickle, write_cache_file
 from jobpack.version import __version__
 
 INDEX_SCHEMA = 1  # bump when InstalledDistribution or DistributionIndex change shape
@@ -66,12 +66,5 @@ def cached_index(paths: tuple[Path, ...], folder: Path | None,
 
 
 def _load(file: Path) -> DistributionIndex | None:
-    try:
-        data = file.read_bytes()
-    except OSError:
-        return None
-    try:
-        index = pickle.loads(data)  # jobpack's own cache file
-    except Exception:  # a torn or foreign file: any unpickling error means "not cached"
-        return None
+    index = read_cache_pickle(file)
     return index if isinstance(index, DistributionIndex) else None
