@@ -10,15 +10,18 @@ itself (`df.to_csv("results")`) makes it a file. With no such evidence, a bare o
 name decides: no suffix (`models`, `checkpoints`) is a folder, a suffix (`model.pkl`) a
 file, whose parent folder the runner makes; but not one that `cmd` names (`mv figures
 figures-txt`): the command makes it, and an empty folder made first would change what it
-does (`mv` would move into it). An output bound to a variable (`- model:
-OUTPUT`) reaches the job through `cmd`, where the code's paths cannot be followed; the
-official DataSphere example writes a file named `model` that way, so it stays a file
-(docs/config.md, "outputs").
+does (`mv` would move into it). An output bound to a variable (`- models: MODEL_DIR`)
+is judged the same way, except that its name alone does not decide: it reaches the job
+through `cmd`, where the code's paths cannot be followed, and the official DataSphere
+example writes a file named `model` that way (`- model: OUTPUT`). So it is a folder only
+when its variable or the `cmd` option passing it names one (`MODEL_DIR`, `--out-dir`),
+and stays a file otherwise (docs/config.md, "outputs").
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -28,6 +31,8 @@ from jobpack.analyzer.datafiles import Read
 from jobpack.manifest import DataPath, Diagnostic
 
 _VERBS = {"write": "writes", "mkdir": "makes"}
+# a word of a variable or option that names a folder: MODEL_DIR, OUTDIR, --save-folder
+_FOLDER_WORD = re.compile(r"(?i)(dirs?|directory|folders?)(?![a-z])")
 
 
 def settle_outputs(outputs: Sequence[DataPath], root: Path, reads: Sequence[Read],
@@ -49,16 +54,35 @@ def settle_outputs(outputs: Sequence[DataPath], root: Path, reads: Sequence[Read
                 f"output {output.path} does not exist here; this line "
                 f"{_VERBS.get(read.kind, 'reads')} {rel}, inside it, so the runner makes it "
                 "an empty folder before the job starts")))
-        elif read is None and output.var is None and output.path not in named \
+        elif read is None and output.path not in named \
                 and not PurePosixPath(output.path).suffix:
-            folder = True
-            said.append(codes.OUTPUT_FOLDER.at(config, None, (
-                f"output {output.path} does not exist here and its name has no suffix: the "
-                f"runner makes it an empty folder before the job starts (write "
-                f"`{output.path}/` to say so; if the job writes it as a file, make it "
-                "exist here)")))
+            why = _named_folder(output, cmd or "")
+            folder = why is not None
+            if why is not None:
+                said.append(codes.OUTPUT_FOLDER.at(config, None, (
+                    f"output {output.path} does not exist here and {why}: the runner "
+                    f"makes it an empty folder before the job starts (write "
+                    f"`{output.path}/` to say so; if the job writes it as a file, make it "
+                    "exist here)")))
         settled.append(replace(output, folder=folder))
     return tuple(settled), tuple(said)
+
+
+def _named_folder(output: DataPath, cmd: str) -> str | None:
+    """Why a suffix-less output with no evidence in the code is a folder, or None. A bare
+    name is enough; one bound to a variable (`- models: MODEL_DIR`) reaches the job
+    through `cmd`, and DataSphere's own example binds a file that way (`- model:
+    OUTPUT`, written by `shutil.move`), so there the variable's name (`MODEL_DIR`,
+    `OUTDIR`, `CKPT_FOLDER`) or the option that passes it (`--model-dir ${OUT}`) must
+    say folder."""
+    if output.var is None:
+        return "its name has no suffix"
+    if _FOLDER_WORD.search(output.var):
+        return f"its variable {output.var} names a folder"
+    option = re.search(r"(--?[\w-]+)[= ]['\"]?\$\{" + re.escape(output.var) + r"\}", cmd)
+    if option is not None and _FOLDER_WORD.search(option.group(1)):
+        return f"cmd passes it as {option.group(1)}"
+    return None
 
 
 def _evidence(path: str, root: Path, reads: Sequence[Read]) -> tuple[Read | None, bool]:

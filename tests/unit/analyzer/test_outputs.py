@@ -50,3 +50,22 @@ def test_what_exists_here_or_the_config_says_is_kept(tmp_path: Path) -> None:
     assert settle(tmp_path, ["models", "out.d"], reads) == {"models": False, "out.d": False}
     outputs, _ = settle_outputs([DataPath("x.d", None, True)], tmp_path, [], None)
     assert outputs[0].folder
+
+
+def test_a_variable_bound_output_is_judged_like_a_bare_one(tmp_path: Path) -> None:
+    """`- models: MODEL_DIR`: the code writing inside it, its variable or the option that
+    passes it can make it a folder; the name alone cannot (DataSphere's `- model: OUTPUT`
+    is a file moved there)."""
+    reads = [Read(tmp_path / "ckpt" / "last.pt", "write", "train.py", 4)]
+    outputs = [DataPath("models", "MODEL_DIR"), DataPath("ckpt", "CKPT"),
+               DataPath("logs", "OUT"), DataPath("runs", "OUTDIR"),
+               DataPath("model", "OUTPUT"), DataPath("direction", "DIRECTION"),
+               DataPath("best.pt", "BEST_DIR")]
+    cmd = ("python train.py --save ${MODEL_DIR} --log-dir ${OUT} --runs=${OUTDIR} "
+           "--result ${OUTPUT} --d ${DIRECTION} --best ${BEST_DIR}")
+    settled, said = settle_outputs(outputs, tmp_path, reads, "config.yaml", cmd)
+    assert [o.path for o in settled if o.folder] == ["models", "ckpt", "logs", "runs"]
+    assert [d.line or d.path for d in said] == ["config.yaml", 4, "config.yaml",
+                                                "config.yaml"]
+    assert "its variable MODEL_DIR names a folder" in said[0].message
+    assert "cmd passes it as --log-dir" in said[2].message
