@@ -21,7 +21,8 @@ from jobpack.analyzer.facts.reads import WRITES
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
 from jobpack.analyzer.library_memo import LibraryMemo
-from jobpack.analyzer.notebooks import executed_outputs, placed, placed_reasons
+from jobpack.analyzer.notebook_outputs import executed_outputs
+from jobpack.analyzer.notebooks import placed, placed_reasons
 from jobpack.analyzer.outputs import settle_outputs
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache

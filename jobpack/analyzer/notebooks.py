@@ -15,10 +15,7 @@ a notebook installs with `%pip` only what its kernel lacks.
 from __future__ import annotations
 
 import functools
-import itertools
-import os
 import re
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,12 +28,11 @@ from jobpack import diagnostics as codes
 from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.errors import NotebookFormatError
 from jobpack.files import read_regular
-from jobpack.manifest import DataPath, Diagnostic, Requirement
+from jobpack.manifest import Diagnostic, Requirement
 from jobpack.notebook import (
     Cell,
     NotebookError,
     code_cells,
-    executed_name,
     load,
     pip_lines,
     python_source,
@@ -166,23 +162,6 @@ def _unmatched(item: Declared, name: str, version: str | None) -> Diagnostic:
     return codes.NOTEBOOK_PIP_MISMATCH.at(item.path, None, item.message_prefix + (
         f"{item.text!r} is declared but {name} {version} is installed; it is shipped "
         "as written, unpinned"))
-
-
-def executed_outputs(cmd: str | None, declared: Sequence[DataPath]) -> tuple[DataPath, ...]:
-    """The executed copy each `python X.ipynb` of `cmd` writes (the runner's notebook
-    executor), as an output, unless it is declared already."""
-    try:
-        words = shlex.split(cmd or "")
-    except ValueError:
-        return ()
-    taken = {item.path for item in declared}
-    found = []
-    for before, word in itertools.pairwise(words):
-        if is_notebook(word) and _PYTHON.match(Path(before).name) and "$" not in word:
-            path = executed_name(os.path.normpath(word))
-            if path not in taken:
-                found.append(DataPath(path=path))
-    return tuple(dict.fromkeys(found))
 
 
 def placed_reasons(requirements: Iterable[Requirement], sources: Mapping[str, Path],
