@@ -1,7 +1,10 @@
-"""A config whose cmd runs `jupyter nbconvert --execute` (docs/notebooks.md): nbconvert
-and ipykernel are pinned with their closure, bundled with `--wheels`, and the archive runs
-the notebook in a real Jupyter kernel with no network, writing the executed notebook as a
-declared output. One cached venv of nbconvert + ipykernel (about 30 MB) per machine."""
+"""A config whose cmd runs the three notebook tools of docs/notebooks.md, `jupyter
+nbconvert --execute`, `jupyter execute` and `papermill`: their distributions and
+ipykernel are pinned with their closure, bundled with `--wheels`, and the archive runs the
+notebook in a real Jupyter kernel three times with no network; the notebooks the tools
+write are outputs though the config declares none. One cached venv of nbconvert +
+ipykernel + papermill (about 35 MB) per machine; one archive, one install, one run.
+"""
 
 from __future__ import annotations
 
@@ -25,23 +28,28 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = {"cells": [
     {"cell_type": "markdown", "metadata": {}, "source": ["# A job\n"]},
+    {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["parameters"]},
+     "outputs": [], "source": ["alpha = 0.1\n"]},
     {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
      "source": ["%pip install -q nbformat\n", "import json, nbformat\n",
-                "print(json.dumps({'cells': 4, 'format': nbformat.NO_CONVERT is not None}))"]},
+                "print(json.dumps({'alpha': alpha, 'format': nbformat.NO_CONVERT is not None}))"]},
 ], "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
-CONFIG = """name: nbconvert_job
-cmd: jupyter nbconvert --execute --to notebook train.ipynb
-outputs:
-  - train.nbconvert.ipynb
+# no outputs: what each tool writes is declared from cmd
+CONFIG = """name: notebook_tools
+cmd: >-
+  jupyter nbconvert --execute --to notebook train.ipynb &&
+  jupyter execute train.ipynb --output=executed &&
+  papermill train.ipynb ran/papermill.ipynb -p alpha 0.5
 """
+WRITTEN = {"train.nbconvert.ipynb": 0.1, "executed.ipynb": 0.1, "ran/papermill.ipynb": 0.5}
 
 
-def test_nbconvert_in_cmd_runs_the_notebook_in_a_kernel_from_the_archive(
+def test_notebook_tools_in_cmd_run_the_notebook_in_a_kernel_from_the_archive(
         tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("nbconvert\nipykernel\n")
-    python = ensure_venv("nbconvert", requirements)
+    requirements.write_text("nbconvert\nipykernel\npapermill\n")
+    python = ensure_venv("notebook-tools", requirements)
     job = tmp_path / "job"
     job.mkdir()
     (job / "train.ipynb").write_text(json.dumps(NOTEBOOK, indent=1))
@@ -54,7 +62,7 @@ def test_nbconvert_in_cmd_runs_the_notebook_in_a_kernel_from_the_archive(
     assert built.returncode == 0, built.stderr[-3000:]
     with zipfile.ZipFile(archive) as opened:
         pins = {r["name"]: r for r in json.loads(opened.read("jobpack.json"))["requirements"]}
-    assert pins["nbconvert"]["version"] and pins["ipykernel"]["version"]
+    assert all(pins[n]["version"] for n in ("nbconvert", "nbclient", "papermill", "ipykernel"))
     assert pins["nbformat"]["direct"]  # the %pip line: declared, pinned
     assert "pyzmq" in pins  # ipykernel's closure
     collected = tmp_path / "collected"
@@ -65,7 +73,7 @@ def test_nbconvert_in_cmd_runs_the_notebook_in_a_kernel_from_the_archive(
                          cwd=tmp_path, env=bare, capture_output=True, text=True, check=False)
     assert ran.returncode == 0, ran.stderr[-3000:]
     (run,) = collected.iterdir()
-    executed = json.loads((run / "train.nbconvert.ipynb").read_text())
-    outputs = executed["cells"][1]["outputs"]
-    assert any('{"cells": 4, "format": true}' in "".join(o.get("text", ""))
-               for o in outputs), outputs
+    for written, alpha in WRITTEN.items():
+        outputs = json.loads((run / written).read_text())["cells"][-1]["outputs"]
+        shown = f'{{"alpha": {alpha}, "format": true}}'
+        assert any(shown in "".join(o.get("text", "")) for o in outputs), (written, outputs)
