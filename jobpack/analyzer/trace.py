@@ -5,7 +5,9 @@ The recorder is a `sitecustomize` on a private `PYTHONPATH` that adds an audit h
 `import` and `open` events; at exit it writes, for every module imported after start-up,
 its file and the file:line of the code that imported it (the first frame outside the
 import machinery), and every file under the job's folder opened for reading before the
-job wrote it, with the file:line of the job's code that opened it.
+job wrote it, with the file:line of the job's code that opened it; and every file there
+it wrote (opened for writing, or renamed into place): what of it no declared output holds
+is reported too, so that a user sees the outputs the config forgets.
 """
 
 from __future__ import annotations
@@ -77,12 +79,12 @@ def _jobpack_opened(path, mode, flags):
     if not isinstance(path, str):
         return  # a file descriptor
     full = _os.path.abspath(path)
-    if not full.startswith(_ROOT + _os.sep) or full in _OPENED:
+    if not full.startswith(_ROOT + _os.sep):
         return
     if (mode is not None and ("r" not in mode or "w" in mode)) or (
             mode is None and flags & _WRITES):
         _WRITTEN.setdefault(full, _time.monotonic_ns())
-    elif full not in _WRITTEN:
+    elif full not in _WRITTEN and full not in _OPENED:
         _OPENED[full] = (*_jobpack_opener(), _time.monotonic_ns())
 
 
@@ -91,6 +93,8 @@ def _jobpack_hook(event, args):
         _SEEN[args[0]] = _jobpack_importer()
     elif event == "open" and _ROOT:
         _jobpack_opened(*args[:3])
+    elif event == "os.rename" and _ROOT and args[3] in (None, -1):  # no dst_dir_fd
+        _jobpack_opened(args[1], "w", 0)  # os.replace and shutil.move raise it too
 
 
 def _jobpack_write():
@@ -164,7 +168,8 @@ class TraceResult:
     missing: tuple[Missing, ...]
     opened: tuple[Opened, ...] = ()
     missing_files: tuple[Opened, ...] = ()
-    written: tuple[str, ...] = ()  # relative to the job's folder
+    written: tuple[str, ...] = ()  # relative to the job's folder, still there at the end
+    undeclared: tuple[str, ...] = ()  # of `written`: under no declared output
 
     @property
     def exit_code(self) -> int:
@@ -310,13 +315,24 @@ def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path,
     # `python X.ipynb` runs the notebook's cells, with the executor the runner uses
     run = record(executor_argv(list(argv)), python=python, cwd=cwd, env=env,
                  root=work.copy if work is not None else analysis.root)
+    # what the job wrote and then removed (a temporary file) is no output
+    run = replace(run, written=tuple(f for f in run.written if Path(f).exists()))
     if work is not None:
         run = _in_source(run, work)
     root = analysis.root.resolve()
     written = tuple(Path(f).relative_to(root).as_posix() for f in run.written
                     if Path(f).is_relative_to(root) and "__pycache__" not in Path(f).parts)
     return TraceResult(run.returncode, run.imported, compare(analysis, run.imported),
-                       run.opened, unshipped_files(analysis, run.opened), written)
+                       run.opened, unshipped_files(analysis, run.opened), written,
+                       undeclared_outputs(analysis, written))
+
+
+def undeclared_outputs(analysis: Analysis, written: Sequence[str]) -> tuple[str, ...]:
+    """The files of `written` that no declared output is or holds: the archive's run
+    writes them on the VM, and nobody gets them back."""
+    declared = [d.path.rstrip("/") for d in analysis.manifest.outputs]
+    return tuple(rel for rel in written
+                 if not any(rel == d or rel.startswith(d + "/") for d in declared))
 
 
 def _in_source(run: Recording, work: WorkCopy) -> Recording:
@@ -390,8 +406,12 @@ def render(result: TraceResult, root: Path) -> list[str]:
     resolved = root.resolve()
     lines += [f"missing file: {Path(o.file).relative_to(resolved).as_posix()} (opened at "
               f"{o.site(root)})" for o in result.missing_files]
+    lines += [f"undeclared output: {rel} (written at run time; no `outputs:` entry of the "
+              "config holds it, so the archive's run does not bring it back)"
+              for rel in result.undeclared]
     counted = (f"{len(result.imported)} modules imported and {len(result.opened)} files of "
-               "the job's folder read at run time")
+               f"the job's folder read at run time, {len(result.written)} written "
+               f"({len(result.undeclared)} undeclared)")
     lacking = len(result.missing) + len(result.missing_files)
     if lacking:
         lines.append(f"{counted}; {lacking} missing from the manifest")

@@ -136,7 +136,7 @@ def test_a_file_read_by_a_path_not_known_statically_is_reported(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     assert "missing file: data/hidden.txt (opened at main.py:3)" in result.stderr
     assert "params.yaml" not in result.stderr  # found statically: it ships
-    assert "made.txt" not in result.stderr  # the job made it before reading it
+    assert "missing file: made.txt" not in result.stderr  # made before it was read
 
 
 def test_every_python_of_a_cmd_is_recorded_and_a_stage_may_read_what_one_before_made(
@@ -152,7 +152,7 @@ def test_every_python_of_a_cmd_is_recorded_and_a_stage_may_read_what_one_before_
     result = trace(tmp_path, "--config", "config.yaml")
     assert result.returncode == 1, result.stderr
     assert "missing file: hidden.txt (opened at pkg/use.py:2)" in result.stderr
-    assert "made.txt" not in result.stderr
+    assert "missing file: made.txt" not in result.stderr
 
 
 def test_a_module_job_runs_and_its_imports_are_compared(tmp_path: Path) -> None:
@@ -198,3 +198,23 @@ def test_the_job_folder_is_left_as_it_was(tmp_path: Path) -> None:
     assert _output(result, "result.txt").read_text() == "result"  # declared
     assert _output(result, "out/model.bin").read_text() == "m"  # written by the job
     assert _output(result, "data.txt").read_text() == "clobbered"
+
+
+def test_what_the_job_wrote_outside_its_declared_outputs_is_named(tmp_path: Path) -> None:
+    """One line per file written (opened for writing, or moved into place) that no
+    `outputs:` entry holds; a temporary file removed again is none."""
+    (tmp_path / "main.py").write_text(
+        "import os, shutil, sys\n"
+        "os.makedirs('models', exist_ok=True)\n"
+        "open('models/m.pkl', 'wb').write(b'm')\n"
+        "open('metrics.json', 'w').write('{}')\n"
+        "open('tmp.txt', 'w').write('t')\nshutil.move('tmp.txt', 'moved.txt')\n"
+        "open('gone.txt', 'w').write('g')\nos.remove('gone.txt')\n"
+        "open(sys.argv[1], 'w').write('r')\n")
+    (tmp_path / "config.yaml").write_text(
+        "cmd: python main.py ${RESULT}\noutputs:\n  - models/\n  - result.txt: RESULT\n")
+    result = trace(tmp_path, "--config", "config.yaml")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "undeclared output" in line]
+    assert [line.split()[2] for line in said] == ["metrics.json", "moved.txt"], said
+    assert "4 written (2 undeclared)" in result.stderr  # models/m.pkl, result.txt: declared
