@@ -17,6 +17,7 @@ from rich.table import Table
 
 from jobpack.analyzer.api import Analysis, Explanation
 from jobpack.analyzer.graph import ImportSite
+from jobpack.analyzer.notebooks import placed_site
 from jobpack.layout.sizes import megabytes
 from jobpack.manifest import Diagnostic, Manifest
 
@@ -262,7 +263,8 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
         console.print(chain[0].importer if chain else name)
         for step in chain:
             kind = graph.get_module(step.imported).kind
-            console.print(f"  {step.site.render()}: imports {step.imported} ({kind}; "
+            site = placed_site(step.site.render(), analysis.sources)
+            console.print(f"  {site}: imports {step.imported} ({kind}; "
                           f"{how_it_runs(step.site)})")
 
 

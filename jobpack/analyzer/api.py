@@ -22,7 +22,7 @@ from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
 from jobpack.analyzer.library_memo import LibraryMemo
 from jobpack.analyzer.notebook_outputs import executed_outputs
-from jobpack.analyzer.notebooks import placed, placed_reasons
+from jobpack.analyzer.notebooks import placed, placed_reads, placed_reasons
 from jobpack.analyzer.outputs import settle_outputs
 from jobpack.analyzer.pins.accelerators import machine_diagnostics
 from jobpack.analyzer.pins.dist_cache import DistFactsCache
@@ -304,7 +304,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         runtime_vars=run.runtime_vars,
         sys_path=walked.sys_path,
         interpreter=_interpreter(environment),
-        data_files=data.records(),
+        data_files=placed_reads(data.records(), sources),
     ).normalized()
     return Analysis(manifest, walked.graph, job.root, {**data.files, **sources}, environment,
                     index)

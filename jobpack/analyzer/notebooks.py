@@ -28,7 +28,7 @@ from jobpack import diagnostics as codes
 from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.errors import NotebookFormatError
 from jobpack.files import read_regular
-from jobpack.manifest import Diagnostic, Requirement
+from jobpack.manifest import DataFile, Diagnostic, Requirement
 from jobpack.notebook import (
     Cell,
     NotebookError,
@@ -164,22 +164,31 @@ def _unmatched(item: Declared, name: str, version: str | None) -> Diagnostic:
         "as written, unpinned"))
 
 
+def placed_site(site: str, sources: Mapping[str, Path]) -> str:
+    """`site` (`train.ipynb:8`, a line of a notebook's analysed Python) said as the cell
+    and line it is (`train.ipynb cell 2, line 3`); any other `file:line` unchanged."""
+    path, _, line = site.rpartition(":")
+    file = sources.get(path)
+    found = place(file, int(line)) if file is not None and is_notebook(file) and \
+        line.isdigit() else None
+    return f"{path} cell {found[0]}, line {found[1]}" if found else site
+
+
 def placed_reasons(requirements: Iterable[Requirement], sources: Mapping[str, Path],
                    ) -> tuple[Requirement, ...]:
-    """`requirements` whose `required_by` names a line of a notebook's Python
-    (`train.ipynb:8`) as the cell and line it is (`train.ipynb cell 2, line 3`)."""
-    notebooks = {rel: file for rel, file in sources.items() if is_notebook(file)}
-    if not notebooks:
+    """`requirements` whose `required_by` names a line of a notebook as its cell and line."""
+    if not any(is_notebook(file) for file in sources.values()):
         return tuple(requirements)
-
-    def said(reason: str) -> str:
-        path, _, line = reason.rpartition(":")
-        found = place(notebooks[path], int(line)) if path in notebooks and line.isdigit() \
-            else None
-        return f"{path} cell {found[0]}, line {found[1]}" if found else reason
-
-    return tuple(replace(r, required_by=tuple(sorted({said(x) for x in r.required_by})))
+    return tuple(replace(r, required_by=tuple(sorted({placed_site(x, sources)
+                                                      for x in r.required_by})))
                  for r in requirements)
+
+
+def placed_reads(files: Iterable[DataFile], sources: Mapping[str, Path],
+                 ) -> tuple[DataFile, ...]:
+    """`files` whose `read_by` names a line of a notebook as its cell and line."""
+    return tuple(replace(f, read_by=tuple(sorted({placed_site(x, sources)
+                                                  for x in f.read_by}))) for f in files)
 
 
 def executor_argv(argv: list[str]) -> list[str]:

@@ -5,6 +5,7 @@ adds the executed copy to the outputs; the runner puts its executor before the n
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
@@ -115,3 +116,15 @@ def test_the_runner_and_trace_put_the_executor_before_a_notebook(tmp_path: Path)
         assert notebook_argv(unchanged, tmp_path) == unchanged
         assert executor_argv(unchanged) == unchanged
     assert executor_argv(["python3", "train.ipynb"])[1] == jobpack.notebook.__file__
+
+
+def test_why_and_the_files_read_name_a_notebooks_cell_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "%matplotlib inline\nimport json\n",
+          "x = 1\nimport yaml\ncfg = open('params.yaml').read()\n")
+    (tmp_path / "params.yaml").write_text("a: 1\n")
+    (data,) = analyze(tmp_path, "train.ipynb").manifest.data_files
+    assert data.read_by == ("train.ipynb cell 3, line 3",)
+    why = subprocess.run([sys.executable, "-m", "jobpack", "why", "yaml", "train.ipynb",
+                          "--python", sys.executable], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    assert "  train.ipynb cell 3, line 2: imports yaml" in why, why
