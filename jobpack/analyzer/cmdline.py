@@ -7,6 +7,8 @@ mpiexec / horovodrun followed by python or a script), a script run directly thro
 python shebang, and every argument that is an existing `.py` file in the job folder.
 Every other argument that names an existing file or folder in the job folder
 (`python prepare.py data/data.xml`, `--config=params.yaml`) is a file the job reads.
+Paths are relative to where a `cd DIR &&` before them left the shell (`python -m`
+modules are not: they are looked for from the job's folder).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from jobpack.errors import ConfigError
 
@@ -66,25 +68,30 @@ def find_cmd_entries(cmd: str, root: Path, *, config: str = "config.yaml") -> Cm
     files: list[str] = []
     runs_python = False
     tools: list[tuple[str, str]] = []
+    base = PurePosixPath()  # where an earlier `cd DIR &&` left the shell, under root
     for segment in _segments(words):
-        files += [f for f in (_local_file(w, root) for w in segment[1:]) if f]
-        tool, notebooks = _notebook_tool(segment, root)
+        if segment[0] == "cd" and len(segment) == 2 and "$" not in segment[1]:
+            base /= segment[1]
+            continue
+        here = root / base
+        files += [str(base / f) for f in (_local_file(w, here) for w in segment[1:]) if f]
+        tool, notebooks = _notebook_tool(segment, here)
         if tool:
             tools += [(tool, requirement) for requirement in NOTEBOOK_TOOLS[tool]]
-            scripts += notebooks
+            scripts += [str(base / n) for n in notebooks]
             runs_python = True
-        found = _segment_entries(segment, root)
+        found = _segment_entries(segment, here)
         if found is not None:
             runs_python = True
             kind, value = found
             if kind == "module":
                 modules.append(value)
             elif kind == "script":
-                scripts.append(value)
+                scripts.append(value if value.startswith("/") else str(base / value))
         for word in segment:
-            path = _local_script(word, root)
+            path = _local_script(word, here)
             if path is not None:
-                scripts.append(path)
+                scripts.append(str(base / path))
     scripts = [s for s in dict.fromkeys(_normalise(s, root) for s in scripts) if s]
     inside = root.resolve()
     outside = tuple(s for s in scripts if not (inside / s).resolve().is_relative_to(inside))

@@ -15,7 +15,6 @@ a notebook installs with `%pip` only what its kernel lacks.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from jobpack import diagnostics as codes
 from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.errors import NotebookFormatError
 from jobpack.files import read_regular
+from jobpack.layout import with_notebook_executor
 from jobpack.manifest import DataFile, Diagnostic, Requirement
 from jobpack.notebook import (
     Cell,
@@ -39,7 +39,6 @@ from jobpack.notebook import (
 )
 
 SUFFIX = ".ipynb"
-_PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
 
 
 def is_notebook(path: Path | str) -> bool:
@@ -192,15 +191,9 @@ def placed_reads(files: Iterable[DataFile], sources: Mapping[str, Path],
 
 
 def executor_argv(argv: list[str]) -> list[str]:
-    """`argv` with jobpack's notebook executor put before a notebook that `python` runs
-    (`python X.ipynb` -> `python .../jobpack/notebook.py X.ipynb`), as the runner does;
-    any other argv unchanged. For `jobpack trace`."""
+    """`argv` with jobpack's notebook executor put before each notebook a python runs
+    (`python X.ipynb` -> `python .../jobpack/notebook.py X.ipynb`, also in a `/bin/sh
+    -c` line), as the runner does; any other argv unchanged. For `jobpack trace`."""
     import jobpack.notebook
 
-    if len(argv) < 2 or not _PYTHON.match(Path(argv[0]).name):
-        return argv
-    index = next((i for i, word in enumerate(argv[1:], 1) if not word.startswith("-")),
-                 len(argv))
-    if index < len(argv) and is_notebook(argv[index]):
-        return [*argv[:index], jobpack.notebook.__file__, *argv[index:]]
-    return argv
+    return with_notebook_executor(argv, jobpack.notebook.__file__) or argv

@@ -11,7 +11,13 @@ concept; everything is importable from `jobpack.layout` itself.
 from __future__ import annotations
 
 from .builds import PYTORCH_INDEX, build_kind, local_label, serving_index
-from .command import VARIABLE, CommandError, command_argv, variable_lookup
+from .command import (
+    VARIABLE,
+    CommandError,
+    command_argv,
+    variable_lookup,
+    with_notebook_executor,
+)
 from .hashing import CHUNK, SizeExceeded, hash_file, hash_stream
 from .layers import LayerRecord, inline_layers, zip_start
 from .names import (
@@ -48,5 +54,6 @@ __all__ = [
     "FileRecord", "LayerRecord", "OptionalRecord", "OptionalSpec", "PinRecord", "RunSpec",
     "SizeExceeded", "WheelRecord", "archive_records", "build_kind", "bytecode_member",
     "bytecode_tag", "command_argv", "hash_file", "hash_stream", "inline_layers",
-    "local_label", "same_python", "serving_index", "variable_lookup", "zip_start",
+    "local_label", "same_python", "serving_index", "variable_lookup",
+    "with_notebook_executor", "zip_start",
 ]

@@ -58,3 +58,30 @@ def command_argv(cmd: str | None, value: Callable[[str], str], extra: Sequence[s
     command = VARIABLE.sub(lambda m: shlex.quote(value(m.group(1))), cmd)
     return ["/bin/sh", "-c", " ".join([command, *(shlex.quote(a) for a in extra)])]
 
+
+
+# a command of a shell line that runs `python[3[.X]] [options] NOTEBOOK.ipynb`: where a
+# command starts (after `&&`, `;`, `|`, `(`, and `NAME=value` assignments), a python
+# (or a path to one), its options (`-u`, `-X dev`), then the notebook's word
+_SHELL_NOTEBOOK = re.compile(
+    r"(?P<head>(?:^|[;&|(\n])\s*(?:[A-Za-z_]\w*=\S*\s+)*(?:[^\s;&|()<>]*/)?"
+    r"python(?:\d(?:\.\d+)?)?(?:\s+-(?:[XW]\s+\S+|[A-Za-z]+))*\s+)"
+    r"(?=(?P<quote>['\"]?)[^\s;&|()<>'\"]+\.ipynb(?P=quote)(?:\s|$|[;&|)]))")
+
+
+def with_notebook_executor(argv: Sequence[str], executor: str) -> list[str] | None:
+    """`argv` with `executor` put before each notebook a python runs (`python -u
+    train.ipynb` -> `python -u EXECUTOR train.ipynb`), directly or inside the `/bin/sh -c`
+    line `command_argv` made (`cd nb && python train.ipynb`); None when it runs none."""
+    if len(argv) == 3 and argv[:2] == ["/bin/sh", "-c"]:
+        line, count = _SHELL_NOTEBOOK.subn(
+            lambda m: m.group("head") + shlex.quote(executor) + " ", argv[2])
+        return [*argv[:2], line] if count else None
+    if not argv or not re.fullmatch(r"python(\d(\.\d+)?)?", argv[0].rpartition("/")[2]):
+        return None
+    index = 1
+    while index < len(argv) and argv[index].startswith("-") and argv[index] != "-":
+        index += 2 if argv[index] in {"-X", "-W"} else 1
+    if index >= len(argv) or not argv[index].endswith(".ipynb"):
+        return None
+    return [*argv[:index], executor, *argv[index:]]

@@ -112,10 +112,20 @@ def test_the_runner_and_trace_put_the_executor_before_a_notebook(tmp_path: Path)
     assert (tmp_path / "jobpack-notebook.py").read_bytes() == Path(
         jobpack.notebook.__file__).read_bytes()
     for unchanged in (["/env/bin/python", "main.py"], ["jupyter", "nbconvert", "x.ipynb"],
-                      ["/bin/sh", "-c", "python x.ipynb && ls"]):
+                      ["/bin/sh", "-c", "echo python x.ipynb && python x.ipynb.bak"]):
         assert notebook_argv(unchanged, tmp_path) == unchanged
         assert executor_argv(unchanged) == unchanged
     assert executor_argv(["python3", "train.ipynb"])[1] == jobpack.notebook.__file__
+
+
+def test_a_notebook_a_python_runs_inside_a_shell_line_gets_the_executor(
+        tmp_path: Path) -> None:
+    line = "cd nb && FOO=1 python3 -X dev 'a.ipynb' --lr 1; python b.ipynb | tee log"
+    argv = notebook_argv(["/bin/sh", "-c", line], tmp_path)
+    executor = tmp_path / "jobpack-notebook.py"
+    assert argv == ["/bin/sh", "-c", f"cd nb && FOO=1 python3 -X dev {executor} 'a.ipynb' "
+                    f"--lr 1; python {executor} b.ipynb | tee log"]
+    assert executor.is_file()
 
 
 def test_why_and_the_files_read_name_a_notebooks_cell_and_line(tmp_path: Path) -> None:
