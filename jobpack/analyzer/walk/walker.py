@@ -101,7 +101,9 @@ class Walker:
         # longest first, so a venv inside the project is not mistaken for local code; an
         # editable install's folder inside the project (a src layout's `src`) is no base:
         # its files keep their project paths and the runner puts the folder on sys.path
-        inside = {p for p in self.extra_roots.values() if p.is_relative_to(root)}
+        # (the root itself stays a base: an install mapping the project folder, as a
+        # finder's `'tests': '<root>/tests'` does, must not make every path absolute)
+        inside = {p for p in self.extra_roots.values() if p.is_relative_to(root) and p != root}
         bases = {root, *self.site_paths, *self.extra_roots.values()} - inside
         self._bases = sorted(bases,
                              key=lambda p: len(p.parts), reverse=True)

@@ -1,0 +1,3 @@
+from sks.percolatesanalyzer.main import main
+
+main()
