@@ -322,3 +322,17 @@ def _dynamic(call: _Call[Pos], where: tuple[int, int],
     imports.append((where, ImportFact(module=module, line=line, kind="dynamic", level=level,
                                       scope=ctx.scope, main=ctx.main, optional=ctx.optional,
                                       conditional=ctx.reach is None)))
+
+
+def may_be_lazy(source: bytes) -> bool:
+    """False when the file's facts cannot hold a lazy table (`FileFacts.lazy` is empty),
+    read from its bytes without parsing: the table comes from imports under
+    `if TYPE_CHECKING:` of a module with a `__getattr__` or a `sys.modules[__name__]`
+    slot, and each of those names is in the text as written (unless the text has
+    non-ASCII characters: an identifier can be spelt in other Unicode forms). Checking
+    whether `from torch.nn import Module` meets a lazy module parsed most of torch's
+    files one at a time, before the walk reached them in parallel."""
+    if not source.isascii():
+        return True
+    return b"TYPE_CHECKING" in source and (
+        b"__getattr__" in source or (b"modules" in source and b"__name__" in source))

@@ -48,6 +48,8 @@ _DEFINITION = re.compile(r"\b(?:def|class)[ \t]+[^\W\d]\w*")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _REFERENCE = re.compile(r"(\.[ \t]*)?([^\W\d]\w*)")  # (a dot: it is an attribute, name)
 _BRACES = re.compile(r"\{([^{}]*)\}")
+# a name with attributes after it (`np.linalg.norm`), not itself an attribute
+_CHAIN = re.compile(r"(?<![\w.])([^\W\d]\w*)(?=((?:[ \t]*\.[ \t]*[^\W\d]\w*)+))")
 _IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
 # `show.__doc__ = ...`, `wrapper.__name__`: reading a function's metadata calls nothing
 _METADATA = re.compile(r"(?<![\w.])[^\W\d]\w*[ \t]*\.[ \t]*__(?:doc|name|qualname|module|"
@@ -97,11 +99,13 @@ def _blank_lines(match: re.Match[str]) -> str:
 def code_only(text: str) -> str:
     """`text` without string literals, comments, import statements and the names `def`
     and `class` bind (lines kept)."""
-    return _code(_STRING.sub(_blank_string, text))
+    return _code(_IMPORT.sub(_blank_lines, _STRING.sub(_blank_string, text)))
 
 
-def _code(unquoted: str) -> str:
-    return _DEL.sub(" ", _DEFINITION.sub(" ", _IMPORT.sub(_blank_lines, unquoted)))
+def _code(no_imports: str) -> str:
+    """Code whose strings and imports are blanked, without what `def`, `class` and `del`
+    name."""
+    return _DEL.sub(" ", _DEFINITION.sub(" ", no_imports))
 
 
 def _identifiers(text: str) -> Iterable[str]:
@@ -116,6 +120,39 @@ def _rebound(code: str) -> set[str]:
     return found
 
 
+class _ReboundLines:
+    """`_rebound` of any set of a file's lines, from one pass over the file: neither
+    pattern matches across a line's end, so what it finds on a line does not depend on
+    the lines around it (the module's code and each body were searched apart: three
+    passes over every file, the costliest step of a cold analysis)."""
+
+    def __init__(self, code: str) -> None:
+        self.by_line: dict[int, set[str]] = {}
+        for pattern in (_ASSIGNED, _AS_FOR):
+            line, last = 1, 0
+            for match in pattern.finditer(code):
+                start = match.start()
+                line += code.count("\n", last, start)
+                last = start
+                names = self.by_line.setdefault(line, set())
+                if pattern is _ASSIGNED:
+                    names.add(match[1])
+                else:
+                    names.update(_identifiers(match[1]))
+
+    def within(self, lines: Iterable[int]) -> set[str]:
+        found: set[str] = set()
+        by_line = self.by_line
+        for number in lines:
+            names = by_line.get(number)
+            if names:
+                found |= names
+        return found
+
+    def everywhere(self) -> set[str]:
+        return self.within(self.by_line)
+
+
 def _token(top: str, name: str) -> str | None:
     return None if top in _STDLIB else f"{top}:{name}"
 
@@ -126,7 +163,7 @@ class _Bindings:
     relative import: the file's own package; parameters left out), the tokens a plain
     name stands for, and the packages of star imports."""
 
-    def __init__(self, unquoted: str) -> None:
+    def __init__(self, unquoted: str, rebound: set[str]) -> None:
         tops: dict[str, set[str]] = {}
         plain: dict[str, set[str]] = {}
         stars: set[str] = set()
@@ -162,7 +199,7 @@ class _Bindings:
         self.plain = {name: frozenset(tokens - {""}) for name, tokens in plain.items()}
         self.stars = tuple(sorted(top for top in stars if top not in _STDLIB))
         # bound in the file some other way (a local variable): no star import's name
-        self.local = parameters | _rebound(_IMPORT.sub(_blank_lines, unquoted))
+        self.local = parameters | rebound
 
     def instances(self, module: str, aliases: dict[str, tuple[str, ...]]
                   ) -> tuple[str, set[str]]:
@@ -214,17 +251,22 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
     `numpy:norm`; none for the standard library's)."""
     if not aliases:
         return code, set()
-    names = "|".join(sorted(map(re.escape, aliases)))
-    chain = re.compile(rf"(?<![\w.])({names})((?:[ \t]*\.[ \t]*[^\W\d]\w*)+)")
     tokens: set[str] = set()
-
-    def cut(match: re.Match[str]) -> str:
-        for top in aliases[match[1]]:
+    pieces: list[str] = []
+    done = 0
+    # every name a chain starts with, checked here: one pattern for every file (a pattern
+    # of the file's aliases was compiled once per file, a tenth of a cold analysis)
+    for match in _CHAIN.finditer(code):
+        tops = aliases.get(match[1])
+        if tops is None or match.start() < done:
+            continue  # not an alias, or inside the chain of one
+        for top in tops:
             if top not in _STDLIB:
                 tokens.update(f"{top}:{attr}" for attr in _identifiers(match[2]))
-        return match[1]
-
-    return chain.sub(cut, code), tokens
+        pieces += (code[done:match.start()], match[1])
+        done = match.end(2)
+    pieces.append(code[done:])
+    return "".join(pieces), tokens
 
 
 def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
@@ -233,21 +275,24 @@ def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
     A line a body shares with its header counts for both. An alias that module-level
     code rebinds is no alias anywhere; one a function body rebinds, not in that body."""
     unquoted = _STRING.sub(_blank_string, source.decode("utf-8", "replace"))
-    bindings = _Bindings(unquoted)
-    lines = _code(unquoted).split("\n")
+    code = _code(_IMPORT.sub(_blank_lines, unquoted))
+    # `def`, `class` and `del` (blanked in `code`) bind nothing these patterns find
+    rebound_lines = _ReboundLines(code)
+    bindings = _Bindings(unquoted, rebound_lines.everywhere())
+    lines = code.split("\n")
     module_level = [True] * (len(lines) + 2)
     for first, last, shared in spans:
         start = first + 1 if shared else first
         if last >= start:
             module_level[start:last + 1] = [False] * (last + 1 - start)
     module = "\n".join(line for number, line in enumerate(lines, 1) if module_level[number])
-    rebound = _rebound(module)
+    rebound = rebound_lines.within(n for n in range(1, len(lines) + 1) if module_level[n])
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
     module, instances = bindings.instances(module, aliases)
     per_span: list[str] = []
     for first, last, _ in spans:
         body = "\n".join(lines[first - 1:last])
-        local = _rebound(body)
+        local = rebound_lines.within(range(first, min(last, len(lines)) + 1))
         cut, tokens = _qualify(body, {n: t for n, t in aliases.items() if n not in local})
         per_span.append(" ".join(sorted(bindings.tokens(cut) | tokens)))
     cut, tokens = _qualify(module, aliases)

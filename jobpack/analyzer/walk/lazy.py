@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from jobpack.analyzer.facts.collector import may_be_lazy
 from jobpack.analyzer.facts.model import FileFacts, LazyName
 
 FactsFor = Callable[[Path], FileFacts]
@@ -56,7 +57,7 @@ class LazyTables:
     def _table(self, module: str) -> tuple[Path, FileFacts] | None:
         if module not in self._tables:
             file = self.file_of(module)
-            facts = None if file is None else self.facts_for(file)
+            facts = None if file is None or not _may_be_lazy(file) else self.facts_for(file)
             self._tables[module] = None if file is None or facts is None or not facts.lazy \
                 else (file, facts)
         return self._tables[module]
@@ -96,6 +97,15 @@ class LazyTables:
         defines = re.compile(rf"^(?:(?:async\s+)?def|class)\s+{re.escape(name)}\b|"
                              rf"^{re.escape(name)}\s*[:=]", re.MULTILINE)
         return (module, name) if defines.search(file.read_text("utf-8", "replace")) else None
+
+
+def _may_be_lazy(file: Path) -> bool:
+    """Whether `file` may hold a lazy table (`collector.may_be_lazy`); an unreadable
+    file is left to `facts_for`, as before."""
+    try:
+        return may_be_lazy(file.read_bytes())
+    except OSError:
+        return True
 
 
 def absolute(package: str, entry: LazyName) -> str:

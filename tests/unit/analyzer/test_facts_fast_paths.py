@@ -1,0 +1,158 @@
+"""The fast paths of fact extraction (issue #20: a cold analysis of a torch job spent most
+of its time here) give what the plain formulation gives, on real code nobody on this
+project wrote: the standard library and the distributions installed beside jobpack
+(rich, packaging, libcst, typer, PyYAML; their own licences, read here, never copied).
+A speedup must never change an answer; these tests hold the plain formulation as the
+oracle."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobpack.analyzer.facts import names
+from jobpack.analyzer.facts.collector import may_be_lazy
+from jobpack.analyzer.facts.parser import parse_facts
+from jobpack.analyzer.walk.lazy import LazyTables
+from jobpack.target import Target
+
+T311 = Target(3, 11)
+
+
+def _real_files() -> list[Path]:
+    """About 70 real modules, big and small, of several authors and styles."""
+    import libcst
+    import packaging
+    import rich
+    import yaml
+
+    stdlib = Path(ast.__file__).parent
+    picked = [stdlib / name for name in (
+        "typing.py", "argparse.py", "dataclasses.py", "inspect.py", "pathlib.py",
+        "subprocess.py", "tarfile.py", "zipfile/__init__.py", "functools.py",
+        "enum.py", "logging/__init__.py", "concurrent/futures/process.py")]
+    for package in (rich, packaging, yaml, libcst):
+        folder = Path(str(package.__file__)).parent
+        picked += sorted(folder.glob("*.py"))[:15]
+    return [p for p in picked if p.is_file()]
+
+
+FILES = _real_files()
+
+
+def _regions(source: bytes) -> list[tuple[int, int]]:
+    """The lines of every function and class in the file, and the whole file."""
+    tree = ast.parse(source)
+    lines = source.count(b"\n") + 1
+    spans = [(1, lines)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            spans.append((node.lineno, node.end_lineno or node.lineno))
+    return spans
+
+
+def _code(source: bytes) -> tuple[str, str]:
+    unquoted = names._STRING.sub(names._blank_string, source.decode("utf-8", "replace"))
+    no_imports = names._IMPORT.sub(names._blank_lines, unquoted)
+    return no_imports, names._code(no_imports)
+
+
+@pytest.mark.parametrize("file", FILES, ids=lambda p: "/".join(p.parts[-2:]))
+def test_rebound_names_by_line_are_those_of_each_region(file: Path) -> None:
+    source = file.read_bytes()
+    no_imports, code = _code(source)
+    table = names._ReboundLines(code)
+    lines = code.split("\n")
+    # the names a file binds anywhere, as `_Bindings` used to search them
+    assert table.everywhere() == names._rebound(no_imports)
+    for first, last in _regions(source):
+        region = "\n".join(lines[first - 1:last])
+        assert table.within(range(first, min(last, len(lines)) + 1)) \
+            == names._rebound(region), (first, last)
+
+
+def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
+                              ) -> tuple[str, set[str]]:
+    """`_qualify` as it was written first: one pattern of the file's aliases."""
+    if not aliases:
+        return code, set()
+    alternatives = "|".join(sorted(map(re.escape, aliases)))
+    chain = re.compile(rf"(?<![\w.])({alternatives})((?:[ \t]*\.[ \t]*[^\W\d]\w*)+)")
+    tokens: set[str] = set()
+
+    def cut(match: re.Match[str]) -> str:
+        for top in aliases[match[1]]:
+            if top not in names._STDLIB:
+                tokens.update(f"{top}:{a}" for a in names._identifiers(match[2]))
+        return match[1]
+
+    return chain.sub(cut, code), tokens
+
+
+def test_qualified_chains_are_those_of_one_pattern_of_the_aliases() -> None:
+    tricky = "x = np. linalg.norm(a) + foo. np.mean(b) + np .sum + npx.y + a.np.z\n" \
+             "    cute.compile(k)\t.run  # np.c\n"
+    aliases = {"np": ("numpy",), "cute": ("cutlass",), "a": ("alpha", "os")}
+    assert names._qualify(tricky, aliases) == _qualified_by_alternation(tricky, aliases)
+    for file in FILES:
+        _, code = _code(file.read_bytes())
+        found = set(re.findall(r"(?<![\w.])([^\W\d]\w*)[ \t]*\.", code))
+        aliases = dict.fromkeys(sorted(found)[::3], ("numpy", "os"))
+        assert names._qualify(code, aliases) == _qualified_by_alternation(code, aliases), file
+
+
+@pytest.mark.parametrize("file", FILES[::4], ids=lambda p: "/".join(p.parts[-2:]))
+def test_facts_as_a_dict_are_what_asdict_makes(file: Path) -> None:
+    facts = parse_facts(file.read_bytes(), T311)
+    made = facts.to_dict()
+    assert made == dataclasses.asdict(facts)
+    assert repr(made) == repr(dataclasses.asdict(facts))  # tuples stay tuples
+
+
+def test_a_file_said_not_lazy_has_no_lazy_table() -> None:
+    sources = [file.read_bytes() for file in FILES[::2]]
+    sources.append(b"from typing import TYPE_CHECKING\nimport sys\nif TYPE_CHECKING:\n"
+                   b"    from .a import B\nsys.modules[__name__] = object()\n")
+    sources.append(b"import typing\nif typing.TYPE_CHECKING:\n    from .a import B\n"
+                   b"def __getattr__(name):\n    return name\n")
+    lazy = 0
+    for source in sources:
+        facts = parse_facts(source, T311)
+        if facts.lazy:
+            lazy += 1
+            assert may_be_lazy(source)
+    assert lazy >= 2
+    assert not may_be_lazy(b"import torch\nclass Module:\n    pass\n")
+
+
+def test_asking_a_plain_module_for_a_lazy_name_parses_nothing(tmp_path: Path) -> None:
+    """`from plain import Name` in library code asks whether `plain` is lazy: a module
+    whose text cannot hold a lazy table is answered without parsing it (the walk parses
+    it later with the rest of its wave, in parallel)."""
+    plain = tmp_path / "plain.py"
+    plain.write_text("from typing import TYPE_CHECKING\n\nclass Name:\n    pass\n")
+    lazy = tmp_path / "lazy" / "__init__.py"
+    lazy.parent.mkdir()
+    lazy.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                    "    from .deep import Name\n\ndef __getattr__(name):\n    return name\n")
+    parsed: list[Path] = []
+
+    def facts_for(path: Path) -> object:
+        parsed.append(path)
+        return parse_facts(path.read_bytes(), T311)
+
+    files = {"plain": plain, "lazy": lazy}
+    tables = LazyTables(facts_for, files.get)  # type: ignore[arg-type]
+    assert tables.source("plain", "Name") is None
+    assert parsed == []
+    assert tables.source("lazy", "Name") == ("lazy.deep", "Name")
+    assert parsed == [lazy]
+
+
+def test_the_oracles_run_on_this_python() -> None:
+    assert sys.version_info >= (3, 10) and len(FILES) > 50
