@@ -9,13 +9,23 @@ code edit that leaves the roots alone reuses it, and any change to the roots, th
 environment or the rule walks again. Files are pickles (jobpack's own data in the user's cache
 folder), written atomically (`publish`); one that cannot be read back (torn, foreign, of an
 older layout) is ignored and written again.
+
+The project's folder is part of the key only where the walk's answer depends on it: when
+it and a folder of the analysed environment lie one inside the other (a library file's
+manifest path is relative to the deepest such folder); a copy of the job in a new folder
+replays the memo. The memo is pruned whenever a walk stores one: files unused for
+`MAX_AGE` (a replay marks its file used) go, then the least recently used until the folder
+holds at most `MAX_BYTES` (a torch + transformers walk is about 3 MB).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
+import os
 import pickle
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +38,8 @@ from jobpack.target import Target
 from jobpack.version import __version__
 
 MEMO_SCHEMA = 1  # the layout of a memo file
+MAX_BYTES = 256 * 1024 * 1024  # the memo folder's size after a prune
+MAX_AGE = 30 * 86400  # seconds a memo file may stay unused
 _WALK_PACKAGE = Path(__file__).parent / "walk"
 
 
@@ -52,7 +64,9 @@ class LibraryMemo:
     def key(self, roots: Roots, root: Path, site_paths: Iterable[Path],
             extra_roots: Mapping[str, Path]) -> str:
         digest = hashlib.sha256(self._base.encode())
-        for part in (str(root), *map(str, site_paths), "\0extra",
+        site_paths = tuple(site_paths)
+        where = str(root) if _nested(root, [*site_paths, *extra_roots.values()]) else ""
+        for part in (where, *map(str, site_paths), "\0extra",
                      *(f"{k}={v}" for k, v in sorted(extra_roots.items())),
                      "\0follows", *roots.follows, "\0names", *roots.names,
                      "\0own", *roots.own):
@@ -76,12 +90,20 @@ class LibraryMemo:
                 gc.enable()
 
     def load(self, key: str) -> LibraryPart | None:
-        return _checked(read_cache_pickle(self.folder / f"{key}.pickle"))
+        file = self.folder / f"{key}.pickle"
+        part = _checked(read_cache_pickle(file))
+        if part is not None:
+            _mark_used(file)
+        return part
 
     def answers(self) -> Answers:
         """The lazy modules' answers the job's code asked of this environment before."""
-        loaded = read_cache_pickle(self.folder / f"{self._base}.lazy")
-        return loaded if isinstance(loaded, dict) else {}
+        file = self.folder / f"{self._base}.lazy"
+        loaded = read_cache_pickle(file)
+        if not isinstance(loaded, dict):
+            return {}
+        _mark_used(file)
+        return loaded
 
     def store_answers(self, answers: Answers) -> None:
         write_cache_file(self.folder / f"{self._base}.lazy",
@@ -91,6 +113,52 @@ class LibraryMemo:
         payload = ("jobpack-library-walk", MEMO_SCHEMA, part)
         write_cache_file(self.folder / f"{key}.pickle",
                          pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        prune(self.folder, keep=self.folder / f"{key}.pickle")
+
+
+def prune(folder: Path, max_bytes: int = MAX_BYTES, max_age: float = MAX_AGE,
+          now: float | None = None, keep: Path | None = None) -> list[Path]:
+    """Remove the memo files of `folder` unused for `max_age` seconds, then the least
+    recently used until the rest take at most `max_bytes`, never `keep` (the file just
+    written); returns what it removed. Two
+    processes may prune at once: a file already gone is skipped, and a reader that loses
+    its file only walks again."""
+    now = time.time() if now is None else now
+    files: list[tuple[float, int, Path]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith((".pickle", ".lazy")) and entry.is_file():
+                    info = entry.stat()
+                    files.append((info.st_mtime, info.st_size, Path(entry.path)))
+    except OSError:
+        return []
+    files.sort(key=lambda found: (found[0], found[2].name))  # oldest first
+    total = sum(size for _, size, _ in files)
+    removed: list[Path] = []
+    for used, size, file in files:
+        if now - used <= max_age and total <= max_bytes:
+            break
+        if file == keep:
+            continue
+        try:
+            file.unlink(missing_ok=True)
+        except OSError:
+            continue
+        total -= size
+        removed.append(file)
+    return removed
+
+
+def _mark_used(file: Path) -> None:
+    """A replayed memo file is recent again (pruning goes by modification time)."""
+    with contextlib.suppress(OSError):  # a read-only cache: pruned early, at worst
+        os.utime(file)
+
+
+def _nested(root: Path, folders: Iterable[Path]) -> bool:
+    """Whether `root` and one of `folders` lie one inside the other."""
+    return any(root.is_relative_to(f) or f.is_relative_to(root) for f in folders)
 
 
 def _checked(loaded: Any) -> LibraryPart | None:

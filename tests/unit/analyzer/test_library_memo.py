@@ -71,8 +71,14 @@ def test_memoised_walks_make_the_unmemoised_manifest(tmp_path: Path,
     job.write_text("# a comment\n" + JOB.replace("2024-01-01", "2025-02-02"))
     monkeypatch.setattr(SplitWalker, "walk_libraries", _not_walked)
     remembered = analysed(job, python, cache, memo=True)
+    # the same job copied to another project folder: the memo is not the folder's
+    copy = tmp_path / "elsewhere" / "job" / "main.py"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(job.read_bytes())
+    copied = analysed(copy, python, cache, memo=True)
     monkeypatch.undo()
     assert remembered == analysed(job, python, cache, memo=False)
+    assert copied == analysed(copy, python, cache, memo=False)
     assert memos(cache) == [memo]
 
     # a torn memo file is ignored and written again
@@ -138,3 +144,55 @@ def test_a_torn_index_cache_is_read_again(tmp_path: Path) -> None:
     again = cached_index((site,), cache)
     assert again.distributions == first.distributions
     assert isinstance(pickle.loads(stored.read_bytes()), type(first))
+
+
+def test_memo_keys_leave_out_the_project_folder_unless_the_environment_is_in_it(
+        tmp_path: Path) -> None:
+    """A copy of the job in another folder replays the walk; a venv inside the project
+    (its library files' paths could be relative to the project) keeps the folder."""
+    from jobpack.analyzer.walk.split import Roots
+    from jobpack.target import Target
+
+    memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
+    roots = Roots(("yaml",), ("main",), ("main.py",))
+    site = (tmp_path / "venv" / "lib" / "python3.11" / "site-packages",)
+    first, second = tmp_path / "one" / "job", tmp_path / "two" / "job"
+    assert memo.key(roots, first, site, {}) == memo.key(roots, second, site, {})
+    inside = (first / ".venv" / "lib" / "python3.11" / "site-packages",)
+    assert memo.key(roots, first, inside, {}) != memo.key(roots, second, inside, {})
+    editable = {"pkg": first / "src"}
+    assert memo.key(roots, first, site, editable) != memo.key(roots, second, site, editable)
+
+
+def test_the_memo_folder_is_pruned_by_age_then_by_size(tmp_path: Path) -> None:
+    from jobpack.analyzer.library_memo import MAX_AGE, prune
+
+    folder = tmp_path / "walks" / "v1"
+    folder.mkdir(parents=True)
+    now = 1_000_000_000.0
+    ages = {"old": MAX_AGE + 10, "a": 300, "b": 200, "c": 100, "new": 0}
+    for name, age in ages.items():
+        file = folder / f"{name}.pickle"
+        file.write_bytes(b"x" * 1000)
+        os.utime(file, (now - age, now - age))
+    (folder / "notes.txt").write_text("not a memo file")
+    removed = prune(folder, max_bytes=3000, now=now, keep=folder / "a.pickle")
+    # the stale one, then the least recently used until 3,000 bytes are left; the file
+    # just written is kept whatever its age
+    assert sorted(p.name for p in removed) == ["b.pickle", "old.pickle"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "a.pickle", "c.pickle", "new.pickle", "notes.txt"]
+    assert prune(folder, max_bytes=10_000, now=now) == []
+
+
+def test_a_replayed_memo_is_marked_used(tmp_path: Path) -> None:
+    from jobpack.analyzer.graph import ImportGraph, Module
+    from jobpack.analyzer.walk.split import LibraryPart
+    from jobpack.target import Target
+
+    memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
+    memo.store("k", LibraryPart((Module("yaml", "external"),), ()))
+    [file] = memos(tmp_path)
+    os.utime(file, (1, 1))
+    assert memo.replay("k", ImportGraph())
+    assert file.stat().st_mtime > 1
