@@ -31,6 +31,7 @@ from jobpack.analyzer.pins.env_state import cached_index, environment_state
 from jobpack.analyzer.pins.environment import PythonEnvironment, inspect_python
 from jobpack.analyzer.pins.provided import ProvidedSet, read_listings, read_provided
 from jobpack.analyzer.pins.resolve import Resolution, resolve
+from jobpack.analyzer.walk.branches import mark_branch_only
 from jobpack.analyzer.walk.finder import Finder
 from jobpack.analyzer.walk.split import SplitWalker
 from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult
@@ -229,6 +230,7 @@ def walk_imports(
         result = walker.walk(entries)
     if dists is not None:
         dists.flush()
+    mark_branch_only(result.graph, result.local_files, target)
     notes = [codes.LOCAL_INSTALL.note(f"{top!r} comes from {dist}, installed from the "
                                       f"folder {folder}; it ships as local code")
              for top, (folder, dist) in sorted(index.local_roots.items())

@@ -33,6 +33,8 @@ class ImportSite:
     optional: bool = False
     lazy: bool = False  # inside a function: runs only when that function is called
     function: str = ""  # that function (`load`, `Loader.run`), when known
+    # the job's function holding it is called only in an undecidable branch (optional)
+    branch: bool = False
 
     def render(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"
@@ -71,6 +73,13 @@ class ImportGraph:
         """`add_import` of each of `sites` (a memoised walk adds 100,000 at once)."""
         self._imports[importer].setdefault(imported, set()).update(sites)
         self._importers[imported].add(importer)
+
+    def replace_site(self, importer: str, imported: str, old: ImportSite,
+                     new: ImportSite) -> None:
+        """`new` in place of `old` among the sites of `importer -> imported`."""
+        sites = self._imports[importer][imported]
+        sites.discard(old)
+        sites.add(new)
 
     # -- queries -------------------------------------------------------------------------
     @property
