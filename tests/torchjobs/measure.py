@@ -35,6 +35,7 @@ class Measure:
     closure_bytes: int
     beyond_bytes: int
     tiers: dict[str, str]
+    required_bytes: int = 0  # of the beyond, those in the required tier
 
     @property
     def beyond_share(self) -> float:
@@ -42,12 +43,20 @@ class Measure:
 
     def render(self, job: str) -> str:
         optional = sorted(n for n in self.beyond if self.tiers.get(n) == "optional")
+        required = len(self.beyond) - len(optional)
         return (f"{job}: recorded {len(self.recorded)}, closure {len(self.closure)} "
                 f"({self.closure_bytes / MB:.0f} MB), pinned {len(self.pinned)}; missed "
                 f"{len(self.missed)} {sorted(self.missed)}; beyond the closure "
                 f"{len(self.beyond)} ({self.beyond_bytes / MB:.0f} MB, "
                 f"{100 * self.beyond_share:.1f}%): {sorted(self.beyond)}"
-                + (f"; of them optional: {optional}" if optional else ""))
+                + (f"; of them optional: {optional}" if optional else "")
+                + f"; required beyond: {required} ({self.required_bytes / MB:.0f} MB)")
+
+    def without(self, names: frozenset[str], index: DistributionIndex) -> tuple[int, float]:
+        """Beyond the closure, leaving out `names` (a distribution and its own closure):
+        how many, and their share of the closure's size."""
+        rest = self.beyond - names
+        return len(rest), _bytes(rest, index) / max(self.closure_bytes, 1)
 
 
 def measure(analysis: Analysis, imported: Sequence[Imported]) -> Measure:
@@ -59,9 +68,10 @@ def measure(analysis: Analysis, imported: Sequence[Imported]) -> Measure:
     missed = recorded - pinned
     closure = _closure(recorded, index, target)
     beyond = pinned - closure
+    tiers: dict[str, str] = {r.name: r.tier for r in analysis.manifest.requirements}
+    required = frozenset(n for n in beyond if tiers.get(n) != "optional")
     return Measure(recorded, closure, pinned, missed, beyond, _bytes(closure, index),
-                   _bytes(beyond, index),
-                   {r.name: r.tier for r in analysis.manifest.requirements})
+                   _bytes(beyond, index), tiers, _bytes(required, index))
 
 
 def _providers_of(analysis: Analysis, imported: Sequence[Imported],
@@ -78,6 +88,14 @@ def _providers_of(analysis: Analysis, imported: Sequence[Imported],
         if deepest is not None:
             found.update(d.name for d in index.providers(deepest))
     return found
+
+
+def closure_of(name: str, analysis: Analysis) -> frozenset[str]:
+    """`name` and what pip would install with it, for the analysed target."""
+    assert analysis.environment is not None
+    index = DistributionIndex.from_paths(analysis.environment.distribution_paths)
+    return _closure(frozenset({name}), index,
+                    Target.parse(analysis.manifest.target.python))
 
 
 def _closure(names: frozenset[str], index: DistributionIndex, target: Target

@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 import jobpack
+from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.analyzer.trace import record_imports
 from tests.support.cached_venv import cache_home, ensure_venv
-from tests.torchjobs.measure import Measure, measure
+from tests.torchjobs.measure import Measure, closure_of, measure
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
@@ -89,6 +90,11 @@ def run_and_measure(name: str, python: Path, tmp_path: Path) -> Measure:
                                cache_dir=cache_home() / "torch-facts")
     result = measure(analysis, imported)
     print("\n" + result.render(name))
+    if "transformers" in result.beyond:  # nanoGPT: what transformers' closure weighs
+        assert analysis.environment is not None
+        index = DistributionIndex.from_paths(analysis.environment.distribution_paths)
+        count, share = result.without(closure_of("transformers", analysis), index)
+        print(f"{name} without transformers' closure: beyond {count} ({100 * share:.1f}%)")
     return result
 
 
