@@ -103,7 +103,10 @@ def mark_branch_only(graph: ImportGraph, local_files: Mapping[str, Path],
         return
     if any(file.suffix not in (".py", ".pyi") for file in local_files.values()):
         return  # a notebook or a compiled module: names the rule does not read
-    tops = frozenset(Path(rel).parts[0].removesuffix(".py") for rel in local_files)
+    # the job's top-level modules: local ones by module name (`sks` of `src/sks/...`),
+    # scripts by file name (`train` of `train.py`)
+    tops = frozenset({name.partition(".")[0] for name in own}
+                     | {Path(rel).parts[0].removesuffix(".py") for rel in local_files})
     names = branch_only_names(local_files.values(), target, tops)
     for importer, imported, site in lazy:
         called = site.function.rpartition(".")[2]
