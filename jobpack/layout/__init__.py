@@ -40,6 +40,7 @@ from .names import (
     ZIP_EPOCH_DATE,
     bytecode_member,
     bytecode_tag,
+    member_problem,
     same_python,
 )
 from .optional import OptionalRecord, OptionalSpec
@@ -54,6 +55,6 @@ __all__ = [
     "FileRecord", "LayerRecord", "OptionalRecord", "OptionalSpec", "PinRecord", "RunSpec",
     "SizeExceeded", "WheelRecord", "archive_records", "build_kind", "bytecode_member",
     "bytecode_tag", "command_argv", "hash_file", "hash_stream", "inline_layers",
-    "local_label", "same_python", "serving_index", "variable_lookup",
+    "local_label", "member_problem", "same_python", "serving_index", "variable_lookup",
     "with_notebook_executor", "zip_start",
 ]

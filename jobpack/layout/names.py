@@ -3,6 +3,8 @@ runner's cache version, the zip epoch and the exit codes, the same on both sides
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,3 +60,16 @@ def same_python(target: str, version: Sequence[int]) -> bool:
     and the standard library. The one answer for the packager and the runner."""
     return target.split(".")[:2] == [str(part) for part in version[:2]]
 
+
+def member_problem(name: str) -> str | None:
+    """Why `name` must not be an archive member (it could write outside the folder it is
+    unpacked into), or None. The packager refuses such a name before writing it; the
+    runner, before unpacking it."""
+    if not name or "\x00" in name or "\\" in name:
+        return "invalid characters in the name"
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "absolute path"
+    parts = PurePosixPath(name).parts
+    if any(part in {"..", "."} for part in parts) or name.endswith("/") or "//" in name:
+        return "path leaves the archive folder or is not a plain file"
+    return None

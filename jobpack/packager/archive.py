@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from jobpack.errors import BuildError
-from jobpack.layout import ZIP_EPOCH, SizeExceeded, hash_file, hash_stream
+from jobpack.layout import ZIP_EPOCH, SizeExceeded, hash_file, hash_stream, member_problem
 from jobpack.publish import atomic_write
 
 DEFAULT_EPOCH = ZIP_EPOCH
@@ -94,6 +94,10 @@ def write_members(stream: IO[bytes], members: list[Member], stamp: Stamp,
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise BuildError(f"two archive members share a name: {_first_duplicate(names)}")
+    for name in names:  # what the runner would refuse to unpack is never written
+        problem = member_problem(name)
+        if problem is not None:
+            raise BuildError(f"refusing to write archive member {name!r}: {problem}")
     with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for member in sorted(members, key=lambda m: m.name):
             _write_member(archive, member, stamp)

@@ -9,13 +9,20 @@ stopping at the first.
 from __future__ import annotations
 
 import json
-import re
 import stat
 import tempfile
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from jobpack.layout import CHUNK, MANIFEST_NAME, FileRecord, RunSpec, SizeExceeded, hash_stream
+from jobpack.layout import (
+    CHUNK,
+    MANIFEST_NAME,
+    FileRecord,
+    RunSpec,
+    SizeExceeded,
+    hash_stream,
+    member_problem,
+)
 
 from .errors import RunnerError, UnsafeMember
 
@@ -66,13 +73,9 @@ def _check_records(spec: RunSpec) -> None:
 
 def check_name(name: str) -> None:
     """Refuse names that could write outside the folder they are unpacked into."""
-    if not name or "\x00" in name or "\\" in name:
-        raise UnsafeMember(name, "invalid characters in the name")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise UnsafeMember(name, "absolute path")
-    parts = PurePosixPath(name).parts
-    if any(part in {"..", "."} for part in parts) or name.endswith("/") or "//" in name:
-        raise UnsafeMember(name, "path leaves the archive folder or is not a plain file")
+    problem = member_problem(name)
+    if problem is not None:
+        raise UnsafeMember(name, problem)
 
 
 def check_members(archive: zipfile.ZipFile, spec: RunSpec) -> dict[str, FileRecord]:
