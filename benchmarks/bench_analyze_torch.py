@@ -10,16 +10,17 @@ tool that imports the job's libraries pays at least).
 The job is a copy of `tests/torchjobs/jobs/finetune/main.py` (torch, transformers'
 Trainer, datasets, numpy), in a new folder each round, in the venv of
 `tests/torchjobs/requirements.txt`. Cold: empty jobpack caches (facts, distribution index,
-library-walk memo; the OS page cache is not dropped). Warm: the same caches again, the
-first analysis of that folder (the library walk is memoised per project folder, so this
-one walks). Edited: warm, after a one-line edit of the job that moves every line below it
+library-walk memo; the OS page cache is not dropped). Warm: the same caches again (the
+library walk's memo does not depend on the project folder, so a new folder replays it).
+Edited: warm, after a one-line edit of the job that moves every line below it
 (a comment line put above a changed literal): the walk's memo is reused. `--cache DIR`
 keeps one cache across rounds and runs (no cold figure). With --rebuild: a first
 `jobpack build --wheels` (downloads the wheels once, not timed), another one-line edit,
 the timed rebuild over the first archive, and a check that it has the same bytes as an
 archive of the same code built with the memo off (JOBPACK_WALK_MEMO=0). Each measurement
-runs in a fresh interpreter: wall seconds, and the process' CPU seconds. Prints one line
-per round and writes JSON (--json-out). Standard library and jobpack only.
+runs in a fresh interpreter: wall seconds, the process' CPU seconds, and (`*_all_cpu_s`)
+those of its children too (the parser's worker processes, the interpreter inspection).
+Prints one line per round and writes JSON (--json-out). Standard library and jobpack only.
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ REPO = Path(__file__).resolve().parent.parent
 JOB = REPO / "tests" / "torchjobs" / "jobs" / "finetune" / "main.py"
 
 _ANALYSE = textwrap.dedent("""
-    import json, sys, time
+    import json, resource, sys, time
     start, cpu = time.perf_counter(), time.process_time()
     import jobpack
     entry, python, cache = sys.argv[1:4]
     analysis = jobpack.analyze([entry], python=python, cache_dir=cache)
-    print(json.dumps({"seconds": time.perf_counter() - start,
-                      "cpu": time.process_time() - cpu,
+    own = time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"seconds": time.perf_counter() - start, "cpu": own,
+                      "all_cpu": own + children.ru_utime + children.ru_stime,
                       "pins": len(analysis.manifest.requirements)}))
 """)
 
@@ -96,11 +99,15 @@ def build(python: str, cache: Path, job: Path, out: Path, memo: bool = True,
     return wall, cpu, hashlib.sha256(archive.read_bytes()).hexdigest()
 
 
-def import_seconds(python: str) -> float:
+def import_seconds(python: str) -> tuple[float, float]:
+    """`import torch, transformers` in a fresh `python`: wall and CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([python, "-c", "import torch, transformers"], check=True,
                    capture_output=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def one_round(python: str, cache: Path | None = None, rebuild: bool = False,
@@ -115,15 +122,18 @@ def one_round(python: str, cache: Path | None = None, rebuild: bool = False,
         if cache is None:
             cold = analyse(python, folder / "cache", job)
             row["cold_s"], row["cold_cpu_s"] = cold["seconds"], cold["cpu"]
+            row["cold_all_cpu_s"] = cold["all_cpu"]
         warm = analyse(python, cache or folder / "cache", job)
         edit(job, 1)
         edited = analyse(python, cache or folder / "cache", job)
         row.update({"warm_s": warm["seconds"], "warm_cpu_s": warm["cpu"],
                     "edited_s": edited["seconds"], "edited_cpu_s": edited["cpu"],
+                    "edited_all_cpu_s": edited["all_cpu"],
                     "pins": warm["pins"]})
         if rebuild:
             row.update(rebuilt(python, cache or folder / "cache", job, folder))
-        row["import_torch_transformers_s"] = import_seconds(python)
+        row["import_torch_transformers_s"], row["import_torch_transformers_cpu_s"] = \
+            import_seconds(python)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     row = {k: round(v, 2) for k, v in row.items()}
