@@ -26,29 +26,24 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, Any, Protocol
 
-from jobpack.layout import CONSTRAINTS_NAME, RUNNER_VERSION, RunSpec, WheelRecord, bytecode_tag
-from jobpack.publish import build_entry, complete, lock, lock_path, usable_cores
-from jobpack.wheelset import WheelSetError, check_wheel_set, linux_accepts
+from jobpack.layout import CONSTRAINTS_NAME, RUNNER_VERSION, RunSpec
+from jobpack.publish import build_entry, complete, lock, lock_path
 
 from .base import BASE_PTH, BasePlan, base_pth
 from .base import plan as plan_base
 from .errors import RunnerError
-from .install import Installer, Scheme
+from .install import Scheme
 from .optional import hook_files
-from .processes import map_in_processes
 from .progress import Phase, say
 from .tether import tethered
+from .wheels import PARALLEL_BYTES, install_wheels
 
-if TYPE_CHECKING:
-    from .install import Claims
-
-PARALLEL_BYTES = 16 * 1024 * 1024  # less than this installs faster than processes start
-
+__all__ = ["PARALLEL_BYTES", "Environment", "environment_key", "prepared"]
 
 @dataclass(frozen=True)
 class Environment:
@@ -139,7 +134,7 @@ def _build(building: Path, final: Path, workdir: Path, spec: RunSpec, base: Base
     if base.wheels:
         sizes = {name: record.size for name, (_, record) in spec.layer_files().items()}
         bundle.check()
-        _install_wheels(list(base.wheels), scheme, bundle.open, sizes)
+        install_wheels(list(base.wheels), scheme, bundle.open, sizes)
     if missing:
         _pip_install(building, kind, workdir, missing, spec, offline)
         _relocate_scripts(building, final)
@@ -192,59 +187,6 @@ def _scheme(building: Path, final: Path, kind: str) -> Scheme:
     site = building / "lib" / version / "site-packages"
     return Scheme(site, site, building / "bin", building, building / "include" / "site" /
                   version, str(final / "bin" / "python"))
-
-
-def _install_wheels(wheels: list[WheelRecord], scheme: Scheme,
-                    open_member: Callable[[str], IO[bytes]], sizes: dict[str, int]
-                    ) -> None:
-    """Install the wheels, biggest first, on one process per core (up to four) when there
-    is enough to share: inflating and writing files halves on two cores. Which wheel
-    wrote which path is checked across all of them."""
-    ordered = sorted(wheels, key=lambda w: (-sizes.get(w.file, 0), w.file))
-    total = sum(sizes.get(w.file, 0) for w in wheels)
-
-    def install(wheel: WheelRecord) -> Claims:
-        with open_member(wheel.file) as source:
-            bytecode = open_bytecode(wheel)
-            try:
-                return Installer(scheme).install(source, wheel.filename, bytecode)
-            finally:
-                if bytecode is not None:
-                    bytecode.close()
-
-    def open_bytecode(wheel: WheelRecord) -> IO[bytes] | None:
-        # compiled for another Python (--allow-python-mismatch): it would never be read
-        if wheel.bytecode is None or bytecode_tag(wheel.bytecode) != sys.implementation.cache_tag:
-            return None
-        return open_member(wheel.bytecode)
-
-    _check_set(wheels, open_member)
-    workers = min(4, usable_cores()) if total >= PARALLEL_BYTES else 1
-    with Phase(f"installing {len(wheels)} wheels", total):
-        installer = Installer(scheme)
-        for claims in map_in_processes(install, ordered, workers):
-            installer.merge(claims)
-
-
-def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]]) -> None:
-    """The wheel-set check the packager ran at build time (`jobpack.wheelset`), again
-    here before a file is written: an archive built otherwise is refused the same way."""
-    handles: list[IO[bytes]] = []
-
-    def opened() -> Iterator[tuple[str, IO[bytes]]]:
-        for wheel in sorted(wheels, key=lambda w: w.filename):
-            handles.append(open_member(wheel.file))
-            yield wheel.filename, handles[-1]
-
-    on_target = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
-    interpreter = linux_accepts(*sys.version_info[:2]) if on_target else None
-    try:
-        check_wheel_set(opened(), interpreter)
-    except WheelSetError as exc:
-        raise RunnerError(str(exc)) from None
-    finally:
-        for handle in handles:
-            handle.close()
 
 
 def _pip_install(building: Path, kind: str, workdir: Path, missing: list[str],

@@ -11,10 +11,8 @@ wheels writing one path is an error, not a silent overwrite.
 
 from __future__ import annotations
 
-import base64
 import configparser
 import csv
-import hashlib
 import io
 import os
 import posixpath
@@ -28,6 +26,7 @@ from typing import IO, TYPE_CHECKING
 from jobpack.wheelset import SCHEME_KEYS, WheelHead, WheelSetError, member_parts
 
 from .errors import RunnerError
+from .members import Members, deal, hash_file, record_hash
 
 _ENTRY = re.compile(r"^\s*(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+))?\s*(?:\[.*\])?\s*$")
 
@@ -69,11 +68,38 @@ class Installer:
         """Install one wheel (a path or an open file), and the compiled bytecode of its
         modules when given (a zip of `__pycache__/*.pyc` files laid out like the wheel's
         root); return the paths this wheel claimed."""
+        return self.install_part(wheel, name, bytecode).claims
+
+    def install_part(self, wheel: Path | IO[bytes], name: str = "",
+                     bytecode: IO[bytes] | None = None, part: int = 0, parts: int = 1
+                     ) -> Part:
+        """Install part `part` of `parts` of a wheel's files (`members.deal`); part 0
+        adds its scripts and bytecode. A wheel in one part is finished here (`INSTALLER`,
+        `RECORD`); one in several is finished by `finish` once every part is done."""
         with zipfile.ZipFile(wheel) as archive:
             label = name or (wheel.name if isinstance(wheel, Path) else "a wheel")
             job = _WheelInstall(self, label, archive)
-            job.run(bytecode)
-            return job.claims
+            members = Members(wheel)
+            try:
+                job.run(members, part, parts, bytecode if part == 0 else None)
+            finally:
+                members.close()
+            return Part(label, job.dist_info, job.root, job.claims, job.written)
+
+    def finish(self, pieces: list[Part]) -> None:
+        """Take the claims of a wheel installed in `pieces` (its parts, from any
+        processes), refusing a path two of them wrote, then write its `INSTALLER` and
+        `RECORD`."""
+        first = pieces[0]
+        seen: set[str] = set()
+        for piece in pieces:
+            for path in piece.claims:
+                if path in seen:
+                    raise WheelError(first.name, f"two of its members write {path}")
+                seen.add(path)
+            self.merge(piece.claims)
+        _Finish(self, first.name, first.dist_info, first.root,
+                written=[row for piece in pieces for row in piece.written]).finish()
 
     def claim(self, path: str, wheel: str, digest: str | None) -> None:
         """Refuse a second wheel writing `path`, unless both write the same bytes (the
@@ -89,38 +115,92 @@ class Installer:
             self.claim(path, wheel, digest)
 
 
-class _WheelInstall:
-    def __init__(self, installer: Installer, name: str, archive: zipfile.ZipFile) -> None:
+@dataclass(frozen=True)
+class Part:
+    """What installing (part of) a wheel did: the paths it claimed and RECORD's rows."""
+
+    name: str
+    dist_info: str
+    root: str
+    claims: Claims
+    written: list[tuple[str, str, int]]
+
+
+class _Finish:
+    """Writes files of one wheel, claiming each, and finally its `INSTALLER` and `RECORD`."""
+
+    def __init__(self, installer: Installer, name: str, dist_info: str, root: str,
+                 claims: Claims | None = None,
+                 written: list[tuple[str, str, int]] | None = None) -> None:
         self.installer = installer
         self.scheme = installer.scheme
-        self.name = name
-        self.archive = archive
-        try:  # the same reading, and the same words, as the build's wheel-set check
-            head = WheelHead(name, archive)
-        except WheelSetError as exc:
-            raise WheelError(name, exc.why) from None
-        self.dist_info, self.data_dir = head.dist_info, head.data_dir
-        self.root = str(self.scheme.purelib if head.purelib else self.scheme.platlib)
-        self.known = head.record
-        self.written: list[tuple[str, str, int]] = []
-        self.claims: Claims = {}
+        self.name, self.dist_info, self.root = name, dist_info, root
+        self.claims: Claims = {} if claims is None else claims
+        self.written = [] if written is None else written
         self.folders: set[str] = set()
 
-    def run(self, bytecode: IO[bytes] | None = None) -> None:
-        record_name = self.dist_info + "/RECORD"
-        for info in self.archive.infolist():
-            if info.filename.endswith("/") or info.filename == record_name:
-                continue
-            self._extract(info)
-        self._entry_points()
-        if bytecode is not None:
-            self._bytecode(bytecode)
+    def finish(self) -> None:
         self._write(os.path.join(self.root, self.dist_info, "INSTALLER"), b"jobpack\n", False)
         self._write_record()
 
     def _claim(self, target: str, digest: str | None) -> None:
         self.installer.claim(target, self.name, digest)
         self.claims[os.path.normpath(target)] = (self.name, digest)
+
+    def _folder(self, target: str) -> None:
+        folder = os.path.dirname(target)
+        if folder not in self.folders:
+            os.makedirs(folder, exist_ok=True)
+            self.folders.add(folder)
+
+    def _write(self, target: str, data: bytes, executable: bool) -> None:
+        digest = record_hash(data)
+        self._claim(target, digest)
+        self._folder(target)
+        with open(target, "wb") as sink:
+            sink.write(data)
+        os.chmod(target, 0o755 if executable else 0o644)
+        self.written.append((self._relative(target), digest, len(data)))
+
+    def _relative(self, target: str) -> str:
+        return os.path.relpath(target, self.root).replace(os.sep, "/")
+
+    def _write_record(self) -> None:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for path, digest, size in sorted(self.written):
+            writer.writerow((path, digest, size))
+        writer.writerow((posixpath.join(self.dist_info, "RECORD"), "", ""))
+        target = os.path.join(self.root, self.dist_info, "RECORD")
+        self._claim(target, None)
+        with open(target, "w", encoding="utf-8") as sink:
+            sink.write(out.getvalue())
+
+
+class _WheelInstall(_Finish):
+    def __init__(self, installer: Installer, name: str, archive: zipfile.ZipFile) -> None:
+        try:  # the same reading, and the same words, as the build's wheel-set check
+            head = WheelHead(name, archive)
+        except WheelSetError as exc:
+            raise WheelError(name, exc.why) from None
+        root = os.path.normpath(installer.scheme.purelib if head.purelib
+                                else installer.scheme.platlib)
+        super().__init__(installer, name, head.dist_info, root)
+        self.archive, self.data_dir, self.known = archive, head.data_dir, head.record
+
+    def run(self, members: Members, part: int, parts: int,
+            bytecode: IO[bytes] | None = None) -> None:
+        record_name = self.dist_info + "/RECORD"
+        infos = [info for info in self.archive.infolist()
+                 if not info.filename.endswith("/") and info.filename != record_name]
+        for info in deal(infos, parts)[part] if parts > 1 else infos:
+            self._extract(info, members)
+        if part == 0:
+            self._entry_points()
+        if bytecode is not None:
+            self._bytecode(bytecode)
+        if parts == 1:
+            self.finish()
 
     def _parts(self, member: str) -> list[str]:
         try:
@@ -140,15 +220,8 @@ class _WheelInstall:
             return os.path.join(base, *parts[2:]), key
         return os.path.join(self.root, *parts), "root"
 
-    def _folder(self, target: str) -> None:
-        folder = os.path.dirname(target)
-        if folder not in self.folders:
-            os.makedirs(folder, exist_ok=True)
-            self.folders.add(folder)
-
-    def _extract(self, info: zipfile.ZipInfo) -> None:
+    def _extract(self, info: zipfile.ZipInfo, members: Members) -> None:
         target, key = self._destination(info.filename)
-        executable = bool((info.external_attr >> 16) & 0o111)
         if key == "scripts":
             data = self.archive.read(info)
             if re.match(rb"^#!pythonw?(\r?\n| )", data):
@@ -160,15 +233,21 @@ class _WheelInstall:
             known = None
         self._claim(target, known[0] if known else None)
         self._folder(target)
-        with self.archive.open(info) as source, open(target, "wb") as sink:
-            shutil.copyfileobj(source, sink, 1 << 20)
-        if executable:
+        copied: bytes | None = None
+        if members.direct(info):
+            copied = members.copy(info, target)
+        else:
+            with self.archive.open(info) as source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+        if (info.external_attr >> 16) & 0o111:
             os.chmod(target, 0o755)
         relative = info.filename if key == "root" else self._relative(target)
         if known is not None:
             self.written.append((relative, known[0], info.file_size))
+        elif copied is not None:
+            self.written.append((relative, record_hash(copied), len(copied)))
         else:
-            self.written.append((relative, *_hash_file(target)))
+            self.written.append((relative, *hash_file(target)))
 
     def _bytecode(self, bytecode: IO[bytes]) -> None:
         """Compiled modules, made by the packager from this wheel's own sources: each
@@ -181,15 +260,6 @@ class _WheelInstall:
                     raise WheelError(self.name, f"bytecode member {info.filename!r} is not "
                                      "a __pycache__/*.pyc file")
                 self._write(os.path.join(self.root, *parts), archive.read(info), False)
-
-    def _write(self, target: str, data: bytes, executable: bool) -> None:
-        digest = _hash(data)
-        self._claim(target, digest)
-        self._folder(target)
-        with open(target, "wb") as sink:
-            sink.write(data)
-        os.chmod(target, 0o755 if executable else 0o644)
-        self.written.append((self._relative(target), digest, len(data)))
 
     def _entry_points(self) -> None:
         try:
@@ -217,36 +287,6 @@ class _WheelInstall:
         body = (f"import sys\nfrom {module} import {head}\n\n"
                 f"if __name__ == '__main__':\n    sys.exit({attr}())\n")
         return _shebang(self.scheme.python) + body.encode()
-
-    def _relative(self, target: str) -> str:
-        return os.path.relpath(target, self.root).replace(os.sep, "/")
-
-    def _write_record(self) -> None:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for path, digest, size in sorted(self.written):
-            writer.writerow((path, digest, size))
-        writer.writerow((posixpath.join(self.dist_info, "RECORD"), "", ""))
-        target = os.path.join(self.root, self.dist_info, "RECORD")
-        self._claim(target, None)
-        with open(target, "w", encoding="utf-8") as sink:
-            sink.write(out.getvalue())
-
-
-def _hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode()
-
-
-def _hash_file(path: str) -> tuple[str, int]:
-    """RECORD's hash of a file, read in chunks: memory stays bounded whatever its size."""
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    encoded = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=")
-    return "sha256=" + encoded.decode(), size
 
 
 def _shebang(python: str) -> bytes:
