@@ -82,6 +82,6 @@ def test_the_gpu_page_commands_print_what_it_shows(torch_venv: Path, tmp_path: P
         printed = (done.stdout + done.stderr).splitlines()
         missing = [s for s in shown if s.strip() != "..." and not _shown_in(s, printed)]
         assert not missing, (command, missing, printed[-40:])
-    # docs/gpu.md says "about 210 KB": the runner and the job's files, no torch
+    # docs/gpu.md says "about 220 KB": the runner and the job's files, no torch
     assert (job / "dist" / "wlm.jobpack.zip").stat().st_size < 250_000
     assert list((job / "out").glob("*/model.pt"))
