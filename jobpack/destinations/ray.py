@@ -27,7 +27,7 @@ import shlex
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +56,33 @@ _WRAPPER_BYTES = 1024  # a one-member stored zip adds about 100 bytes of headers
 @dataclass(frozen=True)
 class Package:
     """Bytes of an archive (its zip, or one of its layers) wrapped as a Ray package: a
-    stored zip of one member, named by the sha256 of what it wraps."""
+    stored zip of one member, named by the sha256 of what it wraps. Only its place in
+    the archive is held: `data` reads and wraps it when asked (an upload), so submitting
+    holds one package in memory at a time, whatever the layers weigh together."""
 
     name: str  # e.g. _ray_pkg_<sha256>.zip
-    data: bytes
+    source: Path
+    member: str
+    start: int
+    size: int
+    sha256: str  # of the wrapped bytes (the member's)
 
     @property
     def uri(self) -> str:
         return f"gcs://{self.name}"
+
+    @property
+    def data(self) -> bytes:
+        """The package's bytes: the wrapper zip, read from the archive now."""
+        buffer = io.BytesIO()
+        try:
+            write_members(buffer, [Member(self.member, self.sha256, self.size,
+                                          source=self.source, offset=self.start,
+                                          window=True)], ZIP_EPOCH_DATE)
+        except OSError as exc:
+            raise ArchiveError(f"cannot read it ({exc.strerror or exc})",
+                               path=str(self.source)) from None
+        return buffer.getvalue()
 
     @classmethod
     def wrap(cls, archive: Path, limit: int = UPLOAD_LIMIT, member: str = MEMBER,
@@ -77,13 +96,10 @@ class Package:
                 with archive.open("rb") as stream:
                     stream.seek(start)
                     sha256, _ = hash_stream(_Window(stream, size))  # type: ignore[arg-type]
-            buffer = io.BytesIO()
-            write_members(buffer, [Member(member, sha256, size, source=archive, offset=start,
-                                          window=True)], ZIP_EPOCH_DATE)
         except OSError as exc:
             raise ArchiveError(f"cannot read it ({exc.strerror or exc})", path=str(archive)
                                ) from None
-        return cls(f"_ray_pkg_{sha256}.zip", buffer.getvalue())
+        return cls(f"_ray_pkg_{sha256}.zip", archive, member, start, size, sha256)
 
 
 class _Window:
@@ -142,8 +158,8 @@ def _layer_packages(archive: Path, layer: LayerRecord, start: int, limit: int
         size = min(step, layer.size - index * step)
         name = LAYER_PART.format(sha256=layer.sha256, index=index + 1, count=count)
         part = Package.wrap(archive, limit, name, start + index * step, size)
-        found.append(Package(f"_ray_pkg_{hashlib.sha256(part.data).hexdigest()}.zip",
-                             part.data))
+        digest = hashlib.sha256(part.data).hexdigest()  # one part in memory, then let go
+        found.append(replace(part, name=f"_ray_pkg_{digest}.zip"))
     return found
 
 
@@ -189,28 +205,29 @@ class RayCluster:
         return answer.status == 200
 
     def upload_all(self, head: Package, layers: list[Package]) -> tuple[bool, int, int]:
-        """Store what the cluster lacks: whether the head package was uploaded, how many
-        bytes were sent, and how many layer packages the cluster already had."""
+        """Store what the cluster lacks, one package in memory at a time: whether the head
+        package was uploaded, how many bytes were sent, and how many layer packages the
+        cluster already had."""
         sent, known = 0, 0
         for layer in layers:
-            if self.upload(layer):
-                sent += len(layer.data)
-            else:
-                known += 1
-        uploaded = self.upload(head)
-        return uploaded, sent + (len(head.data) if uploaded else 0), known
+            count = self.upload(layer)
+            sent += count
+            known += count == 0
+        count = self.upload(head)
+        return count > 0, sent + count, known
 
-    def upload(self, package: Package) -> bool:
-        """Store the package unless the cluster has it; True when it was uploaded."""
+    def upload(self, package: Package) -> int:
+        """Store the package unless the cluster has it; the bytes sent (0: it had it)."""
         if self.has_package(package):
-            return False
+            return 0
+        data = package.data
         answer = self.http.request("PUT", f"/api/packages/gcs/{package.name}",
-                                   data=package.data, accept=(413,), timeout=_UPLOAD_TIMEOUT)
+                                   data=data, accept=(413,), timeout=_UPLOAD_TIMEOUT)
         if answer.status == 413:
             raise PackageTooLarge(
-                f"the cluster refused the {len(package.data) / 1e6:.1f} MB upload as too "
+                f"the cluster refused the {len(data) / 1e6:.1f} MB upload as too "
                 "large; build the archive without --wheels", path=self.address)
-        return True
+        return len(data)
 
     def submit(self, archive: Path, job: JobRequest) -> Submission:
         package, layers = packages(archive, self.upload_limit)

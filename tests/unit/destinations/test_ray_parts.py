@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tracemalloc
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from jobpack.destinations.ray import packages
+from jobpack.destinations.http import HttpClient
+from jobpack.destinations.ray import RayCluster, packages
 from jobpack.layout import MANIFEST_NAME, SCHEMA, FileRecord, LayerRecord, RunSpec
 from jobpack.runner.errors import RunnerError, UnsafeMember
 from jobpack.runner.layers import Layers
@@ -87,3 +90,47 @@ def test_a_missing_or_damaged_part_is_refused(tmp_path: Path) -> None:
     assert not any((tmp_path / "a").iterdir())  # nothing half-joined is left to trust
     with pytest.raises(RunnerError, match=r"travels in \d+ parts; part 2 is not in"):
         Layers(alone, spec, [folders[0], *folders[2:]], tmp_path / "b").check()
+
+
+class _Answer:
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def test_submitting_holds_one_package_in_memory_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 16 MB layer in parts of 1 MiB: before, every part's bytes were built first
+    buffer = io.BytesIO()
+    blob = hashlib.sha256(b"seed").digest() * (1 << 19)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as layer:
+        layer.writestr("wheels/w.whl", blob)
+    data = buffer.getvalue()
+    record = LayerRecord(hashlib.sha256(data).hexdigest(), len(data), (
+        FileRecord("wheels/w.whl", hashlib.sha256(blob).hexdigest(), len(blob)),))
+    manifest = {"schema": SCHEMA, "target": {"python": "3.11"}, "files": [],
+                "layers": [record.to_dict()]}
+    head = io.BytesIO()
+    with zipfile.ZipFile(head, "w") as archive:
+        archive.writestr(MANIFEST_NAME, json.dumps(manifest))
+    path = tmp_path / "job.jobpack.zip"
+    path.write_bytes(data + head.getvalue())
+    sent: list[int] = []
+
+    def request(_self: Any, method: str, _path: str, **kwargs: Any) -> _Answer:
+        if method == "PUT":
+            sent.append(len(kwargs["data"]))
+        return _Answer(404 if method == "GET" else 200)
+
+    monkeypatch.setattr(HttpClient, "request", request)
+    cluster = RayCluster("http://127.0.0.1:1")
+    limit = 1 << 20
+    tracemalloc.start()
+    try:
+        head_package, parts = packages(path, limit)
+        uploaded, total, known = cluster.upload_all(head_package, parts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (uploaded, known, len(parts)) == (True, 0, len(sent) - 1)
+    assert len(parts) >= 16 and total == sum(sent) > len(data)
+    assert peak < 5 * limit, peak  # a part, its copy, the readers' 1 MiB buffers
