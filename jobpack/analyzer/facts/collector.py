@@ -29,7 +29,8 @@ from jobpack.analyzer.facts.model import (
     Scope,
     SysPathFact,
 )
-from jobpack.analyzer.facts.names import split_names
+from jobpack.analyzer.facts.module_dir import left_out
+from jobpack.analyzer.facts.names import main_blocks, split_names
 from jobpack.analyzer.facts.reads import ReadCall, reads_of
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.diagnostics import DYNAMIC_IMPORT, Code
@@ -241,7 +242,7 @@ class Collector(Generic[Pos]):
             ((position_of(pos), SysPathFact(position_of(pos)[0], folder.anchor, folder.path,
                                             front, main))
              for pos, folder, front, main in self.sys_paths), key=lambda item: item[0])
-        module_names, functions = self._functions(position_of, source, end_of)
+        module_names, main_names, functions = self._functions(position_of, source, end_of)
         return FileFacts(
             imports=tuple(fact for _, fact in imports),
             all_names=None if self.all_names is None else tuple(self.all_names),
@@ -249,9 +250,11 @@ class Collector(Generic[Pos]):
             sys_paths=tuple(fact for _, fact in sys_paths),
             functions=functions,
             names=module_names,
+            main_names=main_names,
             reads=self._read_facts(position_of),
             lazy=tuple(replace(entry, line=position_of(pos)[0])
                        for pos, entry in self.typing_imports) if self._is_lazy() else (),
+            left_out_of_dir=self._left_out_of_dir(position_of, source, end_of),
         )
 
     def _is_lazy(self) -> bool:
@@ -261,7 +264,10 @@ class Collector(Generic[Pos]):
                                            for name, *_ in self.functions)
 
     def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
-                   end_of: Callable[[Pos], int] | None) -> tuple[str, tuple[FunctionFact, ...]]:
+                   end_of: Callable[[Pos], int] | None
+                   ) -> tuple[str, str, tuple[FunctionFact, ...]]:
+        """What module-level code refers to, what its `__main__` blocks do, and each
+        function with what its body refers to."""
         spans = []
         found = []
         for name, pos, first, last, shared in self.functions:
@@ -269,10 +275,23 @@ class Collector(Generic[Pos]):
             end = end_of(last) if end_of is not None else position_of(last)[0]
             spans.append((start, max(start, end), shared))
             found.append((position_of(pos), name))
-        module_names, per_function = split_names(source, spans)
+        mains = main_blocks(source)
+        module_names, per_span = split_names(source, spans + mains)
         facts = sorted((where, FunctionFact(name, where[0], names))
-                       for (where, name), names in zip(found, per_function, strict=True))
-        return module_names, tuple(fact for _, fact in facts)
+                       for (where, name), names in zip(found, per_span, strict=False))
+        main_names = " ".join(sorted({name for names in per_span[len(found):]
+                                      for name in names.split()}))
+        return module_names, main_names, tuple(fact for _, fact in facts)
+
+    def _left_out_of_dir(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
+                         end_of: Callable[[Pos], int] | None) -> tuple[str, ...]:
+        """The names a module-level `def __dir__` takes out of `dir(module)`."""
+        for name, pos, _, last, _ in self.functions:
+            if name == "__dir__":
+                lines = source.decode("utf-8", "replace").split("\n")
+                end = end_of(last) if end_of is not None else position_of(last)[0]
+                return left_out("\n".join(lines[position_of(pos)[0] - 1:end]))
+        return ()
 
     def _read_facts(self, position_of: Callable[[Pos], tuple[int, int]]
                     ) -> tuple[ReadFact, ...]:

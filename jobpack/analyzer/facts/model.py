@@ -127,8 +127,11 @@ class FileFacts:
     suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
     functions: tuple[FunctionFact, ...] = ()
     names: str = ""  # what module-level code (class bodies, decorators included) refers to
+    main_names: str = ""  # what its `if __name__ == "__main__":` blocks refer to
     reads: tuple[ReadFact, ...] = ()
     lazy: tuple[LazyName, ...] = ()  # a lazy module's attributes (see `LazyName`)
+    # names the module's `__dir__` takes out of `dir(module)` (`facts/module_dir.py`)
+    left_out_of_dir: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """What `dataclasses.asdict` gives, made directly (asdict deep-copies every leaf:
@@ -151,9 +154,11 @@ class FileFacts:
                                for line, codes in data.get("suppressions", ())),
             functions=tuple(FunctionFact(**fact) for fact in data.get("functions", ())),
             names=data.get("names", ""),
+            main_names=data.get("main_names", ""),
             reads=tuple(ReadFact(**{**fact, "names": tuple(fact["names"])})
                         for fact in data.get("reads", ())),
             lazy=tuple(LazyName(**entry) for entry in data.get("lazy", ())),
+            left_out_of_dir=tuple(data.get("left_out_of_dir", ())),
         )
 
 

@@ -70,25 +70,36 @@ _AS_FOR = re.compile(r"\b(?:as|for|global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ 
                      r"[^\W\d]\w*)*)")
 _DEFINED = re.compile(r"\b(?:def|class)[ \t]+([^\W\d]\w*)")
 # The token of code that asks an object for every attribute `dir` lists (`getattr(mod, n)
-# for n in dir(mod)`): every module `__getattr__` may run (see `walk/reach.py`).
+# for n in dir(mod)`): every module `__getattr__` may run (see `walk/reach.py`); written on
+# a module the file imports (`dir(np)`), `numpy:dir()`: only that package's.
 DYNAMIC_ATTRIBUTES = "dir()"
+# `dir(...)` and what it is asked about (code already cut by `_qualify`: `dir(np.linalg)`
+# reads `dir(np)`)
+_DIR_CALL = re.compile(r"(?<![\w.])dir[ \t]*\([ \t]*([^()]*?)[ \t]*\)")
 # `del Name`: unbinds, refers to nothing
 _DEL = re.compile(r"^[ \t]*del[ \t]+[\w \t,]+$", re.MULTILINE)
 # `test = PytestTester(__name__)` at module level: an instance kept in a module global
 _INSTANCE = re.compile(r"^[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*([^\W\d]\w*(?:\.[^\W\d]\w*)*)[ \t]*\(",
                        re.MULTILINE)
+# `run_main = f2py2e.run_main` at module level: a name bound to an object, nothing called
+_ALIAS = re.compile(r"^([^\W\d]\w*)[ \t]*=[ \t]*([^\W\d]\w*(?:[ \t]*\.[ \t]*[^\W\d]\w*)*)"
+                    r"[ \t]*$", re.MULTILINE)
 _PARAMETERS = re.compile(r"\b(?:def[ \t]+[^\W\d]\w*[ \t]*\(([^)]*)\)|lambda([^:]*):)")
 
 # (first line, last line, whether the first line is shared with the `def` header), 1-based
 Span = tuple[int, int, bool]
 
 
+def is_dunder_name(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
 def _blank_string(match: re.Match[str]) -> str:
     text = match.group()
     prefix = (match.group("prefix") or "").lower()
     newlines = "\n" * text.count("\n")
-    if "f" in prefix or "t" in prefix:  # what the braces hold is code
-        return " " + " ".join(_BRACES.findall(text)) + newlines
+    if "f" in prefix or "t" in prefix:  # what the braces hold is code (an expression)
+        return " (" + " ".join(_BRACES.findall(text)) + ")" + newlines
     return " " + newlines
 
 
@@ -224,9 +235,36 @@ class _Bindings:
 
         return _INSTANCE.sub(cut, module), tokens
 
-    def tokens(self, text: str) -> set[str]:
-        """The tokens of code already cut by `_qualify`: bare attributes, plain names
-        resolved (see the module's docstring)."""
+    def bound(self, module: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[str]]:
+        """Module-level `NAME = obj.attr` (or `= other`, no call): what the right side
+        names, each as `token<:NAME` (referred to once NAME is: binding a function to a
+        second name calls nothing), `module` without those lines, and NAME a plain name
+        of the file from now on. numpy.f2py's `run_main = f2py2e.run_main` no longer
+        runs f2py's `run_main` (and numpy.distutils) for every import of numpy.f2py."""
+        tokens: set[str] = set()
+
+        def cut(match: re.Match[str]) -> str:
+            name, parts = match[1], list(_identifiers(match[2]))
+            if name in _IGNORED or is_dunder_name(name):
+                return match[0]
+            right, qualified = _qualify(match[2], aliases)
+            found = qualified | self.tokens(right, aliases)
+            last = parts[-1] if len(parts) > 1 else None
+            for token in found:
+                if last is None or token.rpartition(":")[2] == last:
+                    tokens.add(f"{token}<:{name}")  # the object bound: called later, if
+                    if last is not None:  # read now: a property or a module __getattr__
+                        tokens.add(f"{token}@")
+                else:
+                    tokens.add(token)  # what it is read from (`f2py2e`) is used now
+            self.plain[name] = frozenset({f":{name}"})
+            return " "
+
+        return _ALIAS.sub(cut, module), tokens
+
+    def tokens(self, text: str, aliases: dict[str, tuple[str, ...]]) -> set[str]:
+        """The tokens of code already cut by `_qualify` with `aliases`: bare attributes,
+        plain names resolved (see the module's docstring)."""
         found: set[str] = set()
         plain, stars = self.plain, self.stars
         builtins = set()
@@ -241,8 +279,25 @@ class _Bindings:
                 found.update(f"{top}:{name}" for top in stars)
                 builtins.add(name)
         if "dir" in builtins and builtins & {"getattr", "hasattr"}:
-            found.add(DYNAMIC_ATTRIBUTES)  # `for n in dir(mod): getattr(mod, n)`
+            found |= _enumerated(_DIR_CALL.findall(text), aliases)
         return found
+
+
+def _enumerated(arguments: Iterable[str], aliases: dict[str, tuple[str, ...]]) -> set[str]:
+    """The tokens of `for n in dir(x): getattr(x, n)` code, by what `x` is: a module the
+    file imports is that package's (none for the standard library's: pandas' `dir(ast)`
+    runs no library's `__getattr__`); `dir()` lists local names and `dir(self)` an
+    instance's; any other object may be any module (array-api-compat's `mod =
+    importlib.import_module(name)` then `dir(mod)`; matplotlib's `dir(self.o)` too,
+    which is where the rule over-approximates)."""
+    found: set[str] = set()
+    for argument in arguments:
+        if argument in aliases:
+            found.update(f"{top}:{DYNAMIC_ATTRIBUTES}" for top in aliases[argument]
+                         if top not in _STDLIB)
+        elif argument not in ("", "self", "cls"):
+            found.add(DYNAMIC_ATTRIBUTES)
+    return found
 
 
 def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[str]]:
@@ -269,6 +324,30 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
     return "".join(pieces), tokens
 
 
+# a module-level `if __name__ == "__main__":` (either operand order, strings not blanked)
+_MAIN_TEST = re.compile(r"""^if[ \t(]+(?:__name__[ \t]*==[ \t]*(['"])__main__\1"""
+                        r"""|(['"])__main__\2[ \t]*==[ \t]*__name__)[ \t)]*:""", re.MULTILINE)
+
+
+def main_blocks(source: bytes) -> list[Span]:
+    """The spans of `source`'s module-level `if __name__ == "__main__":` blocks, the `if`
+    line included and an `else:` left out (it runs on import): what they refer to runs
+    only when the file is run as a script."""
+    text = source.decode("utf-8", "replace")
+    if "__main__" not in text:
+        return []
+    lines = text.split("\n")
+    spans: list[Span] = []
+    for match in _MAIN_TEST.finditer(text):
+        first = last = text.count("\n", 0, match.start()) + 1
+        for line in lines[first:]:
+            if line.strip() and not line.lstrip().startswith("#") and line[0] not in " \t":
+                break
+            last += 1
+        spans.append((first, last, False))
+    return spans
+
+
 def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
     """The tokens module-level code refers to and those of each function body in `spans`,
     each as one space-separated, sorted string (cheap to cache, split only when needed).
@@ -289,11 +368,14 @@ def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
     rebound = rebound_lines.within(n for n in range(1, len(lines) + 1) if module_level[n])
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
     module, instances = bindings.instances(module, aliases)
+    module, bound = bindings.bound(module, aliases)
     per_span: list[str] = []
     for first, last, _ in spans:
         body = "\n".join(lines[first - 1:last])
         local = rebound_lines.within(range(first, min(last, len(lines)) + 1))
-        cut, tokens = _qualify(body, {n: t for n, t in aliases.items() if n not in local})
-        per_span.append(" ".join(sorted(bindings.tokens(cut) | tokens)))
+        local_aliases = {n: t for n, t in aliases.items() if n not in local}
+        cut, tokens = _qualify(body, local_aliases)
+        per_span.append(" ".join(sorted(bindings.tokens(cut, local_aliases) | tokens)))
     cut, tokens = _qualify(module, aliases)
-    return " ".join(sorted(bindings.tokens(cut) | tokens | instances)), per_span
+    found = bindings.tokens(cut, aliases) | tokens | instances | bound
+    return " ".join(sorted(found)), per_span

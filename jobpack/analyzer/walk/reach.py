@@ -26,6 +26,11 @@ from jobpack.analyzer.facts.names import DYNAMIC_ATTRIBUTES
 
 T = TypeVar("T")  # what travels with a function: the visit of the file defining it
 
+# The pseudo-function `__getattr__:NAME` of a module is the part of its `__getattr__` that
+# imports what NAME names; `__getattr__-:NAME` the same for a NAME its `__dir__` leaves out
+# (`dir(numpy)` lists no `distutils`): no enumeration of the module's attributes asks for it.
+GETATTR, GETATTR_HIDDEN = "__getattr__", "__getattr__-"
+
 
 def is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
@@ -43,6 +48,9 @@ INSTANCE_USE = frozenset({
 def _resolve(name: str, package: str) -> str:
     if "=>" in name:
         return name
+    if "<" in name:  # `TOKEN<:NAME`: TOKEN once NAME is referred to (`facts/names.py`)
+        target, _, trigger = name.partition("<")
+        return f"{_resolve(target, package)}<{_resolve(trigger, package)}"
     if ">" in name:  # `Cls>:NAME`: both halves relative to the referring package
         cls, _, instance = name.partition(">")
         return f"{_resolve(cls, package)}>{_resolve(instance, package)}"
@@ -52,8 +60,8 @@ def _resolve(name: str, package: str) -> str:
 class _Pending(Generic[T]):
     """A function of `package` (its top-level package) waiting on `parts[index]`."""
 
-    __slots__ = ("bare_from", "dynamic", "function", "index", "owner", "package", "parts",
-                 "used")
+    __slots__ = ("bare_from", "dynamic", "function", "getattr", "index", "owner", "package",
+                 "parts", "used")
 
     def __init__(self, owner: T, function: FunctionFact, package: str) -> None:
         self.owner = owner
@@ -67,9 +75,13 @@ class _Pending(Generic[T]):
         # module object is often reached dynamically (`getattr(np, name)` over `dir(np)`,
         # as array-api-compat's `clone_module("numpy", ...)` does).
         self.bare_from = 1
-        self.dynamic = head.startswith("__getattr__:")  # an import a module's __getattr__
-        if self.dynamic:  # holds: also run by code enumerating attributes (`dir`, `getattr`)
-            self.parts: tuple[str, ...] = (head.partition(":")[2],)
+        kind, colon, attribute = head.partition(":")
+        # an import a module's __getattr__ holds: also run by code enumerating attributes
+        # (`dir`, `getattr`), unless the module's `__dir__` leaves the name out
+        self.dynamic = kind == GETATTR
+        self.getattr = bool(colon) and kind in (GETATTR, GETATTR_HIDDEN)
+        if self.getattr:
+            self.parts: tuple[str, ...] = (attribute,)
             self.bare_from = 0
         else:
             self.parts = function.parts[:-1] if is_dunder(function.parts[-1]) \
@@ -78,6 +90,22 @@ class _Pending(Generic[T]):
         # `Cls.__call__`: waits on `pkg:Cls!` (Cls referred to other than by an instance
         # kept in a module global, or that global referred to)
         self.used = len(function.parts) == 2 and function.parts[-1] in INSTANCE_USE
+
+
+def _keys(pending: _Pending[T], part: str) -> list[str]:
+    """The names any one of which lets `pending` past `part`: qualified by its package
+    (`numpy:run_main`), bare for a method's part (`fit`, or `fit@`: the attribute read,
+    not called, as a property is), a module `__getattr__`'s name also read
+    (`numpy:linalg@`: `linalg = np.linalg`) or enumerated (`dir()`, `numpy:dir()`)."""
+    qualified = f"{pending.package}:{part}"
+    keys = [qualified + ("!" if pending.used else "")]
+    if pending.index >= pending.bare_from:
+        keys += [part, part + "@"]
+    if pending.getattr:
+        keys.append(qualified + "@")
+    if pending.dynamic:
+        keys += [DYNAMIC_ATTRIBUTES, f"{pending.package}:{DYNAMIC_ATTRIBUTES}"]
+    return keys
 
 
 class Reachability(Generic[T]):
@@ -98,6 +126,7 @@ class Reachability(Generic[T]):
         self._star: dict[str, set[str]] = {}  # `pkg` -> packages it star-imports from
         self._attributes: dict[str, set[str]] = {}  # package -> its qualified names so far
         self._instances: dict[str, set[str]] = {}  # `pkg:test` -> {`numpy:PytestTester`}
+        self._bound: dict[str, set[str]] = {}  # `numpy:run_main` -> what binding it named
 
     def refer(self, names: Iterable[str], package: str = "") -> None:
         """Code of `package` that runs refers to `names` (`:load`, relative, is
@@ -131,6 +160,13 @@ class Reachability(Generic[T]):
             package, _, attribute = source.partition(":")
             self.forward(attribute, package, other)
             return
+        if "<" in name:  # `NAME = obj.attr`: obj.attr's tokens count once NAME is named
+            target, _, trigger = name.partition("<")
+            if trigger in self.names:
+                self._add(target)
+            else:
+                self._bound.setdefault(trigger, set()).add(target)
+            return
         if ">" in name:  # in a module global, or a class attribute (`self.NAME`)
             cls, _, instance = name.partition(">")
             bare = instance.partition(":")[2]
@@ -145,6 +181,8 @@ class Reachability(Generic[T]):
         if name in self.names:
             return
         self.names.add(name)
+        for target in self._bound.pop(name, ()):
+            self._add(target)
         for cls in self._instances.get(name, ()):
             self._add(cls + "!")
         for pending, index in self._waiting.pop(name, ()):
@@ -162,17 +200,10 @@ class Reachability(Generic[T]):
     def _offer(self, pending: _Pending[T]) -> None:
         names, parts = self.names, pending.parts
         while pending.index < len(parts):
-            part = parts[pending.index]
-            qualified = f"{pending.package}:{part}" + ("!" if pending.used else "")
-            bare = pending.index >= pending.bare_from
-            if qualified not in names and not (bare and part in names) \
-                    and not (pending.dynamic and DYNAMIC_ATTRIBUTES in names):
-                if bare:
-                    self._waiting.setdefault(part, []).append((pending, pending.index))
-                if pending.dynamic:
-                    self._waiting.setdefault(DYNAMIC_ATTRIBUTES, []).append(
-                        (pending, pending.index))
-                self._waiting.setdefault(qualified, []).append((pending, pending.index))
+            keys = _keys(pending, parts[pending.index])
+            if not any(key in names for key in keys):
+                for key in keys:
+                    self._waiting.setdefault(key, []).append((pending, pending.index))
                 return
             pending.index += 1
         self._ready.append(pending)

@@ -103,8 +103,8 @@ class SplitWalker(Walker):
         super()._follow_library(name)
 
     def _refer(self, visit: _Visit, names: list[str]) -> None:
-        if not visit.library:
-            self._names.update(names)
+        if not visit.library:  # as the walker refers to them (no binding waits)
+            self._names.update(name.partition("<")[0] for name in names)
         super()._refer(visit, names)
 
     # -- bookkeeping -------------------------------------------------------------------------

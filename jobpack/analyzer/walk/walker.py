@@ -23,7 +23,7 @@ from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.lazy import LazyTables
-from jobpack.analyzer.walk.reach import Reachability
+from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
 from jobpack.manifest import Diagnostic
@@ -221,11 +221,13 @@ class Walker:
             self._lazy_table(visit, facts)
         self._reexports(visit, facts)
         self._refer(visit, facts.names.split())
+        if visit.is_entry or not visit.library:  # a library's `__main__` block never runs
+            self._refer(visit, facts.main_names.split())
         for function in facts.functions:
             if not visit.library:  # the job's own code is wholly reachable
                 self._refer(visit, function.names.split())
-            elif function.name == "__getattr__":
-                self._lazy_attributes(visit, function)
+            elif function.name == GETATTR:
+                self._lazy_attributes(visit, function, facts.left_out_of_dir)
             else:
                 self.reach.define(visit, function, _package(visit))
 
@@ -244,17 +246,21 @@ class Walker:
                 else:  # as a name the job refers to: what a memo of the library walk keys
                     self._refer(visit, [f"{package}:{name}=>{other}" for name in fact.names])
 
-    def _lazy_attributes(self, visit: _Visit, function: FunctionFact) -> None:
+    def _lazy_attributes(self, visit: _Visit, function: FunctionFact,
+                         left_out_of_dir: tuple[str, ...]) -> None:
         """A module's `__getattr__` (PEP 562) imports what an attribute names when it is
-        first asked for: each of its imports runs once its name is referred to."""
+        first asked for: each of its imports runs once its name is referred to (or, if
+        its `__dir__` lists the name, once code enumerates attributes)."""
         for fact in self._held.pop((visit.node, function.name), []):
             bound = fact.names if fact.kind == "from" else (fact.module.rpartition(".")[2],)
             for name in bound:
-                key = f"{function.name}:{name}"
+                key = f"{GETATTR_HIDDEN if name in left_out_of_dir else GETATTR}:{name}"
                 self._held.setdefault((visit.node, key), []).append(fact)
                 self.reach.define(visit, FunctionFact(key, fact.line), _package(visit))
 
     def _refer(self, visit: _Visit, names: list[str]) -> None:
+        if not visit.library:  # the job's own code is wholly reachable: no binding waits
+            names = [name.partition("<")[0] for name in names]
         self.reach.refer(names, _package(visit))
         if not visit.library:
             self.job_reach.refer(names, _package(visit))

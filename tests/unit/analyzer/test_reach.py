@@ -95,6 +95,88 @@ def test_a_module_getattr_imports_only_what_an_attribute_names(tmp_path: Path) -
     assert {"lib.plotting", "dep_plot"} <= graph.modules
 
 
+LIBRARY_DIR = {
+    "lib/__init__.py": """
+        def __getattr__(name):
+            if name == "plotting":
+                import lib.plotting as plotting
+                return plotting
+            if name == "legacy":
+                import lib.legacy as legacy
+                return legacy
+            raise AttributeError(name)
+        def __dir__():
+            names = globals().keys() | {"plotting", "legacy"}
+            names -= {"legacy"}
+            return list(names)
+        """,
+    "lib/plotting.py": "import dep_plot\n",
+    "lib/legacy.py": "import dep_legacy\n",
+    "cloner.py": """
+        import importlib, ast
+        def clone(name):
+            mod = importlib.import_module(name)
+            return {n: getattr(mod, n) for n in dir(mod)}
+        def nodes():
+            return [getattr(ast, n) for n in dir(ast)]
+        class Inspector:
+            def methods(self):
+                return [n for n in dir(self) if callable(getattr(self, n))]
+        """,
+    "dep_plot.py": "", "dep_legacy.py": "",
+}
+
+
+def test_enumerating_a_module_s_attributes_asks_its_getattr_for_what_its_dir_lists(
+        tmp_path: Path) -> None:
+    # code that gets a module by name and enumerates it: `__getattr__` runs for what
+    # `dir` lists, not for a name `__dir__` takes out (numpy's `distutils`)
+    graph = walk(tmp_path / "a", "import lib, cloner\ncloner.clone('lib')\n", LIBRARY_DIR)
+    assert "dep_plot" in graph.modules and "dep_legacy" not in graph.modules
+    # dir() of a standard-library module or of `self` asks no module's `__getattr__`
+    graph = walk(tmp_path / "b", "import lib, cloner\ncloner.nodes()\n"
+                 "cloner.Inspector().methods()\n", LIBRARY_DIR)
+    assert "dep_plot" not in graph.modules
+    # a module the code imports: that package's `__getattr__`; a name it writes: any
+    graph = walk(tmp_path / "c", "import lib\n[getattr(lib, n) for n in dir(lib)]\n"
+                 "lib.legacy\n", LIBRARY_DIR)
+    assert {"dep_plot", "dep_legacy"} <= graph.modules
+
+
+def test_a_library_module_s_main_block_never_runs(tmp_path: Path) -> None:
+    library = {"lib.py": ('def run():\n    import dep_run\nif __name__ == "__main__":\n'
+                          '    run()\nelse:\n    start()\ndef start():\n    import dep_start\n'),
+               "dep_run.py": "", "dep_start.py": ""}
+    graph = walk(tmp_path / "a", "import lib\n", library)
+    assert "dep_start" in graph.modules and "dep_run" not in graph.modules
+    job = "import lib\ndef main():\n    lib.run()\nif __name__ == '__main__':\n    main()\n"
+    assert "dep_run" in walk(tmp_path / "b", job, library).modules  # the entry's runs
+
+
+LIBRARY_ALIAS = {
+    "lib/__init__.py": ("from . import _cli\nrun_main = _cli.run_main\nmain = _cli.main\n"
+                        "def show():\n    import dep_show\nshow_config = show\n"),
+    "lib/_cli.py": ("def run_main():\n    import dep_run\n"
+                    "def main():\n    import dep_main\n"),
+    "dep_run.py": "", "dep_main.py": "", "dep_show.py": "",
+}
+
+
+def test_binding_a_function_to_a_module_global_calls_it_only_once_that_name_is_named(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lib\n", LIBRARY_ALIAS)
+    assert not {"dep_run", "dep_main", "dep_show"} & graph.modules
+    graph = walk(tmp_path / "b", "import lib\nlib.run_main()\nlib.show_config()\n",
+                 LIBRARY_ALIAS)
+    assert {"dep_run", "dep_show"} <= graph.modules and "dep_main" not in graph.modules
+    # the job's own `f = lib.main` is wholly reachable
+    assert "dep_main" in walk(tmp_path / "c", "import lib\nf = lib.main\n",
+                              LIBRARY_ALIAS).modules
+    # reading the attribute runs a module `__getattr__` (and a property) at once
+    library = {**LIBRARY, "user.py": "import lib\nplotting = lib.plotting\n"}
+    assert "dep_plot" in walk(tmp_path / "d", "import user\n", library).modules
+
+
 def test_the_job_s_own_functions_are_wholly_reachable(tmp_path: Path) -> None:
     job = "def never_called():\n    import lib\n    lib.load()\n"
     graph = walk(tmp_path, job, LIBRARY)
