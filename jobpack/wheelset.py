@@ -3,7 +3,9 @@
 The packager runs it on the wheels it is about to bundle, the runner on the bundled wheels
 before it installs them, so what the VM would refuse the build refuses first, in the same
 words. Per wheel: one `.dist-info` folder with `WHEEL` (Wheel-Version 1.x) and `RECORD`,
-no absolute or `..` member paths, only the known `.data` folders, and (when the caller
+no absolute or `..` member paths, only the known `.data` folders, console and GUI script
+names in `entry_points.txt` that are plain file names (the installer writes a launcher
+under each name), and (when the caller
 says what the interpreter installs) tags it installs, both the file name's and the `Tag:`
 lines of `WHEEL` (a wheel renamed `py3-none-any` keeps its macOS `Tag:`). The build asks
 `packaging.tags` for the target; the runner asks `linux_accepts` (the same rules, in the
@@ -17,6 +19,7 @@ Standard library only, Python 3.8+: it travels inside every archive beside the r
 
 from __future__ import annotations
 
+import configparser
 import csv
 import io
 import re
@@ -73,6 +76,30 @@ class WheelHead:
             raise WheelSetError(name, f"Wheel-Version {version or '(none)'} is not 1.x")
         self.record = record_digests(_text(name, archive, self.dist_info + "/RECORD"))
 
+    def scripts(self, name: str, archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+        """The `(script, module:attr)` launchers `entry_points.txt` asks for, console and
+        GUI, in file order; a script name that is not a plain file name is refused, since
+        the installer writes `scripts/NAME` (`../x` would land outside the folder)."""
+        try:
+            text = archive.read(self.dist_info + "/entry_points.txt").decode("utf-8")
+        except KeyError:
+            return []
+        except UnicodeDecodeError:
+            raise WheelSetError(name, "entry_points.txt is not UTF-8") from None
+        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        try:
+            parser.read_string(text)
+        except configparser.Error as exc:
+            raise WheelSetError(name, f"entry_points.txt: {exc}") from None
+        found = [(script, value) for section in ("console_scripts", "gui_scripts")
+                 if parser.has_section(section) for script, value in parser.items(section)]
+        for script, _ in found:
+            if script in {"", ".", ".."} or re.search(r"[/\\\x00]", script):
+                raise WheelSetError(name, f"refusing the entry point script name {script!r} "
+                                    "(not a plain file name)")
+        return found
+
     @property
     def data_dir(self) -> str:
         return self.dist_info[: -len(".dist-info")] + ".data"
@@ -88,6 +115,7 @@ def _paths(name: str, archive: zipfile.ZipFile, interpreter: Interpreter | None)
     if interpreter is not None:
         tags = head.wheel.get_all("Tag") or []
         _check_tags(name, [str(t).strip() for t in tags], interpreter)
+    head.scripts(name, archive)
     paths: Paths = {}
     for info in archive.infolist():
         if info.filename.endswith("/"):

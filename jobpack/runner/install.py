@@ -11,7 +11,6 @@ wheels writing one path is an error, not a silent overwrite.
 
 from __future__ import annotations
 
-import configparser
 import csv
 import io
 import os
@@ -187,6 +186,7 @@ class _WheelInstall(_Finish):
                                 else installer.scheme.platlib)
         super().__init__(installer, name, head.dist_info, root)
         self.archive, self.data_dir, self.known = archive, head.data_dir, head.record
+        self.head = head
 
     def run(self, members: Members, part: int, parts: int,
             bytecode: IO[bytes] | None = None) -> None:
@@ -262,21 +262,13 @@ class _WheelInstall(_Finish):
                 self._write(os.path.join(self.root, *parts), archive.read(info), False)
 
     def _entry_points(self) -> None:
-        try:
-            text = self.archive.read(self.dist_info + "/entry_points.txt").decode("utf-8")
-        except KeyError:
-            return
-        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]
-        try:
-            parser.read_string(text)
-        except configparser.Error as exc:
-            raise WheelError(self.name, f"entry_points.txt: {exc}") from None
-        for section in ("console_scripts", "gui_scripts"):
-            if parser.has_section(section):
-                for script, value in parser.items(section):
-                    self._write(os.path.join(self.scheme.scripts, script),
-                                self._launcher(script, value), True)
+        try:  # names checked as the build checks them: a launcher never leaves scripts/
+            scripts = self.head.scripts(self.name, self.archive)
+        except WheelSetError as exc:
+            raise WheelError(self.name, exc.why) from None
+        for script, value in scripts:
+            self._write(os.path.join(self.scheme.scripts, script),
+                        self._launcher(script, value), True)
 
     def _launcher(self, script: str, value: str) -> bytes:
         match = _ENTRY.match(value)

@@ -56,6 +56,12 @@ def _rewrite(wheel: Path, drop: str = "", replace: dict[str, str] | None = None)
      "Wheel-Version 2.0 is not 1.x"),
     ({"replace": {"../evil.py": ""}}, "refusing the path '../evil.py'"),
     ({"replace": {"one-1.0.data/weird/x": ""}}, "unknown .data folder 'weird'"),
+    ({"replace": {"one-1.0.dist-info/entry_points.txt": "[console_scripts]\n../evil = one:m\n"}},
+     "refusing the entry point script name '../evil' (not a plain file name)"),
+    ({"replace": {"one-1.0.dist-info/entry_points.txt": "[gui_scripts]\nsub/x = one:m\n"}},
+     "refusing the entry point script name 'sub/x'"),
+    ({"replace": {"one-1.0.dist-info/entry_points.txt": "[console_scripts\n"}},
+     "entry_points.txt: "),
 ])
 def test_a_broken_wheel_is_one_line(tmp_path: Path, change: dict[str, object],
                                     says: str) -> None:

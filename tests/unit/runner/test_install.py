@@ -60,6 +60,17 @@ def test_a_wheel_is_spread_over_its_scheme_with_scripts_record_and_installer(
     assert all(row[1].startswith("sha256=") for row in rows if row[0] != rows[-1][0])
 
 
+def test_an_entry_point_named_out_of_the_scripts_folder_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    spec = _spec(extra_dist_info={"entry_points.txt": "[console_scripts]\n../../evil = demo:main\n"})
+    wheel = write_wheel(spec, tmp_path / "w")
+    with pytest.raises(WheelError, match=r"entry point script name '\.\./\.\./evil'"):
+        Installer(_scheme(tmp_path / "env")).install(wheel)
+    assert not (tmp_path / "evil").exists()
+    assert not list(tmp_path.rglob("evil"))
+
+
 def _zip(path: Path, members: dict[str, bytes], modes: dict[str, int] | None = None) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
