@@ -14,19 +14,15 @@ run's with the numbers left out.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conformance.environment import cache_root, ensure_venv
-from tests.support.cache import cached_folder
+from tests.conformance.editable import build_and_list, install_editable, needs_unshare, run_offline
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +32,7 @@ PROJECT = Path(__file__).resolve().parent / "projects" / "percolates_analyzer"
 @pytest.fixture(scope="module")
 def installed() -> tuple[Path, Path]:
     """The project at a fixed path (the finder names it) and its venv."""
-    digest = hashlib.sha256("".join(
-        sorted(p.relative_to(PROJECT).as_posix() + p.read_text()
-               for p in PROJECT.rglob("*") if p.is_file())).encode()).hexdigest()[:12]
-    folder = cached_folder(f"percolates-{digest}",
-                           lambda into: shutil.copytree(PROJECT, into, dirs_exist_ok=True))
-    return folder, ensure_venv(f"percolates-{digest}", ["-e", str(folder)])
+    return install_editable(PROJECT, "percolates")
 
 
 def _numbers_out(text: str) -> str:
@@ -57,8 +48,7 @@ def test_the_editable_install_is_a_finder_not_a_path(installed: tuple[Path, Path
                    for line in pth.read_text().splitlines() if not line.startswith("import"))
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0,
-                    reason="needs unshare -n as root to cut the network")
+@needs_unshare
 @pytest.mark.parametrize("config", ["jobpack-module.yaml", "jobpack-script.yaml"])
 def test_a_finder_installed_src_layout_job_runs_from_its_archive(
         installed: tuple[Path, Path], config: str, tmp_path: Path) -> None:
@@ -70,17 +60,7 @@ def test_a_finder_installed_src_layout_job_runs_from_its_archive(
                             env=quiet, capture_output=True, text=True, check=False)
     assert direct.returncode == 0 and "95% confidence interval" in direct.stdout, direct.stderr
     archive = tmp_path / "job.jobpack.zip"
-    built = subprocess.run([sys.executable, "-m", "jobpack", "build", "--config", config,
-                            "--python", str(python), "--wheels", "--wheel-cache",
-                            str(cache_root() / "wheels"), "-o", str(archive)],
-                           cwd=project, env=quiet, capture_output=True, text=True,
-                           check=False)
-    assert built.returncode == 0, built.stderr[-3000:]
-    listing = subprocess.run([sys.executable, "-m", "jobpack", "inspect", str(archive)],
-                             capture_output=True, text=True, check=True).stdout
+    listing = build_and_list(project, config, python, quiet, archive)
     assert "src/src/sks/percolatesanalyzer/percolation.py" in listing
-    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    ran = subprocess.run(["unshare", "-n", "python3", str(archive), "--offline"],
-                         cwd=tmp_path, env=bare, capture_output=True, text=True, check=False)
-    assert ran.returncode == 0, ran.stderr[-3000:]
+    ran = run_offline(archive, tmp_path)
     assert _numbers_out(ran.stdout) == _numbers_out(direct.stdout)
