@@ -23,13 +23,14 @@ DATA = bytes(20_000) + b"the end of a wheel"  # zeros: several parts hold the sa
 LIMIT = 4096
 
 
-def _layered(tmp_path: Path) -> tuple[Path, RunSpec, bytes]:
-    """An archive of one ~20 KB layer before its zip; the spec, and the zip alone."""
+def _layered(tmp_path: Path, wheel: bytes = DATA) -> tuple[Path, RunSpec, bytes]:
+    """An archive of one layer (a wheel of `wheel`'s bytes, ~20 KB by default) before its
+    zip; the spec, and the zip alone."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as layer:
-        layer.writestr("wheels/w.whl", DATA)
+        layer.writestr("wheels/w.whl", wheel)
     data = buffer.getvalue()
-    files = (FileRecord("wheels/w.whl", hashlib.sha256(DATA).hexdigest(), len(DATA)),)
+    files = (FileRecord("wheels/w.whl", hashlib.sha256(wheel).hexdigest(), len(wheel)),)
     record = LayerRecord(hashlib.sha256(data).hexdigest(), len(data), files)
     manifest = {"schema": SCHEMA, "target": {"python": "3.11"}, "files": [],
                 "layers": [record.to_dict()]}
@@ -100,20 +101,9 @@ class _Answer:
 def test_submitting_holds_one_package_in_memory_at_a_time(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a 16 MB layer in parts of 1 MiB: before, every part's bytes were built first
-    buffer = io.BytesIO()
     blob = hashlib.sha256(b"seed").digest() * (1 << 19)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as layer:
-        layer.writestr("wheels/w.whl", blob)
-    data = buffer.getvalue()
-    record = LayerRecord(hashlib.sha256(data).hexdigest(), len(data), (
-        FileRecord("wheels/w.whl", hashlib.sha256(blob).hexdigest(), len(blob)),))
-    manifest = {"schema": SCHEMA, "target": {"python": "3.11"}, "files": [],
-                "layers": [record.to_dict()]}
-    head = io.BytesIO()
-    with zipfile.ZipFile(head, "w") as archive:
-        archive.writestr(MANIFEST_NAME, json.dumps(manifest))
-    path = tmp_path / "job.jobpack.zip"
-    path.write_bytes(data + head.getvalue())
+    path, spec, _ = _layered(tmp_path, blob)
+    layer_size = spec.layers[0].size
     sent: list[int] = []
 
     def request(_self: Any, method: str, _path: str, **kwargs: Any) -> _Answer:
@@ -132,5 +122,5 @@ def test_submitting_holds_one_package_in_memory_at_a_time(
     finally:
         tracemalloc.stop()
     assert (uploaded, known, len(parts)) == (True, 0, len(sent) - 1)
-    assert len(parts) >= 16 and total == sum(sent) > len(data)
+    assert len(parts) >= 16 and total == sum(sent) > layer_size
     assert peak < 5 * limit, peak  # a part, its copy, the readers' 1 MiB buffers
