@@ -33,7 +33,7 @@ from typing import Any
 
 from jobpack.destinations import KNOWN_STATES, JobRequest, JobStatus, Submission
 from jobpack.destinations.http import HttpClient
-from jobpack.errors import ArchiveError, DestinationRequestError, PackageTooLarge
+from jobpack.errors import ArchiveError, BuildError, DestinationRequestError, PackageTooLarge
 from jobpack.layout import (
     LAYER_PART,
     MANIFEST_NAME,
@@ -75,13 +75,18 @@ class Package:
     def data(self) -> bytes:
         """The package's bytes: the wrapper zip, read from the archive now."""
         buffer = io.BytesIO()
-        try:
+        try:  # hashed again while copied: a package holds what its name says, or none
             write_members(buffer, [Member(self.member, self.sha256, self.size,
                                           source=self.source, offset=self.start,
                                           window=True)], ZIP_EPOCH_DATE)
         except OSError as exc:
             raise ArchiveError(f"cannot read it ({exc.strerror or exc})",
                                path=str(self.source)) from None
+        except BuildError:
+            raise ArchiveError(
+                f"changed while it was being submitted: {self.member} is no longer the "
+                f"bytes of sha256 {self.sha256[:12]}..., so it was not uploaded; submit "
+                "it again once nothing writes to it", path=str(self.source)) from None
         return buffer.getvalue()
 
     @classmethod

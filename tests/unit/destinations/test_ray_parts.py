@@ -15,6 +15,7 @@ import pytest
 
 from jobpack.destinations.http import HttpClient
 from jobpack.destinations.ray import RayCluster, packages
+from jobpack.errors import ArchiveError
 from jobpack.layout import MANIFEST_NAME, SCHEMA, FileRecord, LayerRecord, RunSpec
 from jobpack.runner.errors import RunnerError, UnsafeMember
 from jobpack.runner.layers import Layers
@@ -124,3 +125,26 @@ def test_submitting_holds_one_package_in_memory_at_a_time(
     assert (uploaded, known, len(parts)) == (True, 0, len(sent) - 1)
     assert len(parts) >= 16 and total == sum(sent) > layer_size
     assert peak < 5 * limit, peak  # a part, its copy, the readers' 1 MiB buffers
+
+
+def test_an_archive_changed_after_it_was_read_uploads_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # packages are named by a digest taken when submit reads the archive; bytes that
+    # changed by upload time would sit on the cluster under a name that lies, and every
+    # later submit would trust them
+    path, _, _ = _layered(tmp_path)
+    head, parts = packages(path, 1 << 20)
+    sent: list[str] = []
+
+    def request(_self: Any, method: str, where: str, **_kwargs: Any) -> _Answer:
+        sent.append(method)
+        return _Answer(404 if method == "GET" else 200)
+
+    monkeypatch.setattr(HttpClient, "request", request)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF  # inside the layer, before the zip
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArchiveError, match=r"changed while it was being submitted: "
+                                           r"\S+ is no longer the bytes of sha256"):
+        RayCluster("http://127.0.0.1:1").upload_all(head, parts)
+    assert "PUT" not in sent
