@@ -13,23 +13,21 @@ older layout) is ignored and written again.
 The project's folder is part of the key only where the walk's answer depends on it: when
 it and a folder of the analysed environment lie one inside the other (a library file's
 manifest path is relative to the deepest such folder); a copy of the job in a new folder
-replays the memo. The memo is pruned whenever a walk stores one: files unused for
-`MAX_AGE` (a replay marks its file used) go, then the least recently used until the folder
-holds at most `MAX_BYTES` (a torch + transformers walk is about 3 MB).
+replays the memo. The memo is pruned as every build-side cache is (`jobpack.cache_prune`;
+a replay marks its file used), down to `cache_prune.WALKS_BYTES` (a torch + transformers
+walk is about 3 MB).
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
-import os
 import pickle
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from jobpack import cache_prune
 from jobpack.analyzer.facts.cache import FACTS_SCHEMA
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.walk.split import Answers, LibraryPart, Roots
@@ -38,8 +36,6 @@ from jobpack.target import Target
 from jobpack.version import __version__
 
 MEMO_SCHEMA = 1  # the layout of a memo file
-MAX_BYTES = 256 * 1024 * 1024  # the memo folder's size after a prune
-MAX_AGE = 30 * 86400  # seconds a memo file may stay unused
 _WALK_PACKAGE = Path(__file__).parent / "walk"
 
 
@@ -93,7 +89,7 @@ class LibraryMemo:
         file = self.folder / f"{key}.pickle"
         part = _checked(read_cache_pickle(file))
         if part is not None:
-            _mark_used(file)
+            cache_prune.mark_used(file)
         return part
 
     def answers(self) -> Answers:
@@ -102,7 +98,7 @@ class LibraryMemo:
         loaded = read_cache_pickle(file)
         if not isinstance(loaded, dict):
             return {}
-        _mark_used(file)
+        cache_prune.mark_used(file)
         return loaded
 
     def store_answers(self, answers: Answers) -> None:
@@ -113,47 +109,8 @@ class LibraryMemo:
         payload = ("jobpack-library-walk", MEMO_SCHEMA, part)
         write_cache_file(self.folder / f"{key}.pickle",
                          pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-        prune(self.folder, keep=self.folder / f"{key}.pickle")
-
-
-def prune(folder: Path, max_bytes: int = MAX_BYTES, max_age: float = MAX_AGE,
-          now: float | None = None, keep: Path | None = None) -> list[Path]:
-    """Remove the memo files of `folder` unused for `max_age` seconds, then the least
-    recently used until the rest take at most `max_bytes`, never `keep` (the file just
-    written); returns what it removed. Two
-    processes may prune at once: a file already gone is skipped, and a reader that loses
-    its file only walks again."""
-    now = time.time() if now is None else now
-    files: list[tuple[float, int, Path]] = []
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.endswith((".pickle", ".lazy")) and entry.is_file():
-                    info = entry.stat()
-                    files.append((info.st_mtime, info.st_size, Path(entry.path)))
-    except OSError:
-        return []
-    files.sort(key=lambda found: (found[0], found[2].name))  # oldest first
-    total = sum(size for _, size, _ in files)
-    removed: list[Path] = []
-    for used, size, file in files:
-        if now - used <= max_age and total <= max_bytes:
-            break
-        if file == keep:
-            continue
-        try:
-            file.unlink(missing_ok=True)
-        except OSError:
-            continue
-        total -= size
-        removed.append(file)
-    return removed
-
-
-def _mark_used(file: Path) -> None:
-    """A replayed memo file is recent again (pruning goes by modification time)."""
-    with contextlib.suppress(OSError):  # a read-only cache: pruned early, at worst
-        os.utime(file)
+        cache_prune.now_and_then(self.folder, cache_prune.WALKS_BYTES,
+                                 keep=self.folder / f"{key}.pickle")
 
 
 def _nested(root: Path, folders: Iterable[Path]) -> bool:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobpack import cache_prune
 from jobpack.errors import BuildError
 from jobpack.layout import ZIP_EPOCH_DATE, bytecode_member, bytecode_tag
 from jobpack.packager.archive import Member, write_members
@@ -125,6 +126,7 @@ class BytecodeCompiler:
             except (OSError, zipfile.BadZipFile):
                 continue  # unreadable: compiled again and rewritten
             cache_tag = entry.name[len(key) + 1: -len(".zip")]
+            cache_prune.mark_used(entry)
             return CompiledWheel(wheel.name, bytecode_member(cache_tag, wheel.name), data, files)
         return None
 
@@ -133,6 +135,7 @@ class BytecodeCompiler:
             return
         entry = self.cache / f"{key}.{bytecode_tag(compiled.member)}.zip"
         write_cache_file(entry, compiled.data)  # read-only or full: only costs speed
+        cache_prune.now_and_then(self.cache, cache_prune.BYTECODE_BYTES, keep=entry)
 
     def sources_in(self, wheel: Path, sha256: str = "") -> list[str]:
         """The wheel's root-level `.py` members that are among `modules`, sorted. With a

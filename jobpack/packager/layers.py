@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobpack import wheelset
+from jobpack import cache_prune, wheelset
 from jobpack.layout import ZIP_EPOCH_DATE, FileRecord, LayerRecord, hash_file
 from jobpack.packager.archive import Member, write_members
 from jobpack.publish import atomic_write, write_cache_file
@@ -68,6 +68,7 @@ class LayerStore:
         record = LayerRecord(digest, size, tuple(FileRecord(m.name, m.sha256, m.size)
                                                  for m in sorted(members, key=lambda m: m.name)))
         write_cache_file(self.folder / f"{key}.json", json.dumps(record.to_dict()).encode())
+        cache_prune.now_and_then(self.folder, cache_prune.LAYERS_BYTES, keep=final)
         return BuiltLayer(final, record)
 
     def _known(self, key: str) -> BuiltLayer | None:
@@ -77,6 +78,8 @@ class LayerStore:
             record = LayerRecord.from_dict(json.loads((self.folder / f"{key}.json").read_bytes()))
             path = self.folder / f"{key}.zip"
             if path.stat().st_size == record.size:
+                cache_prune.mark_used(path)  # a prune beside this build keeps it now
+                cache_prune.mark_used(self.folder / f"{key}.json")
                 return BuiltLayer(path, record)
         except (OSError, ValueError):
             pass

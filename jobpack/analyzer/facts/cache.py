@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from jobpack import cache_prune
 from jobpack.analyzer.facts.model import FileFacts, FileNote
 from jobpack.analyzer.facts.workers import WorkerPool
 from jobpack.diagnostics import SYNTAX_ERROR
@@ -85,6 +86,8 @@ class FactsStore:
         for (path, _, key), facts in zip(todo, results, strict=True):
             self._facts[path] = facts
             self._store(key, facts)
+        if self.folder is not None:
+            cache_prune.now_and_then(self.folder, cache_prune.FACTS_BYTES)
 
     @property
     def crashes(self) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from jobpack import cache_prune
 from jobpack.analyzer.facts.cache import FACTS_SCHEMA, FactsStore
 from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.pins.distributions import DistributionIndex
@@ -71,6 +72,8 @@ class DistFactsCache:
         for key in sorted(self._dirty):
             table = {**self._load(key), **self._tables[key]}
             self._write(key, table)
+        if self._dirty:
+            cache_prune.now_and_then(self.folder, cache_prune.DISTS_BYTES)
         self._dirty.clear()
 
     # -- ownership and tables ---------------------------------------------------------------
@@ -112,6 +115,7 @@ class DistFactsCache:
             files = data["files"]
             if not isinstance(files, dict):
                 return {}
+            cache_prune.mark_used(self._file(key))
             return {rel: _checked(facts) for rel, facts in files.items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # missing or corrupt: rebuilt from the per-file cache

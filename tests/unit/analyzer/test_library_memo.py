@@ -164,27 +164,6 @@ def test_memo_keys_leave_out_the_project_folder_unless_the_environment_is_in_it(
     assert memo.key(roots, first, site, editable) != memo.key(roots, second, site, editable)
 
 
-def test_the_memo_folder_is_pruned_by_age_then_by_size(tmp_path: Path) -> None:
-    from jobpack.analyzer.library_memo import MAX_AGE, prune
-
-    folder = tmp_path / "walks" / "v1"
-    folder.mkdir(parents=True)
-    now = 1_000_000_000.0
-    ages = {"old": MAX_AGE + 10, "a": 300, "b": 200, "c": 100, "new": 0}
-    for name, age in ages.items():
-        file = folder / f"{name}.pickle"
-        file.write_bytes(b"x" * 1000)
-        os.utime(file, (now - age, now - age))
-    (folder / "notes.txt").write_text("not a memo file")
-    removed = prune(folder, max_bytes=3000, now=now, keep=folder / "a.pickle")
-    # the stale one, then the least recently used until 3,000 bytes are left; the file
-    # just written is kept whatever its age
-    assert sorted(p.name for p in removed) == ["b.pickle", "old.pickle"]
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "a.pickle", "c.pickle", "new.pickle", "notes.txt"]
-    assert prune(folder, max_bytes=10_000, now=now) == []
-
-
 def test_a_replayed_memo_is_marked_used(tmp_path: Path) -> None:
     from jobpack.analyzer.graph import ImportGraph, Module
     from jobpack.analyzer.walk.split import LibraryPart
