@@ -10,7 +10,7 @@ found it and be about to copy it (a dependency layer, read a minute later while 
 archive is written). "Used" is the file's modification time: a cache that reuses a file
 marks it (`mark_used`). A hidden `.part` file idle as long is a killed writer's
 (`publish.atomic_write`) and goes. Folders of an older format (`v12` beside the current
-`v13`) go once nothing has been added to them for `MAX_AGE`.
+`v13`) go once no jobpack has written to them for `OLD_FORMAT_AGE`.
 
 Two processes may prune at once: a file already gone is skipped, and a cache that loses a
 file only recomputes it (every reader here treats a missing file as not cached).
@@ -30,6 +30,7 @@ from pathlib import Path
 from jobpack.publish import PART_SUFFIX
 
 MAX_AGE = 30 * 86400  # seconds a cache file may stay unused
+OLD_FORMAT_AGE = 7 * 86400  # seconds a folder of an older format may go unwritten
 IDLE = 3600  # a file used this recently is never removed
 EVERY = 3600  # seconds between two prunes of one folder
 STAMP = ".pruned"
@@ -95,10 +96,11 @@ def _unlink(file: Path) -> bool:
     return True
 
 
-def old_versions(folder: Path, *, max_age: float = MAX_AGE, now: float | None = None
+def old_versions(folder: Path, *, max_age: float = OLD_FORMAT_AGE, now: float | None = None
                  ) -> list[Path]:
-    """`folder`'s siblings of another format (`v12` beside `v13`) that gained nothing
-    for `max_age` seconds: a jobpack of that format has not run for as long."""
+    """`folder`'s siblings of another format (`v12` beside `v13`) that no jobpack wrote
+    to for `max_age` seconds (the folder's own time, or its stamp's: a jobpack of that
+    format that writes there prunes there too)."""
     if not _VERSION.fullmatch(folder.name):
         return []
     now = time.time() if now is None else now
@@ -107,10 +109,18 @@ def old_versions(folder: Path, *, max_age: float = MAX_AGE, now: float | None = 
         for entry in entries:
             if (entry.name != folder.name and _VERSION.fullmatch(entry.name)
                     and entry.is_dir(follow_symlinks=False)
-                    and now - entry.stat().st_mtime > max_age):
+                    and now - _last_written(Path(entry.path)) > max_age):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed.append(Path(entry.path))
     return removed
+
+
+def _last_written(folder: Path) -> float:
+    times = []
+    for path in (folder, folder / STAMP):
+        with contextlib.suppress(OSError):
+            times.append(path.stat().st_mtime)
+    return max(times, default=0.0)
 
 
 def _files(folder: Path) -> Iterator[tuple[float, int, Path]]:

@@ -50,14 +50,19 @@ def test_a_killed_writers_part_file_goes_once_idle(tmp_path: Path) -> None:
     assert [p.name for p in removed] == [".layer.zip.0a1b2c.part"]  # the other is live
 
 
-def test_older_format_folders_go_once_unused_for_the_max_age(tmp_path: Path) -> None:
-    for name, age in (("v11", cache_prune.MAX_AGE + 10), ("v12", 10), ("v13", 0),
-                      ("vx", cache_prune.MAX_AGE + 10)):
+def test_older_format_folders_go_once_no_jobpack_wrote_there_for_a_week(
+        tmp_path: Path) -> None:
+    week = cache_prune.OLD_FORMAT_AGE
+    for name, age in (("v10", week + 10), ("v11", week + 10), ("v12", 10), ("v13", 0),
+                      ("vx", week + 10)):
         (tmp_path / name / "00").mkdir(parents=True)
         os.utime(tmp_path / name, (NOW - age, NOW - age))
+    # an older jobpack still in use stamps its folder when it prunes there
+    (tmp_path / "v11" / cache_prune.STAMP).touch()
+    os.utime(tmp_path / "v11" / cache_prune.STAMP, (NOW - 60, NOW - 60))
     removed = cache_prune.old_versions(tmp_path / "v13", now=NOW)
-    assert [p.name for p in removed] == ["v11"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["v12", "v13", "vx"]
+    assert [p.name for p in removed] == ["v10"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v11", "v12", "v13", "vx"]
 
 
 def test_a_folder_is_pruned_at_most_once_an_hour(tmp_path: Path) -> None:
