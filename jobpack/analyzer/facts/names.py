@@ -84,6 +84,16 @@ _INSTANCE = re.compile(r"^[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*([^\W\d]\w*(?:\.[^\W\d]
 # `run_main = f2py2e.run_main` at module level: a name bound to an object, nothing called
 _ALIAS = re.compile(r"^([^\W\d]\w*)[ \t]*=[ \t]*([^\W\d]\w*(?:[ \t]*\.[ \t]*[^\W\d]\w*)*)"
                     r"[ \t]*$", re.MULTILINE)
+# `Methods.plot = plot` at module level: a function stored in an attribute, nothing called
+_ATTRIBUTE_ALIAS = re.compile(r"^([^\W\d]\w*(?:[ \t]*\.[ \t]*[^\W\d]\w*)*)[ \t]*\.[ \t]*"
+                              r"([^\W\d]\w*)[ \t]*=[ \t]*([^\W\d]\w*(?:[ \t]*\.[ \t]*"
+                              r"[^\W\d]\w*)*)[ \t]*$", re.MULTILINE)
+# `backends = {"agg": AggBackend, ...}` at module level: a display of names, nothing called
+_DISPLAY = re.compile(r"^([^\W\d]\w*)[ \t]*=[ \t]*([\[{(])", re.MULTILINE)
+_DISPLAY_ITEMS = re.compile(r"[\w \t\n.,:{}\[\]-]*")
+_SUBSCRIPT = re.compile(r"[\w\])][ \t]*\[")
+_CLOSING = {"[": "]", "{": "}", "(": ")"}
+_BRACKET = re.compile(r"[][(){}]")
 _PARAMETERS = re.compile(r"\b(?:def[ \t]+[^\W\d]\w*[ \t]*\(([^)]*)\)|lambda([^:]*):)")
 
 # (first line, last line, whether the first line is shared with the `def` header), 1-based
@@ -244,23 +254,75 @@ class _Bindings:
         tokens: set[str] = set()
 
         def cut(match: re.Match[str]) -> str:
-            name, parts = match[1], list(_identifiers(match[2]))
+            name = match[1]
             if name in _IGNORED or is_dunder_name(name):
                 return match[0]
-            right, qualified = _qualify(match[2], aliases)
-            found = qualified | self.tokens(right, aliases)
-            last = parts[-1] if len(parts) > 1 else None
-            for token in found:
-                if last is None or token.rpartition(":")[2] == last:
-                    tokens.add(f"{token}<:{name}")  # the object bound: called later, if
-                    if last is not None:  # read now: a property or a module __getattr__
-                        tokens.add(f"{token}@")
-                else:
-                    tokens.add(token)  # what it is read from (`f2py2e`) is used now
+            tokens.update(self._deferred(match[2], (f":{name}",), aliases))
             self.plain[name] = frozenset({f":{name}"})
             return " "
 
-        return _ALIAS.sub(cut, module), tokens
+        def cut_attribute(match: re.Match[str]) -> str:
+            head, name = match[1], match[2]
+            tops = aliases.get(head.partition(".")[0].strip(), ())
+            # a dunder is called by the interpreter; a standard-library module's attribute
+            # (`sys.excepthook = hook`) may be called by it too: both count at once
+            if is_dunder_name(name) or name in _IGNORED or any(t in _STDLIB for t in tops):
+                return match[0]
+            # read on an object (`ctx.plot`) or through the package (`lib.Cls.plot`)
+            triggers = tuple(f"{top}:{name}" for top in tops) if tops else (name, f":{name}")
+            tokens.update(self._deferred(match[3], triggers, aliases))
+            return " " + head  # the object written to is read now
+
+        module = _ATTRIBUTE_ALIAS.sub(cut_attribute, _ALIAS.sub(cut, module))
+        return self._displays(module, aliases, tokens), tokens
+
+    def _displays(self, module: str, aliases: dict[str, tuple[str, ...]],
+                  tokens: set[str]) -> str:
+        """Module-level `NAME = {key: Cls, ...}` (a list, tuple, set or dict display of
+        names only: no call, no subscript, no lambda): what it holds counts once NAME is
+        referred to (`token<:NAME`), as for `NAME = other`. sympy's `plot_backends =
+        {'matplotlib': MatplotlibBackend, ...}` no longer constructs the matplotlib
+        backend (and imports matplotlib) for every import of sympy."""
+        pieces: list[str] = []
+        done = 0
+        for match in _DISPLAY.finditer(module):
+            name, opening = match[1], match[2]
+            if match.start() < done or name in _IGNORED or is_dunder_name(name):
+                continue
+            end = _closing(module, match.end(), opening)
+            content = module[match.end():end]
+            if end < 0 or not _only_names(content, opening, module, end):
+                continue
+            cut, qualified = _qualify(content, aliases)
+            for token in qualified | self.tokens(cut, aliases):
+                tokens.add(f"{token}<:{name}")
+                if ":" in token and not token.startswith(":"):
+                    tokens.add(f"{token}@")  # `mod.Cls` is read now
+            self.plain[name] = frozenset({f":{name}"})
+            text = module[match.start():end + 1]
+            pieces += (module[done:match.start()], "\n" * text.count("\n"))
+            done = end + 1
+        pieces.append(module[done:])
+        return "".join(pieces)
+
+    def _deferred(self, right: str, triggers: tuple[str, ...],
+                  aliases: dict[str, tuple[str, ...]]) -> set[str]:
+        """The tokens of the right side `right` of a binding that calls nothing, each as
+        `token<TRIGGER` for every trigger (what it names counts once the bound name is
+        referred to), and `token@` for the attribute read now (`obj.attr`: a property or
+        a module `__getattr__` runs); what it is read from (`f2py2e`) counts at once."""
+        parts = list(_identifiers(right))
+        cut, qualified = _qualify(right, aliases)
+        last = parts[-1] if len(parts) > 1 else None
+        tokens: set[str] = set()
+        for token in qualified | self.tokens(cut, aliases):
+            if last is None or token.rpartition(":")[2] == last:
+                tokens.update(f"{token}<{trigger}" for trigger in triggers)
+                if last is not None:
+                    tokens.add(f"{token}@")
+            else:
+                tokens.add(token)
+        return tokens
 
     def tokens(self, text: str, aliases: dict[str, tuple[str, ...]]) -> set[str]:
         """The tokens of code already cut by `_qualify` with `aliases`: bare attributes,
@@ -281,6 +343,32 @@ class _Bindings:
         if "dir" in builtins and builtins & {"getattr", "hasattr"}:
             found |= _enumerated(_DIR_CALL.findall(text), aliases)
         return found
+
+
+def _only_names(content: str, opening: str, module: str, end: int) -> bool:
+    """Whether the display `content`, closed at `end` of `module`, holds names only and
+    ends its statement (`= [a, b] + f()` does not)."""
+    line_end = module.find("\n", end + 1)
+    rest = module[end + 1:] if line_end < 0 else module[end + 1:line_end]
+    if rest.strip() or _DISPLAY_ITEMS.fullmatch(content) is None:
+        return False
+    if _SUBSCRIPT.search(content) or "lambda" in content:
+        return False
+    return opening != "(" or "," in content  # `(x)` is an f-string's blanked braces
+
+
+def _closing(text: str, start: int, opening: str) -> int:
+    """Where the bracket `opening` just before `start` closes in `text` (strings blanked),
+    or -1."""
+    closing, depth = _CLOSING[opening], 1
+    for found in _BRACKET.finditer(text, start):
+        if found[0] in "([{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return found.start() if found[0] == closing else -1
+    return -1
 
 
 def _enumerated(arguments: Iterable[str], aliases: dict[str, tuple[str, ...]]) -> set[str]:

@@ -177,6 +177,44 @@ def test_binding_a_function_to_a_module_global_calls_it_only_once_that_name_is_n
     assert "dep_plot" in walk(tmp_path / "d", "import user\n", library).modules
 
 
+LIBRARY_METHODS = {  # mpmath/visualization.py's shape: `VisualizationMethods.plot = plot`
+    "lib/__init__.py": "from .ctx import Context\nctx = Context()\n",
+    "lib/ctx.py": "from .vis import Methods\nclass Context(Methods):\n    pass\n",
+    "lib/vis.py": ("import sys\nclass Methods:\n    pass\n"
+                   "def plot(ctx):\n    import dep_plot\n"
+                   "def hook(*args):\n    import dep_hook\n"
+                   "Methods.plot = plot\nsys.excepthook = hook\n"),
+    "dep_plot.py": "", "dep_hook.py": "",
+}
+
+
+def test_a_function_stored_in_a_class_attribute_runs_once_that_attribute_is_named(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lib\n", LIBRARY_METHODS)
+    assert "dep_plot" not in graph.modules
+    # a standard-library module's attribute may be called by the interpreter: at once
+    assert "dep_hook" in graph.modules
+    assert "dep_plot" in walk(tmp_path / "b", "import lib\nlib.ctx.plot()\n",
+                              LIBRARY_METHODS).modules
+
+
+LIBRARY_DISPLAY = {  # sympy/plotting/plot.py's shape: a dict of backend classes
+    "lib/__init__.py": ("from ._b import Backend, Text\n"
+                        "backends = {\n    'mpl': Backend,\n    'text': Text,\n}\n"
+                        "def factory(name):\n    return backends[name]()\n"),
+    "lib/_b.py": ("class Backend:\n    def __init__(self):\n        import dep_backend\n"
+                  "class Text:\n    pass\n"),
+    "dep_backend.py": "",
+}
+
+
+def test_a_display_of_names_in_a_module_global_calls_them_only_once_it_is_named(
+        tmp_path: Path) -> None:
+    assert "dep_backend" not in walk(tmp_path / "a", "import lib\n", LIBRARY_DISPLAY).modules
+    assert "dep_backend" in walk(tmp_path / "b", "import lib\nlib.factory('mpl')\n",
+                                 LIBRARY_DISPLAY).modules
+
+
 def test_the_job_s_own_functions_are_wholly_reachable(tmp_path: Path) -> None:
     job = "def never_called():\n    import lib\n    lib.load()\n"
     graph = walk(tmp_path, job, LIBRARY)
