@@ -463,7 +463,23 @@ def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
         local = rebound_lines.within(range(first, min(last, len(lines)) + 1))
         local_aliases = {n: t for n, t in aliases.items() if n not in local}
         cut, tokens = _qualify(body, local_aliases)
-        per_span.append(" ".join(sorted(bindings.tokens(cut, local_aliases) | tokens)))
+        found = _by_name_only(bindings.tokens(cut, local_aliases) | tokens, body)
+        per_span.append(" ".join(sorted(found)))
     cut, tokens = _qualify(module, aliases)
-    found = bindings.tokens(cut, aliases) | tokens | instances | bound
-    return " ".join(sorted(found)), per_span
+    found = _by_name_only(bindings.tokens(cut, aliases) | tokens, module)
+    return " ".join(sorted(found | instances | bound)), per_span
+
+
+# code that gets a module by its name: `importlib.import_module(name)`, `__import__`,
+# `sys.modules[name]`
+_MODULE_BY_NAME = re.compile(r"\b(?:import_module|__import__)\b|\bmodules[ \t]*\[")
+
+
+def _by_name_only(tokens: set[str], code: str) -> set[str]:
+    """`tokens` without the enumeration of an object of unknown type's attributes unless
+    `code` gets modules by name: only then can `dir(x)` be asked about a module the file
+    does not import (array-api-compat's `mod = import_module(name)`; `for n in dir(mod):
+    getattr(mod, n)`). mpmath's `dir(ctx)` and matplotlib's `dir(self.o)` ask objects."""
+    if DYNAMIC_ATTRIBUTES in tokens and _MODULE_BY_NAME.search(code) is None:
+        return tokens - {DYNAMIC_ATTRIBUTES}
+    return tokens

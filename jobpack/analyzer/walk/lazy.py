@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from jobpack.analyzer.facts.collector import may_be_lazy
@@ -100,12 +101,46 @@ class LazyTables:
 
 
 def _may_be_lazy(file: Path) -> bool:
-    """Whether `file` may hold a lazy table (`collector.may_be_lazy`); an unreadable
-    file is left to `facts_for`, as before."""
+    """Whether `file` may hold a lazy table (`collector.may_be_lazy`, or a lazy_loader
+    stub: `with_stub_tables`); an unreadable file is left to `facts_for`, as before."""
     try:
-        return may_be_lazy(file.read_bytes())
+        source = file.read_bytes()
     except OSError:
         return True
+    return may_be_lazy(source) or _attaches_stub(file, source)
+
+
+def _attaches_stub(file: Path, source: bytes) -> bool:
+    return file.name == "__init__.py" and _ATTACH_STUB in source \
+        and file.with_suffix(".pyi").is_file()
+
+
+_ATTACH_STUB = b"attach_stub"
+
+
+def with_stub_tables(facts_for: FactsFor) -> FactsFor:
+    """`facts_for`, with the lazy table of a package that lazy_loader makes lazy from its
+    stub: scikit-image's `__getattr__, __dir__, __all__ = lazy.attach_stub(__name__,
+    __file__)` imports on demand what its `__init__.pyi` imports (`from ._canny import
+    canny`: `skimage.feature.canny` runs `skimage/feature/_canny.py`). The stub never
+    runs; its module-level `from` imports are read only as that table."""
+    def facts(path: Path) -> FileFacts:
+        found = facts_for(path)
+        if found.lazy or path.name != "__init__.py":
+            return found
+        stub = path.with_suffix(".pyi")
+        try:
+            if not stub.is_file() or _ATTACH_STUB not in path.read_bytes():
+                return found
+        except OSError:
+            return found
+        table = tuple(LazyName(name, fact.module, fact.level, name, fact.line)
+                      for fact in facts_for(stub).imports
+                      if fact.kind == "from" and fact.scope == "module"
+                      for name in fact.names if name != "*")
+        return replace(found, lazy=table)
+
+    return facts
 
 
 def absolute(package: str, entry: LazyName) -> str:

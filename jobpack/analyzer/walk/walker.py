@@ -22,7 +22,7 @@ from jobpack.analyzer.facts.model import FileFacts, FunctionFact, ImportFact, Re
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
-from jobpack.analyzer.walk.lazy import LazyTables
+from jobpack.analyzer.walk.lazy import LazyTables, with_stub_tables
 from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
@@ -91,6 +91,7 @@ class Walker:
     ) -> None:
         self.root = root
         self.target = target
+        facts_for = with_stub_tables(facts_for)
         self.facts_for = facts_for
         self.find_external = find_external
         # top-level name -> folder, for code of editable or local-folder installs

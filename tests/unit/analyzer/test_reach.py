@@ -122,6 +122,8 @@ LIBRARY_DIR = {
         class Inspector:
             def methods(self):
                 return [n for n in dir(self) if callable(getattr(self, n))]
+        def namespace(ctx):  # mpmath's identify: `ctx` is an object, never a module
+            return dict((n, getattr(ctx, n)) for n in dir(ctx))
         """,
     "dep_plot.py": "", "dep_legacy.py": "",
 }
@@ -136,6 +138,9 @@ def test_enumerating_a_module_s_attributes_asks_its_getattr_for_what_its_dir_lis
     # dir() of a standard-library module or of `self` asks no module's `__getattr__`
     graph = walk(tmp_path / "b", "import lib, cloner\ncloner.nodes()\n"
                  "cloner.Inspector().methods()\n", LIBRARY_DIR)
+    assert "dep_plot" not in graph.modules
+    # nor does dir() of an object in code that gets no module by name
+    graph = walk(tmp_path / "d", "import lib, cloner\ncloner.namespace(None)\n", LIBRARY_DIR)
     assert "dep_plot" not in graph.modules
     # a module the code imports: that package's `__getattr__`; a name it writes: any
     graph = walk(tmp_path / "c", "import lib\n[getattr(lib, n) for n in dir(lib)]\n"
@@ -213,6 +218,26 @@ def test_a_display_of_names_in_a_module_global_calls_them_only_once_it_is_named(
     assert "dep_backend" not in walk(tmp_path / "a", "import lib\n", LIBRARY_DISPLAY).modules
     assert "dep_backend" in walk(tmp_path / "b", "import lib\nlib.factory('mpl')\n",
                                  LIBRARY_DISPLAY).modules
+
+
+LIBRARY_STUB = {  # scikit-image's shape: lazy_loader's `attach_stub` and `__init__.pyi`
+    "lib/__init__.py": ("import lazy_loader as lazy\n"
+                        "__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)\n"),
+    "lib/__init__.pyi": "from ._a import fa\nfrom ._b import fb\nfrom . import sub\n",
+    "lib/_a.py": "import dep_a\ndef fa():\n    pass\n",
+    "lib/_b.py": "import dep_b\ndef fb():\n    pass\n",
+    "lib/sub.py": "import dep_sub\n",
+    "user.py": "from lib import fb\n",
+    **{f"dep_{name}.py": "" for name in ("a", "b", "sub")},
+}
+
+
+def test_a_lazy_loader_stub_is_the_lazy_table_of_its_package(tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lib\nlib.fa()\nlib.sub\n", LIBRARY_STUB)
+    assert {"lib._a", "dep_a", "lib.sub", "dep_sub"} <= graph.modules
+    assert "dep_b" not in graph.modules  # nothing asks for `fb`
+    # library code's `from lib import fb` imports `lib._b` at that line
+    assert "dep_b" in walk(tmp_path / "b", "import user\n", LIBRARY_STUB).modules
 
 
 def test_the_job_s_own_functions_are_wholly_reachable(tmp_path: Path) -> None:
