@@ -13,12 +13,18 @@ pins installed (the floor neither tool can beat). jobpack's first run is measure
 with the bytecode it ships by default, and from an archive built with --no-bytecode.
 Medians of --repeat runs.
 
-The install phase alone is measured against uv: the runner's own lines on stderr give
-how long checking the dependency layers and installing the wheels took in a first run
-(and the peak RSS while installing: of its biggest process, and of the runner's process
-tree summed, sampled), beside `uv pip install --offline --no-deps` of
-the same wheels into a fresh venv with an empty uv cache (a first install, as on a fresh
-VM). The rebuild after a one-line code change is timed too (`jobpack build` over the
+The install phase alone is measured against uv: the bare interpreter runs the runner
+from the archive's own zip to check the dependency layers, then install the wheels into a
+fresh venv as a first run does (`install_wheels`: the wheel-set check and the install),
+timed with its CPU (user + sys, the workers included) and its peak RSS while installing
+(of its biggest process, and of its process tree summed, sampled). Both archives are
+measured: the default one, and the --no-bytecode one, which writes what uv writes (uv
+compiles no bytecode unless asked). Beside them, in the same loop, `uv pip install
+--offline --no-deps` of the same wheels into a fresh venv, with an empty uv cache (a
+first install on a fresh VM: uv inflates each wheel into its cache, then links the files
+into the venv; the runner's counterpart) and with a cache an earlier install filled (uv
+only links: the counterpart of the runner reusing its environment cache, which costs
+nothing). The rebuild after a one-line code change is timed too (`jobpack build` over the
 previous archive, layers from the cache), and its bytes compared with a clean build's.
 
 The tools (pex, uv, the jobs' venvs) are installed from the package index once, into
@@ -179,22 +185,54 @@ def _tree_rss_kb(pid: int) -> tuple[int, int]:
     return total, biggest
 
 
-_MEASURE = ("import subprocess, sys\n"
-            "sys.exit(subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode)\n")
+# The runner's install phase alone, run by the bare interpreter from the archive itself
+# (its zip is on sys.path: the runner that travels, not this checkout's): the layers'
+# check, then `install_wheels` (the wheel-set check and the install, as a first run does
+# them) into a fresh venv, timed with the CPU of the process and its workers.
+_INSTALL = """\
+import json, resource, sys, time, venv, zipfile
+from pathlib import Path
+archive, target = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, archive)
+from jobpack.runner.environment import _scheme
+from jobpack.runner.layers import Layers
+from jobpack.runner.verify import read_spec
+from jobpack.runner.wheels import install_wheels
+with zipfile.ZipFile(archive) as opened:
+    spec = read_spec(opened)
+layers = Layers(Path(archive), spec, [])
+started = time.perf_counter()
+layers.check()
+check = time.perf_counter() - started
+venv.EnvBuilder(with_pip=False, symlinks=True).create(str(target))
+sizes = {name: record.size for name, (_, record) in spec.layer_files().items()}
+def cpu():
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + kids.ru_utime + own.ru_stime + kids.ru_stime
+before, started = cpu(), time.perf_counter()
+install_wheels(list(spec.wheels), _scheme(target, target, "venv"), layers.open, sizes)
+print(json.dumps([check, time.perf_counter() - started, cpu() - before]))
+"""
 
 
-def _install_phase(archive: Path, root: Path, env: dict[str, str]
-                   ) -> tuple[float, float, int, int]:
-    """A first run's layer check and wheel install (seconds), and the peak RSS (kB) while
-    it installs (between the runner's `installing` lines, so not the job's own): of its
-    biggest process, and of the runner's process tree summed (the install workers run
-    beside the runner), sampled from /proc every 10 ms."""
-    work = Path(tempfile.mkdtemp(dir=root))
-    command = [PYTHON, "-c", _MEASURE, PYTHON, str(archive), "--env-cache",
-               str(Path(tempfile.mkdtemp(dir=root)))]
+@dataclass(frozen=True)
+class Install:
+    check: float  # the layers' sha256, seconds
+    wall: float  # install_wheels, seconds
+    cpu: float  # its CPU (user + sys, workers included)
+    biggest_kb: int  # peak RSS of the biggest process while installing
+    summed_kb: int  # peak RSS of the process tree summed
+
+
+def _install_phase(archive: Path, root: Path, env: dict[str, str]) -> Install:
+    """The runner's install phase as a first run has it (`_INSTALL`), and the peak RSS
+    while it installs (between its `installing` lines): of its biggest process, and of
+    its process tree summed (the workers run beside it), sampled every 10 ms."""
+    target = Path(tempfile.mkdtemp(dir=root)) / "venv"
+    command = [PYTHON, "-c", _MEASURE, PYTHON, "-c", _INSTALL, str(archive), str(target)]
     summed = biggest = 0
     with tempfile.NamedTemporaryFile("w+") as err, subprocess.Popen(
-            command, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=err) as process:
+            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=err) as process:
         log = Path(err.name)
         while process.poll() is None:
             text = log.read_text()
@@ -202,16 +240,20 @@ def _install_phase(archive: Path, root: Path, env: dict[str, str]
                 tree, one = _tree_rss_kb(process.pid)
                 summed, biggest = max(summed, tree), max(biggest, one)
             time.sleep(0.01)
-        stderr = log.read_text()
+        assert process.stdout is not None
+        out, stderr = process.stdout.read().decode(), log.read_text()
     if process.returncode != 0:
-        raise RuntimeError(f"the first run failed: {stderr}")
-    phases = _phases(stderr)
-    return phases.get("checking", 0.0), phases["installing"], biggest, summed
+        raise RuntimeError(f"the install failed: {stderr}")
+    check, wall, cpu = json.loads(out.splitlines()[-1])
+    return Install(check, wall, cpu, biggest, summed)
 
 
-def _uv_install(archive: Path, root: Path, uv: Path) -> float:
-    """`uv pip install --offline --no-deps` of the archive's wheels into a fresh venv, with
-    an empty uv cache; the wheels are taken out of the archive first (not timed)."""
+_MEASURE = ("import subprocess, sys\n"
+            "sys.exit(subprocess.run(sys.argv[1:]).returncode)\n")
+
+
+def _wheels_of(archive: Path, root: Path) -> Path:
+    """The archive's wheels, taken out into a folder (for uv)."""
     from jobpack.runner.layers import Layers
     from jobpack.runner.verify import read_spec
 
@@ -222,15 +264,20 @@ def _uv_install(archive: Path, root: Path, uv: Path) -> float:
     for wheel in spec.wheels:
         with layers.open(wheel.file) as source, (wheels / wheel.filename).open("wb") as sink:
             shutil.copyfileobj(source, sink)
+    return wheels
+
+
+def _uv_install(wheels: Path, root: Path, uv: Path, cache: Path) -> Timing:
+    """`uv pip install --offline --no-deps` of `wheels` into a fresh venv with the uv
+    cache `cache`: empty, uv inflates every wheel into it then links the files into the
+    venv (a first install, as on a fresh VM: what the runner does); filled by an earlier
+    install of the same wheels, it only links. Wall and CPU seconds."""
     target = Path(tempfile.mkdtemp(dir=root)) / "venv"
     _run([PYTHON, "-m", "venv", "--without-pip", str(target)])
-    env = {**os.environ, "UV_CACHE_DIR": str(Path(tempfile.mkdtemp(dir=root)))}
-    start = time.perf_counter()
-    subprocess.run([str(uv / "bin" / "uv"), "pip", "install", "--offline", "--no-deps",
-                    "--python", str(target / "bin" / "python"),
-                    *map(str, sorted(wheels.glob("*.whl")))],
-                   env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    env = {**os.environ, "UV_CACHE_DIR": str(cache)}
+    return _timed([str(uv / "bin" / "uv"), "pip", "install", "--offline", "--no-deps",
+                   "--python", str(target / "bin" / "python"),
+                   *map(str, sorted(wheels.glob("*.whl")))], root, env)
 
 
 def _rebuild(job: Path, venv: Path, archive: Path) -> tuple[float, bool]:
@@ -245,19 +292,35 @@ def _rebuild(job: Path, venv: Path, archive: Path) -> tuple[float, bool]:
     return seconds, same
 
 
-def _install_yardsticks(archive: Path, root: Path, env: dict[str, str], uv: Path,
-                        repeat: int) -> dict[str, Timing]:
-    """The runner's install phase in a first run, its peak RSS, and uv's install of the
-    same wheels, each `repeat` times, alternating (so a change in the machine's load
-    falls on both)."""
-    runs, uvs = [], []
+def _install_yardsticks(archives: dict[str, Path], root: Path, env: dict[str, str],
+                        uv: Path, repeat: int) -> dict[str, Timing]:
+    """The runner's install phase (of each archive: with the bytecode it ships by default,
+    and built with --no-bytecode: uv writes no bytecode, so that one is like with like)
+    and uv's install of the same wheels with an empty and with a filled cache, each
+    `repeat` times, alternating (so a change in the machine's load falls on all)."""
+    wheels = _wheels_of(archives["default"], root)
+    warm = Path(tempfile.mkdtemp(dir=root))
+    _uv_install(wheels, root, uv, warm)  # fills the cache: later installs only link
+    runs: dict[str, list[Install]] = {name: [] for name in archives}
+    cold: list[Timing] = []
+    linked: list[Timing] = []
     for _ in range(repeat):
-        runs.append(_install_phase(archive, root, env))
-        uvs.append(_uv_install(archive, root, uv))
-    return {"check_install": (statistics.median(r[0] for r in runs),
-                              statistics.median(r[1] for r in runs)),
-            "max_rss_mb": (max(r[2] for r in runs) / 1024, max(r[3] for r in runs) / 1024),
-            "uv_install": (statistics.median(uvs), 0.0)}
+        for name, archive in archives.items():
+            runs[name].append(_install_phase(archive, root, env))
+        cold.append(_uv_install(wheels, root, uv, Path(tempfile.mkdtemp(dir=root))))
+        linked.append(_uv_install(wheels, root, uv, warm))
+    found = {"uv_cold": _medians(cold), "uv_warm": _medians(linked)}
+    for name, done in runs.items():
+        found[f"runner_{name}"] = _medians([(r.wall, r.cpu) for r in done])
+    found["check"] = (statistics.median(r.check for r in runs["default"]), 0.0)
+    everything = [r for done in runs.values() for r in done]
+    found["max_rss_mb"] = (max(r.biggest_kb for r in everything) / 1024,
+                           max(r.summed_kb for r in everything) / 1024)
+    return found
+
+
+def _medians(runs: list[Timing]) -> Timing:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def measure(spec: Job, name: str, repeat: int, install_only: bool = False
@@ -270,10 +333,12 @@ def measure(spec: Job, name: str, repeat: int, install_only: bool = False
         job = _job(root, spec)
         base_env = {"PATH": "/usr/bin:/bin", "HOME": str(root)}
         if install_only:
-            archive = root / "job.jobpack.zip"
+            archive, plain = root / "job.jobpack.zip", root / "plain.jobpack.zip"
             _jobpack_build(job, venv, archive)
-            results = {"archive_mb": (archive.stat().st_size / 1e6, 0.0)}
-            results.update(_install_yardsticks(archive, root, base_env, uv, repeat))
+            _jobpack_build(job, venv, plain, "--no-bytecode")
+            results = {"archive_mb": (archive.stat().st_size / 1e6, plain.stat().st_size / 1e6)}
+            results.update(_install_yardsticks({"default": archive, "no_bytecode": plain},
+                                               root, base_env, uv, repeat))
             return results
         archive, plain_archive, pex_file = _build(job, venv, root, pex)
 
@@ -302,7 +367,8 @@ def measure(spec: Job, name: str, repeat: int, install_only: bool = False
             [str(venv / "bin" / "python"), "main.py"], job, base_env))
         results["archive_mb"] = (archive.stat().st_size / 1e6,
                                  plain_archive.stat().st_size / 1e6)
-        results.update(_install_yardsticks(archive, root, base_env, uv, repeat))
+        results.update(_install_yardsticks(
+            {"default": archive, "no_bytecode": plain_archive}, root, base_env, uv, repeat))
         seconds, same = _rebuild(job, venv, archive)
         results["rebuild"] = (seconds, float(same))
     return results
@@ -312,14 +378,18 @@ def report(name: str, r: dict[str, Timing]) -> None:
     if "jobpack_first" in r:
         _report_runs(name, r)
     else:
-        print(f"{name}: archive {r['archive_mb'][0]:.1f} MB; install phase only")
-    check, install = r["check_install"]
-    uv = r["uv_install"][0]
-    print(f"  install phase (first run): check layers {check:.2f} + install wheels "
-          f"{install:.2f} = {check + install:.2f} s / uv pip install --offline --no-deps "
-          f"{uv:.2f} s = {install / uv:.2f}x ({(check + install) / uv:.2f}x with the check); "
-          f"peak RSS: biggest process {r['max_rss_mb'][0]:.0f} MB, the runner's process "
-          f"tree summed {r['max_rss_mb'][1]:.0f} MB")
+        print(f"{name}: archive {r['archive_mb'][0]:.1f} MB ({r['archive_mb'][1]:.1f} MB "
+              "with --no-bytecode); install phase only")
+    (wall, cpu), (plain, plain_cpu) = r["runner_default"], r["runner_no_bytecode"]
+    (uv, uv_cpu), (linked, linked_cpu) = r["uv_cold"], r["uv_warm"]
+    print(f"  install phase, wall s (CPU s): runner {wall:.2f} ({cpu:.2f}), from the "
+          f"--no-bytecode archive {plain:.2f} ({plain_cpu:.2f}) / uv pip install --offline "
+          f"--no-deps, empty cache {uv:.2f} ({uv_cpu:.2f}) = {wall / uv:.2f}x "
+          f"({plain / uv:.2f}x like with like, no bytecode; CPU {cpu / uv_cpu:.2f}x, "
+          f"{plain_cpu / uv_cpu:.2f}x); uv with its cache filled (links only) "
+          f"{linked:.2f} ({linked_cpu:.2f}); the layers' sha256 {r['check'][0]:.2f} s "
+          f"before; peak RSS: biggest process {r['max_rss_mb'][0]:.0f} MB, the "
+          f"runner's process tree summed {r['max_rss_mb'][1]:.0f} MB")
     if "rebuild" in r:
         print(f"  rebuild after a one-line change: {r['rebuild'][0]:.2f} s wall (a whole "
               f"jobpack build, analysis included); same bytes as a clean build: "
