@@ -272,6 +272,8 @@ def how_it_runs(site: ImportSite) -> str:
     """Where an import sits, as `why` marks each link: what must run for it to run."""
     where = f"in function {site.function}" if site.function else (
         "in a function" if site.lazy else "module level")
+    if site.function and site.reached_by:
+        where += f" (named by {site.reached_by})"
     if site.branch:
         return f"{where}, called only in an undecidable branch"
     return f"{where}, under except ImportError" if site.optional else where

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -35,6 +35,9 @@ class ImportSite:
     function: str = ""  # that function (`load`, `Loader.run`), when known
     # the job's function holding it is called only in an undecidable branch (optional)
     branch: bool = False
+    # what made `function` reachable: the first code that named it (`pkg/mod.py:12, in
+    # load`, `pkg/mod.py, module level`); not part of the site's identity
+    reached_by: str = field(default="", compare=False)
 
     def render(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"

@@ -61,7 +61,7 @@ class _Pending(Generic[T]):
     """A function of `package` (its top-level package) waiting on `parts[index]`."""
 
     __slots__ = ("bare_from", "dynamic", "function", "getattr", "index", "owner", "package",
-                 "parts", "used")
+                 "parts", "used", "via")
 
     def __init__(self, owner: T, function: FunctionFact, package: str) -> None:
         self.owner = owner
@@ -87,6 +87,7 @@ class _Pending(Generic[T]):
             self.parts = function.parts[:-1] if is_dunder(function.parts[-1]) \
                 else function.parts
         self.index = 0
+        self.via = ""  # the code whose reference made it reachable (`why` shows it)
         # `Cls.__call__`: waits on `pkg:Cls!` (Cls referred to other than by an instance
         # kept in a module global, or that global referred to)
         self.used = len(function.parts) == 2 and function.parts[-1] in INSTANCE_USE
@@ -116,8 +117,12 @@ class Reachability(Generic[T]):
     qualified by its own package) and moves on only when that name arrives.
     """
 
-    def __init__(self, on_reached: Callable[[T, FunctionFact], None]) -> None:
+    def __init__(self, on_reached: Callable[[T, FunctionFact, str], None]) -> None:
         self.names: set[str] = set()
+        # the code referring to names now (`pkg/mod.py (module level)`), set by the walker;
+        # each name keeps the first (what made a function reachable, for `why`)
+        self.referrer = ""
+        self._first: dict[str, str] = {}
         self._waiting: dict[str, list[tuple[_Pending[T], int]]] = {}
         self._ready: list[_Pending[T]] = []
         self._on_reached = on_reached
@@ -181,6 +186,7 @@ class Reachability(Generic[T]):
         if name in self.names:
             return
         self.names.add(name)
+        self._first[name] = self.referrer
         for target in self._bound.pop(name, ()):
             self._add(target)
         for cls in self._instances.get(name, ()):
@@ -206,6 +212,8 @@ class Reachability(Generic[T]):
                     self._waiting.setdefault(key, []).append((pending, pending.index))
                 return
             pending.index += 1
+        last = _keys(pending, parts[-1]) if parts else []
+        pending.via = next((self._first[key] for key in last if key in names), "")
         self._ready.append(pending)
 
     def _drain(self) -> None:
@@ -215,6 +223,6 @@ class Reachability(Generic[T]):
         try:
             while self._ready:
                 pending = self._ready.pop()
-                self._on_reached(pending.owner, pending.function)
+                self._on_reached(pending.owner, pending.function, pending.via)
         finally:
             self._draining = False

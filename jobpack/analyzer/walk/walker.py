@@ -120,6 +120,7 @@ class Walker:
         self.lazy = LazyTables(facts_for, self._library_file)
         # a lazy module's attributes wait on the names the job's own code refers to
         self.job_reach: Reachability[_Visit] = Reachability(self._reached)
+        self._in_function = ""  # the job's function whose names `_refer` is given, if any
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -226,7 +227,10 @@ class Walker:
             self._refer(visit, facts.main_names.split())
         for function in facts.functions:
             if not visit.library:  # the job's own code is wholly reachable
+                self._in_function = f"{self.relative(visit.file)}:{function.line}, in " \
+                    f"{function.name}"
                 self._refer(visit, function.names.split())
+                self._in_function = ""
             elif function.name == GETATTR:
                 self._lazy_attributes(visit, function, facts.left_out_of_dir)
             else:
@@ -262,6 +266,8 @@ class Walker:
     def _refer(self, visit: _Visit, names: list[str]) -> None:
         if not visit.library:  # the job's own code is wholly reachable: no binding waits
             names = [name.partition("<")[0] for name in names]
+        where = self._in_function or f"{self.relative(visit.file)}, module level"
+        self.reach.referrer = self.job_reach.referrer = where
         self.reach.refer(names, _package(visit))
         if not visit.library:
             self.job_reach.refer(names, _package(visit))
@@ -280,20 +286,24 @@ class Walker:
             self._held.setdefault((visit.node, key), []).append(fact)
             self.job_reach.define(visit, FunctionFact(key, entry.line), _package(visit))
 
-    def _run_import(self, visit: _Visit, fact: ImportFact, rel: str) -> None:
+    def _run_import(self, visit: _Visit, fact: ImportFact, rel: str, via: str = "") -> None:
         lazy = fact.scope == "function"
-        site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function)
+        site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function, reached_by=via)
         self._import_fact(visit, fact, site)
 
-    def _reached(self, visit: _Visit, function: FunctionFact) -> None:
-        """A library function became reachable: its imports run, its names count."""
+    def _reached(self, visit: _Visit, function: FunctionFact, via: str = "") -> None:
+        """A library function became reachable (`via`: the code that named it): its
+        imports run, its names count."""
         held = self._held.pop((visit.node, function.name), [])
         library, self._library = self._library, visit.library
         rel = self.relative(visit.file)
         for fact in held:
-            self._run_import(visit, fact, rel)
+            self._run_import(visit, fact, rel, via)
         self._library = library
+        referrer, self.reach.referrer = self.reach.referrer, \
+            f"{rel}:{function.line}, in {function.name}"
         self.reach.refer(function.names.split(), _package(visit))
+        self.reach.referrer = referrer
 
     def _sys_path_roots(self, visit: _Visit, facts: FileFacts, rel: str) -> tuple[Path, ...]:
         """`visit.roots` with the folders the file puts on sys.path (`insert(0, ...)` in

@@ -13,6 +13,7 @@ from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.pins.requirements import resolve_requirements
 from jobpack.analyzer.walk.walker import Entry, Walker
+from jobpack.report import how_it_runs
 from jobpack.target import Target
 
 T311 = Target(3, 11)
@@ -81,6 +82,15 @@ def test_an_import_in_a_library_function_runs_only_if_the_function_is_reachable(
     # load is called, and calls _convert: its import runs; nothing names unused
     assert "dep_convert" in graph.modules
     assert "dep_unused" not in graph.modules
+
+
+def test_why_says_what_named_the_function_an_import_sits_in(tmp_path: Path) -> None:
+    graph = walk(tmp_path, "import lib\nlib.load()\n", LIBRARY)
+    (convert,) = graph.get_import_sites("lib._impl", "dep_convert")
+    assert (convert.function, convert.reached_by) == ("_convert", "lib/_impl.py:2, in load")
+    assert how_it_runs(convert) == "in function _convert (named by lib/_impl.py:2, in load)"
+    (load,) = graph.get_import_sites("main.py", "lib")
+    assert how_it_runs(load) == "module level"
 
 
 def test_a_method_is_reachable_when_its_class_and_its_name_are(tmp_path: Path) -> None:
