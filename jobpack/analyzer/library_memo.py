@@ -29,13 +29,13 @@ from typing import Any
 
 from jobpack import cache_prune
 from jobpack.analyzer.facts.cache import FACTS_SCHEMA
-from jobpack.analyzer.graph import ImportGraph
+from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.split import Answers, LibraryPart, Roots
 from jobpack.publish import read_cache_pickle, write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
-MEMO_SCHEMA = 1  # the layout of a memo file
+MEMO_SCHEMA = 2  # the layout of a memo file (2: the graph's own shape, `_Stored`)
 _WALK_PACKAGE = Path(__file__).parent / "walk"
 
 
@@ -77,20 +77,23 @@ class LibraryMemo:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            part = self.load(key)
-            if part is not None:
-                part.replay(graph)
-            return part is not None
+            stored = self.load(key)
+            if stored is not None:
+                modules, imports = stored
+                for module in modules:
+                    graph.add_module(module)
+                graph.add_edges(imports)
+            return stored is not None
         finally:
             if enabled:
                 gc.enable()
 
-    def load(self, key: str) -> LibraryPart | None:
+    def load(self, key: str) -> _Stored | None:
         file = self.folder / f"{key}.pickle"
-        part = _checked(read_cache_pickle(file))
-        if part is not None:
+        stored = _checked(read_cache_pickle(file))
+        if stored is not None:
             cache_prune.mark_used(file)
-        return part
+        return stored
 
     def answers(self) -> Answers:
         """The lazy modules' answers the job's code asked of this environment before."""
@@ -106,7 +109,7 @@ class LibraryMemo:
                          pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL))
 
     def store(self, key: str, part: LibraryPart) -> None:
-        payload = ("jobpack-library-walk", MEMO_SCHEMA, part)
+        payload = ("jobpack-library-walk", MEMO_SCHEMA, _stored(part))
         write_cache_file(self.folder / f"{key}.pickle",
                          pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         cache_prune.now_and_then(self.folder, cache_prune.WALKS_BYTES,
@@ -118,9 +121,25 @@ def _nested(root: Path, folders: Iterable[Path]) -> bool:
     return any(root.is_relative_to(f) or f.is_relative_to(root) for f in folders)
 
 
-def _checked(loaded: Any) -> LibraryPart | None:
+# What a memo file keeps of a `LibraryPart`: its modules, and its edges in the graph's own
+# shape (importer -> imported -> sites), so that a replay hands the graph whole dicts and
+# sets (`ImportGraph.add_edges`) instead of adding 33,000 edges one call at a time.
+_Stored = tuple[tuple[Module, ...], dict[str, dict[str, set[ImportSite]]]]
+
+
+def _stored(part: LibraryPart) -> _Stored:
+    imports: dict[str, dict[str, set[ImportSite]]] = {}
+    for importer, imported, sites in part.edges:  # in the part's order: the same graph
+        imports.setdefault(importer, {}).setdefault(imported, set()).update(sites)
+    return part.modules, imports
+
+
+def _checked(loaded: Any) -> _Stored | None:
     if not (isinstance(loaded, tuple) and len(loaded) == 3
             and loaded[:2] == ("jobpack-library-walk", MEMO_SCHEMA)):
         return None
-    part = loaded[2]
-    return part if isinstance(part, LibraryPart) else None
+    stored = loaded[2]
+    if not (isinstance(stored, tuple) and len(stored) == 2
+            and isinstance(stored[0], tuple) and isinstance(stored[1], dict)):
+        return None
+    return stored

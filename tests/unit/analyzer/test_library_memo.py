@@ -175,3 +175,26 @@ def test_a_replayed_memo_is_marked_used(tmp_path: Path) -> None:
     os.utime(file, (1, 1))
     assert memo.replay("k", ImportGraph())
     assert file.stat().st_mtime > 1
+
+
+def test_a_memo_file_of_another_layout_is_not_replayed(tmp_path: Path) -> None:
+    """A memo file written by an older jobpack (a `LibraryPart` pickled whole, layout 1)
+    or of a foreign shape, under the key being asked, is ignored: the walk runs again
+    and its memo replaces the file."""
+    from jobpack.analyzer.graph import ImportGraph, Module
+    from jobpack.analyzer.library_memo import MEMO_SCHEMA
+    from jobpack.analyzer.walk.split import LibraryPart
+    from jobpack.target import Target
+
+    memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
+    part = LibraryPart((Module("yaml", "external"),), ())
+    file = memo.folder / "k.pickle"
+    file.parent.mkdir(parents=True)
+    for payload in (("jobpack-library-walk", 1, part), ("jobpack-library-walk", MEMO_SCHEMA, part),
+                    ("jobpack-library-walk", MEMO_SCHEMA, ("not", "a memo"))):
+        file.write_bytes(pickle.dumps(payload))
+        assert not memo.replay("k", ImportGraph())
+    memo.store("k", part)
+    graph = ImportGraph()
+    assert memo.replay("k", graph)
+    assert list(graph.modules_view) == ["yaml"]
