@@ -18,14 +18,16 @@ keeps one cache across rounds and runs (no cold figure). With --rebuild: a first
 `jobpack build --wheels` (downloads the wheels once, not timed), another one-line edit,
 the timed rebuild over the first archive, and a check that it has the same bytes as an
 archive of the same code built with the memo off (JOBPACK_WALK_MEMO=0). Each measurement
-runs in a fresh interpreter: wall seconds, the process' CPU seconds, and (`*_all_cpu_s`)
-those of its children too (the parser's worker processes, the interpreter inspection).
+runs in a fresh interpreter (jobpack's bytecode compiled first, as installed): wall
+seconds, the process' CPU seconds, and (`*_all_cpu_s`) those of its children too (the
+parser's worker processes, the interpreter inspection).
 Prints one line per round and writes JSON (--json-out). Standard library and jobpack only.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import json
 import os
@@ -168,6 +170,9 @@ def main() -> None:
                         default=Path(__file__).parent / "results" / "analyze_torch.json")
     args = parser.parse_args()
     python = torch_python(args.python)
+    # an installed jobpack has its bytecode; without it (PYTHONDONTWRITEBYTECODE, a fresh
+    # checkout) every measured process would compile jobpack first
+    compileall.compile_dir(REPO / "jobpack", quiet=1)
     import_seconds(python)  # the first import compiles nothing (no bytecode is written),
     # but it fills the page cache for both sides alike
     rows = [one_round(python, args.cache, args.rebuild) for _ in range(args.runs)]
