@@ -14,10 +14,11 @@ archive, as a user rebuilds. Each is a fresh `python -m jobpack` process: wall s
 and CPU seconds (user + system, its children included: the interpreter inspection).
 Last, a clean build of the edited tree (an empty jobpack cache but the same wheel
 folder, so nothing is downloaded again) must give the same archive bytes as the last
-rebuild, else the benchmark fails. jobpack's own bytecode is compiled first (an installed
-jobpack has it; without it every run would compile jobpack). Prints one line per
-rebuild, the medians and the load average, and writes JSON (--json-out). Standard library
-and jobpack only.
+rebuild, else the benchmark fails (`--no-clean-check` skips it; `--cache DIR` and
+`--wheels DIR` keep a jobpack cache and a wheel folder between runs). jobpack's own
+bytecode is compiled first (an installed jobpack has it; without it every run would
+compile jobpack). Prints one line per rebuild, the medians and the load average, and
+writes JSON (--json-out). Standard library and jobpack only.
 """
 
 from __future__ import annotations
@@ -82,29 +83,32 @@ def edit(main: Path, number: int) -> None:
     main.write_text("".join(lines))
 
 
-def rebuilds(python: str, runs: int, keep: Path | None) -> dict[str, object]:
+def rebuilds(python: str, runs: int, keep: Path | None, cache: Path | None = None,
+             clean_check: bool = True) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="jobpack-bench-rebuild-"))
     job = folder / "job"
     shutil.copytree(JOB, job)
     wheels = keep or folder / "wheels"
+    cache = cache or folder / "cache"
     try:
-        first = build(python, job, folder / "cache", wheels, folder / "out")
+        first = build(python, job, cache, wheels, folder / "out")
         print(f"first build (cold caches, not a rebuild): {first[0]:.2f} s "
               f"({first[1]:.2f} s CPU)", flush=True)
         rows = []
         for number in range(1, runs + 1):
             edit(job / "main.py", number)
-            wall, cpu, digest = build(python, job, folder / "cache", wheels, folder / "out")
+            wall, cpu, digest = build(python, job, cache, wheels, folder / "out")
             load = os.getloadavg()[0]
             rows.append({"rebuild_s": round(wall, 3), "rebuild_cpu_s": round(cpu, 3),
                          "load": round(load, 2)})
             print(f"rebuild {number}: {wall:.2f} s ({cpu:.2f} s CPU), load {load:.2f}",
                   flush=True)
-        _, _, clean = build(python, job, folder / "clean-cache", wheels, folder / "clean")
-        if clean != digest:
-            raise SystemExit(f"the rebuilt archive differs from a clean build of the same "
-                             f"tree: {digest} != {clean}")
-        print(f"the last rebuild and a clean build of the edited tree: sha256:{clean}")
+        if clean_check:
+            _, _, clean = build(python, job, folder / "clean-cache", wheels, folder / "clean")
+            if clean != digest:
+                raise SystemExit(f"the rebuilt archive differs from a clean build of the "
+                                 f"same tree: {digest} != {clean}")
+            print(f"the last rebuild and a clean build of the edited tree: sha256:{clean}")
         yardstick = [timed([python, "-c", "import torch"]) for _ in range(runs)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -118,12 +122,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--wheels", type=Path,
                         help="a wheel folder kept between runs (else downloaded each run)")
+    parser.add_argument("--cache", type=Path,
+                        help="a jobpack cache kept between runs (the first build is warm)")
+    parser.add_argument("--no-clean-check", action="store_true",
+                        help="skip the clean build that the last rebuild's bytes must equal")
     parser.add_argument("--json-out", type=Path,
                         default=Path(__file__).parent / "results" / "rebuild_torch.json")
     args = parser.parse_args()
     python = torch_python(args.python)
     compileall.compile_dir(REPO / "jobpack", quiet=1)
-    found = rebuilds(python, args.runs, args.wheels)
+    found = rebuilds(python, args.runs, args.wheels, args.cache, not args.no_clean_check)
     rows = found["rows"]
     assert isinstance(rows, list)
     medians = {key: round(statistics.median(float(r[key]) for r in rows), 3)
