@@ -60,7 +60,7 @@ def test_the_torch_jobs_archive_with_its_wheels_runs_on_bare_python3_311(
     archive = job / "dist" / "wlm.jobpack.zip"
     with zipfile.ZipFile(archive) as opened:
         wheels = {wheel.name for wheel in read_spec(opened).wheels}
-    assert {"torch", "numpy"} <= wheels
+    assert "torch" in wheels  # what the rest needs is the analyser's to say
 
     run = subprocess.run(
         ["unshare", "-n", str(bare), str(archive), "--offline", "--env-cache",
