@@ -30,7 +30,7 @@ from jobpack.analyzer.facts.model import (
     SysPathFact,
 )
 from jobpack.analyzer.facts.module_dir import left_out
-from jobpack.analyzer.facts.names import main_blocks, split_names
+from jobpack.analyzer.facts.names import main_blocks, names_and_bindings
 from jobpack.analyzer.facts.reads import ReadCall, reads_of
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.diagnostics import DYNAMIC_IMPORT, Code
@@ -242,7 +242,8 @@ class Collector(Generic[Pos]):
             ((position_of(pos), SysPathFact(position_of(pos)[0], folder.anchor, folder.path,
                                             front, main))
              for pos, folder, front, main in self.sys_paths), key=lambda item: item[0])
-        module_names, main_names, functions = self._functions(position_of, source, end_of)
+        module_names, main_names, functions, bindings = self._functions(position_of, source,
+                                                                        end_of)
         return FileFacts(
             imports=tuple(fact for _, fact in imports),
             all_names=None if self.all_names is None else tuple(self.all_names),
@@ -255,6 +256,7 @@ class Collector(Generic[Pos]):
             lazy=tuple(replace(entry, line=position_of(pos)[0])
                        for pos, entry in self.typing_imports) if self._is_lazy() else (),
             left_out_of_dir=self._left_out_of_dir(position_of, source, end_of),
+            bindings=bindings,
         )
 
     def _is_lazy(self) -> bool:
@@ -265,9 +267,9 @@ class Collector(Generic[Pos]):
 
     def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
                    end_of: Callable[[Pos], int] | None
-                   ) -> tuple[str, str, tuple[FunctionFact, ...]]:
-        """What module-level code refers to, what its `__main__` blocks do, and each
-        function with what its body refers to."""
+                   ) -> tuple[str, str, tuple[FunctionFact, ...], str]:
+        """What module-level code refers to, what its `__main__` blocks do, each
+        function with what its body refers to, and what module-level code binds."""
         spans = []
         found = []
         for name, pos, first, last, shared in self.functions:
@@ -276,12 +278,13 @@ class Collector(Generic[Pos]):
             spans.append((start, max(start, end), shared))
             found.append((position_of(pos), name))
         mains = main_blocks(source)
-        module_names, per_span = split_names(source, spans + mains)
+        module_names, per_span, bindings = names_and_bindings(
+            source, spans + mains, [name for name, *_ in self.functions if "." not in name])
         facts = sorted((where, FunctionFact(name, where[0], names))
                        for (where, name), names in zip(found, per_span, strict=False))
         main_names = " ".join(sorted({name for names in per_span[len(found):]
                                       for name in names.split()}))
-        return module_names, main_names, tuple(fact for _, fact in facts)
+        return module_names, main_names, tuple(fact for _, fact in facts), bindings
 
     def _left_out_of_dir(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
                          end_of: Callable[[Pos], int] | None) -> tuple[str, ...]:

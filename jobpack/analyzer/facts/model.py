@@ -132,6 +132,8 @@ class FileFacts:
     lazy: tuple[LazyName, ...] = ()  # a lazy module's attributes (see `LazyName`)
     # names the module's `__dir__` takes out of `dir(module)` (`facts/module_dir.py`)
     left_out_of_dir: tuple[str, ...] = ()
+    # what module-level code binds each name to (`facts/names.py`'s `module_table`)
+    bindings: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """What `dataclasses.asdict` gives, made directly (asdict deep-copies every leaf:
@@ -159,6 +161,7 @@ class FileFacts:
                         for fact in data.get("reads", ())),
             lazy=tuple(LazyName(**entry) for entry in data.get("lazy", ())),
             left_out_of_dir=tuple(data.get("left_out_of_dir", ())),
+            bindings=data.get("bindings", ""),
         )
 
 

@@ -10,21 +10,26 @@ or `class` binds does not either. Each reference becomes a token:
 - an attribute of an object of unknown type (`model.fit`, `self.predict`) is its bare
   name, `fit`: it may be any class's method (or any module's function);
 - an attribute chain written on a name the file's imports bind (`np.linalg.norm`,
-  `cute.compile` after `import cutlass.cute as cute`) is qualified by that module's
-  top-level package: `numpy:linalg`, `numpy:norm`, `cutlass:compile`; a relative import
-  binds the file's own package, written `:name` (the walker knows the package);
+  `cute.compile` after `import cutlass.cute as cute`) is an *exact* token, the module
+  and the chain read from it: `numpy/linalg.norm`, `cutlass.cute/compile`; after `from
+  torch import nn`, `nn.Linear` is `torch/nn.Linear`; a relative import keeps its dots
+  (`./utils.load`). The walker resolves it through each module's bindings
+  (`walk/resolve.py`), which `names_and_bindings` also gives (`module_table`);
 - a plain name (`load_iris(...)`, `@register`, `Model`) is what binds it in the file: a
-  `from` import (`from sklearn.datasets import load_iris`: `sklearn:load_iris`, under its
-  original name), a `def` or `class` there (`:name`), else a star import's package; a
-  name bound only by assignment, `for`, `with`, a parameter (a local variable: the code
-  that stored a function in it named the function) or nowhere (a builtin) is no token;
+  `from` import (`from sklearn.datasets import load_iris`: `sklearn.datasets/load_iris`,
+  under its original name), a `def` or `class` there (`/name`: the file's own module),
+  else a star import's module (`mod/name`); a name bound only by assignment, `for`,
+  `with`, a parameter (a local variable: the code that stored a function in it named
+  the function) or nowhere (a builtin) is no token;
 - the standard library's names (`re.compile`, `os.path.join`, `from json import load`)
   are no token: they cannot name a library's function.
 
 A name bound by imports of two packages (`try: import cupy as xp` / `except: import numpy
-as xp`) qualifies its attributes by both (`cupy:mean`, `numpy:mean`). A parameter named
-like an import anywhere in the file, or a name the code rebinds (at module level: in the
-whole file; in a function: in that function), is no alias: its attributes stay bare.
+as xp`) qualifies its attributes by both (`cupy/mean`, `numpy/mean`). Module globals
+bound at run time (`NAME = obj.attr`, `NAME = Cls(...)`) stay `:NAME`, the package's.
+A parameter named like an import anywhere in the file, or a name the code rebinds (at
+module level: in the whole file; in a function: in that function), is no alias: its
+attributes stay bare.
 Reading a function's metadata (`show.__doc__`, `f.__name__`) does not call it.
 """
 
@@ -60,7 +65,7 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 # `import a.b, c as d`: the statement's body after `import`
 _PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(.*)", re.DOTALL)
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(.*)", re.DOTALL)
-_FROM_TOP = re.compile(r"^[ \t]*from[ \t]+(\w+)")  # an absolute `from`'s top-level package
+_FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([\w.]+)")  # the module a `from` reads
 # where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (counted too:
 # it only makes the rule keep a name), `as name`, `for a, name in`, `global name`
 # (not from inside a name: such a start never matches where the name's own start did not,
@@ -69,6 +74,7 @@ _ASSIGNED = re.compile(r"(?<![^\W\d])([^\W\d]\w*)[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(r"\b(?:as|for|global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*"
                      r"[^\W\d]\w*)*)")
 _DEFINED = re.compile(r"\b(?:def|class)[ \t]+([^\W\d]\w*)")
+_CLASS = re.compile(r"\bclass[ \t]+([^\W\d]\w*)")
 # The token of code that asks an object for every attribute `dir` lists (`getattr(mod, n)
 # for n in dir(mod)`): every module `__getattr__` may run (see `walk/reach.py`); written on
 # a module the file imports (`dir(np)`), `numpy:dir()`: only that package's.
@@ -95,6 +101,8 @@ _SUBSCRIPT = re.compile(r"[\w\])][ \t]*\[")
 _CLOSING = {"[": "]", "{": "}", "(": ")"}
 _BRACKET = re.compile(r"[][(){}]")
 _PARAMETERS = re.compile(r"\b(?:def[ \t]+[^\W\d]\w*[ \t]*\(([^)]*)\)|lambda([^:]*):)")
+_NESTED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
+_PARAMETER = re.compile(r"[ \t\n]*(?:\*{1,2}[ \t]*)?([^\W\d]\w*)")
 
 # (first line, last line, whether the first line is shared with the `def` header), 1-based
 Span = tuple[int, int, bool]
@@ -102,6 +110,19 @@ Span = tuple[int, int, bool]
 
 def is_dunder_name(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def parameter_names(text: str) -> list[str]:
+    """The names a parameter list binds, not what its annotations and defaults name:
+    `x: torch.Tensor, layout=torch.strided` binds `x` and `layout`, and `torch` stays the
+    module (as a parameter, it made every `torch.name` of the file a bare attribute)."""
+    while True:
+        flat = _NESTED.sub(" ", text)
+        if flat == text:
+            break
+        text = flat
+    return [match[1] for piece in text.split(",")
+            if (match := _PARAMETER.match(piece)) is not None]
 
 
 def _blank_string(match: re.Match[str]) -> str:
@@ -174,53 +195,89 @@ class _ReboundLines:
         return self.within(self.by_line)
 
 
-def _token(top: str, name: str) -> str | None:
-    return None if top in _STDLIB else f"{top}:{name}"
+def _is_stdlib(target: str) -> bool:
+    """Whether a target (`os.path/`, `json/load`) or a module is the standard library's."""
+    module = target.partition("/")[0]
+    return not module.startswith(".") and module.partition(".")[0] in _STDLIB
+
+
+def join(target: str, path: str) -> str:
+    """The exact token of attribute `path` (`a.b`) read from `target` (`torch/nn`)."""
+    module, _, base = target.partition("/")
+    return f"{module}/{base}.{path}" if base else f"{module}/{path}"
+
+
+def top_of(target: str) -> str:
+    """The top-level package a target names ("" for a relative one: the file's own)."""
+    module = target.partition("/")[0]
+    return "" if module.startswith(".") else module.partition(".")[0]
+
+
+def last_of(token: str) -> str:
+    """The last name a token names (`norm` of `numpy/linalg.norm` or `numpy:norm`)."""
+    if "/" in token:
+        return token.rpartition("/")[2].rpartition(".")[2]
+    return token.rpartition(":")[2]
+
+
+def import_targets(statements: Iterable[str]
+                   ) -> tuple[dict[str, set[str]], dict[str, set[str]], set[str]]:
+    """What import statements bind: name -> exact targets (`import a.b` binds `a` to
+    `a/`; `import a.b as c`, `c` to `a.b/`; `from a.b import c as d`, `d` to `a.b/c`),
+    name -> the tokens a plain name stands for (none for a module, none for the standard
+    library's names), and the modules star imports read (`.models`)."""
+    targets: dict[str, set[str]] = {}
+    plain: dict[str, set[str]] = {}
+    stars: set[str] = set()
+    for statement in statements:
+        imported = _PLAIN_IMPORT.match(statement)
+        if imported is not None:
+            for clause in imported[1].strip("()\n ").split(","):
+                module, _, alias = (" ".join(clause.split())).partition(" as ")
+                if not module:
+                    continue
+                name = alias or module.partition(".")[0]
+                targets.setdefault(name, set()).add(f"{module if alias else name}/")
+                plain.setdefault(name, set())  # a module: only its attributes count
+            continue
+        names = _FROM_IMPORT.match(statement)
+        if names is None:
+            continue
+        found = _FROM_MODULE.match(statement)
+        module = found[1] if found else "."
+        for clause in names[1].strip("()\n\\ ").split(","):
+            original, _, alias = (" ".join(clause.split())).partition(" as ")
+            name = alias or original
+            if name == "*":
+                stars.add(module)
+            elif name.isidentifier():
+                target = f"{module}/{original}"
+                targets.setdefault(name, set()).add(target)
+                plain.setdefault(name, set()).add("" if _is_stdlib(target) else target)
+    return targets, plain, stars
 
 
 class _Bindings:
     """What the names of one file (strings already blanked) are bound to, as far as the
-    rules above need: the top-level packages each import binds a name to ("" for a
-    relative import: the file's own package; parameters left out), the tokens a plain
-    name stands for, and the packages of star imports."""
+    rules above need: the modules each import binds a name to, as exact targets
+    (`torch/` for `import torch`, `torch.nn/` for `import torch.nn as nn`, `torch/nn` for
+    `from torch import nn`, `.utils/load` relative; parameters left out), the tokens a
+    plain name stands for, and the modules of star imports."""
 
     def __init__(self, unquoted: str, rebound: set[str]) -> None:
-        tops: dict[str, set[str]] = {}
-        plain: dict[str, set[str]] = {}
-        stars: set[str] = set()
-        for statement in _IMPORT.findall(unquoted):
-            imported = _PLAIN_IMPORT.match(statement)
-            if imported is not None:
-                for clause in imported[1].strip("()\n ").split(","):
-                    module, _, alias = clause.strip().partition(" as ")
-                    top = module.strip().partition(".")[0]
-                    name = alias.strip() or top
-                    tops.setdefault(name, set()).add(top)
-                    plain.setdefault(name, set())  # a module: only its attributes count
-                continue
-            names = _FROM_IMPORT.match(statement)
-            if names is None:
-                continue
-            found = _FROM_TOP.match(statement)
-            top = found[1] if found else ""
-            for clause in names[1].strip("()\n\\ ").split(","):
-                original, _, alias = (" ".join(clause.split())).partition(" as ")
-                name = alias or original
-                if name == "*":
-                    stars.add(top)
-                elif name.isidentifier():
-                    tops.setdefault(name, set()).add(top)
-                    plain.setdefault(name, set()).add(_token(top, original) or "")
+        targets, plain, stars = import_targets(_IMPORT.findall(unquoted))
         for name in _DEFINED.findall(unquoted):
-            plain.setdefault(name, set()).add(f":{name}")
+            plain.setdefault(name, set()).add(f"/{name}")
         parameters = {name for groups in _PARAMETERS.findall(unquoted)
-                      for name in _identifiers(" ".join(groups))}
-        self.aliases = {name: tuple(sorted(found)) for name, found in tops.items()
+                      for name in parameter_names(" ".join(groups))}
+        self.aliases = {name: tuple(sorted(found)) for name, found in targets.items()
                         if name not in parameters}
         self.plain = {name: frozenset(tokens - {""}) for name, tokens in plain.items()}
-        self.stars = tuple(sorted(top for top in stars if top not in _STDLIB))
+        self.stars = tuple(sorted(module for module in stars if not _is_stdlib(module)))
         # bound in the file some other way (a local variable): no star import's name
         self.local = parameters | rebound
+        self.assigned: set[str] = set()  # module globals `NAME = obj.attr`
+        self.held: set[str] = set()  # module globals holding an instance: `NAME = Cls(...)`
 
     def instances(self, module: str, aliases: dict[str, tuple[str, ...]]
                   ) -> tuple[str, set[str]]:
@@ -232,13 +289,14 @@ class _Bindings:
         def cut(match: re.Match[str]) -> str:
             head, _, attribute = match[2].rpartition(".")
             if head:
-                classes = {f"{top}:{attribute}" for top in aliases.get(head, ())
-                           if "." not in head and top not in _STDLIB}
+                classes = {join(target, attribute) for target in aliases.get(head, ())
+                           if "." not in head and not _is_stdlib(target)}
             else:
                 classes = set(self.plain.get(attribute, ()))
             if not classes:
                 return match[0]
             self.plain[match[1]] = frozenset({f":{match[1]}"})
+            self.held.add(match[1])
             tokens.update(f"{cls}>:{match[1]}" for cls in classes)
             # the target refers to nothing; what leads to the class still counts
             return " " + head + "("
@@ -259,6 +317,7 @@ class _Bindings:
                 return match[0]
             tokens.update(self._deferred(match[2], (f":{name}",), aliases))
             self.plain[name] = frozenset({f":{name}"})
+            self.assigned.add(name)
             return " "
 
         def cut_attribute(match: re.Match[str]) -> str:
@@ -266,10 +325,12 @@ class _Bindings:
             tops = aliases.get(head.partition(".")[0].strip(), ())
             # a dunder is called by the interpreter; a standard-library module's attribute
             # (`sys.excepthook = hook`) may be called by it too: both count at once
-            if is_dunder_name(name) or name in _IGNORED or any(t in _STDLIB for t in tops):
+            if is_dunder_name(name) or name in _IGNORED or any(map(_is_stdlib, tops)):
                 return match[0]
             # read on an object (`ctx.plot`) or through the package (`lib.Cls.plot`)
-            triggers = tuple(f"{top}:{name}" for top in tops) if tops else (name, f":{name}")
+            # (`lib.Cls.plot` reads `plot` of a class: a bare name once resolved)
+            triggers = (*{f"{top_of(t)}:{name}" for t in tops}, name) if tops \
+                else (name, f":{name}")
             tokens.update(self._deferred(match[3], triggers, aliases))
             return " " + head  # the object written to is read now
 
@@ -296,9 +357,10 @@ class _Bindings:
             cut, qualified = _qualify(content, aliases)
             for token in qualified | self.tokens(cut, aliases):
                 tokens.add(f"{token}<:{name}")
-                if ":" in token and not token.startswith(":"):
+                if not token.startswith((":", "/")) and (":" in token or "/" in token):
                     tokens.add(f"{token}@")  # `mod.Cls` is read now
             self.plain[name] = frozenset({f":{name}"})
+            self.assigned.add(name)
             text = module[match.start():end + 1]
             pieces += (module[done:match.start()], "\n" * text.count("\n"))
             done = end + 1
@@ -316,7 +378,7 @@ class _Bindings:
         last = parts[-1] if len(parts) > 1 else None
         tokens: set[str] = set()
         for token in qualified | self.tokens(cut, aliases):
-            if last is None or token.rpartition(":")[2] == last:
+            if last is None or last_of(token) == last:
                 tokens.update(f"{token}<{trigger}" for trigger in triggers)
                 if last is not None:
                     tokens.add(f"{token}@")
@@ -338,7 +400,7 @@ class _Bindings:
             elif name in plain:
                 found |= plain[name]
             elif name not in self.local:
-                found.update(f"{top}:{name}" for top in stars)
+                found.update(f"{module}/{name}" for module in stars)
                 builtins.add(name)
         if "dir" in builtins and builtins & {"getattr", "hasattr"}:
             found |= _enumerated(_DIR_CALL.findall(text), aliases)
@@ -381,8 +443,8 @@ def _enumerated(arguments: Iterable[str], aliases: dict[str, tuple[str, ...]]) -
     found: set[str] = set()
     for argument in arguments:
         if argument in aliases:
-            found.update(f"{top}:{DYNAMIC_ATTRIBUTES}" for top in aliases[argument]
-                         if top not in _STDLIB)
+            found.update(f"{top_of(target)}:{DYNAMIC_ATTRIBUTES}"
+                         for target in aliases[argument] if not _is_stdlib(target))
         elif argument not in ("", "self", "cls"):
             found.add(DYNAMIC_ATTRIBUTES)
     return found
@@ -390,8 +452,8 @@ def _enumerated(arguments: Iterable[str], aliases: dict[str, tuple[str, ...]]) -
 
 def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[str]]:
     """`code` with the attribute chains of `aliases` cut to the alias (`np.linalg.norm` ->
-    `np`; lines kept), and the qualified tokens of the cut attributes (`numpy:linalg`,
-    `numpy:norm`; none for the standard library's)."""
+    `np`; lines kept), and the exact token of each chain (`numpy/linalg.norm`; none for
+    the standard library's): the walker resolves it through the module's bindings."""
     if not aliases:
         return code, set()
     tokens: set[str] = set()
@@ -400,12 +462,11 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
     # every name a chain starts with, checked here: one pattern for every file (a pattern
     # of the file's aliases was compiled once per file, a tenth of a cold analysis)
     for match in _CHAIN.finditer(code):
-        tops = aliases.get(match[1])
-        if tops is None or match.start() < done:
+        targets = aliases.get(match[1])
+        if targets is None or match.start() < done:
             continue  # not an alias, or inside the chain of one
-        for top in tops:
-            if top not in _STDLIB:
-                tokens.update(f"{top}:{attr}" for attr in _identifiers(match[2]))
+        chain = ".".join(_identifiers(match[2]))
+        tokens.update(join(target, chain) for target in targets if not _is_stdlib(target))
         pieces += (code[done:match.start()], match[1])
         done = match.end(2)
     pieces.append(code[done:])
@@ -437,12 +498,21 @@ def main_blocks(source: bytes) -> list[Span]:
 
 
 def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
+    """`names_and_bindings` without the bindings."""
+    module, per_span, _ = names_and_bindings(source, spans)
+    return module, per_span
+
+
+def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[str] = ()
+                       ) -> tuple[str, list[str], str]:
     """The tokens module-level code refers to and those of each function body in `spans`,
     each as one space-separated, sorted string (cheap to cache, split only when needed).
     A line a body shares with its header counts for both. An alias that module-level
     code rebinds is no alias anywhere; one a function body rebinds, not in that body."""
     unquoted = _STRING.sub(_blank_string, source.decode("utf-8", "replace"))
-    code = _code(_IMPORT.sub(_blank_lines, unquoted))
+    bases: list[tuple[str, str]] = []
+    code = _code(_BASES.sub(lambda match: _cut_bases(match, bases),
+                            _IMPORT.sub(_blank_lines, unquoted)))
     # `def`, `class` and `del` (blanked in `code`) bind nothing these patterns find
     rebound_lines = _ReboundLines(code)
     bindings = _Bindings(unquoted, rebound_lines.everywhere())
@@ -467,7 +537,50 @@ def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
         per_span.append(" ".join(sorted(found)))
     cut, tokens = _qualify(module, aliases)
     found = _by_name_only(bindings.tokens(cut, aliases) | tokens, module)
-    return " ".join(sorted(found | instances | bound)), per_span
+    found |= instances | bound
+    for name, text in bases:
+        cut, tokens = _qualify(text, aliases)
+        found.update(token if "/" not in token and ":" not in token else f"{token}>/{name}!"
+                     for token in bindings.tokens(cut, aliases) | tokens)
+    unquoted_lines = unquoted.split("\n")
+    table = module_table("\n".join(line for number, line in enumerate(unquoted_lines, 1)
+                                   if module_level[number]), bindings.assigned, defined,
+                         bindings.held)
+    return " ".join(sorted(found)), per_span, table
+
+
+# a top-level `class Name(bases):` (no call in the bases: rarely written)
+_BASES = re.compile(r"^(class[ \t]+([^\W\d]\w*)[ \t]*)\(([^()]*)\)", re.MULTILINE)
+
+
+def _cut_bases(match: re.Match[str], bases: list[tuple[str, str]]) -> str:
+    """A top-level class statement without its bases (lines kept), which go to `bases`:
+    a base class is named for the subclass (`Base>/Sub!`: its `__init__` runs, and the
+    dunders an instance's use calls once `Sub` is used, as `walk/reach.py` says of an
+    instance kept in a variable), not used by itself. torch's `class
+    _TorchCompileAOTInductorWrapper(_TorchCompileInductorWrapper)` no longer runs the
+    base's `__call__` (and all of inductor) for every job that imports torch."""
+    bases.append((match[2], match[3]))
+    return match[1] + "(" + "\n" * match[3].count("\n") + ")"
+
+
+def module_table(module: str, assigned: Iterable[str], defined: Iterable[str],
+                 held: Iterable[str] = ()) -> str:
+    """What module-level code (strings blanked, imports kept) binds each name to, for the
+    walker's resolution of `mod.name` (`walk/resolve.py`): space-separated `name=target`
+    entries, a target being exact (`save=torch.serialization/save`, `nn=torch.nn/`),
+    `/name` (a `def` or `class` of the module), `?` (`NAME = obj.attr`: what it binds is
+    decided at run time), `!` (`NAME = Cls(...)`: an instance, whose attributes are its
+    methods) or, for `*`, a star import's module.
+    `defined`: the module-level functions. Imports in class bodies count too (a harmless
+    excess)."""
+    targets, _, stars = import_targets(_IMPORT.findall(module))
+    entries = {f"{name}={target}" for name, found in targets.items() for target in found}
+    entries.update(f"{name}=/{name}" for name in (*_CLASS.findall(module), *defined))
+    entries.update(f"{name}=?" for name in assigned)
+    entries.update(f"{name}=!" for name in held)
+    entries.update(f"*={star}/" for star in stars)
+    return " ".join(sorted(entries))
 
 
 # code that gets a module by its name: `importlib.import_module(name)`, `__import__`,

@@ -65,6 +65,11 @@ def _attributes(tokens: Iterable[str], own: frozenset[str]) -> set[str]:
     found: set[str] = set()
     for token in tokens:
         for half in _HALVES.split(token):
+            if "/" in half:  # exact: `/GPT` (its own), `model/GPT.from_pretrained`, `.m/f`
+                module, _, path = half.rstrip("@!").partition("/")
+                if not module or module.startswith(".") or module.partition(".")[0] in own:
+                    found.update(path.split("."))
+                continue
             package, _, name = half.rstrip("!").rpartition(":")
             if name and (not package or package in own):
                 found.add(name)

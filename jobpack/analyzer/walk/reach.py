@@ -5,11 +5,12 @@ rarely resolvable statically (`obj.fit(X)`: which class's `fit`?), so the rule i
 name: a function is reachable once its name is referred to by code that runs (the job's
 own code, module-level code of every module reached, the bodies of reachable functions);
 a method `Cls.meth` once both `Cls` and `meth` are (a dunder method once `Cls` is: the
-interpreter calls it). A reference written on an imported module (`np.show_config`, the
-token `numpy:show_config`, see `facts/names.py`) names only the functions of that
-top-level package, and of the packages its modules re-export that name from
-(`from joblib import parallel_backend` in sklearn: `sklearn:parallel_backend` is
-`joblib:parallel_backend` too). A module-level name (function, class) is named only by a
+interpreter calls it). A reference written on an imported module (`torch.save`) names
+the exact binding of that module's namespace, `torch.serialization::save`
+(`walk/resolve.py`); where the namespace cannot say, `torch:save` names every function
+of that name in the top-level package, and of the packages its modules re-export that
+name from (`from joblib import parallel_backend` in sklearn: `sklearn:parallel_backend`
+is `joblib:parallel_backend` too). A module-level name (function, class) is named only by a
 plain or a qualified reference, a method's name by a bare attribute too. A dunder that
 runs only when an instance is used (`__call__`, `__getitem__`, ...) of a class named only
 by `NAME = Cls(...)` runs once NAME is referred to (`np.test()`). It over-approximates a
@@ -60,13 +61,15 @@ def _resolve(name: str, package: str) -> str:
 class _Pending(Generic[T]):
     """A function of `package` (its top-level package) waiting on `parts[index]`."""
 
-    __slots__ = ("bare_from", "dynamic", "function", "getattr", "index", "owner", "package",
-                 "parts", "used", "via")
+    __slots__ = ("bare_from", "dynamic", "function", "getattr", "index", "module", "owner",
+                 "package", "parts", "used", "via")
 
-    def __init__(self, owner: T, function: FunctionFact, package: str) -> None:
+    def __init__(self, owner: T, function: FunctionFact, package: str, module: str = ""
+                 ) -> None:
         self.owner = owner
         self.function = function
         self.package = package
+        self.module = module  # the defining module: `module::name` names it exactly
         head = function.parts[0]
         # A module's own name (a function, a class) is named by a plain name or an
         # attribute of the module (`:name`, `numpy:name`), not by an attribute of an object
@@ -93,14 +96,19 @@ class _Pending(Generic[T]):
         self.used = len(function.parts) == 2 and function.parts[-1] in INSTANCE_USE
 
 
-def _keys(pending: _Pending[T], part: str) -> list[str]:
+def _keys(pending: _Pending[T], index: int) -> list[str]:
     """The names any one of which lets `pending` past `part`: qualified by its package
     (`numpy:run_main`), bare for a method's part (`fit`, or `fit@`: the attribute read,
     not called, as a property is), a module `__getattr__`'s name also read
     (`numpy:linalg@`: `linalg = np.linalg`) or enumerated (`dir()`, `numpy:dir()`)."""
+    part = pending.parts[index]
     qualified = f"{pending.package}:{part}"
     keys = [qualified + ("!" if pending.used else "")]
-    if pending.index >= pending.bare_from:
+    if index == 0 and pending.module:
+        keys.append(f"{pending.module}::{part}" + ("!" if pending.used else ""))
+        if pending.getattr:  # read (`linalg = np.linalg`) is asked for too
+            keys.append(f"{pending.module}::{part}@")
+    if index >= pending.bare_from:
         keys += [part, part + "@"]
     if pending.getattr:
         keys.append(qualified + "@")
@@ -140,10 +148,11 @@ class Reachability(Generic[T]):
             self._add(_resolve(name, package))
         self._drain()
 
-    def define(self, owner: T, function: FunctionFact, package: str = "") -> None:
-        """A reached module of `package` defines `function`; it runs once its names are
-        referred to."""
-        self._offer(_Pending(owner, function, package))
+    def define(self, owner: T, function: FunctionFact, package: str = "", module: str = ""
+               ) -> None:
+        """A reached module `module` of `package` defines `function`; it runs once its
+        names are referred to (`module::name`, exactly, or `package:name`)."""
+        self._offer(_Pending(owner, function, package, module))
         self._drain()
 
     def forward(self, name: str, package: str, other: str) -> None:
@@ -196,7 +205,7 @@ class Reachability(Generic[T]):
                 pending.index += 1
                 self._offer(pending)
         package, colon, attribute = name.partition(":")
-        if colon:
+        if colon and not attribute.startswith(":"):  # `module::name` is exact: not handed on
             self._attributes.setdefault(package, set()).add(attribute)
             for other in self._forward.get(name, ()):
                 self._add(other, constructed)
@@ -206,13 +215,13 @@ class Reachability(Generic[T]):
     def _offer(self, pending: _Pending[T]) -> None:
         names, parts = self.names, pending.parts
         while pending.index < len(parts):
-            keys = _keys(pending, parts[pending.index])
+            keys = _keys(pending, pending.index)
             if not any(key in names for key in keys):
                 for key in keys:
                     self._waiting.setdefault(key, []).append((pending, pending.index))
                 return
             pending.index += 1
-        last = _keys(pending, parts[-1]) if parts else []
+        last = _keys(pending, len(parts) - 1) if parts else []
         pending.via = next((self._first[key] for key in last if key in names), "")
         self._ready.append(pending)
 

@@ -24,6 +24,7 @@ from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.lazy import LazyTables, with_stub_tables
 from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability
+from jobpack.analyzer.walk.resolve import Namespaces, absolute
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
 from jobpack.manifest import Diagnostic
@@ -121,6 +122,10 @@ class Walker:
         # a lazy module's attributes wait on the names the job's own code refers to
         self.job_reach: Reachability[_Visit] = Reachability(self._reached)
         self._in_function = ""  # the job's function whose names `_refer` is given, if any
+        # what `mod.name` is, read from each module's bindings (`walk/resolve.py`)
+        self.namespaces = Namespaces(facts_for, self._module_file, self._is_module,
+                                     lambda name: is_stdlib(name, target))
+        self._own_tops: set[str] = set()  # the job's own top-level modules found so far
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -175,6 +180,7 @@ class Walker:
         if located.file is None:
             graph.add_module(Module(located.name, "namespace"))
             return
+        self._own_tops.add(located.name.partition(".")[0])
         rel = self.relative(located.file)
         graph.add_module(Module(located.name, "local", rel))
         self.result.local_files[rel] = located.file
@@ -234,7 +240,7 @@ class Walker:
             elif function.name == GETATTR:
                 self._lazy_attributes(visit, function, facts.left_out_of_dir)
             else:
-                self.reach.define(visit, function, _package(visit))
+                self.reach.define(visit, function, _package(visit), visit.node)
 
     def _reexports(self, visit: _Visit, facts: FileFacts) -> None:
         """A module-level `from other import name` makes `pkg.name` (the token
@@ -261,13 +267,15 @@ class Walker:
             for name in bound:
                 key = f"{GETATTR_HIDDEN if name in left_out_of_dir else GETATTR}:{name}"
                 self._held.setdefault((visit.node, key), []).append(fact)
-                self.reach.define(visit, FunctionFact(key, fact.line), _package(visit))
+                self.reach.define(visit, FunctionFact(key, fact.line), _package(visit),
+                                  visit.node)
 
     def _refer(self, visit: _Visit, names: list[str]) -> None:
         if not visit.library:  # the job's own code is wholly reachable: no binding waits
             names = [name.partition("<")[0] for name in names]
         where = self._in_function or f"{self.relative(visit.file)}, module level"
         self.reach.referrer = self.job_reach.referrer = where
+        names = self._resolved(visit, names)
         self.reach.refer(names, _package(visit))
         if not visit.library:
             self.job_reach.refer(names, _package(visit))
@@ -302,8 +310,70 @@ class Walker:
         self._library = library
         referrer, self.reach.referrer = self.reach.referrer, \
             f"{rel}:{function.line}, in {function.name}"
-        self.reach.refer(function.names.split(), _package(visit))
+        names = self._resolved(visit, function.names.split())
+        if "." in function.name:  # a method naming its own class does not use it (`!`)
+            own = f"{visit.node}::{function.parts[0]}"
+            names = [name for name in names if name != own]
+        self.reach.refer(names, _package(visit))
         self.reach.referrer = referrer
+
+    def _resolved(self, visit: _Visit, tokens: list[str]) -> list[str]:
+        """`tokens` with each exact one (`torch/save`, `.utils/load`, `/show` of the
+        file's own module) turned into the keys of what it names (`walk/resolve.py`)."""
+        found: list[str] = []
+        for token in tokens:
+            if "=>" not in token and ("/" in token or "<" in token or ">" in token):
+                found += self._exact(visit, token)
+            else:
+                found.append(token)
+        return found
+
+    def _exact(self, visit: _Visit, token: str) -> list[str]:
+        for separator in "<>":  # `X<:NAME` (bound to NAME), `Cls>:NAME` (an instance)
+            head, found, tail = token.partition(separator)
+            if found:
+                tails = [tail]
+                if tail.startswith("/"):  # `Base>/Sub!`: a subclass of this module's
+                    tail = f":{tail[1:]}"
+                    tails = [tail]
+                if visit.library and tail.startswith(":"):  # and `module::NAME`, exactly
+                    tails.append(f"{visit.node}:{tail}")
+                return [f"{key}{separator}{end}" for key in self._exact(visit, head)
+                        for end in tails]
+        if "/" not in token:
+            return [token]
+        read = token.endswith("@")
+        module, _, path = token.rstrip("@").partition("/")
+        parts = path.split(".")
+        if not module:
+            module = visit.node
+        elif module.startswith("."):
+            module = absolute(visit.package or "", module) or ""
+        top = module.partition(".")[0]
+        own = not visit.library and token.startswith((".", "/"))
+        if own or not module or top in self._own_tops:
+            # the job's own modules are wholly reachable: the package-wide rule
+            prefix = "" if own or not module else top
+            return [f"{prefix}:{part}" + ("@" if read and index == len(parts) - 1 else "")
+                    for index, part in enumerate(parts)]
+        return self.namespaces.keys(module, parts, read)
+
+    def _module_file(self, name: str) -> Path | None:
+        """The installed file of module `name` (source or compiled), if any."""
+        found = self._locate(name)
+        return None if found is None else found.file
+
+    def _is_module(self, name: str) -> bool:
+        return self._locate(name) is not None
+
+    def _locate(self, name: str) -> Located | None:
+        search, found = self.site_paths, None
+        for part in range(1, name.count(".") + 2):
+            found = self.finder.find(".".join(name.split(".")[:part]), search)
+            if found is None:
+                return None
+            search = found.search
+        return found
 
     def _sys_path_roots(self, visit: _Visit, facts: FileFacts, rel: str) -> tuple[Path, ...]:
         """`visit.roots` with the folders the file puts on sys.path (`insert(0, ...)` in

@@ -86,9 +86,9 @@ def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
     tokens: set[str] = set()
 
     def cut(match: re.Match[str]) -> str:
-        for top in aliases[match[1]]:
-            if top not in names._STDLIB:
-                tokens.update(f"{top}:{a}" for a in names._identifiers(match[2]))
+        chain = ".".join(names._identifiers(match[2]))
+        tokens.update(names.join(target, chain) for target in aliases[match[1]]
+                      if not names._is_stdlib(target))
         return match[1]
 
     return chain.sub(cut, code), tokens
@@ -97,12 +97,12 @@ def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
 def test_qualified_chains_are_those_of_one_pattern_of_the_aliases() -> None:
     tricky = "x = np. linalg.norm(a) + foo. np.mean(b) + np .sum + npx.y + a.np.z\n" \
              "    cute.compile(k)\t.run  # np.c\n"
-    aliases = {"np": ("numpy",), "cute": ("cutlass",), "a": ("alpha", "os")}
+    aliases = {"np": ("numpy/",), "cute": ("cutlass.cute/",), "a": ("alpha/", "os/")}
     assert names._qualify(tricky, aliases) == _qualified_by_alternation(tricky, aliases)
     for file in FILES:
         _, code = _code(file.read_bytes())
         found = set(re.findall(r"(?<![\w.])([^\W\d]\w*)[ \t]*\.", code))
-        aliases = dict.fromkeys(sorted(found)[::3], ("numpy", "os"))
+        aliases = dict.fromkeys(sorted(found)[::3], ("numpy/", "os/"))
         assert names._qualify(code, aliases) == _qualified_by_alternation(code, aliases), file
 
 

@@ -270,11 +270,12 @@ def test_names_leave_out_strings_comments_imports_and_what_def_binds() -> None:
             def fit(self): return self.predict
         ''').encode()
     module, (plugin, fit) = split_names(source, [(8, 8, False), (10, 10, True)])
-    # a plain name is what binds it in the file (`lib:register`, `:load` of the file's
-    # own package); an attribute is any object's (`width`, `predict`); locals, parameters
-    # and names bound nowhere (`formatter`, `default`, `helper`) name no function
-    assert module.split() == ["lib:Base", "lib:register", "predict", "width"]
-    assert plugin.split() == [":load"] and fit.split() == ["predict"]
+    # a plain name is what binds it in the file, exactly (`lib/register`: `register` of
+    # module `lib`; `._impl/load` relative); an attribute is any object's (`width`,
+    # `predict`); locals, parameters and names bound nowhere (`formatter`, `default`,
+    # `helper`) name no function; a base class is named for its subclass (`>/Model!`)
+    assert module.split() == ["lib/Base>/Model!", "lib/register", "predict", "width"]
+    assert plugin.split() == ["._impl/load"] and fit.split() == ["predict"]
 
 
 def test_a_stdlib_attribute_or_an_unbound_builtin_names_no_library_function() -> None:
@@ -289,9 +290,9 @@ def test_a_stdlib_attribute_or_an_unbound_builtin_names_no_library_function() ->
     module, (run,) = split_names(source, [(4, 6, False)])
     assert module.split() == []
     # `json` is a parameter here, not the module: its `compile` is anyone's
-    assert run.split() == ["compile", "format", "numpy:open"]
+    assert run.split() == ["compile", "format", "numpy/open"]
     bound = split_names(b"from lib import *\ncompile(x)\n", [])[0]
-    assert bound.split() == ["lib:compile", "lib:x"]  # a star import may bind any name
+    assert bound.split() == ["lib/compile", "lib/x"]  # a star import may bind any name
     rebound = split_names(b"import re\nre = make()\nre.compile()\n", [])[0]
     assert "compile" in rebound.split()
     # a function's own `re` (a local) is rebound in that function only
@@ -369,7 +370,7 @@ def test_a_name_bound_to_two_packages_names_both_and_a_rebound_one_none() -> Non
             return np.mean()
         ''').encode()
     module, (body,) = split_names(source, [(10, 11, False)])
-    assert module.split() == [":load", ":utils", "lib_a:show", "lib_b:show"]
+    assert module.split() == ["./utils", "./utils.load", "lib_a/show", "lib_b/show"]
     assert body.split() == ["mean"]  # a local `np`: anyone's `mean`
 
 

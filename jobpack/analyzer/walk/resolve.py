@@ -1,0 +1,201 @@
+"""What a qualified reference names: `torch.save` is `torch/serialization.py`'s `save`.
+
+A reference written on a module (`torch.save`, `nn.Linear` after `from torch import nn`,
+`load_iris` after `from sklearn.datasets import load_iris`) reaches the very binding the
+module's namespace holds: its own `def` or `class` (the key `module::name`), or what its
+module-level `from x import y [as z]`, `import x.y [as z]` or `from x import *` binds the
+name to, followed through re-export chains (`torch/__init__.py`'s `from torch.serialization
+import save`). Each module's table comes from its facts (`FileFacts.bindings`), read once;
+every answer is memoised.
+
+Where a namespace cannot say (a compiled module, a name bound at run time: `NAME =
+obj.attr`, a lazy module's table or `__getattr__`, a star import from a compiled module,
+a name bound nowhere), the answer falls back to the package-wide rule: `pkg:name`, every
+function of that name in the top-level package (`docs/reachability.md`, rule 9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.walk.stdlib import BUILTIN
+
+FactsFor = Callable[[Path], FileFacts]
+# the installed file of a dotted module: None (not installed), the source file, or the
+# module's other file (compiled: its namespace is unknown)
+FileOf = Callable[[str], Path | None]
+IsModule = Callable[[str], bool]
+# ("module", name) | ("exact", key) | ("package", top) | ("alias", top): what is read from
+# a module global bound at run time (`NAME = obj.attr`) is the package's
+Answer = frozenset[tuple[str, str]]
+
+
+@dataclass
+class _Table:
+    names: dict[str, list[str]] = field(default_factory=dict)
+    stars: list[str] = field(default_factory=list)
+    all_names: frozenset[str] | None = None
+    lazy: frozenset[str] = frozenset()  # names its lazy table imports on demand
+    getattr: bool = False  # it has a module `__getattr__` (PEP 562)
+
+
+def _chain_keys(kind: str, value: str, parts: list[str], index: int, read: bool
+                ) -> list[str]:
+    """The keys of `parts[index:]` when `parts[index]` is answered by (`kind`, `value`):
+    an exact key or `pkg:name` for it; for what follows, the package's names again
+    (`package`: the namespace could not say) or bare names (methods of an object)."""
+    if kind == "exact":
+        keys = [value, *parts[index + 1:]]
+    elif kind == "alias":
+        keys = [f"{value}:{part}" for part in parts[index + 1:]]
+    else:
+        keys = [f"{value}:{part}" for part in parts[index:]]
+    if read and keys:  # only the last part is read, not called
+        keys[-1] += "@"
+    return keys
+
+
+def absolute(package: str, module: str) -> str | None:
+    """`module` (relative with leading dots) seen from `package`; None beyond the top."""
+    level = len(module) - len(module.lstrip("."))
+    if not level:
+        return module
+    parts = package.split(".") if package else []
+    if level > len(parts):
+        return None
+    base = parts[: len(parts) - level + 1]
+    rest = module[level:]
+    return ".".join(base + ([rest] if rest else []))
+
+
+class Namespaces:
+    """Answers `lookup(module, name)` for installed modules, memoised."""
+
+    def __init__(self, facts_for: FactsFor, file_of: FileOf, is_module: IsModule,
+                 is_stdlib: Callable[[str], bool]) -> None:
+        self.facts_for = facts_for
+        self.file_of = file_of
+        self.is_module = is_module
+        self.is_stdlib = is_stdlib
+        self._tables: dict[str, _Table | None] = {}
+        self._memo: dict[tuple[str, str], Answer] = {}
+
+    def keys(self, module: str, parts: list[str], read: bool = False) -> list[str]:
+        """The reachability keys of the chain `module.parts[0].parts[1]...`: an exact key
+        for a function or class (what follows it: bare, a method's name), `pkg:name` where
+        the namespace cannot say. `read`: the last part is read, not called (`@`)."""
+        found: list[str] = []
+        current = {module}
+        for index, part in enumerate(parts):
+            deeper: set[str] = set()
+            for namespace in sorted(current):
+                for kind, value in sorted(self.lookup(namespace, part)):
+                    if kind == "module":
+                        deeper.add(value)
+                    else:
+                        found += _chain_keys(kind, value, parts, index, read)
+            current = deeper
+            if not current:
+                break
+        return list(dict.fromkeys(found))
+
+    def lookup(self, module: str, name: str) -> Answer:
+        key = (module, name)
+        known = self._memo.get(key)
+        if known is None:
+            # a chain that leads back here says nothing more than the package-wide rule
+            self._memo[key] = frozenset({("package", module.partition(".")[0])})
+            known = self._memo[key] = self._lookup(module, name)
+        return known
+
+    def _lookup(self, module: str, name: str) -> Answer:
+        top = module.partition(".")[0]
+        table = self._table(module)
+        submodule = f"{module}.{name}"
+        if table is None:
+            if self.is_module(submodule):
+                return frozenset({("module", submodule)})
+            return frozenset({("package", top)})
+        answer: set[tuple[str, str]] = set()
+        for target in table.names.get(name, ()):
+            answer |= self._target(module, name, target)
+        if name in table.lazy:
+            answer.add(("package", top))  # imported on first access: its `__getattr__`
+        if answer:
+            return frozenset(answer)
+        if table.getattr:  # its `__getattr__` answers a name it does not bind
+            answer.add(("exact", f"{module}::{name}"))
+        if self.is_module(submodule):
+            answer.add(("module", submodule))
+        else:
+            answer |= self._starred(table, name) or {("package", top)}
+        return frozenset(answer)
+
+    def _target(self, module: str, name: str, target: str) -> set[tuple[str, str]]:
+        if target == "!":  # an instance (`NAME = Cls(...)`): what is read from it, a method
+            return {("exact", f"{module}::{name}")}
+        if target == "?":  # `NAME = obj.attr` (maybe a module): what is read from it, the
+            # package's names
+            return {("exact", f"{module}::{name}"), ("alias", module.partition(".")[0])}
+        source, _, path = target.partition("/")
+        if not source:
+            return {("exact", f"{module}::{path}")}
+        if self.is_stdlib(source):
+            return set()
+        if not path:
+            return {("module", source)}
+        if self.is_module(f"{source}.{path}"):
+            return {("module", f"{source}.{path}")}
+        return set(self.lookup(source, path))
+
+    def _starred(self, table: _Table, name: str) -> set[tuple[str, str]]:
+        """What the module's star imports bind `name` to (empty: none binds it)."""
+        answer: set[tuple[str, str]] = set()
+        if name.startswith("_"):
+            return answer
+        for star in table.stars:
+            if self.is_stdlib(star):
+                continue
+            other = self._table(star)
+            if other is None:  # a compiled module: it may bind anything
+                answer.add(("package", star.partition(".")[0]))
+            elif (name in other.names or other.stars or other.lazy) and (
+                    other.all_names is None or name in other.all_names):
+                answer |= self.lookup(star, name)
+        return answer
+
+    def _table(self, module: str) -> _Table | None:
+        if module not in self._tables:
+            self._tables[module] = self._read(module)
+        return self._tables[module]
+
+    def _read(self, module: str) -> _Table | None:
+        if module.partition(".")[0] in BUILTIN:
+            return None
+        file = self.file_of(module)
+        if file is None or file.suffix not in (".py", ".pyi"):
+            return None
+        facts = self.facts_for(file)
+        if facts.syntax_error is not None:
+            return None
+        package = module if file.name.startswith("__init__.") else module.rpartition(".")[0]
+        table = _Table(all_names=None if facts.all_names is None
+                       else frozenset(facts.all_names))
+        for entry in facts.bindings.split():
+            name, _, target = entry.partition("=")
+            source, slash, path = target.partition("/")
+            if slash and source.startswith("."):
+                resolved = absolute(package, source)
+                if resolved is None:
+                    continue
+                target = f"{resolved}/{path}"
+            if name == "*":
+                table.stars.append(target.rstrip("/"))
+            else:
+                table.names.setdefault(name, []).append(target)
+        table.lazy = frozenset(entry.name for entry in facts.lazy)
+        table.getattr = any(function.name == "__getattr__" for function in facts.functions)
+        return table

@@ -1,0 +1,111 @@
+"""Exact resolution of qualified references (docs/reachability.md, rule 9): `torch.save`
+is the `save` torch's namespace binds, not every `save` of the package. The libraries
+below mimic torch's shapes (re-exports in `__init__.py`, several functions of one name in
+one package); each case fails under the package-wide rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobpack.analyzer.facts.names import names_and_bindings
+from tests.unit.analyzer.test_reach import walk
+
+# Three functions named `save` in one package; only one is what `tiny.save` binds.
+TINY = {
+    "tiny/__init__.py": """
+        from tiny.serialization import save
+        from tiny._impl import load as fetch
+        from tiny.ops import *
+        import tiny.jit
+        import tiny.nn as nn_alias
+        from . import hub
+        from ._C import *
+        import tiny.runtime
+        from tiny._cache import Cache
+        cache = Cache()
+        def compile(model):
+            import dep_tiny_compile
+        """,
+    "tiny/serialization.py": "def save(obj):\n    import dep_serialization_save\n",
+    "tiny/_impl.py": ("def load():\n    import dep_impl_load\n"
+                      "def save():\n    import dep_impl_save\n"),
+    "tiny/ops.py": ("__all__ = ['run']\ndef run():\n    import dep_ops_run\n"
+                    "def hidden():\n    import dep_ops_hidden\n"),
+    "tiny/jit/__init__.py": ("from tiny.jit._script import script\n"
+                             "def save(m):\n    import dep_jit_save\n"),
+    "tiny/jit/_script.py": ("def script(fn):\n    return compile(fn)\n"
+                            "def compile(fn):\n    import dep_jit_compile\n"),
+    "tiny/nn/__init__.py": "from .modules import *\n",
+    "tiny/nn/modules/__init__.py": "from .linear import Linear\n",
+    "tiny/nn/modules/linear.py": ("class Linear:\n    def __init__(self):\n"
+                                  "        import dep_linear_init\n"
+                                  "    def forward(self):\n        import dep_linear_forward\n"),
+    "tiny/_cache.py": "class Cache:\n    def load(self):\n        import dep_cache_load\n",
+    "tiny/hub.py": "def download():\n    import dep_hub_download\n",
+    "tiny/_C.cpython-311-x86_64-linux-gnu.so": "",
+    "tiny/runtime.py": "def dynamic():\n    import dep_dynamic\n",
+    **{f"dep_{name}.py": "" for name in (
+        "tiny_compile", "serialization_save", "impl_load", "impl_save", "ops_run",
+        "ops_hidden", "jit_save", "jit_compile", "linear_init", "linear_forward",
+        "hub_download", "dynamic", "cache_load")},
+}
+DEPS = {name.removesuffix(".py") for name in TINY if name.startswith("dep_")}
+
+
+def _reached(tmp_path: Path, job: str) -> set[str]:
+    return DEPS & set(walk(tmp_path, job, TINY).modules)
+
+
+def test_an_attribute_of_a_module_is_what_its_namespace_binds(tmp_path: Path) -> None:
+    # `from tiny.serialization import save` in `__init__.py`: that `save` only
+    assert _reached(tmp_path / "a", "import tiny\ntiny.save(x)\n") == {"dep_serialization_save"}
+    # a module's own `def` (its `compile`), not `tiny/jit/_script.py`'s of that name
+    assert _reached(tmp_path / "b", "import tiny\ntiny.compile(m)\n") == {"dep_tiny_compile"}
+
+
+def test_a_re_export_under_another_name_is_followed(tmp_path: Path) -> None:
+    # `from tiny._impl import load as fetch`: `_impl.load`, not `_impl.save`
+    assert _reached(tmp_path, "import tiny\ntiny.fetch()\n") == {"dep_impl_load"}
+
+
+def test_a_star_import_binds_what_the_module_exports(tmp_path: Path) -> None:
+    # `from tiny.ops import *` with `__all__ = ['run']`
+    assert _reached(tmp_path, "import tiny\ntiny.run()\n") == {"dep_ops_run"}
+    assert _reached(tmp_path / "b", "from tiny import run\nrun()\n") == {"dep_ops_run"}
+
+
+def test_a_chain_goes_through_submodules_and_module_aliases(tmp_path: Path) -> None:
+    # `import tiny.jit` binds the submodule; `jit/__init__.py` re-exports `script`, whose
+    # body's plain `compile` is its own module's, not `tiny.compile`
+    assert _reached(tmp_path / "a", "import tiny\ntiny.jit.script(f)\n") == {"dep_jit_compile"}
+    assert _reached(tmp_path / "b", "import tiny.jit as J\nJ.save(m)\n") == {"dep_jit_save"}
+    # `import tiny.nn as nn_alias`, then star imports and a relative re-export to a class:
+    # its `__init__` runs; its method once its name is written
+    job = "import tiny\nm = tiny.nn_alias.Linear()\n"
+    assert _reached(tmp_path / "c", job) == {"dep_linear_init"}
+    job = "from tiny import nn\nm = nn.Linear()\nm.forward()\n"
+    assert _reached(tmp_path / "d", job) == {"dep_linear_init", "dep_linear_forward"}
+    # `from . import hub` in `__init__.py`: the submodule
+    assert _reached(tmp_path / "e", "import tiny\ntiny.hub.download()\n") \
+        == {"dep_hub_download"}
+
+
+def test_what_a_namespace_cannot_say_falls_back_to_the_package(tmp_path: Path) -> None:
+    # `dynamic` is bound nowhere in `tiny/__init__.py`, which star-imports a compiled
+    # module: any function of that name in the package may be it
+    assert _reached(tmp_path, "import tiny\ntiny.dynamic()\n") == {"dep_dynamic"}
+
+
+def test_what_is_read_from_an_instance_in_a_module_global_is_a_method(
+        tmp_path: Path) -> None:
+    # `cache = Cache()`: `tiny.cache.load` is `Cache.load`, not `_impl.py`'s `load`
+    assert _reached(tmp_path, "import tiny\ntiny.cache.load()\n") == {"dep_cache_load"}
+
+
+def test_facts_record_each_module_level_binding() -> None:
+    source = (b"from a.b import c as d, e\nimport f.g\nimport h.i as j\nfrom .k import *\n"
+              b"from . import m\nclass C:\n    def meth(self):\n        import n\n"
+              b"def top():\n    from o import p\nQ = d.attr\nR = C()\n")
+    _, _, table = names_and_bindings(source, [(7, 8, False), (9, 10, False)], ["top"])
+    assert table.split() == ["*=.k/", "C=/C", "Q=?", "R=!", "d=a.b/c", "e=a.b/e", "f=f/",
+                             "j=h.i/", "m=./m", "top=/top"]
