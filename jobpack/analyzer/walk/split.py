@@ -58,6 +58,7 @@ class SplitWalker(Walker):
         self._deferring = True
         self._follows: dict[str, None] = {}
         self._names: set[str] = set()
+        self._held_names: list[tuple[_Visit, list[str], str]] = []
         self.learned = False
 
     def walk_local(self, entries: Iterable[Entry], answers: Answers) -> WalkResult:
@@ -87,6 +88,10 @@ class SplitWalker(Walker):
         before, known = self._snapshot(graph), set(graph.modules_view)
         shape = self._shape()
         self._deferring = False
+        for visit, names, where in self._held_names:
+            self._in_function = where
+            super()._refer(visit, names)
+        self._in_function = ""
         for name in self._follows:
             self._follow_library(name)
         self.walk(())
@@ -105,6 +110,10 @@ class SplitWalker(Walker):
     def _refer(self, visit: _Visit, names: list[str]) -> None:
         if not visit.library:  # as the walker refers to them (no binding waits)
             self._names.update(name.partition("<")[0] for name in names)
+            if self._deferring:  # resolved (`walk/resolve.py`) only if phase 2 runs: a
+                # replayed memo needs no library's facts (reachability is a fixpoint)
+                self._held_names.append((visit, names, self._in_function))
+                return
         super()._refer(visit, names)
 
     # -- bookkeeping -------------------------------------------------------------------------
