@@ -454,12 +454,7 @@ class Walker:
 
     def _library_file(self, name: str) -> Path | None:
         """The installed source file of module `name` (a package's `__init__.py`)."""
-        search, found = self.site_paths, None
-        for part in range(1, name.count(".") + 2):
-            found = self.finder.find(".".join(name.split(".")[:part]), search)
-            if found is None:
-                return None
-            search = found.search
+        found = self._locate(name)
         return found.file if found is not None and found.is_source else None
 
     def _absolute(self, visit: _Visit, fact: ImportFact, site: ImportSite) -> str | None:
