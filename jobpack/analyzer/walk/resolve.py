@@ -16,7 +16,7 @@ function of that name in the top-level package (`docs/reachability.md`, rule 9).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,8 +75,10 @@ class Namespaces:
     """Answers `lookup(module, name)` for installed modules, memoised."""
 
     def __init__(self, facts_for: FactsFor, file_of: FileOf, is_module: IsModule,
-                 is_stdlib: Callable[[str], bool]) -> None:
+                 is_stdlib: Callable[[str], bool],
+                 prefetch: Callable[[list[Path]], None] | None = None) -> None:
         self.facts_for = facts_for
+        self.prefetch = prefetch
         self.file_of = file_of
         self.is_module = is_module
         self.is_stdlib = is_stdlib
@@ -101,6 +103,47 @@ class Namespaces:
             if not current:
                 break
         return list(dict.fromkeys(found))
+
+    def warm(self, chains: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        """Read the tables of the modules these chains (`module`, `parts`) pass through,
+        a hop at a time and each hop's files in one batch: on a cold cache they are
+        parsed together, in parallel, where resolving the chains one by one would parse
+        them one at a time. Answers do not depend on it; only the order of reading."""
+        pending, seen = set(chains), set()
+        while pending and self.prefetch is not None:
+            seen |= pending
+            files = [file for module in sorted({module for module, _ in pending})
+                     if module not in self._tables and (file := self._source(module))]
+            if files:
+                self.prefetch(files)
+            following: set[tuple[str, tuple[str, ...]]] = set()
+            for module, parts in pending:
+                following |= self._next_hops(module, parts)
+            pending = following - seen
+
+    def _next_hops(self, module: str, parts: tuple[str, ...]
+                   ) -> set[tuple[str, tuple[str, ...]]]:
+        """Where resolving `parts` in `module` reads next (a superset is fine: it only
+        reads ahead)."""
+        name, rest = parts[0], parts[1:]
+        table = self._table(module)
+        targets = [] if table is None else table.names.get(name, [])
+        hops = set()
+        for target in targets:
+            source, _, path = target.partition("/")
+            if not source or target in ("!", "?") or self.is_stdlib(source):
+                continue
+            if path:
+                hops.add((source, (path, *rest)))
+            elif rest:
+                hops.add((source, rest))
+        if not targets:
+            submodule = f"{module}.{name}"
+            if rest and self.is_module(submodule):
+                hops.add((submodule, rest))
+            if table is not None:
+                hops |= {(star, parts) for star in table.stars if not self.is_stdlib(star)}
+        return hops
 
     def lookup(self, module: str, name: str) -> Answer:
         key = (module, name)
@@ -172,11 +215,16 @@ class Namespaces:
             self._tables[module] = self._read(module)
         return self._tables[module]
 
-    def _read(self, module: str) -> _Table | None:
+    def _source(self, module: str) -> Path | None:
+        """The file whose facts hold `module`'s namespace; None: none can say."""
         if module.partition(".")[0] in BUILTIN:
             return None
         file = self.file_of(module)
-        if file is None or file.suffix not in (".py", ".pyi"):
+        return file if file is not None and file.suffix in (".py", ".pyi") else None
+
+    def _read(self, module: str) -> _Table | None:
+        file = self._source(module)
+        if file is None:
             return None
         facts = self.facts_for(file)
         if facts.syntax_error is not None:

@@ -124,7 +124,7 @@ class Walker:
         self._in_function = ""  # the job's function whose names `_refer` is given, if any
         # what `mod.name` is, read from each module's bindings (`walk/resolve.py`)
         self.namespaces = Namespaces(facts_for, self._module_file, self._is_module,
-                                     lambda name: is_stdlib(name, target))
+                                     lambda name: is_stdlib(name, target), prefetch)
         self._own_tops: set[str] = set()  # the job's own top-level modules found so far
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
@@ -137,6 +137,7 @@ class Walker:
             self.queue.clear()
             if self.prefetch is not None:
                 self.prefetch([visit.file for visit in wave if visit.file.suffix == ".py"])
+                self.namespaces.warm(self._chains(wave))
             for visit in wave:
                 self._visit(visit)
         return self.result
@@ -343,20 +344,43 @@ class Walker:
         if "/" not in token:
             return [token]
         read = token.endswith("@")
+        module, parts, own = self._chain(visit, token)
+        if own or not module or module.partition(".")[0] in self._own_tops:
+            # the job's own modules are wholly reachable: the package-wide rule
+            prefix = "" if own or not module else module.partition(".")[0]
+            return [f"{prefix}:{part}" + ("@" if read and index == len(parts) - 1 else "")
+                    for index, part in enumerate(parts)]
+        return self.namespaces.keys(module, parts, read)
+
+    def _chain(self, visit: _Visit, token: str) -> tuple[str, list[str], bool]:
+        """An exact token's module (absolute; "" beyond the top), its parts, and whether
+        it is written on the job's own module (`.utils/load`, `/show`)."""
         module, _, path = token.rstrip("@").partition("/")
-        parts = path.split(".")
         if not module:
             module = visit.node
         elif module.startswith("."):
             module = absolute(visit.package or "", module) or ""
-        top = module.partition(".")[0]
-        own = not visit.library and token.startswith((".", "/"))
-        if own or not module or top in self._own_tops:
-            # the job's own modules are wholly reachable: the package-wide rule
-            prefix = "" if own or not module else top
-            return [f"{prefix}:{part}" + ("@" if read and index == len(parts) - 1 else "")
-                    for index, part in enumerate(parts)]
-        return self.namespaces.keys(module, parts, read)
+        return module, path.split("."), not visit.library and token.startswith((".", "/"))
+
+    def _chains(self, wave: list[_Visit]) -> list[tuple[str, tuple[str, ...]]]:
+        """What the exact references of a wave's files (module level and every function)
+        will ask the namespaces, for `Namespaces.warm` to read ahead."""
+        found = []
+        for visit in wave:
+            if visit.file.suffix != ".py":
+                continue
+            facts = self.facts_for(visit.file)
+            tokens = [*facts.names.split(),
+                      *(token for function in facts.functions
+                        for token in function.names.split())]
+            for token in tokens:
+                head = token.partition("<")[0].partition(">")[0]
+                if "=>" in token or "/" not in head:
+                    continue
+                module, parts, own = self._chain(visit, head)
+                if module and not own and module.partition(".")[0] not in self._own_tops:
+                    found.append((module, tuple(parts)))
+        return found
 
     def _module_file(self, name: str) -> Path | None:
         """The installed file of module `name` (source or compiled), if any."""
