@@ -8,10 +8,16 @@ name to, followed through re-export chains (`torch/__init__.py`'s `from torch.se
 import save`). Each module's table comes from its facts (`FileFacts.bindings`), read once;
 every answer is memoised.
 
-Where a namespace cannot say (a compiled module, a name bound at run time: `NAME =
-obj.attr`, a lazy module's table or `__getattr__`, a star import from a compiled module,
-a name bound nowhere), the answer falls back to the package-wide rule: `pkg:name`, every
-function of that name in the top-level package (`docs/reachability.md`, rule 9).
+A compiled module's namespace is read from its type stub where one ships beside it
+(`torch/_C/_VariableFunctions.pyi`, `torch/_C/__init__.pyi`): a name the stub defines is
+the compiled module's own, which runs no Python function of the package (`torch.concat`,
+bound by `torch/__init__.py` from `_C._VariableFunctions`, is no datapipe's `concat`).
+
+Where a namespace cannot say (a compiled module without a stub or a name its stub does not
+define, a name bound at run time: `NAME = obj.attr`, a lazy module's table or
+`__getattr__`, a name bound nowhere), the answer falls back to the package-wide rule:
+`pkg:name`, every function of that name in the top-level package (`docs/reachability.md`,
+rule 9).
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ FactsFor = Callable[[Path], FileFacts]
 FileOf = Callable[[str], Path | None]
 IsModule = Callable[[str], bool]
 # ("module", name) | ("exact", key) | ("package", top) | ("alias", top): what is read from
-# a module global bound at run time (`NAME = obj.attr`) is the package's
+# a module global bound at run time (`NAME = obj.attr`) is the package's | ("compiled",
+# key): a compiled module's own name (its stub defines it), no Python code of the package
 Answer = frozenset[tuple[str, str]]
 
 
@@ -40,6 +47,7 @@ class _Table:
     all_names: frozenset[str] | None = None
     lazy: frozenset[str] = frozenset()  # names its lazy table imports on demand
     getattr: bool = False  # it has a module `__getattr__` (PEP 562)
+    compiled: bool = False  # read from the type stub of a compiled module
 
 
 def _chain_keys(kind: str, value: str, parts: list[str], index: int, read: bool
@@ -97,7 +105,7 @@ class Namespaces:
                 for kind, value in sorted(self.lookup(namespace, part)):
                     if kind == "module":
                         deeper.add(value)
-                    else:
+                    elif kind != "compiled":  # compiled code: no key to wait on
                         found += _chain_keys(kind, value, parts, index, read)
             current = deeper
             if not current:
@@ -164,7 +172,10 @@ class Namespaces:
             return frozenset({("package", top)})
         answer: set[tuple[str, str]] = set()
         for target in table.names.get(name, ()):
-            answer |= self._target(module, name, target)
+            if table.compiled and not target.partition("/")[0]:
+                answer.add(("compiled", f"{module}::{name}"))  # defined by the stub
+            else:
+                answer |= self._target(module, name, target)
         if name in table.lazy:
             answer.add(("package", top))  # imported on first access: its `__getattr__`
         if answer:
@@ -216,11 +227,32 @@ class Namespaces:
         return self._tables[module]
 
     def _source(self, module: str) -> Path | None:
-        """The file whose facts hold `module`'s namespace; None: none can say."""
+        """The file whose facts hold `module`'s namespace (a compiled module's stub); None:
+        none can say."""
         if module.partition(".")[0] in BUILTIN:
             return None
         file = self.file_of(module)
-        return file if file is not None and file.suffix in (".py", ".pyi") else None
+        if file is None or file.suffix not in (".py", ".pyi"):
+            return self._stub(module, file)
+        return file
+
+    def _stub(self, module: str, file: Path | None) -> Path | None:
+        """The type stub of compiled module `module` (`file`: its extension; None for a
+        submodule a compiled module makes, as `torch._C._VariableFunctions`): `name.pyi`
+        or `name/__init__.pyi` beside it."""
+        parent, _, tail = module.rpartition(".")
+        if file is not None:
+            folder = file.parent
+            tail = file.name.partition(".")[0]
+        elif parent and (above := self.file_of(parent)) is not None \
+                and above.suffix not in (".py", ".pyi"):
+            folder = above.parent / above.name.partition(".")[0]
+        else:
+            return None
+        for stub in (folder / f"{tail}.pyi", folder / tail / "__init__.pyi"):
+            if stub.is_file():
+                return stub
+        return None
 
     def _read(self, module: str) -> _Table | None:
         file = self._source(module)
@@ -229,9 +261,10 @@ class Namespaces:
         facts = self.facts_for(file)
         if facts.syntax_error is not None:
             return None
+        compiled = file.suffix == ".pyi"  # the finder finds none but a compiled one's
         package = module if file.name.startswith("__init__.") else module.rpartition(".")[0]
         table = _Table(all_names=None if facts.all_names is None
-                       else frozenset(facts.all_names))
+                       else frozenset(facts.all_names), compiled=compiled)
         for entry in facts.bindings.split():
             name, _, target = entry.partition("=")
             source, slash, path = target.partition("/")

@@ -96,6 +96,25 @@ def test_what_a_namespace_cannot_say_falls_back_to_the_package(tmp_path: Path) -
     assert _reached(tmp_path, "import tiny\ntiny.dynamic()\n") == {"dep_dynamic"}
 
 
+def test_a_name_a_compiled_modules_stub_defines_runs_no_python_function(
+        tmp_path: Path) -> None:
+    # torch's shape: `from torch._C._VariableFunctions import *` (under TYPE_CHECKING; a
+    # `globals()[name] = getattr(_C._VariableFunctions, name)` loop at run time) binds
+    # `torch.concat` to compiled code, which the stub `_C/_VariableFunctions.pyi` declares:
+    # no Python `concat` of the package runs (datapipes' one, which imports pandas)
+    files = {**TINY,
+             "tiny/__init__.py": ("from tiny._C._Funcs import *\nfrom ._C import *\n"
+                                  "import tiny.datapipes\nimport tiny.runtime\n"),
+             "tiny/_C/_Funcs.pyi": "def concat(tensors): ...\n",
+             "tiny/_C/__init__.pyi": "def dynamic_c(): ...\n",
+             "tiny/datapipes.py": "def concat(pipes):\n    import dep_ops_run\n"}
+    reached = DEPS & set(walk(tmp_path / "a", "import tiny\ntiny.concat(x)\n", files).modules)
+    assert reached == set()
+    # a name no stub defines: still any function of that name in the package
+    reached = DEPS & set(walk(tmp_path / "b", "import tiny\ntiny.dynamic()\n", files).modules)
+    assert reached == {"dep_dynamic"}
+
+
 def test_what_is_read_from_an_instance_in_a_module_global_is_a_method(
         tmp_path: Path) -> None:
     # `cache = Cache()`: `tiny.cache.load` is `Cache.load`, not `_impl.py`'s `load`
