@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from jobpack.wheelset import SCHEME_KEYS, WheelHead, WheelSetError, member_parts
+from jobpack.wheelset import SCHEME_KEYS, Listing, WheelHead, WheelSetError, member_parts
 
 from .errors import RunnerError
 from .members import Members, deal, hash_file, record_hash
@@ -70,20 +70,21 @@ class Installer:
         return self.install_part(wheel, name, bytecode).claims
 
     def install_part(self, wheel: Path | IO[bytes], name: str = "",
-                     bytecode: IO[bytes] | None = None, part: int = 0, parts: int = 1
-                     ) -> Part:
+                     bytecode: IO[bytes] | None = None, part: int = 0, parts: int = 1,
+                     listing: Listing | None = None) -> Part:
         """Install part `part` of `parts` of a wheel's files (`members.deal`); part 0
         adds its scripts and bytecode. A wheel in one part is finished here (`INSTALLER`,
-        `RECORD`); one in several is finished by `finish` once every part is done."""
-        with zipfile.ZipFile(wheel) as archive:
-            label = name or (wheel.name if isinstance(wheel, Path) else "a wheel")
-            job = _WheelInstall(self, label, archive)
-            members = Members(wheel)
-            try:
-                job.run(members, part, parts, bytecode if part == 0 else None)
-            finally:
-                members.close()
-            return Part(label, job.dist_info, job.root, job.claims, job.written)
+        `RECORD`); one in several is finished by `finish` once every part is done.
+        `listing` is the wheel as the wheel-set check read it (else it is read here)."""
+        label = name or (wheel.name if isinstance(wheel, Path) else "a wheel")
+        job = _WheelInstall(self, label, wheel, listing)
+        members = Members(wheel)
+        try:
+            job.run(members, part, parts, bytecode if part == 0 else None)
+        finally:
+            members.close()
+            job.close()
+        return Part(label, job.dist_info, job.root, job.claims, job.written)
 
     def finish(self, pieces: list[Part]) -> None:
         """Take the claims of a wheel installed in `pieces` (its parts, from any
@@ -177,21 +178,37 @@ class _Finish:
 
 
 class _WheelInstall(_Finish):
-    def __init__(self, installer: Installer, name: str, archive: zipfile.ZipFile) -> None:
-        try:  # the same reading, and the same words, as the build's wheel-set check
-            head = WheelHead(name, archive)
-        except WheelSetError as exc:
-            raise WheelError(name, exc.why) from None
+    def __init__(self, installer: Installer, name: str, wheel: Path | IO[bytes],
+                 listing: Listing | None) -> None:
+        self.source = wheel
+        self._archive: zipfile.ZipFile | None = None
+        if listing is None:
+            try:  # the same reading, and the same words, as the build's wheel-set check
+                listing = Listing(self.archive().infolist(), WheelHead(name, self.archive()))
+            except WheelSetError as exc:
+                raise WheelError(name, exc.why) from None
+        head = listing.head
         root = os.path.normpath(installer.scheme.purelib if head.purelib
                                 else installer.scheme.platlib)
         super().__init__(installer, name, head.dist_info, root)
-        self.archive, self.data_dir, self.known = archive, head.data_dir, head.record
+        self.infos, self.data_dir, self.known = listing.infos, head.data_dir, head.record
         self.head = head
+
+    def archive(self) -> zipfile.ZipFile:
+        """The wheel through `zipfile`, opened when first needed (a listing kept from the
+        check spares its central directory's parse)."""
+        if self._archive is None:
+            self._archive = zipfile.ZipFile(self.source)
+        return self._archive
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
 
     def run(self, members: Members, part: int, parts: int,
             bytecode: IO[bytes] | None = None) -> None:
         record_name = self.dist_info + "/RECORD"
-        infos = [info for info in self.archive.infolist()
+        infos = [info for info in self.infos
                  if not info.filename.endswith("/") and info.filename != record_name]
         for info in deal(infos, parts)[part] if parts > 1 else infos:
             self._extract(info, members)
@@ -223,7 +240,7 @@ class _WheelInstall(_Finish):
     def _extract(self, info: zipfile.ZipInfo, members: Members) -> None:
         target, key = self._destination(info.filename)
         if key == "scripts":
-            data = self.archive.read(info)
+            data = members.read(info) if members.direct(info) else self.archive().read(info)
             if re.match(rb"^#!pythonw?(\r?\n| )", data):
                 data = _shebang(self.scheme.python) + data.split(b"\n", 1)[1]
             self._write(target, data, True)
@@ -237,7 +254,7 @@ class _WheelInstall(_Finish):
         if members.direct(info):
             copied = members.copy(info, target)
         else:
-            with self.archive.open(info) as source, open(target, "wb") as sink:
+            with self.archive().open(info) as source, open(target, "wb") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)
         if (info.external_attr >> 16) & 0o111:
             os.chmod(target, 0o755)
@@ -263,7 +280,8 @@ class _WheelInstall(_Finish):
 
     def _entry_points(self) -> None:
         try:  # names checked as the build checks them: a launcher never leaves scripts/
-            scripts = self.head.scripts(self.name, self.archive)
+            scripts = self.head.scripts(
+                self.name, None if self.head.scripts_known else self.archive())
         except WheelSetError as exc:
             raise WheelError(self.name, exc.why) from None
         for script, value in scripts:

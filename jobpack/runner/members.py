@@ -67,6 +67,10 @@ class Members:
         finally:
             os.close(out)
 
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        """A small member's bytes (a script to rewrite), checked like `copy` checks them."""
+        return self._small(info, self._data_start(info))
+
     def _data_start(self, info: zipfile.ZipInfo) -> int:
         name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
         offset = self.base + info.header_offset

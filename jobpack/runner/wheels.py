@@ -18,7 +18,7 @@ from typing import IO, NamedTuple
 
 from jobpack.layout import WheelRecord, bytecode_tag
 from jobpack.publish import usable_cores
-from jobpack.wheelset import WheelSetError, check_wheel_set, linux_accepts
+from jobpack.wheelset import Listing, WheelSetError, check_wheel_set, linux_accepts
 
 from .errors import RunnerError
 from .install import Installer, Part, Scheme
@@ -63,12 +63,13 @@ def install_wheels(wheels: list[WheelRecord], scheme: Scheme,
             bytecode = _open_bytecode(piece.wheel, open_member) if piece.part == 0 else None
             try:
                 return Installer(scheme).install_part(
-                    source, piece.wheel.filename, bytecode, piece.part, piece.parts)
+                    source, piece.wheel.filename, bytecode, piece.part, piece.parts,
+                    listings.get(piece.wheel.filename))
             finally:
                 if bytecode is not None:
                     bytecode.close()
 
-    _check_set(wheels, open_member)
+    listings = _check_set(wheels, open_member)  # read once; the workers fork with them
     work = pieces(wheels, sizes, workers)
     with Phase(f"installing {len(wheels)} wheels", total):
         installer = Installer(scheme)
@@ -91,10 +92,13 @@ def _open_bytecode(wheel: WheelRecord, open_member: Callable[[str], IO[bytes]]
     return open_member(wheel.bytecode)
 
 
-def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]]) -> None:
+def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]]
+               ) -> dict[str, Listing]:
     """The wheel-set check the packager ran at build time (`jobpack.wheelset`), again
-    here before a file is written: an archive built otherwise is refused the same way."""
+    here before a file is written: an archive built otherwise is refused the same way.
+    Returns each wheel's listing as the check read it, by file name."""
     handles: list[IO[bytes]] = []
+    listings: dict[str, Listing] = {}
 
     def opened() -> Iterator[tuple[str, IO[bytes]]]:
         for wheel in sorted(wheels, key=lambda w: w.filename):
@@ -104,9 +108,10 @@ def _check_set(wheels: list[WheelRecord], open_member: Callable[[str], IO[bytes]
     on_target = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
     interpreter = linux_accepts(*sys.version_info[:2]) if on_target else None
     try:
-        check_wheel_set(opened(), interpreter)
+        check_wheel_set(opened(), interpreter, listings)
     except WheelSetError as exc:
         raise RunnerError(str(exc)) from None
     finally:
         for handle in handles:
             handle.close()
+    return listings
