@@ -101,13 +101,14 @@ class Installer:
         _Finish(self, first.name, first.dist_info, first.root,
                 written=[row for piece in pieces for row in piece.written]).finish()
 
-    def claim(self, path: str, wheel: str, digest: str | None) -> None:
+    def claim(self, path: str, wheel: str, digest: str | None) -> str:
         """Refuse a second wheel writing `path`, unless both write the same bytes (the
-        `__init__.py` of a pkgutil-style namespace package)."""
+        `__init__.py` of a pkgutil-style namespace package); the path as claimed."""
         key = os.path.normpath(path)
         owner, known = self.owners.setdefault(key, (wheel, digest))
         if owner != wheel and (digest is None or digest != known):
             raise WheelError(wheel, f"{owner} installs {path} too")
+        return key
 
     def merge(self, claims: Claims) -> None:
         """Take the claims of a wheel installed elsewhere (another process)."""
@@ -144,8 +145,7 @@ class _Finish:
         self._write_record()
 
     def _claim(self, target: str, digest: str | None) -> None:
-        self.installer.claim(target, self.name, digest)
-        self.claims[os.path.normpath(target)] = (self.name, digest)
+        self.claims[self.installer.claim(target, self.name, digest)] = (self.name, digest)
 
     def _folder(self, target: str) -> None:
         folder = os.path.dirname(target)
@@ -235,6 +235,8 @@ class _WheelInstall(_Finish):
             if key == "headers":
                 base = os.path.join(base, self.dist_info.split("-")[0])
             return os.path.join(base, *parts[2:]), key
+        if os.sep == "/":  # the parts were checked (no "", ".", ".."): one join, not one a part
+            return os.path.join(self.root, member), "root"
         return os.path.join(self.root, *parts), "root"
 
     def _extract(self, info: zipfile.ZipInfo, members: Members) -> None:
