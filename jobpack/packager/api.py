@@ -164,7 +164,7 @@ def _build(plan: TierPlan, sources: SourceMap, target: Path,
             f"the archive is {size / 1e9:.1f} GB; biggest members: "
             f"{_biggest(members + [m for r in records for m in _layer_members(r)])}"))
     return BuildResult(target, size, digest, len(members), tuple(diagnostics),
-                       sum(c.files for c in compiled), sum(len(c.data) for c in compiled),
+                       sum(c.files for c in compiled), sum(c.size for c in compiled),
                        records, reused)
 
 
@@ -232,7 +232,7 @@ def _dependency_layers(plan: TierPlan, wheels: WheelFetcher,
     records: list[WheelRecord] = []
     for wheel, member in fetched.items():
         pyc = by_wheel.get(wheel.filename)
-        groups.append([member] + ([Member.from_bytes(pyc.member, pyc.data)] if pyc else []))
+        groups.append([member] + ([pyc.as_member()] if pyc else []))
         records.append(WheelRecord(wheel.name, member.name, member.sha256,
                                    pyc.member if pyc else None))
     return [store.layer(group) for group in deal(groups)], records, compiled

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobpack import cache_prune
@@ -61,12 +61,37 @@ print(json.dumps({"cache_tag": sys.implementation.cache_tag,
 
 @dataclass(frozen=True)
 class CompiledWheel:
-    """The bytecode of one wheel: its archive member name and the stored zip's bytes."""
+    """The bytecode of one wheel: its archive member name, the stored zip's digest and
+    size, and its bytes (in memory, or the cache entry `path` holding them: a rebuild
+    whose layers are cached never reads them)."""
 
     wheel: str  # the wheel's file name
     member: str
-    data: bytes
+    sha256: str
+    size: int
     files: int  # .pyc files in it
+    path: Path | None = field(default=None, compare=False)  # where the bytes are, not what
+    stored: bytes | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, wheel: str, member: str, data: bytes, files: int) -> CompiledWheel:
+        return cls(wheel, member, hashlib.sha256(data).hexdigest(), len(data), files,
+                   stored=data)
+
+    @property
+    def data(self) -> bytes:
+        if self.stored is not None:
+            return self.stored
+        assert self.path is not None
+        return self.path.read_bytes()
+
+    def as_member(self) -> Member:
+        """The archive member, its bytes read (and re-hashed) only when it is written."""
+        if self.path is None:
+            return Member(self.member, self.sha256, self.size, data=self.stored)
+        return Member(self.member, self.sha256, self.size, source=self.path,
+                      changed=f"the cached bytecode {self.path} changed since it was "
+                              "written; build again with --no-cache")
 
 
 @dataclass(frozen=True)
@@ -97,9 +122,9 @@ class BytecodeCompiler:
                 cache_tag = self._run(shares, target)
                 for wheel, _ in todo:
                     if outs[wheel].is_dir():  # else nothing of it compiled
-                        done[wheel] = CompiledWheel(wheel.name,
-                                                    bytecode_member(cache_tag, wheel.name),
-                                                    *_stored_zip(outs[wheel]))
+                        done[wheel] = CompiledWheel.of(wheel.name,
+                                                       bytecode_member(cache_tag, wheel.name),
+                                                       *_stored_zip(outs[wheel]))
                         self._store(done[wheel], keys.get(wheel))
         return [done[wheel] for wheel, _ in plan if wheel in done]
 
@@ -116,8 +141,22 @@ class BytecodeCompiler:
         return digest.hexdigest()
 
     def _cached(self, wheel: Path, key: str | None) -> CompiledWheel | None:
+        """The bytecode compiled before under `key`: found by its index entry
+        (`KEY.json`: cache tag, digest, size, files) without reading the zip; an entry
+        without an index (an older jobpack's) is read once and indexed."""
         if self.cache is None or not key:
             return None
+        try:
+            said = json.loads((self.cache / f"{key}.json").read_bytes())
+            entry = self.cache / f"{key}.{said['tag']}.zip"
+            if entry.stat().st_size == said["size"]:
+                cache_prune.mark_used(entry)
+                cache_prune.mark_used(self.cache / f"{key}.json")
+                return CompiledWheel(wheel.name, bytecode_member(str(said["tag"]), wheel.name),
+                                     str(said["sha256"]), int(said["size"]),
+                                     int(said["files"]), path=entry)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no index, or a damaged one: the zip itself is looked for
         for entry in sorted(self.cache.glob(f"{key}.*.zip")):
             try:
                 data = entry.read_bytes()
@@ -127,7 +166,10 @@ class BytecodeCompiler:
                 continue  # unreadable: compiled again and rewritten
             cache_tag = entry.name[len(key) + 1: -len(".zip")]
             cache_prune.mark_used(entry)
-            return CompiledWheel(wheel.name, bytecode_member(cache_tag, wheel.name), data, files)
+            found = CompiledWheel.of(wheel.name, bytecode_member(cache_tag, wheel.name), data,
+                                     files)
+            self._index(found, key)
+            return found
         return None
 
     def _store(self, compiled: CompiledWheel, key: str | None) -> None:
@@ -135,7 +177,14 @@ class BytecodeCompiler:
             return
         entry = self.cache / f"{key}.{bytecode_tag(compiled.member)}.zip"
         write_cache_file(entry, compiled.data)  # read-only or full: only costs speed
+        self._index(compiled, key)
         cache_prune.now_and_then(self.cache, cache_prune.BYTECODE_BYTES, keep=entry)
+
+    def _index(self, compiled: CompiledWheel, key: str) -> None:
+        assert self.cache is not None
+        said = {"tag": bytecode_tag(compiled.member), "sha256": compiled.sha256,
+                "size": compiled.size, "files": compiled.files}
+        write_cache_file(self.cache / f"{key}.json", json.dumps(said).encode())
 
     def sources_in(self, wheel: Path, sha256: str = "") -> list[str]:
         """The wheel's root-level `.py` members that are among `modules`, sorted. With a

@@ -145,3 +145,32 @@ def test_a_rebuild_opens_no_wheel_to_list_its_sources(tmp_path: Path,
     (again,) = compiler.compile({wheel: _digest(wheel)}, HERE)
     assert again == first
     assert "demo/core.py" in listing.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_rebuild_finds_cached_bytecode_by_its_index_without_reading_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the torch job's rebuild read 18 MB of cached bytecode and hashed it, only to find
+    # the dependency layers it names already cached
+    wheel = _wheel(tmp_path / "w")
+    cache = tmp_path / "cache"
+    compiler = BytecodeCompiler(sys.executable, frozenset({"demo", "demo.core"}), cache=cache)
+    (first,) = compiler.compile({wheel: _digest(wheel)}, HERE)
+    (entry,) = cache.glob(f"*.{TAG}.zip")
+    real = Path.read_bytes
+
+    def guarded(self: Path) -> bytes:
+        if self == entry:
+            raise AssertionError("the cached bytecode zip was read")
+        return real(self)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "read_bytes", guarded)
+        (again,) = compiler.compile({wheel: _digest(wheel)}, HERE)
+        member = again.as_member()
+    assert again == first and member.source == entry and member.data is None
+    assert (member.sha256, member.size) == (hashlib.sha256(entry.read_bytes()).hexdigest(),
+                                            entry.stat().st_size)
+    (index,) = cache.glob("*.json")
+    index.unlink()  # an entry an older jobpack wrote: read once, then indexed
+    (older,) = compiler.compile({wheel: _digest(wheel)}, HERE)
+    assert older == first and index.is_file()
