@@ -123,7 +123,7 @@ def analyze(
                                read_provided(pythons=[provided_python] if provided_python
                                              else [])])
     progress("inspecting the interpreter", 0, None)
-    environment = inspect_python(python)
+    environment = inspect_python(python, _facts_folder(cache_dir, no_cache))
     asked = Target.parse(target_python) if isinstance(target_python, str) else target_python
     target = job.target(asked, environment)
     if not job.runs_python:

@@ -20,7 +20,7 @@ from jobpack.errors import EnvironmentInspectionError
 from jobpack.target import Target
 
 _PROBE = r"""
-import json, os, sys, sysconfig
+import json, os, site, sys, sysconfig
 paths = sysconfig.get_paths()
 stdlib = paths.get("stdlib", "")
 zips = [p for p in sys.path if p.endswith(".zip") and p.startswith(sys.base_prefix)]
@@ -31,6 +31,7 @@ print(json.dumps({
     "stdlib": [stdlib] + zips,
     "site": [paths.get("purelib", ""), paths.get("platlib", "")],
     "platform": sysconfig.get_platform(),
+    "user_site": site.getusersitepackages() if site.ENABLE_USER_SITE else "",
 }))
 """
 
@@ -88,14 +89,28 @@ def venv_python(virtual_env: str) -> str:
         "name the interpreter with --python")
 
 
-def inspect_python(python: str | None = None) -> PythonEnvironment:
-    """Run the probe in `python` (default: the one running jobpack) and read its answer."""
+def inspect_python(python: str | None = None, cache: Path | None = None) -> PythonEnvironment:
+    """Run the probe in `python` (default: the one running jobpack) and read its answer;
+    with a `cache` folder, an answer given before is reused while nothing it depends on
+    changed (`probe_cache`)."""
     executable = python or sys.executable
     if os.sep in executable:
         # The probe runs in a neutral folder, so a relative path must be made absolute
         # first; abspath, not resolve: a venv's python is a symlink out of the venv.
         executable = os.path.abspath(executable)  # noqa: PTH100 - must not follow symlinks
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+    from jobpack.analyzer.pins.probe_cache import ProbeCache
+
+    probes = ProbeCache(cache, executable, env)
+    known = probes.answer()
+    if known is not None:
+        return _environment(known)
+    found = _probe(executable, env)
+    probes.remember(found)
+    return _environment(found)
+
+
+def _probe(executable: str, env: dict[str, str]) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory() as neutral:  # not the project: keep it off sys.path
             completed = subprocess.run(
@@ -113,7 +128,9 @@ def inspect_python(python: str | None = None) -> PythonEnvironment:
         last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         raise EnvironmentInspectionError(f"{executable} failed to report its environment: {last}")
     try:
-        return _environment(json.loads(completed.stdout))
+        answer: dict[str, Any] = json.loads(completed.stdout)
+        _environment(answer)
+        return answer
     except (ValueError, KeyError, TypeError, AttributeError):
         first = (completed.stdout.strip().splitlines() or ["nothing"])[0][:80]
         raise EnvironmentInspectionError(
