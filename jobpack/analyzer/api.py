@@ -216,7 +216,7 @@ def walk_imports(
         # library files: one table per (distribution, version), no hashing when warm
         dists = DistFactsCache(facts_for, index, site_paths, facts_for.folder.parent.parent,
                                target)
-    prefetch: Callable[[list[Path]], None] | None = (
+    prefetch: Callable[[list[Path]], int] | None = (
         (dists or facts_for).prefetch if isinstance(facts_for, FactsStore) else None)
     if prefetch is not None and on_progress is not None:
         prefetch = _counting(prefetch, on_progress)
@@ -370,15 +370,16 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
     return None
 
 
-def _counting(prefetch: Callable[[list[Path]], None],
-              on_progress: Progress) -> Callable[[list[Path]], None]:
+def _counting(prefetch: Callable[[list[Path]], int],
+              on_progress: Progress) -> Callable[[list[Path]], int]:
     """`prefetch` that reports how many files the walker has asked for so far."""
     seen: set[Path] = set()
 
-    def counted(paths: list[Path]) -> None:
-        prefetch(paths)
+    def counted(paths: list[Path]) -> int:
+        parsed = prefetch(paths)
         seen.update(paths)
         on_progress("parsing files", len(seen), None)
+        return parsed
 
     return counted
 

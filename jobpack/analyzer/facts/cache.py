@@ -61,8 +61,9 @@ class FactsStore:
             facts = self._facts[path]
         return facts
 
-    def prefetch(self, paths: Iterable[Path]) -> None:
-        """Make facts for `paths` ready: from the cache, else parsed (in parallel if many)."""
+    def prefetch(self, paths: Iterable[Path]) -> int:
+        """Make facts for `paths` ready: from the cache, else parsed (in parallel if many).
+        Returns how many were parsed (0: all came from memory or the cache)."""
         todo: list[tuple[Path, bytes, str]] = []
         for path in dict.fromkeys(paths):
             if path in self._facts:
@@ -83,7 +84,7 @@ class FactsStore:
             else:
                 todo.append((path, source, key))
         if not todo:
-            return
+            return 0
         results = self._parse_all([source for _, source, _ in todo])
         self.parsed += len(todo)
         for (path, _, key), facts in zip(todo, results, strict=True):
@@ -91,6 +92,7 @@ class FactsStore:
             self._store(key, facts)
         if self.folder is not None:
             cache_prune.now_and_then(self.folder, cache_prune.FACTS_BYTES)
+        return len(todo)
 
     @property
     def crashes(self) -> int:

@@ -58,14 +58,14 @@ class DistFactsCache:
                 self._dirty.add(key)
         return facts
 
-    def prefetch(self, paths: Iterable[Path]) -> None:
+    def prefetch(self, paths: Iterable[Path]) -> int:
+        """As `FactsStore.prefetch`: how many files were parsed."""
         todo = []
         for path in paths:
             owner = self._owner(path)
             if owner is None or owner[1] not in self._table(owner[0]):
                 todo.append(path)
-        if todo:
-            self.inner.prefetch(todo)
+        return self.inner.prefetch(todo) if todo else 0
 
     def flush(self) -> None:
         """Write the tables that gained facts (merged with what is on disk now)."""

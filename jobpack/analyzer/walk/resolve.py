@@ -84,7 +84,7 @@ class Namespaces:
 
     def __init__(self, facts_for: FactsFor, file_of: FileOf, is_module: IsModule,
                  is_stdlib: Callable[[str], bool],
-                 prefetch: Callable[[list[Path]], None] | None = None) -> None:
+                 prefetch: Callable[[list[Path]], int] | None = None) -> None:
         self.facts_for = facts_for
         self.prefetch = prefetch
         self.file_of = file_of

@@ -87,7 +87,8 @@ class Walker:
         find_external: FindExternal,
         extra_roots: Mapping[str, Path] | None = None,
         is_external_namespace: Callable[[str], bool] = lambda name: False,
-        prefetch: Callable[[list[Path]], None] | None = None,
+        # makes a batch's facts ready; returns how many files it had to parse
+        prefetch: Callable[[list[Path]], int] | None = None,
         site_paths: tuple[Path, ...] = (),
     ) -> None:
         self.root = root
@@ -135,8 +136,11 @@ class Walker:
         while self.queue:
             wave = list(self.queue)
             self.queue.clear()
-            if self.prefetch is not None:
-                self.prefetch([visit.file for visit in wave if visit.file.suffix == ".py"])
+            if self.prefetch is not None and self.prefetch(
+                    [visit.file for visit in wave if visit.file.suffix == ".py"]):
+                # read ahead only on a cold cache: when the wave's files were all known,
+                # what its references lead through mostly is too, and gathering the
+                # chains costs more than reading those tables one by one
                 self.namespaces.warm(self._chains(wave))
             for visit in wave:
                 self._visit(visit)
