@@ -33,8 +33,9 @@ _BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try,
            *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
         ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
-_FACT_WORDS = re.compile(rb"import|__all__|sys\.path|__file__|" + READ_WORDS)
-_CALL_WORDS = re.compile(rb"__import__|import_module|__all__|sys\.path|" + READ_WORDS)
+# words, anywhere in a line (inside a longer name too), that make the line worth a look
+_FACT_WORDS = (b"import", b"__all__", b"sys.path", b"__file__", *READ_WORDS)
+_CALL_WORDS = (b"__import__", b"import_module", b"__all__", b"sys.path", *READ_WORDS)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 ALIASED_IMPORTER = re.compile(rb"import_module\s+as\b")
 # libcst keeps an f-string's text as written: text that came from an escape is left alone
@@ -53,13 +54,22 @@ def _identity(pos: Pos) -> Pos:
     return pos
 
 
-def _lines(pattern: re.Pattern[bytes], source: bytes) -> list[int]:
-    """The lines (1-based, ascending) on which `pattern` matches."""
+def _lines(words: Sequence[bytes], source: bytes) -> list[int]:
+    """The lines (1-based, ascending) on which one of `words` occurs. Each word is found
+    with `bytes.find`: one regular expression of all of them tried every alternative at
+    every offset, a tenth of a cold analysis' parsing CPU."""
+    starts: list[int] = []
+    for word in words:
+        at = source.find(word)
+        while at != -1:
+            starts.append(at)
+            at = source.find(word, at + 1)
+    starts.sort()
     found: list[int] = []
     line, last = 1, 0
-    for match in pattern.finditer(source):
-        line += source.count(b"\n", last, match.start())
-        last = match.start()
+    for start in starts:
+        line += source.count(b"\n", last, start)
+        last = start
         if not found or found[-1] != line:
             found.append(line)
     return found

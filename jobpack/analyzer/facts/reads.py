@@ -24,9 +24,12 @@ from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named
 ReadKind = Literal["data", "code", "config", "marker", "write", "mkdir"]
 WRITES = frozenset({"write", "mkdir"})  # kinds that read nothing
 # Words on a line that may hold a read: the fast parser searches only those lines' calls.
-READ_WORDS = rb"open|read|load|exec|run_path|spec_from_file|SourceFileLoader|ZipFile|" \
-             rb"fromfile|genfromtxt|hydra|initialize|config_path|setup_root|find_root|" \
-             rb"write_|to_(?:csv|parquet|json|pickle|feather|excel|hdf)|save|dump|mkdir|makedirs"
+READ_WORDS = (b"open", b"read", b"load", b"exec", b"run_path", b"spec_from_file",
+              b"SourceFileLoader", b"ZipFile", b"fromfile", b"genfromtxt", b"hydra",
+              b"initialize", b"config_path", b"setup_root", b"find_root", b"write_",
+              *(b"to_" + kind for kind in (b"csv", b"parquet", b"json", b"pickle", b"feather",
+                                           b"excel", b"hdf")),
+              b"save", b"dump", b"mkdir", b"makedirs")
 _NAMES = frozenset({
     "open", "read", "load", "loadtxt", "genfromtxt", "fromfile", "loadmat", "imread",
     "ZipFile", "exec", "run_path", "spec_from_file_location", "SourceFileLoader",
