@@ -112,18 +112,21 @@ class Namespaces:
                 break
         return list(dict.fromkeys(found))
 
-    def warm(self, chains: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+    def warm(self, chains: Iterable[tuple[str, tuple[str, ...]]], until_cached: bool = False
+             ) -> None:
         """Read the tables of the modules these chains (`module`, `parts`) pass through,
         a hop at a time and each hop's files in one batch: on a cold cache they are
         parsed together, in parallel, where resolving the chains one by one would parse
-        them one at a time. Answers do not depend on it; only the order of reading."""
+        them one at a time. `until_cached`: stop at a hop with nothing to parse (the
+        cache is warm there). Answers do not depend on it; only the order of reading."""
         pending, seen = set(chains), set()
         while pending and self.prefetch is not None:
             seen |= pending
             files = [file for module in sorted({module for module, _ in pending})
                      if module not in self._tables and (file := self._source(module))]
-            if files:
-                self.prefetch(files)
+            parsed = self.prefetch(files) if files else 0
+            if until_cached and not parsed:
+                return
             following: set[tuple[str, tuple[str, ...]]] = set()
             for module, parts in pending:
                 following |= self._next_hops(module, parts)

@@ -59,6 +59,7 @@ class SplitWalker(Walker):
         self._follows: dict[str, None] = {}
         self._names: set[str] = set()
         self._held_names: list[tuple[_Visit, list[str], str]] = []
+        self._held_chains: list[tuple[str, tuple[str, ...]]] = []
         self.learned = False
 
     def walk_local(self, entries: Iterable[Entry], answers: Answers) -> WalkResult:
@@ -88,6 +89,10 @@ class SplitWalker(Walker):
         before, known = self._snapshot(graph), set(graph.modules_view)
         shape = self._shape()
         self._deferring = False
+        if self._held_chains:
+            # what the job's code leads through, read ahead only while there is something
+            # to parse: phase 1 parsed the job's files, which says nothing of the libraries'
+            self.namespaces.warm(self._held_chains, until_cached=True)
         for visit, names, where in self._held_names:
             self._in_function = where
             super()._refer(visit, names)
@@ -99,7 +104,19 @@ class SplitWalker(Walker):
             return None
         return _added(graph, before, known)
 
-    # -- the two seams of the rule ---------------------------------------------------------
+    # -- the seams of the rule -------------------------------------------------------------
+    def _prefetch(self, wave: list[_Visit]) -> None:
+        if not self._deferring:
+            super()._prefetch(wave)
+            return
+        # The job's names are resolved only if phase 2 runs, so only then is reading ahead
+        # where they lead of use: after an edit (the job's files parsed anew, the memo
+        # replayed) it read 2,275 library tables, 1.1 of the 1.7 s an edited analysis of
+        # the torch finetune job took.
+        if self.prefetch is not None and self.prefetch(
+                [visit.file for visit in wave if visit.file.suffix == ".py"]):
+            self._held_chains += self._chains(wave)
+
     def _follow_library(self, name: str) -> None:
         if self._deferring:
             if self.site_paths:

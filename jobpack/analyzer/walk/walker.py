@@ -136,15 +136,19 @@ class Walker:
         while self.queue:
             wave = list(self.queue)
             self.queue.clear()
-            if self.prefetch is not None and self.prefetch(
-                    [visit.file for visit in wave if visit.file.suffix == ".py"]):
-                # read ahead only on a cold cache: when the wave's files were all known,
-                # what its references lead through mostly is too, and gathering the
-                # chains costs more than reading those tables one by one
-                self.namespaces.warm(self._chains(wave))
+            self._prefetch(wave)
             for visit in wave:
                 self._visit(visit)
         return self.result
+
+    def _prefetch(self, wave: list[_Visit]) -> None:
+        """Make the wave's facts ready (parsed together, in parallel, on a cold cache), and
+        then read ahead where its references lead. Only on a cold cache: when the wave's
+        files were all known, what its references lead through mostly is too, and
+        gathering the chains costs more than reading those tables one by one."""
+        if self.prefetch is not None and self.prefetch(
+                [visit.file for visit in wave if visit.file.suffix == ".py"]):
+            self.namespaces.warm(self._chains(wave))
 
     # -- nodes ---------------------------------------------------------------------------
     def relative(self, file: Path) -> str:
