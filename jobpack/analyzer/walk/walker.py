@@ -148,7 +148,10 @@ class Walker:
         gathering the chains costs more than reading those tables one by one."""
         if self.prefetch is not None and self.prefetch(
                 [visit.file for visit in wave if visit.file.suffix == ".py"]):
-            self.namespaces.warm(self._chains(wave))
+            self._read_ahead(wave)
+
+    def _read_ahead(self, wave: list[_Visit]) -> None:
+        self.namespaces.warm(self._chains(wave))
 
     # -- nodes ---------------------------------------------------------------------------
     def relative(self, file: Path) -> str:
