@@ -1,6 +1,7 @@
 """The build side's caches stay bounded: what a build keeps in the user cache folder
-(facts, distribution tables, library walks, bytecode, dependency layers) is pruned now and
-then, so a day of torch builds does not leave gigabytes behind for ever.
+(facts, distribution tables, library walks, interpreter probes, bytecode, dependency
+layers) is pruned now and then, so a day of torch builds does not leave gigabytes behind
+for ever.
 
 Each cache prunes its own folder after it writes there, at most once per `EVERY` seconds
 (a stamp file's age says when it last did): files unused for `MAX_AGE` go, then the least
@@ -39,6 +40,7 @@ MB = 1024 * 1024
 FACTS_BYTES = 512 * MB  # per-file facts (`facts/vN`)
 DISTS_BYTES = 256 * MB  # per-distribution tables of them (`dists/vN`)
 WALKS_BYTES = 256 * MB  # library walks (`walks/vN`; a torch + transformers one: 3 MB)
+PROBES_BYTES = 16 * MB  # interpreter probes' answers (`probes/vN`; a few kB each)
 BYTECODE_BYTES = 1024 * MB  # compiled wheels (`bytecode`)
 LAYERS_BYTES = 10 * 1024 * MB  # dependency layers (`layers`; a torch job's: 3 GB)
 _VERSION = re.compile(r"v\d+")

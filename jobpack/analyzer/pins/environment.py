@@ -105,12 +105,13 @@ def inspect_python(python: str | None = None, cache: Path | None = None) -> Pyth
     known = probes.answer()
     if known is not None:
         return _environment(known)
-    found = _probe(executable, env)
+    found, environment = _probe(executable, env)
     probes.remember(found)
-    return _environment(found)
+    return environment
 
 
-def _probe(executable: str, env: dict[str, str]) -> dict[str, Any]:
+def _probe(executable: str, env: dict[str, str]) -> tuple[dict[str, Any], PythonEnvironment]:
+    """The interpreter's answer, and the environment it describes (reading it checks it)."""
     try:
         with tempfile.TemporaryDirectory() as neutral:  # not the project: keep it off sys.path
             completed = subprocess.run(
@@ -129,8 +130,7 @@ def _probe(executable: str, env: dict[str, str]) -> dict[str, Any]:
         raise EnvironmentInspectionError(f"{executable} failed to report its environment: {last}")
     try:
         answer: dict[str, Any] = json.loads(completed.stdout)
-        _environment(answer)
-        return answer
+        return answer, _environment(answer)
     except (ValueError, KeyError, TypeError, AttributeError):
         first = (completed.stdout.strip().splitlines() or ["nothing"])[0][:80]
         raise EnvironmentInspectionError(

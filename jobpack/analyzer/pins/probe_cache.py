@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from jobpack import cache_prune
 from jobpack.analyzer.pins.env_state import environment_state
 from jobpack.publish import write_cache_file
 
@@ -41,6 +42,7 @@ class ProbeCache:
             said = json.loads(self.file.read_bytes())
             answer: dict[str, Any] = said["answer"]
             if said["state"] == _state(answer):
+                cache_prune.mark_used(self.file)  # pruned by last use, as every cache
                 return answer
         except (OSError, ValueError, KeyError, TypeError):
             pass  # missing or damaged: probed again and written afresh
@@ -50,6 +52,9 @@ class ProbeCache:
         if self.file is not None:
             write_cache_file(self.file, json.dumps({"answer": answer,
                                                     "state": _state(answer)}).encode())
+            # one answer per interpreter and environment: every venv ever analysed, and
+            # every change of a `PYTHON*` variable, leaves one behind
+            cache_prune.now_and_then(self.file.parent, cache_prune.PROBES_BYTES)
 
 
 def _state(answer: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ rebuild of the torch job ran the probe every time), on a real venv."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from jobpack import cache_prune
 from jobpack.analyzer.pins.environment import inspect_python
 
 
@@ -54,3 +56,15 @@ def test_an_interpreter_found_on_path_is_probed_every_time(
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     inspect_python(name, tmp_path)
     assert not (tmp_path / "probes").exists()
+
+
+def test_a_reused_answer_is_marked_used_and_a_new_one_prunes_its_folder(
+        tmp_path: Path) -> None:
+    python, _ = _venv(tmp_path / "env")
+    cache = tmp_path / "cache"
+    inspect_python(python, cache)
+    [answer] = (cache / "probes").glob("v*/*.json")
+    assert (answer.parent / cache_prune.STAMP).exists()  # the folder is kept bounded
+    os.utime(answer, (1, 1))
+    inspect_python(python, cache)
+    assert answer.stat().st_mtime > 1  # reused: recent again, so a prune keeps it
