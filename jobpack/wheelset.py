@@ -25,6 +25,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from email.parser import HeaderParser
 from typing import IO, TYPE_CHECKING
 
@@ -52,14 +53,14 @@ class WheelSetError(ValueError):
         self.why = why
 
 
+@dataclass(frozen=True)
 class Listing:
     """A wheel as read once: its central directory's members and its `WheelHead`, kept
     by the runner's check so the installer does not parse them again (torch's 12,248
     members took 0.2 s of CPU a read, once more per part it is installed in)."""
 
-    def __init__(self, infos: list[zipfile.ZipInfo], head: WheelHead) -> None:
-        self.infos = infos
-        self.head = head
+    infos: tuple[zipfile.ZipInfo, ...]
+    head: WheelHead
 
 
 def installed_paths(name: str, wheel: str | IO[bytes],
@@ -72,7 +73,7 @@ def installed_paths(name: str, wheel: str | IO[bytes],
         with zipfile.ZipFile(wheel) as archive:
             head = WheelHead(name, archive)
             if keep is not None:
-                keep[name] = Listing(archive.infolist(), head)
+                keep[name] = Listing(tuple(archive.infolist()), head)
             return _paths(name, archive, head, interpreter)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise WheelSetError(name, f"not a readable wheel ({exc})") from None

@@ -184,7 +184,7 @@ class _WheelInstall(_Finish):
         self._archive: zipfile.ZipFile | None = None
         if listing is None:
             try:  # the same reading, and the same words, as the build's wheel-set check
-                listing = Listing(self.archive().infolist(), WheelHead(name, self.archive()))
+                listing = Listing(tuple(self.archive().infolist()), WheelHead(name, self.archive()))
             except WheelSetError as exc:
                 raise WheelError(name, exc.why) from None
         head = listing.head
