@@ -23,6 +23,7 @@ from pathlib import Path
 
 from jobpack.analyzer.facts.collector import may_be_lazy
 from jobpack.analyzer.facts.model import FileFacts, LazyName
+from jobpack.analyzer.walk.star_scan import StarScan
 
 FactsFor = Callable[[Path], FileFacts]
 FileOf = Callable[[str], Path | None]  # the installed source file of a dotted module
@@ -32,9 +33,12 @@ Source = tuple[str, str]  # (absolute module to import, the attribute's name the
 class LazyTables:
     """Answers `source(pkg, name)` from the lazy tables of installed packages (memoised)."""
 
-    def __init__(self, facts_for: FactsFor, file_of: FileOf) -> None:
+    def __init__(self, facts_for: FactsFor, file_of: FileOf,
+                 scan: StarScan | None = None) -> None:
         self.facts_for = facts_for
         self.file_of = file_of
+        # a star entry whose module cannot bind the name is not read (`star_scan.py`)
+        self.scan = scan or StarScan()
         self._memo: dict[tuple[str, str], Source | None] = {}
         # each module's lazy table (None: not lazy), looked up once: most `from` imports
         # of library code ask about modules that are not lazy
@@ -77,6 +81,8 @@ class LazyTables:
             if entry.name == "*":
                 stars.append(target)
         for star in _likeliest_first(stars, name):
+            if not self.scan.may_export(self.file_of(star), name):
+                continue
             found = self.source(star, name) or self._exported(star, name)
             if found is not None:
                 return found

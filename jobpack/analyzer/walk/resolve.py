@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobpack.analyzer.facts.model import FileFacts
+from jobpack.analyzer.walk.star_scan import StarScan
 from jobpack.analyzer.walk.stdlib import BUILTIN
 
 FactsFor = Callable[[Path], FileFacts]
@@ -84,9 +85,12 @@ class Namespaces:
 
     def __init__(self, facts_for: FactsFor, file_of: FileOf, is_module: IsModule,
                  is_stdlib: Callable[[str], bool],
-                 prefetch: Callable[[list[Path]], int] | None = None) -> None:
+                 prefetch: Callable[[list[Path]], int] | None = None,
+                 scan: StarScan | None = None) -> None:
         self.facts_for = facts_for
         self.prefetch = prefetch
+        # a star import's module that cannot bind the name is not read (`star_scan.py`)
+        self.scan = scan or StarScan()
         self.file_of = file_of
         self.is_module = is_module
         self.is_stdlib = is_stdlib
@@ -153,7 +157,8 @@ class Namespaces:
             if rest and self.is_module(submodule):
                 hops.add((submodule, rest))
             if table is not None:
-                hops |= {(star, parts) for star in table.stars if not self.is_stdlib(star)}
+                hops |= {(star, parts) for star in table.stars if not self.is_stdlib(star)
+                         and self.scan.may_bind(self._source(star), name)}
         return hops
 
     def lookup(self, module: str, name: str) -> Answer:
@@ -214,7 +219,7 @@ class Namespaces:
         if name.startswith("_"):
             return answer
         for star in table.stars:
-            if self.is_stdlib(star):
+            if self.is_stdlib(star) or not self.scan.may_bind(self._source(star), name):
                 continue
             other = self._table(star)
             if other is None:  # a compiled module: it may bind anything

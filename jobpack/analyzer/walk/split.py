@@ -162,7 +162,7 @@ class RememberedTables(LazyTables):
     lookup asks itself on the way) come from, and are added to, `known`."""
 
     def __init__(self, inner: LazyTables, known: Answers) -> None:
-        super().__init__(inner.facts_for, inner.file_of)
+        super().__init__(inner.facts_for, inner.file_of, inner.scan)
         self.known = known
         self.learned = False
         self._depth = 0

@@ -25,6 +25,7 @@ from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.lazy import LazyTables, with_stub_tables
 from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability
 from jobpack.analyzer.walk.resolve import Namespaces, absolute
+from jobpack.analyzer.walk.star_scan import StarScan
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
 from jobpack.manifest import Diagnostic
@@ -119,13 +120,14 @@ class Walker:
         # library functions run when reachable by name; their imports wait until then
         self.reach: Reachability[_Visit] = Reachability(self._reached)
         self._held: dict[tuple[str, str], list[ImportFact]] = {}
-        self.lazy = LazyTables(facts_for, self._library_file)
+        scan = StarScan()  # what star imports' modules can bind, for both tables below
+        self.lazy = LazyTables(facts_for, self._library_file, scan)
         # a lazy module's attributes wait on the names the job's own code refers to
         self.job_reach: Reachability[_Visit] = Reachability(self._reached)
         self._in_function = ""  # the job's function whose names `_refer` is given, if any
         # what `mod.name` is, read from each module's bindings (`walk/resolve.py`)
         self.namespaces = Namespaces(facts_for, self._module_file, self._is_module,
-                                     lambda name: is_stdlib(name, target), prefetch)
+                                     lambda name: is_stdlib(name, target), prefetch, scan)
         self._own_tops: set[str] = set()  # the job's own top-level modules found so far
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
