@@ -154,9 +154,11 @@ class Namespaces:
                 hops.add((source, rest))
         if not targets:
             submodule = f"{module}.{name}"
-            if rest and self.is_module(submodule):
-                hops.add((submodule, rest))
-            if table is not None:
+            if self.is_module(submodule):
+                if rest:
+                    hops.add((submodule, rest))
+            elif table is not None and name not in table.lazy and not name.startswith("_"):
+                # where `_starred` looks, and only there
                 hops |= {(star, parts) for star in table.stars if not self.is_stdlib(star)
                          and self.scan.may_bind(self._source(star), name)}
         return hops
