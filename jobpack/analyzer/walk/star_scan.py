@@ -28,28 +28,24 @@ import unicodedata
 from io import BytesIO
 from pathlib import Path
 
-from jobpack.analyzer.facts.collector import may_be_lazy
-
-# `from x import *` (also `import*` and `import \` then `*` on the next line)
-_STAR_IMPORT = re.compile(rb"\bimport(?:[ \t]|\\\r?\n)*\*")
-# what a module's table can bind (`names.module_table`), each a superset on the raw bytes:
-# an import statement (parenthesised ones across lines, comments inside them skipped),
-# `def`/`class NAME`, a statement starting with `NAME =` (`NAME: T =` too)
-_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+"
-                     rb"(?:\((?:[^)#]|#[^\n]*\n)*\)|[^\n;]*)", re.MULTILINE)
-_DEFINED = re.compile(rb"\b(?:def|class)(?:[ \t]|\\\r?\n)+([A-Za-z_]\w*)")
-_ASSIGNED = re.compile(rb"(?:^|;)[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
-_WORD = re.compile(rb"[A-Za-z_]\w*")
+# `from x import *` (also `import*` and `import \` then `*` on the next line); no `\b`
+# in front, so the search runs on the literal (a superset)
+_STAR_IMPORT = re.compile(rb"import(?:[ \t]|\\\r?\n)*\*")
+_IMPORT_PAREN = re.compile(rb"import[ \t]+\(")
+# what follows a name that starts a binding statement: `NAME =`, `NAME: T =` (not `==`)
+_ASSIGNMENT = re.compile(rb"[ \t]*(?::[^=\n]*)?=(?!=)")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
+Region = tuple[int, int]
 
 
 class StarScan:
     """What star imports' modules can bind, told from their text (kept per file)."""
 
     def __init__(self) -> None:
-        # per file: None (it may lead anywhere, or cannot be read) or the names its text
-        # can bind
-        self._bound: dict[Path, frozenset[str] | None] = {}
+        # per file: None (it may lead anywhere, or cannot be read) or its import statements
+        self._imports: dict[Path, tuple[Region, ...] | None] = {}
 
     def may_bind(self, file: Path | None, name: str) -> bool:
         """False only when the Python source `file` surely neither binds `name` in its
@@ -58,8 +54,12 @@ class StarScan:
         if not _checkable(file, name):
             return True
         assert file is not None
-        bound = self._bound_in(file)
-        return bound is None or name in bound
+        try:
+            source = file.read_bytes()
+        except OSError:
+            return True
+        imports = self._imports_of(file, source)
+        return imports is None or binds(source, name, imports)
 
     def may_export(self, file: Path | None, name: str) -> bool:
         """As `may_bind`, for a plain module's export to a star (`__all__`, else what it
@@ -67,43 +67,104 @@ class StarScan:
         if not _checkable(file, name):
             return True
         assert file is not None
-        if self._bound_in(file) is None:
-            return True
         try:
-            return name.encode() in file.read_bytes()
+            source = file.read_bytes()
         except OSError:
             return True
+        return self._imports_of(file, source) is None or name.encode() in source
 
-    def _bound_in(self, file: Path) -> frozenset[str] | None:
-        if file not in self._bound:
-            try:
-                self._bound[file] = bound_names(file.read_bytes())
-            except OSError:
-                self._bound[file] = None
-        return self._bound[file]
+    def _imports_of(self, file: Path, source: bytes) -> tuple[Region, ...] | None:
+        if file not in self._imports:
+            self._imports[file] = None if leads_on(source) else import_statements(source)
+        return self._imports[file]
 
 
 def _checkable(file: Path | None, name: str) -> bool:
     return file is not None and file.suffix == ".py" and name.isascii() and name.isidentifier()
 
 
-def bound_names(source: bytes) -> frozenset[str] | None:
-    """The ASCII names `source`'s text can bind in its module's table, or None when it
-    may lead on to other modules (star import, lazy table) or spell a name otherwise."""
+def leads_on(source: bytes) -> bool:
+    """Whether `source` may lead on to other modules' names (a star import, a lazy table,
+    a lazy_loader stub), or may spell an ASCII name with other characters."""
     if _STAR_IMPORT.search(source) or b"attach_stub" in source:
-        return None
-    if source.isascii():
-        if may_be_lazy(source):
-            return None
-    elif not _spelt_as_written(source) or (b"TYPE_CHECKING" in source and (
-            b"__getattr__" in source or (b"modules" in source and b"__name__" in source))):
-        # every identifier's ASCII letters are in the bytes as written: the test
-        # `may_be_lazy` makes of an ASCII file holds for this one too
-        return None
-    found = {*_DEFINED.findall(source), *_ASSIGNED.findall(source)}
-    for statement in _IMPORT.findall(source):
-        found.update(_WORD.findall(statement))
-    return frozenset(word.decode() for word in found)
+        return True
+    if not source.isascii() and not _spelt_as_written(source):
+        return True
+    # every identifier's ASCII letters are in the bytes as written: the test `may_be_lazy`
+    # makes of an ASCII file holds for this one too
+    return b"TYPE_CHECKING" in source and (
+        b"__getattr__" in source or (b"modules" in source and b"__name__" in source))
+
+
+def import_statements(source: bytes) -> tuple[Region, ...]:
+    """Where `source`'s import statements may be (a superset): from the start of each line
+    with `import` to its end or, after `import (`, to the line whose code (before any `#`)
+    closes the parenthesis."""
+    regions = []
+    at = source.find(b"import")
+    while at >= 0:
+        start = source.rfind(b"\n", 0, at) + 1
+        end = _line_end(source, at)
+        opened = _IMPORT_PAREN.match(source, at)
+        if opened is not None and b")" not in source[opened.end():end].partition(b"#")[0]:
+            while end < len(source):
+                line_end = _line_end(source, end + 1)
+                if b")" in source[end + 1:line_end].partition(b"#")[0]:
+                    end = line_end
+                    break
+                end = line_end
+        regions.append((start, end))
+        at = source.find(b"import", at + 1)  # `from importlib import (`: two
+    return tuple(regions)
+
+
+def _line_end(source: bytes, at: int) -> int:
+    end = source.find(b"\n", at)
+    return len(source) if end < 0 else end
+
+
+def binds(source: bytes, name: str, imports: tuple[Region, ...]) -> bool:
+    """Whether `source`'s text may bind `name` (ASCII) in its module's table
+    (`names.module_table`), each test a superset on the raw bytes: the name in an import
+    statement, after `def` or `class`, or starting a statement `NAME =` (`NAME: T =`)."""
+    word = name.encode()
+    at = source.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or source[at - 1] not in _WORD_BYTES) and (
+                end == len(source) or source[end] not in _WORD_BYTES) and (
+                _in_import(at, imports) or _starts_binding(source, at, end)):
+            return True
+        at = source.find(word, at + 1)
+    return False
+
+
+def _in_import(at: int, imports: tuple[Region, ...]) -> bool:
+    return any(start <= at <= end for start, end in imports)
+
+
+def _starts_binding(source: bytes, at: int, end: int) -> bool:
+    line = source.rfind(b"\n", 0, at) + 1
+    before = source[line:at].rstrip(b" \t")
+    if (not before or before.endswith(b";")) and _ASSIGNMENT.match(source, end):
+        return True
+    return _after_definition(source, at)
+
+
+def _after_definition(source: bytes, at: int) -> bool:
+    """Whether `def` or `class` and blanks (a backslash continuing the line counts) come
+    just before `at`."""
+    start = at
+    while start > 0:
+        if source[start - 1] in b" \t":
+            start -= 1
+        elif source.endswith(b"\\\n", 0, start):
+            start -= 2
+        elif source.endswith(b"\\\r\n", 0, start):
+            start -= 3
+        else:
+            break
+    return start < at and source.endswith((b"def", b"class"), 0, start)
 
 
 def _spelt_as_written(source: bytes) -> bool:
@@ -115,8 +176,8 @@ def _spelt_as_written(source: bytes) -> bool:
         text = source.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError):
         return False
-    return not any(_ASCII_WORD.search(_normalised(char)) for char in set(text)
-                   if not char.isascii())
+    return not any(_ASCII_WORD.search(_normalised(char))
+                   for char in set("".join(_NON_ASCII.findall(text))))
 
 
 _NORMALISED: dict[str, str] = {}
