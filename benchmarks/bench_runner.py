@@ -16,8 +16,10 @@ Medians of --repeat runs.
 The install phase alone is measured against uv: the bare interpreter runs the runner
 from the archive's own zip to check the dependency layers, then install the wheels into a
 fresh venv as a first run does (`install_wheels`: the wheel-set check and the install),
-timed with its CPU (user + sys, the workers included) and its peak RSS while installing
-(of its biggest process, and of its process tree summed, sampled). Both archives are
+timed with its CPU (user + sys, the workers included), with nothing watching it; the peak
+RSS of its biggest process comes from the kernel (ru_maxrss, as for uv), and its process
+tree's summed peak RSS while installing is sampled in one more run, not timed (a 10 ms
+sampler costs about 8% of a core, which only the runner would pay). Both archives are
 measured: the default one, and the --no-bytecode one, which writes what uv writes (uv
 compiles no bytecode unless asked). Beside them, in the same loop, `uv pip install
 --offline --no-deps` of the same wheels into a fresh venv, with an empty uv cache (a
@@ -220,32 +222,54 @@ class Install:
     check: float  # the layers' sha256, seconds
     wall: float  # install_wheels, seconds
     cpu: float  # its CPU (user + sys, workers included)
-    biggest_kb: int  # peak RSS of the biggest process while installing
-    summed_kb: int  # peak RSS of the process tree summed
+    biggest_kb: int  # peak RSS of the biggest process (the kernel's ru_maxrss)
+
+
+def _waited(process: subprocess.Popen[bytes]) -> resource.struct_rusage:
+    """Wait for `process`; its rusage (its waited descendants included: ru_maxrss is the
+    peak RSS of the biggest of them, measured by the kernel, no sampling)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage
 
 
 def _install_phase(archive: Path, root: Path, env: dict[str, str]) -> Install:
-    """The runner's install phase as a first run has it (`_INSTALL`), and the peak RSS
-    while it installs (between its `installing` lines): of its biggest process, and of
-    its process tree summed (the workers run beside it), sampled every 10 ms."""
+    """The runner's install phase as a first run has it (`_INSTALL`), with nothing
+    watching it: a sampler polling /proc every 10 ms costs about 8% of a core, which on
+    two cores the runner's workers would pay and uv, never sampled, would not. The peak
+    RSS of its biggest process comes from the kernel when it ends."""
+    target = Path(tempfile.mkdtemp(dir=root)) / "venv"
+    with tempfile.TemporaryFile() as err, subprocess.Popen(
+            [PYTHON, "-c", _INSTALL, str(archive), str(target)], cwd=root, env=env,
+            stdout=subprocess.PIPE, stderr=err) as process:
+        assert process.stdout is not None
+        out = process.stdout.read().decode()
+        usage = _waited(process)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"the install failed: {stderr}")
+    check, wall, cpu = json.loads(out.splitlines()[-1])
+    return Install(check, wall, cpu, usage.ru_maxrss)
+
+
+def _summed_rss_kb(archive: Path, root: Path, env: dict[str, str]) -> int:
+    """Peak RSS of the runner's process tree summed while it installs (the workers run
+    beside the parent), sampled every 10 ms in a run of its own, not timed."""
     target = Path(tempfile.mkdtemp(dir=root)) / "venv"
     command = [PYTHON, "-c", _MEASURE, PYTHON, "-c", _INSTALL, str(archive), str(target)]
-    summed = biggest = 0
+    summed = 0
     with tempfile.NamedTemporaryFile("w+") as err, subprocess.Popen(
-            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=err) as process:
+            command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=err) as process:
         log = Path(err.name)
         while process.poll() is None:
             text = log.read_text()
             if "jobpack: installing" in text and not re.search(r"installing .*: done", text):
-                tree, one = _tree_rss_kb(process.pid)
-                summed, biggest = max(summed, tree), max(biggest, one)
+                summed = max(summed, _tree_rss_kb(process.pid)[0])
             time.sleep(0.01)
-        assert process.stdout is not None
-        out, stderr = process.stdout.read().decode(), log.read_text()
     if process.returncode != 0:
-        raise RuntimeError(f"the install failed: {stderr}")
-    check, wall, cpu = json.loads(out.splitlines()[-1])
-    return Install(check, wall, cpu, biggest, summed)
+        raise RuntimeError(f"the install failed: {log.read_text()}")
+    return summed
 
 
 _MEASURE = ("import subprocess, sys\n"
@@ -267,17 +291,24 @@ def _wheels_of(archive: Path, root: Path) -> Path:
     return wheels
 
 
-def _uv_install(wheels: Path, root: Path, uv: Path, cache: Path) -> Timing:
+def _uv_install(wheels: Path, root: Path, uv: Path, cache: Path) -> tuple[float, float, int]:
     """`uv pip install --offline --no-deps` of `wheels` into a fresh venv with the uv
     cache `cache`: empty, uv inflates every wheel into it then links the files into the
     venv (a first install, as on a fresh VM: what the runner does); filled by an earlier
-    install of the same wheels, it only links. Wall and CPU seconds."""
+    install of the same wheels, it only links. Wall and CPU seconds, peak RSS in kB."""
     target = Path(tempfile.mkdtemp(dir=root)) / "venv"
     _run([PYTHON, "-m", "venv", "--without-pip", str(target)])
     env = {**os.environ, "UV_CACHE_DIR": str(cache)}
-    return _timed([str(uv / "bin" / "uv"), "pip", "install", "--offline", "--no-deps",
-                   "--python", str(target / "bin" / "python"),
-                   *map(str, sorted(wheels.glob("*.whl")))], root, env)
+    start = time.perf_counter()
+    with subprocess.Popen([str(uv / "bin" / "uv"), "pip", "install", "--offline", "--no-deps",
+                           "--python", str(target / "bin" / "python"),
+                           *map(str, sorted(wheels.glob("*.whl")))], cwd=root, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        usage = _waited(process)
+    wall = time.perf_counter() - start
+    if process.returncode != 0:
+        raise RuntimeError("uv pip install failed")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def _rebuild(job: Path, venv: Path, archive: Path) -> tuple[float, bool]:
@@ -297,25 +328,30 @@ def _install_yardsticks(archives: dict[str, Path], root: Path, env: dict[str, st
     """The runner's install phase (of each archive: with the bytecode it ships by default,
     and built with --no-bytecode: uv writes no bytecode, so that one is like with like)
     and uv's install of the same wheels with an empty and with a filled cache, each
-    `repeat` times, alternating (so a change in the machine's load falls on all)."""
+    `repeat` times, alternating (so a change in the machine's load falls on all); then,
+    untimed, one run of each archive sampled for its process tree's summed RSS."""
     wheels = _wheels_of(archives["default"], root)
     warm = Path(tempfile.mkdtemp(dir=root))
     _uv_install(wheels, root, uv, warm)  # fills the cache: later installs only link
     runs: dict[str, list[Install]] = {name: [] for name in archives}
-    cold: list[Timing] = []
-    linked: list[Timing] = []
+    cold: list[tuple[float, float, int]] = []
+    linked: list[tuple[float, float, int]] = []
+    load = os.getloadavg()[0]
     for _ in range(repeat):
         for name, archive in archives.items():
             runs[name].append(_install_phase(archive, root, env))
         cold.append(_uv_install(wheels, root, uv, Path(tempfile.mkdtemp(dir=root))))
         linked.append(_uv_install(wheels, root, uv, warm))
-    found = {"uv_cold": _medians(cold), "uv_warm": _medians(linked)}
+    found = {"uv_cold": _medians([c[:2] for c in cold]),
+             "uv_warm": _medians([w[:2] for w in linked]),
+             "load": (load, os.getloadavg()[0])}
     for name, done in runs.items():
         found[f"runner_{name}"] = _medians([(r.wall, r.cpu) for r in done])
     found["check"] = (statistics.median(r.check for r in runs["default"]), 0.0)
     everything = [r for done in runs.values() for r in done]
-    found["max_rss_mb"] = (max(r.biggest_kb for r in everything) / 1024,
-                           max(r.summed_kb for r in everything) / 1024)
+    summed = max(_summed_rss_kb(archive, root, env) for archive in archives.values())
+    found["max_rss_mb"] = (max(r.biggest_kb for r in everything) / 1024, summed / 1024)
+    found["uv_rss_mb"] = (max(c[2] for c in cold) / 1024, max(w[2] for w in linked) / 1024)
     return found
 
 
@@ -388,8 +424,10 @@ def report(name: str, r: dict[str, Timing]) -> None:
           f"({plain / uv:.2f}x like with like, no bytecode; CPU {cpu / uv_cpu:.2f}x, "
           f"{plain_cpu / uv_cpu:.2f}x); uv with its cache filled (links only) "
           f"{linked:.2f} ({linked_cpu:.2f}); the layers' sha256 {r['check'][0]:.2f} s "
-          f"before; peak RSS: biggest process {r['max_rss_mb'][0]:.0f} MB, the "
-          f"runner's process tree summed {r['max_rss_mb'][1]:.0f} MB")
+          f"before; peak RSS: biggest process {r['max_rss_mb'][0]:.0f} MB (uv "
+          f"{r['uv_rss_mb'][0]:.0f} MB), the runner's process tree summed "
+          f"{r['max_rss_mb'][1]:.0f} MB (sampled in a run of its own); load average "
+          f"{r['load'][0]:.1f} -> {r['load'][1]:.1f} over the timed runs")
     if "rebuild" in r:
         print(f"  rebuild after a one-line change: {r['rebuild'][0]:.2f} s wall (a whole "
               f"jobpack build, analysis included); same bytes as a clean build: "
