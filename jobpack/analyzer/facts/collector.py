@@ -354,7 +354,11 @@ def may_be_lazy(source: bytes) -> bool:
     non-ASCII characters: an identifier can be spelt in other Unicode forms). Checking
     whether `from torch.nn import Module` meets a lazy module parsed most of torch's
     files one at a time, before the walk reached them in parallel."""
-    if not source.isascii():
-        return True
+    return not source.isascii() or has_lazy_words(source)
+
+
+def has_lazy_words(source: bytes) -> bool:
+    """Whether the words a lazy table needs are in `source` as written (`may_be_lazy`, for
+    a text whose identifiers are all spelt in ASCII)."""
     return b"TYPE_CHECKING" in source and (
         b"__getattr__" in source or (b"modules" in source and b"__name__" in source))

@@ -28,6 +28,8 @@ import unicodedata
 from io import BytesIO
 from pathlib import Path
 
+from jobpack.analyzer.facts.collector import has_lazy_words
+
 # `from x import *` (also `import*` and `import \` then `*` on the next line); no `\b`
 # in front, so the search runs on the literal (a superset)
 _STAR_IMPORT = re.compile(rb"import(?:[ \t]|\\\r?\n)*\*")
@@ -46,41 +48,41 @@ class StarScan:
     def __init__(self) -> None:
         # per file: None (it may lead anywhere, or cannot be read) or its import statements
         self._imports: dict[Path, tuple[Region, ...] | None] = {}
+        # per (file, name, whether to a star): the answer (the read-ahead and the lookup
+        # ask alike: the file is read once)
+        self._answers: dict[tuple[Path, str, bool], bool] = {}
 
     def may_bind(self, file: Path | None, name: str) -> bool:
         """False only when the Python source `file` surely neither binds `name` in its
         namespace table nor leads on (star import, lazy table) to a module that may:
         reading it can be skipped (`resolve.Namespaces`)."""
-        if not _checkable(file, name):
-            return True
-        assert file is not None
-        try:
-            source = file.read_bytes()
-        except OSError:
-            return True
-        imports = self._imports_of(file, source)
-        return imports is None or binds(source, name, imports)
+        return self._answer(file, name, exported=False)
 
     def may_export(self, file: Path | None, name: str) -> bool:
         """As `may_bind`, for a plain module's export to a star (`__all__`, else what it
         defines), which needs the name in its bytes (`lazy.LazyTables`)."""
-        if not _checkable(file, name):
+        return self._answer(file, name, exported=True)
+
+    def _answer(self, file: Path | None, name: str, exported: bool) -> bool:
+        if file is None or file.suffix != ".py" or not (name.isascii() and name.isidentifier()):
             return True
-        assert file is not None
+        key = (file, name, exported)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._judge(file, name, exported)
+        return found
+
+    def _judge(self, file: Path, name: str, exported: bool) -> bool:
         try:
             source = file.read_bytes()
         except OSError:
             return True
-        return self._imports_of(file, source) is None or name.encode() in source
-
-    def _imports_of(self, file: Path, source: bytes) -> tuple[Region, ...] | None:
         if file not in self._imports:
             self._imports[file] = None if leads_on(source) else import_statements(source)
-        return self._imports[file]
-
-
-def _checkable(file: Path | None, name: str) -> bool:
-    return file is not None and file.suffix == ".py" and name.isascii() and name.isidentifier()
+        imports = self._imports[file]
+        if imports is None:
+            return True
+        return name.encode() in source if exported else binds(source, name, imports)
 
 
 def leads_on(source: bytes) -> bool:
@@ -92,8 +94,7 @@ def leads_on(source: bytes) -> bool:
         return True
     # every identifier's ASCII letters are in the bytes as written: the test `may_be_lazy`
     # makes of an ASCII file holds for this one too
-    return b"TYPE_CHECKING" in source and (
-        b"__getattr__" in source or (b"modules" in source and b"__name__" in source))
+    return has_lazy_words(source)
 
 
 def import_statements(source: bytes) -> tuple[Region, ...]:
