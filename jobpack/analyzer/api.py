@@ -220,10 +220,11 @@ def walk_imports(
         (dists or facts_for).prefetch if isinstance(facts_for, FactsStore) else None)
     if prefetch is not None and on_progress is not None:
         prefetch = _counting(prefetch, on_progress)
+    ahead = (dists or facts_for) if isinstance(facts_for, FactsStore) else None
     kind = Walker if memo is None else SplitWalker
     walker = kind(root, target, dists or facts_for, find_external, extra,
                   is_external_namespace=index.is_namespace, prefetch=prefetch,
-                  site_paths=tuple(site_paths))
+                  site_paths=tuple(site_paths), ahead=ahead)
     if isinstance(walker, SplitWalker) and memo is not None:
         result = _memoised_walk(walker, entries, memo)
     else:

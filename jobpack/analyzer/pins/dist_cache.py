@@ -10,7 +10,7 @@ processes writing the same table both write complete, valid tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +60,21 @@ class DistFactsCache:
 
     def prefetch(self, paths: Iterable[Path]) -> int:
         """As `FactsStore.prefetch`: how many files were parsed."""
-        todo = []
-        for path in paths:
-            owner = self._owner(path)
-            if owner is None or owner[1] not in self._table(owner[0]):
-                todo.append(path)
+        todo = [path for path in paths if not self._tabled(path)]
         return self.inner.prefetch(todo) if todo else 0
+
+    def speculate(self, paths: Iterable[Path], urgent: bool = False) -> None:
+        """As `FactsStore.speculate`, for files no table holds."""
+        self.inner.speculate((path for path in paths if not self._tabled(path)), urgent)
+
+    def wait_any(self, paths: Collection[Path]) -> set[Path]:
+        """As `FactsStore.wait_any`."""
+        tabled = {path for path in paths if self._tabled(path)}
+        return tabled or self.inner.wait_any(paths)
+
+    def _tabled(self, path: Path) -> bool:
+        owner = self._owner(path)
+        return owner is not None and owner[1] in self._table(owner[0])
 
     def flush(self) -> None:
         """Write the tables that gained facts (merged with what is on disk now)."""

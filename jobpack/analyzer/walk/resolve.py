@@ -22,13 +22,22 @@ rule 9).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.walk.star_scan import StarScan
 from jobpack.analyzer.walk.stdlib import BUILTIN
+
+
+class ParseAhead(Protocol):
+    """Parsing that runs beside the walk (`FactsStore`): started now, waited for later."""
+
+    def speculate(self, paths: Iterable[Path], urgent: bool = False) -> None: ...
+
+    def wait_any(self, paths: Collection[Path]) -> set[Path]: ...
 
 FactsFor = Callable[[Path], FileFacts]
 # the installed file of a dotted module: None (not installed), the source file, or the
@@ -86,9 +95,10 @@ class Namespaces:
     def __init__(self, facts_for: FactsFor, file_of: FileOf, is_module: IsModule,
                  is_stdlib: Callable[[str], bool],
                  prefetch: Callable[[list[Path]], int] | None = None,
-                 scan: StarScan | None = None) -> None:
+                 scan: StarScan | None = None, ahead: ParseAhead | None = None) -> None:
         self.facts_for = facts_for
         self.prefetch = prefetch
+        self.ahead = ahead
         # a star import's module that cannot bind the name is not read (`star_scan.py`)
         self.scan = scan or StarScan()
         self.file_of = file_of
@@ -123,6 +133,9 @@ class Namespaces:
         parsed together, in parallel, where resolving the chains one by one would parse
         them one at a time. `until_cached`: stop at a hop with nothing to parse (the
         cache is warm there). Answers do not depend on it; only the order of reading."""
+        if self.ahead is not None and not until_cached:
+            self._warm_as_parsed(set(chains), self.ahead)
+            return
         pending, seen = set(chains), set()
         while pending and self.prefetch is not None:
             seen |= pending
@@ -135,6 +148,34 @@ class Namespaces:
             for module, parts in pending:
                 following |= self._next_hops(module, parts)
             pending = following - seen
+
+    def _warm_as_parsed(self, pending: set[tuple[str, tuple[str, ...]]], ahead: ParseAhead
+                        ) -> None:
+        """`warm` with each chain followed on as soon as its module's file is parsed, not
+        hop by hop: each hop waited for its slowest file while the workers ran out of
+        work."""
+        seen = set(pending)
+        waiting: dict[Path, list[tuple[str, tuple[str, ...]]]] = {}
+        while pending or waiting:
+            ready, started = [], []
+            for chain in sorted(pending):
+                file = None if chain[0] in self._tables else self._source(chain[0])
+                if file is None:
+                    ready.append(chain)
+                    continue
+                if file not in waiting:
+                    started.append(file)
+                waiting.setdefault(file, []).append(chain)
+            if started:
+                ahead.speculate(started, urgent=True)
+            if not ready:
+                for file in sorted(ahead.wait_any(list(waiting))):
+                    ready += waiting.pop(file)
+            pending = set()
+            for module, parts in ready:
+                following = self._next_hops(module, parts) - seen
+                seen |= following
+                pending |= following
 
     def _next_hops(self, module: str, parts: tuple[str, ...]
                    ) -> set[tuple[str, tuple[str, ...]]]:

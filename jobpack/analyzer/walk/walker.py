@@ -24,7 +24,7 @@ from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.lazy import LazyTables, with_stub_tables
 from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability
-from jobpack.analyzer.walk.resolve import Namespaces, absolute
+from jobpack.analyzer.walk.resolve import Namespaces, ParseAhead, absolute
 from jobpack.analyzer.walk.star_scan import StarScan
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
@@ -91,6 +91,8 @@ class Walker:
         # makes a batch's facts ready; returns how many files it had to parse
         prefetch: Callable[[list[Path]], int] | None = None,
         site_paths: tuple[Path, ...] = (),
+        # parses files the walk will visit beside it (`FactsStore`)
+        ahead: ParseAhead | None = None,
     ) -> None:
         self.root = root
         self.target = target
@@ -101,6 +103,7 @@ class Walker:
         self.extra_roots = dict(extra_roots or {})
         self.is_external_namespace = is_external_namespace
         self.prefetch = prefetch
+        self.ahead = ahead
         self.site_paths = tuple(site_paths)
         # longest first, so a venv inside the project is not mistaken for local code; an
         # editable install's folder inside the project (a src layout's `src`) is no base:
@@ -127,7 +130,8 @@ class Walker:
         self._in_function = ""  # the job's function whose names `_refer` is given, if any
         # what `mod.name` is, read from each module's bindings (`walk/resolve.py`)
         self.namespaces = Namespaces(facts_for, self._module_file, self._is_module,
-                                     lambda name: is_stdlib(name, target), prefetch, scan)
+                                     lambda name: is_stdlib(name, target), prefetch, scan,
+                                     ahead)
         self._own_tops: set[str] = set()  # the job's own top-level modules found so far
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
@@ -186,6 +190,9 @@ class Walker:
         if visit.node not in self.seen:
             self.seen.add(visit.node)
             self.queue.append(visit)
+            # every queued file is visited: the workers parse it while this wave is walked
+            if self.ahead is not None and visit.file.suffix == ".py":
+                self.ahead.speculate([visit.file])
 
     def _add_local(self, located: Located, roots: tuple[Path, ...]) -> None:
         graph = self.result.graph

@@ -106,6 +106,57 @@ def test_two_processes_can_share_one_cache(tmp_path: Path) -> None:
     assert store.parsed == 0
 
 
+def test_speculated_files_are_parsed_beside_the_walk_and_counted_once(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 40)
+    paths = sorted((tmp_path / "p" / "pkg").glob("m*.py"))
+    store = FactsStore(PY311, None, workers=2)
+    try:
+        store.speculate(paths)
+        assert store._pool is not None and store._pool.workers  # parsing already
+        assert store.prefetch(paths) == 40
+        assert store.prefetch(paths) == 0
+        assert store.parsed == 40
+    finally:
+        store.close()
+
+
+def test_too_few_speculated_files_start_no_workers(tmp_path: Path) -> None:
+    make_tree(tmp_path / "p", 3)
+    paths = sorted((tmp_path / "p" / "pkg").glob("m*.py"))
+    store = FactsStore(PY311, None, workers=2)
+    try:
+        store.speculate(paths)
+        assert store._pool is None
+        assert store.prefetch(paths) == 3  # parsed here, in this process
+        assert store._pool is None
+    finally:
+        store.close()
+
+
+def test_a_library_walk_parsed_beside_it_gives_what_a_sequential_one_does(
+        tmp_path: Path) -> None:
+    """Installed code (rich, in the test environment) read ahead and parsed in workers as
+    the walk finds it, answers arriving in any order: the same manifest and graph."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "main.py").write_text(
+        "from rich.console import Console\nfrom rich.table import Table\n"
+        "import rich.progress\nConsole().print(Table(title='x'))\n")
+    results = []
+    for workers in (1, 2):
+        store = FactsStore(PY311, tmp_path / f"cache{workers}", workers=workers)
+        try:
+            results.append(jobpack.analyze(["main.py"], root=root, facts_for=store))
+        finally:
+            store.close()
+        assert store.parsed > 50  # the library's files, not only the job's
+    sequential, parallel = results
+    assert parallel.manifest.to_json() == sequential.manifest.to_json()
+    assert parallel.graph.modules == sequential.graph.modules
+    assert parallel.graph.find_modules("external") == sequential.graph.find_modules(
+        "external")
+
+
 def test_parallel_and_sequential_parsing_give_identical_results(tmp_path: Path) -> None:
     make_tree(tmp_path / "p", 60)
     sequential, seq_store = analyze(tmp_path / "p", None, workers=1)

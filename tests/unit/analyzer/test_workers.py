@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 
 from jobpack.analyzer.facts.model import FileFacts, FileNote, ImportFact
 from jobpack.analyzer.facts.workers import WorkerPool
@@ -23,6 +25,8 @@ def _parse(source: bytes, target: Target) -> FileFacts:
         os._exit(3)
     if source.startswith(b"RAISE"):
         raise RecursionError("too deep for a worker")
+    if source.startswith(b"BIG"):  # an answer bigger than a pipe holds
+        return FileFacts(imports=(ImportFact("big", 1),), bindings="x" * 2_000_000)
     return FileFacts(imports=(ImportFact(source.decode(), 1),))
 
 
@@ -71,3 +75,49 @@ def test_a_huge_worker_count_is_capped_by_the_usable_cores() -> None:
         assert len(pool.workers) <= usable_cores()
     finally:
         pool.close()
+
+
+def test_submitted_sources_are_parsed_while_the_caller_goes_on() -> None:
+    pool = WorkerPool(TARGET, 2, _parse, _retry)
+    try:
+        tickets = pool.submit([f"s{i}".encode() for i in range(50)], urgent=False)
+        assert pool.workers  # started at once, before anyone waits
+        done: dict[int, FileFacts] = {}
+        deadline = time.monotonic() + 60
+        while len(done) < 50 and time.monotonic() < deadline:
+            done |= pool.collect()  # never waits
+            time.sleep(0.01)
+    finally:
+        pool.close()
+    assert [done[t].imports[0].module for t in tickets] == [f"s{i}" for i in range(50)]
+
+
+def test_waiting_for_any_of_several_returns_once_one_is_done() -> None:
+    pool = WorkerPool(TARGET, 1, _parse, _retry)
+    try:
+        tickets = pool.submit([f"s{i}".encode() for i in range(400)], urgent=False)
+        pool.hurry(tickets[-1:])  # asked for now: ahead of the 399 queued before it
+        done = pool.collect(tickets[-1:], any_of=True)
+        rest = pool.collect(tickets)
+    finally:
+        pool.close()
+    assert tickets[-1] in done
+    assert len(done) < 100
+    assert len(done) + len(rest) == 400
+
+
+def test_big_answers_do_not_deadlock_a_worker_that_holds_a_backlog() -> None:
+    """The main process sends a worker its next files before reading its answers; the
+    worker reads them while it is blocked sending an answer bigger than the pipe holds."""
+    sources = [b"BIG" + b"#" * 2_000_000 for _ in range(12)]
+    results: list[FileFacts] = []
+    pool = WorkerPool(TARGET, 2, _parse, _retry)
+    thread = threading.Thread(target=lambda: results.extend(pool.parse(sources)),
+                              daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    hung = thread.is_alive()
+    if not hung:
+        pool.close()
+    assert not hung
+    assert [r.imports[0].module for r in results] == ["big"] * 12
