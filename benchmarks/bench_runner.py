@@ -291,11 +291,11 @@ def _wheels_of(archive: Path, root: Path) -> Path:
     return wheels
 
 
-def _uv_install(wheels: Path, root: Path, uv: Path, cache: Path) -> tuple[float, float, int]:
+def _uv_install(wheels: Path, root: Path, uv: Path, cache: Path) -> Install:
     """`uv pip install --offline --no-deps` of `wheels` into a fresh venv with the uv
     cache `cache`: empty, uv inflates every wheel into it then links the files into the
     venv (a first install, as on a fresh VM: what the runner does); filled by an earlier
-    install of the same wheels, it only links. Wall and CPU seconds, peak RSS in kB."""
+    install of the same wheels, it only links (no layers to check: `check` is 0)."""
     target = Path(tempfile.mkdtemp(dir=root)) / "venv"
     _run([PYTHON, "-m", "venv", "--without-pip", str(target)])
     env = {**os.environ, "UV_CACHE_DIR": str(cache)}
@@ -308,7 +308,7 @@ def _uv_install(wheels: Path, root: Path, uv: Path, cache: Path) -> tuple[float,
     wall = time.perf_counter() - start
     if process.returncode != 0:
         raise RuntimeError("uv pip install failed")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return Install(0.0, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
 def _rebuild(job: Path, venv: Path, archive: Path) -> tuple[float, bool]:
@@ -334,16 +334,16 @@ def _install_yardsticks(archives: dict[str, Path], root: Path, env: dict[str, st
     warm = Path(tempfile.mkdtemp(dir=root))
     _uv_install(wheels, root, uv, warm)  # fills the cache: later installs only link
     runs: dict[str, list[Install]] = {name: [] for name in archives}
-    cold: list[tuple[float, float, int]] = []
-    linked: list[tuple[float, float, int]] = []
+    cold: list[Install] = []
+    linked: list[Install] = []
     load = os.getloadavg()[0]
     for _ in range(repeat):
         for name, archive in archives.items():
             runs[name].append(_install_phase(archive, root, env))
         cold.append(_uv_install(wheels, root, uv, Path(tempfile.mkdtemp(dir=root))))
         linked.append(_uv_install(wheels, root, uv, warm))
-    found = {"uv_cold": _medians([c[:2] for c in cold]),
-             "uv_warm": _medians([w[:2] for w in linked]),
+    found = {"uv_cold": _medians([(c.wall, c.cpu) for c in cold]),
+             "uv_warm": _medians([(w.wall, w.cpu) for w in linked]),
              "load": (load, os.getloadavg()[0])}
     for name, done in runs.items():
         found[f"runner_{name}"] = _medians([(r.wall, r.cpu) for r in done])
@@ -351,7 +351,8 @@ def _install_yardsticks(archives: dict[str, Path], root: Path, env: dict[str, st
     everything = [r for done in runs.values() for r in done]
     summed = max(_summed_rss_kb(archive, root, env) for archive in archives.values())
     found["max_rss_mb"] = (max(r.biggest_kb for r in everything) / 1024, summed / 1024)
-    found["uv_rss_mb"] = (max(c[2] for c in cold) / 1024, max(w[2] for w in linked) / 1024)
+    found["uv_rss_mb"] = (max(c.biggest_kb for c in cold) / 1024,
+                          max(w.biggest_kb for w in linked) / 1024)
     return found
 
 

@@ -198,10 +198,8 @@ class Namespaces:
             if self.is_module(submodule):
                 if rest:
                     hops.add((submodule, rest))
-            elif table is not None and name not in table.lazy and not name.startswith("_"):
-                # where `_starred` looks, and only there
-                hops |= {(star, parts) for star in table.stars if not self.is_stdlib(star)
-                         and self.scan.may_bind(self._source(star), name)}
+            elif table is not None and name not in table.lazy:
+                hops |= {(star, parts) for star in self._stars_for(table, name)}
         return hops
 
     def lookup(self, module: str, name: str) -> Answer:
@@ -259,11 +257,7 @@ class Namespaces:
     def _starred(self, table: _Table, name: str) -> set[tuple[str, str]]:
         """What the module's star imports bind `name` to (empty: none binds it)."""
         answer: set[tuple[str, str]] = set()
-        if name.startswith("_"):
-            return answer
-        for star in table.stars:
-            if self.is_stdlib(star) or not self.scan.may_bind(self._source(star), name):
-                continue
+        for star in self._stars_for(table, name):
             other = self._table(star)
             if other is None:  # a compiled module: it may bind anything
                 answer.add(("package", star.partition(".")[0]))
@@ -271,6 +265,15 @@ class Namespaces:
                     other.all_names is None or name in other.all_names):
                 answer |= self.lookup(star, name)
         return answer
+
+    def _stars_for(self, table: _Table, name: str) -> list[str]:
+        """The star-imported modules of `table` that may bind `name` (no `_private` name
+        comes through a star; the standard library's bind no library function): where
+        `_starred` looks, and so where `_next_hops` reads ahead."""
+        if name.startswith("_"):
+            return []
+        return [star for star in table.stars if not self.is_stdlib(star)
+                and self.scan.may_bind(self._source(star), name)]
 
     def _table(self, module: str) -> _Table | None:
         if module not in self._tables:

@@ -365,7 +365,7 @@ class Walker:
             return [token]
         read = token.endswith("@")
         module, parts, own = self._chain(visit, token)
-        if own or not module or module.partition(".")[0] in self._own_tops:
+        if not self._in_library(module, own):
             # the job's own modules are wholly reachable: the package-wide rule
             prefix = "" if own or not module else module.partition(".")[0]
             return [f"{prefix}:{part}" + ("@" if read and index == len(parts) - 1 else "")
@@ -398,9 +398,14 @@ class Walker:
                 if "=>" in token or "/" not in head:
                     continue
                 module, parts, own = self._chain(visit, head)
-                if module and not own and module.partition(".")[0] not in self._own_tops:
+                if self._in_library(module, own):
                     found.append((module, tuple(parts)))
         return found
+
+    def _in_library(self, module: str, own: bool) -> bool:
+        """Whether a chain's module (`_chain`) is an installed library's, resolved through
+        its namespaces; the job's own are wholly reachable (the package-wide rule)."""
+        return bool(module) and not own and module.partition(".")[0] not in self._own_tops
 
     def _module_file(self, name: str) -> Path | None:
         """The installed file of module `name` (source or compiled), if any."""
