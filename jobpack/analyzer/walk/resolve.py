@@ -106,11 +106,21 @@ class Namespaces:
         self.is_stdlib = is_stdlib
         self._tables: dict[str, _Table | None] = {}
         self._memo: dict[tuple[str, str], Answer] = {}
+        # a chain's keys, by (module, parts, read): `torch/nn.Module` is written in
+        # hundreds of files (each lookup is memoised, so the answer is the same)
+        self._keys: dict[tuple[str, tuple[str, ...], bool], tuple[str, ...]] = {}
 
     def keys(self, module: str, parts: list[str], read: bool = False) -> list[str]:
         """The reachability keys of the chain `module.parts[0].parts[1]...`: an exact key
         for a function or class (what follows it: bare, a method's name), `pkg:name` where
         the namespace cannot say. `read`: the last part is read, not called (`@`)."""
+        chain = (module, tuple(parts), read)
+        known = self._keys.get(chain)
+        if known is None:
+            known = self._keys[chain] = tuple(self._resolve_chain(module, parts, read))
+        return list(known)
+
+    def _resolve_chain(self, module: str, parts: list[str], read: bool) -> list[str]:
         found: list[str] = []
         current = {module}
         for index, part in enumerate(parts):
