@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from jobpack.layout import EXIT_FAILURE, RunSpec, same_python
@@ -197,14 +198,25 @@ def _collect(spec: RunSpec, src: Path, root: Path, workdir: Path) -> bool:
     return True
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise Interrupted(signum)
+def interrupt_in(pid: int) -> Callable[[int, object], None]:
+    """SIGTERM's handler for the runner's process `pid`: `Interrupted` is raised there, so
+    what is half built is removed. A worker forked from it inherits the handler until it
+    sets its own; stopped by the runner in that moment (another worker's full disk), it
+    raised there too, and printed a traceback: now it just ends, as by default."""
+    def interrupt(signum: int, _frame: object) -> None:
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Interrupted(signum)
+
+    return interrupt
 
 
 def main(argv: list[str] | None = None, archive: str | None = None) -> int:
     """`python3 job.zip` passes `archive` (sys.argv[0]); `jobpack run` passes it in argv."""
     args = parse_args(sys.argv[1:] if argv is None else argv, archive)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt_in(os.getpid()))
     try:
         if args.install_optional:
             _install_optional(args)

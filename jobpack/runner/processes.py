@@ -71,12 +71,13 @@ def map_in_processes(func: Callable[[T], R], items: Sequence[T], workers: int) -
 
 def _serve(conn: Connection, func: Callable[[T], R], items: Sequence[T], parent: int
            ) -> None:
+    # The parent handles Ctrl-C and SIGTERM and stops its children; a child just ends
+    # (first thing: the parent may stop it while it is still starting).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A child holds the parent's descriptors (the environment's lock among them): killed
     # with SIGKILL, the parent could not stop it, and it would keep the lock for ever.
     die_with_parent(parent)
-    # The parent handles Ctrl-C and SIGTERM and stops its children; a child just ends.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
         try:
             index = conn.recv()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import time
+from typing import Any
 
 import pytest
 
 from jobpack.runner.errors import RunnerError
+from jobpack.runner.main import interrupt_in
 from jobpack.runner.processes import map_in_processes
 
 
@@ -53,3 +58,28 @@ def _die(item: int) -> int:
 def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
     with pytest.raises(RunnerError, match="a worker died while handling item 1"):
         map_in_processes(_die, [1, 2, 3, 4], workers=2)
+
+
+def _wait_forever(ready: Any) -> None:
+    ready.set()
+    time.sleep(60)
+
+
+def test_a_worker_stopped_before_it_sets_its_own_handler_ends_without_a_traceback(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """The runner's SIGTERM handler raises `Interrupted` in the runner; a worker forked
+    from it, stopped while still inheriting that handler (another worker filled the
+    disk), just ends by the signal: no `Interrupted` traceback in the job's output."""
+    context = multiprocessing.get_context("fork")
+    previous = signal.signal(signal.SIGTERM, interrupt_in(os.getpid()))
+    try:
+        ready = context.Event()
+        child = context.Process(target=_wait_forever, args=(ready,))
+        child.start()
+        assert ready.wait(30)
+        os.kill(child.pid or 0, signal.SIGTERM)
+        child.join(30)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert child.exitcode == -signal.SIGTERM
+    assert "Traceback" not in capfd.readouterr().err
