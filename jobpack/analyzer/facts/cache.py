@@ -58,6 +58,7 @@ class FactsStore:
         self._inflight: dict[Path, int] = {}
         self._tickets: dict[int, tuple[Path, str]] = {}
         self._fresh: set[Path] = set()
+        self._arrived: list[Path] = []  # parsed, not yet told by `arrived`
 
     # -- the walker's seam -----------------------------------------------------------------
     def __call__(self, path: Path) -> FileFacts:
@@ -109,6 +110,13 @@ class FactsStore:
         self._pool.hurry(tickets)
         self._take(self._pool.collect(tickets, any_of=True))
         return {path for path in paths if path in self._facts}
+
+    def arrived(self) -> list[Path]:
+        """The files parsed since the last call (without waiting for any)."""
+        if self._pool is not None:
+            self._take(self._pool.collect())
+        arrived, self._arrived = self._arrived, []
+        return arrived
 
     def prefetch(self, paths: Iterable[Path]) -> int:
         """Make facts for `paths` ready: from the cache, else parsed (in parallel if many).
@@ -192,6 +200,7 @@ class FactsStore:
     def _settle(self, path: Path, key: str, facts: FileFacts) -> None:
         self._facts[path] = facts
         self._fresh.add(path)
+        self._arrived.append(path)
         self.parsed += 1
         self._store(key, facts)
 

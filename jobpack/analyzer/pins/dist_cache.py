@@ -72,6 +72,10 @@ class DistFactsCache:
         tabled = {path for path in paths if self._tabled(path)}
         return tabled or self.inner.wait_any(paths)
 
+    def arrived(self) -> list[Path]:
+        """As `FactsStore.arrived`."""
+        return self.inner.arrived()
+
     def _tabled(self, path: Path) -> bool:
         owner = self._owner(path)
         return owner is not None and owner[1] in self._table(owner[0])

@@ -39,6 +39,8 @@ class ParseAhead(Protocol):
 
     def wait_any(self, paths: Collection[Path]) -> set[Path]: ...
 
+    def arrived(self) -> list[Path]: ...
+
 FactsFor = Callable[[Path], FileFacts]
 # the installed file of a dotted module: None (not installed), the source file, or the
 # module's other file (compiled: its namespace is unknown)

@@ -133,6 +133,8 @@ class Walker:
                                      lambda name: is_stdlib(name, target), prefetch, scan,
                                      ahead)
         self._own_tops: set[str] = set()  # the job's own top-level modules found so far
+        # library files handed to the workers ahead of the walk: module name and package
+        self._ahead_of: dict[Path, tuple[str, str | None]] = {}
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -158,6 +160,49 @@ class Walker:
 
     def _read_ahead(self, wave: list[_Visit]) -> None:
         self.namespaces.warm(self._chains(wave))
+
+    # -- parsing ahead ---------------------------------------------------------------------
+    def _parse_ahead(self, name: str, file: Path, package: str | None) -> None:
+        """Have the workers parse library module `name` now: it will be visited."""
+        if self.ahead is not None and file not in self._ahead_of and file.suffix == ".py":
+            self._ahead_of[file] = (name, package)
+            self.ahead.speculate([file])
+
+    def _look_ahead(self, ahead: ParseAhead) -> None:
+        """The library modules parsed since the last call import others at module level,
+        which run as soon as they are visited: have the workers parse those too, so they
+        keep ahead of the walk through the module-level import graph (handed only what the
+        walk queued, they idled while it walked)."""
+        for file in ahead.arrived():
+            known = self._ahead_of.get(file)
+            if known is None:
+                continue
+            _, package = known
+            for fact in self.facts_for(file).imports:
+                if fact.function or fact.main:
+                    continue  # runs only when called, or only as a script
+                module = fact.module
+                if fact.level:
+                    module = absolute(package or "", "." * fact.level + fact.module) or ""
+                if not module or is_stdlib(module, self.target):
+                    continue
+                names = fact.names if fact.kind == "from" and fact.names != ("*",) else ()
+                for target in (module, *(f"{module}.{n}" for n in names)):
+                    self._parse_ahead_chain(target)
+
+    def _parse_ahead_chain(self, name: str) -> None:
+        """`name` and its parent packages, which importing it runs."""
+        search: tuple[Path, ...] = self.site_paths
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            partial = ".".join(parts[:depth])
+            found = self.finder.find(partial, search)
+            if found is None:
+                return
+            if found.file is not None and found.is_source and partial not in self.seen:
+                package = partial if found.search else partial.rpartition(".")[0]
+                self._parse_ahead(partial, found.file, package or None)
+            search = found.search
 
     # -- nodes ---------------------------------------------------------------------------
     def relative(self, file: Path) -> str:
@@ -192,7 +237,10 @@ class Walker:
             self.queue.append(visit)
             # every queued file is visited: the workers parse it while this wave is walked
             if self.ahead is not None and visit.file.suffix == ".py":
-                self.ahead.speculate([visit.file])
+                if visit.library:
+                    self._parse_ahead(visit.node, visit.file, visit.package)
+                else:
+                    self.ahead.speculate([visit.file])
 
     def _add_local(self, located: Located, roots: tuple[Path, ...]) -> None:
         graph = self.result.graph
@@ -222,6 +270,8 @@ class Walker:
 
     # -- visiting a file -----------------------------------------------------------------
     def _visit(self, visit: _Visit) -> None:
+        if self.ahead is not None:
+            self._look_ahead(self.ahead)
         self._library = visit.library
         facts = self.facts_for(visit.file)
         rel = self.relative(visit.file)

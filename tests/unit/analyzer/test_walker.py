@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +13,7 @@ from jobpack.analyzer.api import walk_imports
 from jobpack.analyzer.entries import parse_entry
 from jobpack.analyzer.facts.cache import FactsStore
 from jobpack.analyzer.pins.distributions import DistributionIndex
+from jobpack.analyzer.walk.walker import Walker
 from jobpack.target import Target
 from tests.unit.analyzer.helpers import codes, external, local, run
 
@@ -172,3 +176,51 @@ def test_arbitrary_files_never_crash_the_walk(tmp_path_factory: pytest.TempPathF
         assert "main.py" in walked.local_files
 
     walk()
+
+
+class _Ahead:
+    """Stands in for the parsing beside the walk (`FactsStore`): records what it is
+    handed; parsed are what the test says."""
+
+    def __init__(self) -> None:
+        self.handed: list[str] = []
+        self.parsed: list[Path] = []
+
+    def speculate(self, paths: Iterable[Path], urgent: bool = False) -> None:
+        self.handed += [path.name for path in paths]
+
+    def wait_any(self, paths: Collection[Path]) -> set[Path]:
+        return set(paths)
+
+    def arrived(self) -> list[Path]:
+        parsed, self.parsed = self.parsed, []
+        return parsed
+
+
+def test_the_workers_are_handed_what_a_parsed_library_module_imports_at_module_level(
+        tmp_path: Path) -> None:
+    """Ahead of the walk: what runs on import (module level, a class body, the parent
+    packages), not what waits for a call or runs only as a script."""
+    site = tmp_path / "site"
+    files = {
+        "lib/__init__.py": "",
+        "lib/a.py": "import lib.sub.b\nfrom . import c\nfrom .d import name\n"
+                    "class K:\n    from lib import e\n"
+                    "def f():\n    import lib.lazy\n"
+                    "if __name__ == '__main__':\n    import lib.script\n",
+        **{f"lib/{n}.py": "" for n in ("c", "d", "e", "lazy", "script")},
+        "lib/sub/__init__.py": "", "lib/sub/b.py": "",
+    }
+    for rel, text in files.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+    ahead = _Ahead()
+    target = Target(3, 11)
+    walker = Walker(tmp_path, target, FactsStore(target, None), lambda name: None,
+                    site_paths=(site,), ahead=ahead)
+    walker._parse_ahead("lib.a", site / "lib" / "a.py", "lib")
+    assert ahead.handed == ["a.py"]
+    ahead.parsed = [site / "lib" / "a.py"]
+    walker._look_ahead(ahead)
+    assert sorted(ahead.handed) == sorted(["a.py", "__init__.py", "__init__.py", "b.py",
+                                           "c.py", "d.py", "e.py"])
