@@ -1,23 +1,30 @@
-"""Precision on a held-out gallery (issue #20): real example scripts of a project outside
+"""Precision on held-out galleries (issue #20): real example scripts of projects outside
 the conformance corpus, never used to choose a reachability rule, measured on both sides.
 
-    python benchmarks/bench_precision_gallery.py             # lmfit's examples
+    python benchmarks/bench_precision_gallery.py                       # lmfit's examples
+    python benchmarks/bench_precision_gallery.py --gallery networkx
     python benchmarks/bench_precision_gallery.py --only doc_model_gaussian
 
-The gallery is the `examples/` folder of lmfit's sdist from PyPI (lmfit 1.3.4,
-BSD-3-Clause; 49 scripts and the data files they read): curve fitting on numpy and scipy
-with asteval, uncertainties and dill, most scripts plotting with matplotlib. The venv
-holds more than the scripts import (pandas, pyarrow, requests, scikit-learn, sympy), so
-that what jobpack pins for nothing can show. Each script runs once in its own folder
-(with the data files) under the runtime import recorder: the distributions owning a
-module it imported are the truth, pip's closure of those (their `Requires-Dist` without
-extras, markers for the target) what it needs (`tests/conformance/closure.py`). A truth
-distribution jobpack does not pin is *missed*; a pin outside the closure (either tier)
-ships *for nothing*. A script that fails on its own (a package the venv lacks, such as
-emcee, or a file another example writes first) is left out and named;
+Each gallery is the `examples/` folder of a project's sdist from PyPI:
+- lmfit 1.3.4 (BSD-3-Clause; 49 scripts and the data files they read): curve fitting on
+  numpy and scipy with asteval, uncertainties and dill, most scripts plotting with
+  matplotlib;
+- networkx 3.6.1 (BSD-3-Clause; 88 scripts in topic folders, with the data files beside
+  them): graph algorithms, most drawing with matplotlib, some with scipy, pandas or
+  scikit-learn.
+The venv holds more than the scripts import (pandas, pyarrow, requests, scikit-learn,
+...), so that what jobpack pins for nothing can show. Each script runs once in its own
+folder (with the data files of its folder) under the runtime import recorder: the
+distributions owning a module it imported are the truth, pip's closure of those (their
+`Requires-Dist` without extras, markers for the target) what it needs
+(`tests/conformance/closure.py`). A truth distribution jobpack does not pin is *missed*;
+a pin outside the closure (either tier) ships *for nothing*. A script that fails on its
+own (a package the venv lacks, such as emcee or pygraphviz, a file another example writes
+first, or more than `--timeout` seconds) is left out and named; lmfit's
 `doc_confidence_chi2_maps` (minutes of 2-D confidence maps) runs only with --only.
 
-The sdist and the venv are kept in ~/.cache/jobpack-bench/ (about 0.7 MB and 750 MB).
+The sdists and the venvs are kept in ~/.cache/jobpack-bench/ (about 0.7 MB and 750 MB a
+gallery).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import os
 import subprocess
 import sys
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,12 +42,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conformance.closure import Precision, measure, summary
 
 CACHE = Path.home() / ".cache" / "jobpack-bench"
-PROJECT = "lmfit==1.3.4"
-# what the venv holds beside the project: imported by none of its examples but pandas
-OTHERS = ("matplotlib", "pandas", "pyarrow", "requests", "scikit-learn", "sympy")
-# computes 2-D confidence maps for over 8 minutes on a loaded 2-core machine: left out
-# unless named with --only
-SLOW = frozenset({"doc_confidence_chi2_maps"})
+
+
+@dataclass(frozen=True)
+class Gallery:
+    project: str  # the pinned sdist whose `examples/` are measured
+    others: tuple[str, ...]  # what the venv holds beside the project
+    data: tuple[str, ...] | None = None  # data files' suffixes (None: all of the folder)
+    slow: frozenset[str] = frozenset()  # left out unless named with --only
+
+
+GALLERIES = {
+    # pandas aside, imported by none of its examples
+    "lmfit": Gallery("lmfit==1.3.4", ("matplotlib", "pandas", "pyarrow", "requests",
+                                      "scikit-learn", "sympy"), (".dat", ".csv"),
+                     # computes 2-D confidence maps for over 8 minutes on a loaded machine
+                     frozenset({"doc_confidence_chi2_maps"})),
+    "networkx": Gallery("networkx==3.6.1", ("matplotlib", "scipy", "pandas", "pyarrow",
+                                            "requests", "scikit-learn", "sympy")),
+}
 
 
 def _pip(python: Path, *args: str) -> None:
@@ -47,34 +68,35 @@ def _pip(python: Path, *args: str) -> None:
                    check=True)
 
 
-def gallery(folder: Path) -> Path:
+def examples_of(gallery: Gallery, folder: Path) -> Path:
     """The sdist's `examples/` folder, downloaded once."""
-    name, _, version = PROJECT.partition("==")
+    name, _, version = gallery.project.partition("==")
     examples = folder / f"{name}-{version}" / "examples"
     if not examples.is_dir():
         _pip(Path(sys.executable), "download", "--no-deps", "--no-binary", ":all:",
-             "-d", str(folder), PROJECT)
+             "-d", str(folder), gallery.project)
         with tarfile.open(folder / f"{name}-{version}.tar.gz") as sdist:
             members = [m for m in sdist.getmembers() if "/examples/" in m.name]
             sdist.extractall(folder, members, filter="data")
     return examples
 
 
-def venv(folder: Path) -> Path:
+def venv(gallery: Gallery, folder: Path) -> Path:
     python = folder / "venv" / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(folder / "venv")], check=True)
-        _pip(python, "install", PROJECT, *OTHERS)
+        _pip(python, "install", gallery.project, *gallery.others)
     return python
 
 
-def jobs(examples: Path, work: Path, only: set[str]) -> list[Path]:
-    """One folder per script, holding it and every data file of the gallery."""
-    data = [p for p in sorted(examples.iterdir()) if p.suffix in (".dat", ".csv")]
+def jobs(gallery: Gallery, examples: Path, work: Path, only: set[str]) -> list[Path]:
+    """One folder per script, holding it and the data files of its own folder."""
     found = []
-    for script in sorted(examples.glob("*.py")):
-        if script.stem not in only if only else script.stem in SLOW:
+    for script in sorted(examples.rglob("*.py")):
+        if script.stem not in only if only else script.stem in gallery.slow:
             continue
+        data = [p for p in sorted(script.parent.iterdir()) if p.is_file()
+                and p.suffix != ".py" and (gallery.data is None or p.suffix in gallery.data)]
         job = work / script.stem
         job.mkdir(parents=True, exist_ok=True)
         for file in (script, *data):
@@ -85,16 +107,22 @@ def jobs(examples: Path, work: Path, only: set[str]) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gallery", choices=sorted(GALLERIES), default="lmfit")
     parser.add_argument("--only", nargs="*", default=[], help="script stems to measure")
-    parser.add_argument("--work", type=Path, default=CACHE / "gallery-lmfit")
+    parser.add_argument("--work", type=Path, help="default: ~/.cache/jobpack-bench/"
+                        "gallery-NAME")
+    parser.add_argument("--timeout", type=float, default=300,
+                        help="seconds a script may run before it is left out")
     args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    python = venv(args.work)
+    gallery = GALLERIES[args.gallery]
+    work: Path = args.work or CACHE / f"gallery-{args.gallery}"
+    work.mkdir(parents=True, exist_ok=True)
+    python = venv(gallery, work)
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
     rows: list[Precision] = []
     failed = []
-    for script in jobs(gallery(args.work), args.work / "jobs", set(args.only)):
-        row = measure(script, str(python), env, args.work / "cache")
+    for script in jobs(gallery, examples_of(gallery, work), work / "jobs", set(args.only)):
+        row = measure(script, str(python), env, work / "cache", timeout=args.timeout)
         if row.returncode != 0:
             failed.append(script.stem)
             continue

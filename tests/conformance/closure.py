@@ -97,13 +97,18 @@ def pip_closure(names: frozenset[str], index: DistributionIndex, target: Target
     return frozenset(done)
 
 
-def measure(script: Path, python: str, env: Mapping[str, str], cache: Path) -> Precision:
-    """Run `script` once with the recorder and analyse it: the figures of one script."""
+def measure(script: Path, python: str, env: Mapping[str, str], cache: Path,
+            timeout: float | None = None) -> Precision:
+    """Run `script` once with the recorder and analyse it: the figures of one script.
+    With `timeout`, a run that takes longer is stopped (coreutils' `timeout`: its return
+    code is 124)."""
     analysis = jobpack.analyze([script], python=python, root=script.parent, cache_dir=cache)
     assert analysis.environment is not None and analysis.index is not None
     target = Target.parse(analysis.manifest.target.python)
-    code, imported, _ = record_imports([python, script.name], python=python, cwd=script.parent,
-                                    env=env)
+    argv = [python, script.name]
+    if timeout is not None:
+        argv = ["timeout", str(timeout), *argv]
+    code, imported, _ = record_imports(argv, python=python, cwd=script.parent, env=env)
     truth = runtime_distributions(imported, analysis.index,
                                   analysis.environment.distribution_paths)
     return Precision(script.name, code, truth, pip_closure(truth, analysis.index, target),
