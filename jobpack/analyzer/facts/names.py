@@ -40,12 +40,20 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 
-_TRIPLE_DOUBLE = r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-_TRIPLE_SINGLE = r"'''(?:[^'\\]|\\.|'(?!''))*'''"
-_DOUBLE = r'"(?:[^"\\\n]|\\.)*"'
-_SINGLE = r"'(?:[^'\\\n]|\\.)*'"
-_STRING = re.compile(rf"(?P<prefix>[rRbBuUfFtT]{{0,2}})(?:{_TRIPLE_DOUBLE}|{_TRIPLE_SINGLE}"
-                     rf"|{_DOUBLE}|{_SINGLE})|#[^\n]*", re.DOTALL)
+# A string literal's body as runs of plain characters between escapes and lone quotes: one
+# repeat of a character class is a tight loop in `re`, an alternation repeated per
+# character was a tenth of the time to read a file's names. Each body has one possible
+# end (the first unescaped closing quote), so this matches exactly what the per-character
+# form `(?:[^"\\]|\\.|"(?!""))*` matched.
+_TRIPLE_DOUBLE = r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+_TRIPLE_SINGLE = r"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
+_DOUBLE = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
+_SINGLE = r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
+# A string literal or a comment, found by its first character (a search for a quote or `#`
+# skips the code between in C); `blank_strings` takes a string's prefix from just before.
+_QUOTED = re.compile(rf"{_TRIPLE_DOUBLE}|{_TRIPLE_SINGLE}|{_DOUBLE}|{_SINGLE}|#[^\n]*",
+                     re.DOTALL)
+_PREFIX_LETTERS = frozenset("rRbBuUfFtT")
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|[^\n;]*)",
                      re.MULTILINE)
 # what a `def` or `class` binds is not a reference to it
@@ -125,13 +133,35 @@ def parameter_names(text: str) -> list[str]:
             if (match := _PARAMETER.match(piece)) is not None]
 
 
-def _blank_string(match: re.Match[str]) -> str:
-    text = match.group()
-    prefix = (match.group("prefix") or "").lower()
-    newlines = "\n" * text.count("\n")
-    if "f" in prefix or "t" in prefix:  # what the braces hold is code (an expression)
-        return " (" + " ".join(_BRACES.findall(text)) + ")" + newlines
-    return " " + newlines
+def blank_strings(text: str) -> str:
+    """`text` with each string literal (its prefix too) and comment blanked to a space and
+    its newlines; an f-string or t-string keeps what its braces hold (code), in brackets.
+
+    A prefix is the up to two prefix letters just before the quote (`rb"..."`; not taken
+    from an earlier literal's end), as a search for `[rRbBuUfFtT]{0,2}` then a quote
+    finds it: starting that search at every letter of the code was most of its cost."""
+    pieces: list[str] = []
+    done = 0
+    for match in _QUOTED.finditer(text):
+        start = match.start()
+        literal = match.group()
+        if literal[0] == "#":
+            pieces += (text[done:start], " ")
+            done = match.end()
+            continue
+        first = start
+        while first > max(done, start - 2) and text[first - 1] in _PREFIX_LETTERS:
+            first -= 1
+        prefix = text[first:start].lower()
+        newlines = "\n" * literal.count("\n")
+        if "f" in prefix or "t" in prefix:  # what the braces hold is code (an expression)
+            pieces += (text[done:first], " (", " ".join(_BRACES.findall(literal)), ")",
+                       newlines)
+        else:
+            pieces += (text[done:first], " ", newlines)
+        done = match.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _blank_lines(match: re.Match[str]) -> str:
@@ -141,7 +171,7 @@ def _blank_lines(match: re.Match[str]) -> str:
 def code_only(text: str) -> str:
     """`text` without string literals, comments, import statements and the names `def`
     and `class` bind (lines kept)."""
-    return _code(_IMPORT.sub(_blank_lines, _STRING.sub(_blank_string, text)))
+    return _code(_IMPORT.sub(_blank_lines, blank_strings(text)))
 
 
 def _code(no_imports: str) -> str:
@@ -509,7 +539,7 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     each as one space-separated, sorted string (cheap to cache, split only when needed).
     A line a body shares with its header counts for both. An alias that module-level
     code rebinds is no alias anywhere; one a function body rebinds, not in that body."""
-    unquoted = _STRING.sub(_blank_string, source.decode("utf-8", "replace"))
+    unquoted = blank_strings(source.decode("utf-8", "replace"))
     bases: list[tuple[str, str]] = []
     code = _code(_BASES.sub(lambda match: _cut_bases(match, bases),
                             _IMPORT.sub(_blank_lines, unquoted)))

@@ -57,9 +57,42 @@ def _regions(source: bytes) -> list[tuple[int, int]]:
 
 
 def _code(source: bytes) -> tuple[str, str]:
-    unquoted = names._STRING.sub(names._blank_string, source.decode("utf-8", "replace"))
+    unquoted = names.blank_strings(source.decode("utf-8", "replace"))
     no_imports = names._IMPORT.sub(names._blank_lines, unquoted)
     return no_imports, names._code(no_imports)
+
+
+# `blank_strings` as it was written first: one pattern that starts at a string's prefix
+_BODY = {"'''": r"(?:[^'\\]|\\.|'(?!''))*", '"""': r'(?:[^"\\]|\\.|"(?!""))*',
+         "'": r"(?:[^'\\\n]|\\.)*", '"': r'(?:[^"\\\n]|\\.)*'}
+_PREFIXED_STRING = re.compile(
+    r"(?P<prefix>[rRbBuUfFtT]{0,2})(?:"
+    + "|".join(f"{quote}{body}{quote}" for quote, body in _BODY.items()) + r")|#[^\n]*",
+    re.DOTALL)
+
+
+def _blanked_by_prefixed_pattern(text: str) -> str:
+    def blank(match: re.Match[str]) -> str:
+        literal = match.group()
+        prefix = (match.group("prefix") or "").lower()
+        newlines = "\n" * literal.count("\n")
+        if "f" in prefix or "t" in prefix:
+            return " (" + " ".join(re.findall(r"\{([^{}]*)\}", literal)) + ")" + newlines
+        return " " + newlines
+
+    return _PREFIXED_STRING.sub(blank, text)
+
+
+def test_strings_are_blanked_as_by_one_pattern_from_their_prefix() -> None:
+    tricky = ["if'a' in x: pass\n", "x = rb\"\\\"\" + Rf'{a}{b!r}' + ubr\"y\"\n",
+              "s = '''a\n'' \\''' b'''\n'''\n", 's = """x""""\n', "'a'f'{b}'\n",
+              '"a"rb"c"\n', "t'{x}' # f'{y}'\n", "x = f'''\n{a}\n''' + '''unclosed\n",
+              'print("a\\\n  b") ; # c\n', "'\\\\' '\\'' x\n", "fr'{a}'brf'{b}'"]
+    for text in tricky:
+        assert names.blank_strings(text) == _blanked_by_prefixed_pattern(text), text
+    for file in FILES:
+        text = file.read_bytes().decode("utf-8", "replace")
+        assert names.blank_strings(text) == _blanked_by_prefixed_pattern(text), file
 
 
 @pytest.mark.parametrize("file", FILES, ids=lambda p: "/".join(p.parts[-2:]))
