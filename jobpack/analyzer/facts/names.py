@@ -65,8 +65,11 @@ _BRACES = re.compile(r"\{([^{}]*)\}")
 _CHAIN = re.compile(r"(?<![\w.])([^\W\d]\w*)(?=((?:[ \t]*\.[ \t]*[^\W\d]\w*)+))")
 _IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
 # `show.__doc__ = ...`, `wrapper.__name__`: reading a function's metadata calls nothing
-_METADATA = re.compile(r"(?<![\w.])[^\W\d]\w*[ \t]*\.[ \t]*__(?:doc|name|qualname|module|"
-                       r"wrapped|dict|annotations|defaults|kwdefaults)__\b")
+_METADATA_NAME = r"__(?:doc|name|qualname|module|wrapped|dict|annotations|defaults|kwdefaults)__"
+_METADATA = re.compile(rf"(?<![\w.])[^\W\d]\w*[ \t]*\.[ \t]*{_METADATA_NAME}\b")
+# the name alone: a search `re` starts only where `__` is (`_METADATA` is tried at every
+# offset), so most bodies, which read no metadata, skip the substitution
+_METADATA_HINT = re.compile(_METADATA_NAME)
 # The standard library's top-level modules (any version jobpack runs on: a name that
 # left or joined it between versions is never a third-party module's either).
 _STDLIB = frozenset(sys.stdlib_module_names)
@@ -422,7 +425,8 @@ class _Bindings:
         found: set[str] = set()
         plain, stars = self.plain, self.stars
         builtins = set()
-        for dot, name in _REFERENCE.findall(_METADATA.sub(" ", text)):
+        read = _METADATA.sub(" ", text) if _METADATA_HINT.search(text) else text
+        for dot, name in _REFERENCE.findall(read):
             if name in _IGNORED:
                 continue
             if dot:
