@@ -109,6 +109,17 @@ def test_rebound_names_by_line_are_those_of_each_region(file: Path) -> None:
             == names._rebound(region), (first, last)
 
 
+def test_rebound_names_of_a_line_are_found_whatever_lines_are_searched() -> None:
+    """Lines without `=` or a binding word are not searched: each line's names are what
+    searching that line alone finds, at its start, end and between its neighbours."""
+    code = ("x: int = 1\na == b\nfor i, j in k: y = 2\nf(a=1, b == 2)\nlambda q: r == 2\n"
+            "with a as b: c = d\nglobal g, h\n  nonlocal n\nz=(w:=3)\nlast =")
+    table = names._ReboundLines(code)
+    for number, line in enumerate(code.split("\n"), 1):
+        assert table.within([number]) == names._rebound(line), line
+    assert table.everywhere() == names._rebound(code)
+
+
 def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
                               ) -> tuple[str, set[str]]:
     """`_qualify` as it was written first: one pattern of the file's aliases."""
