@@ -109,6 +109,23 @@ def test_rebound_names_by_line_are_those_of_each_region(file: Path) -> None:
             == names._rebound(region), (first, last)
 
 
+def test_words_after_a_boundary_match_as_with_the_boundary() -> None:
+    """`_word` spells `\\b(?:...)` so that `re` searches from the words' first letters."""
+    pairs = [(names._DEFINED, r"\b(?:def|class)[ \t]+([^\W\d]\w*)"),
+             (names._CLASS, r"\bclass[ \t]+([^\W\d]\w*)"),
+             (names._AS_FOR, r"\b(?:as|for|global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,"
+                             r"[ \t]*[^\W\d]\w*)*)"),
+             (names._PARAMETERS, r"\b(?:def[ \t]+[^\W\d]\w*[ \t]*\(([^)]*)\)|lambda([^:]*):)")]
+    tricky = "class A: pass\nundef x\n_class B\néclass C\n1def d()\n(lambda q: q)\n" \
+             "xlambda r: r\ndef f(a,\n  b): pass\nfor i, j in k: import x as y\nclass\tD"
+    texts = [tricky] + [file.read_bytes().decode("utf-8", "replace") for file in FILES]
+    for pattern, plain in pairs:
+        for text in texts:
+            assert [(m.span(), m.groups()) for m in pattern.finditer(text)] \
+                == [(m.span(), m.groups()) for m in re.finditer(plain, text)]
+    assert names._DEFINITION.pattern.startswith("(?:d(?<!\\wd)ef|c(?<!\\wc)lass)")
+
+
 def test_rebound_names_of_a_line_are_found_whatever_lines_are_searched() -> None:
     """Lines without `=` or a binding word are not searched: each line's names are what
     searching that line alone finds, at its start, end and between its neighbours."""
