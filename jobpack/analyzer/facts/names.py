@@ -38,6 +38,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 
 
@@ -223,6 +224,7 @@ class _ReboundLines:
                    or "for" in line or "global" in line or "nonlocal" in line]
         for number, match in _search_lines(_AS_FOR, lines, binding):
             self.by_line.setdefault(number, set()).update(_identifiers(match[1]))
+        self.numbers = sorted(self.by_line)
 
     def within(self, lines: Iterable[int]) -> set[str]:
         found: set[str] = set()
@@ -235,6 +237,15 @@ class _ReboundLines:
 
     def everywhere(self) -> set[str]:
         return self.within(self.by_line)
+
+    def between(self, first: int, last: int) -> set[str]:
+        """`within(range(first, last + 1))`, from the lines that bind a name only (most of
+        a body's lines bind none, and each body asked about each of its lines)."""
+        found: set[str] = set()
+        numbers, by_line = self.numbers, self.by_line
+        for number in numbers[bisect_left(numbers, first):bisect_right(numbers, last)]:
+            found |= by_line[number]
+        return found
 
 
 def _search_lines(pattern: re.Pattern[str], lines: list[str], numbers: list[int]
@@ -586,8 +597,9 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     per_span: list[str] = []
     for first, last, _ in spans:
         body = "\n".join(lines[first - 1:last])
-        local = rebound_lines.within(range(first, min(last, len(lines)) + 1))
-        local_aliases = {n: t for n, t in aliases.items() if n not in local}
+        local = rebound_lines.between(first, min(last, len(lines)))
+        local_aliases = aliases if local.isdisjoint(aliases) \
+            else {n: t for n, t in aliases.items() if n not in local}
         cut, tokens = _qualify(body, local_aliases)
         found = _by_name_only(bindings.tokens(cut, local_aliases) | tokens, body)
         per_span.append(" ".join(sorted(found)))

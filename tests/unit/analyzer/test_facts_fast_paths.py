@@ -107,6 +107,7 @@ def test_rebound_names_by_line_are_those_of_each_region(file: Path) -> None:
         region = "\n".join(lines[first - 1:last])
         assert table.within(range(first, min(last, len(lines)) + 1)) \
             == names._rebound(region), (first, last)
+        assert table.between(first, min(last, len(lines))) == names._rebound(region)
 
 
 def test_words_after_a_boundary_match_as_with_the_boundary() -> None:
