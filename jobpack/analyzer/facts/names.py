@@ -40,6 +40,7 @@ import re
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 
 
 def _word(*words: str) -> str:
@@ -218,11 +219,11 @@ class _ReboundLines:
         self.by_line: dict[int, set[str]] = {}
         lines = code.split("\n")
         assigning = [number for number, line in enumerate(lines, 1) if "=" in line]
-        for number, match in _search_lines(_ASSIGNED, lines, assigning):
+        for number, _, match in _search_lines(_ASSIGNED, lines, assigning):
             self.by_line.setdefault(number, set()).add(match[1])
         binding = [number for number, line in enumerate(lines, 1) if "as" in line
                    or "for" in line or "global" in line or "nonlocal" in line]
-        for number, match in _search_lines(_AS_FOR, lines, binding):
+        for number, _, match in _search_lines(_AS_FOR, lines, binding):
             self.by_line.setdefault(number, set()).update(_identifiers(match[1]))
         self.numbers = sorted(self.by_line)
 
@@ -249,16 +250,20 @@ class _ReboundLines:
 
 
 def _search_lines(pattern: re.Pattern[str], lines: list[str], numbers: list[int]
-                  ) -> Iterator[tuple[int, re.Match[str]]]:
+                  ) -> Iterator[tuple[int, int, re.Match[str]]]:
     """The matches of `pattern`, which never spans a line's end, on the lines `numbers`
-    (1-based, ascending) of `lines`, each with its line: one search of them joined."""
+    (1-based, ascending) of `lines`: one search of them joined. Each comes with its line
+    and where that line starts in the joined text (`match.start()` less it: its column)."""
     text = "\n".join([lines[number - 1] for number in numbers])
-    index = last = 0
+    index = last = line_start = 0
     for match in pattern.finditer(text):
         start = match.start()
-        index += text.count("\n", last, start)
+        newlines = text.count("\n", last, start)
+        if newlines:
+            index += newlines
+            line_start = text.rfind("\n", 0, start) + 1
         last = start
-        yield numbers[index], match
+        yield numbers[index], line_start, match
 
 
 def _is_stdlib(target: str) -> bool:
@@ -526,16 +531,25 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
     tokens: set[str] = set()
     pieces: list[str] = []
     done = 0
+    lines = code.split("\n")
+    line_starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+    # a chain is on one line, with a dot: the lines without one (about half the code) are
+    # not searched
+    dotted = [number for number, line in enumerate(lines, 1) if "." in line]
     # every name a chain starts with, checked here: one pattern for every file (a pattern
     # of the file's aliases was compiled once per file, a tenth of a cold analysis)
-    for match in _CHAIN.finditer(code):
+    for number, line_start, match in _search_lines(_CHAIN, lines, dotted):
         targets = aliases.get(match[1])
-        if targets is None or match.start() < done:
-            continue  # not an alias, or inside the chain of one
+        if targets is None:
+            continue  # not an alias
+        shift = line_starts[number - 1] - line_start  # from the text searched to `code`
+        start = match.start() + shift
+        if start < done:
+            continue  # inside the chain of one
         chain = ".".join(_identifiers(match[2]))
         tokens.update(join(target, chain) for target in targets if not _is_stdlib(target))
-        pieces += (code[done:match.start()], match[1])
-        done = match.end(2)
+        pieces += (code[done:start], match[1])
+        done = match.end(2) + shift
     pieces.append(code[done:])
     return "".join(pieces), tokens
 

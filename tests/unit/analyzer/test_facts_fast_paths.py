@@ -157,8 +157,8 @@ def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
 
 
 def test_qualified_chains_are_those_of_one_pattern_of_the_aliases() -> None:
-    tricky = "x = np. linalg.norm(a) + foo. np.mean(b) + np .sum + npx.y + a.np.z\n" \
-             "    cute.compile(k)\t.run  # np.c\n"
+    tricky = "np.first\n\nx = np. linalg.norm(a) + foo. np.mean(b) + np .sum + npx.y + a.np.z\n" \
+             "    cute.compile(k)\t.run  # np.c\ny = np\n\tz = cute\nnp.last"
     aliases = {"np": ("numpy/",), "cute": ("cutlass.cute/",), "a": ("alpha/", "os/")}
     assert names._qualify(tricky, aliases) == _qualified_by_alternation(tricky, aliases)
     for file in FILES:
