@@ -200,7 +200,8 @@ class FactsStore:
     def _settle(self, path: Path, key: str, facts: FileFacts) -> None:
         self._facts[path] = facts
         self._fresh.add(path)
-        self._arrived.append(path)
+        if self.workers >= 2:  # one process: nothing parses beside the walk, nor ahead of it
+            self._arrived.append(path)
         self.parsed += 1
         self._store(key, facts)
 
