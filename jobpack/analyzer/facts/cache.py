@@ -77,12 +77,7 @@ class FactsStore:
         processes, nothing starts: `prefetch` decides."""
         if self.workers < 2:
             return
-        for path in paths:
-            if path not in self._facts and path not in self._inflight \
-                    and path not in self._unparsed:
-                found = self._lookup(path)
-                if found is not None:
-                    self._unparsed[path] = found
+        self._read_new(paths)
         if self._unparsed and (self._pool is not None
                                or len(self._unparsed) >= PARALLEL_THRESHOLD):
             self._submit(list(self._unparsed.items()), urgent=urgent)
@@ -93,10 +88,7 @@ class FactsStore:
     def wait_any(self, paths: Collection[Path]) -> set[Path]:
         """Those of `paths` whose facts are ready, waiting until one is: the read-ahead
         follows each chain on as soon as its module is parsed."""
-        for path in paths:
-            if path not in self._facts and path not in self._inflight \
-                    and path not in self._unparsed and (found := self._lookup(path)):
-                self._unparsed[path] = found
+        self._read_new(paths)
         ready = {path for path in paths if path in self._facts}
         if ready or self._pool is None:
             if not ready:  # nothing runs beside the walk: parse them all here
@@ -179,6 +171,14 @@ class FactsStore:
         self.hits += 1
         self._facts[path] = cached
         return None
+
+    def _read_new(self, paths: Iterable[Path]) -> None:
+        """Read the files of `paths` not seen yet: their facts from the cache, else their
+        sources wait in `_unparsed`."""
+        for path in paths:
+            if path not in self._facts and path not in self._inflight \
+                    and path not in self._unparsed and (found := self._lookup(path)):
+                self._unparsed[path] = found
 
     def _submit(self, todo: list[tuple[Path, tuple[bytes, str]]], urgent: bool) -> list[int]:
         from jobpack.analyzer.facts.parser import parse_facts

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -133,8 +133,8 @@ class Walker:
                                      lambda name: is_stdlib(name, target), prefetch, scan,
                                      ahead)
         self._own_tops: set[str] = set()  # the job's own top-level modules found so far
-        # library files handed to the workers ahead of the walk: module name and package
-        self._ahead_of: dict[Path, tuple[str, str | None]] = {}
+        # library files handed to the workers ahead of the walk, with their package
+        self._ahead_of: dict[Path, str | None] = {}
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -162,10 +162,11 @@ class Walker:
         self.namespaces.warm(self._chains(wave))
 
     # -- parsing ahead ---------------------------------------------------------------------
-    def _parse_ahead(self, name: str, file: Path, package: str | None) -> None:
-        """Have the workers parse library module `name` now: it will be visited."""
+    def _parse_ahead(self, file: Path, package: str | None) -> None:
+        """Have the workers parse library module `file` (of `package`) now: it will be
+        visited."""
         if self.ahead is not None and file not in self._ahead_of and file.suffix == ".py":
-            self._ahead_of[file] = (name, package)
+            self._ahead_of[file] = package
             self.ahead.speculate([file])
 
     def _look_ahead(self, ahead: ParseAhead) -> None:
@@ -174,10 +175,9 @@ class Walker:
         keep ahead of the walk through the module-level import graph (handed only what the
         walk queued, they idled while it walked)."""
         for file in ahead.arrived():
-            known = self._ahead_of.get(file)
-            if known is None:
+            if file not in self._ahead_of:
                 continue
-            _, package = known
+            package = self._ahead_of[file]
             for fact in self.facts_for(file).imports:
                 if fact.function or fact.main:
                     continue  # runs only when called, or only as a script
@@ -192,17 +192,9 @@ class Walker:
 
     def _parse_ahead_chain(self, name: str) -> None:
         """`name` and its parent packages, which importing it runs."""
-        search: tuple[Path, ...] = self.site_paths
-        parts = name.split(".")
-        for depth in range(1, len(parts) + 1):
-            partial = ".".join(parts[:depth])
-            found = self.finder.find(partial, search)
-            if found is None:
-                return
+        for partial, found, package in self._installed(name):
             if found.file is not None and found.is_source and partial not in self.seen:
-                package = partial if found.search else partial.rpartition(".")[0]
-                self._parse_ahead(partial, found.file, package or None)
-            search = found.search
+                self._parse_ahead(found.file, package)
 
     # -- nodes ---------------------------------------------------------------------------
     def relative(self, file: Path) -> str:
@@ -238,7 +230,7 @@ class Walker:
             # every queued file is visited: the workers parse it while this wave is walked
             if self.ahead is not None and visit.file.suffix == ".py":
                 if visit.library:
-                    self._parse_ahead(visit.node, visit.file, visit.package)
+                    self._parse_ahead(visit.file, visit.package)
                 else:
                     self.ahead.speculate([visit.file])
 
@@ -640,6 +632,18 @@ class Walker:
         """Walk the installed code of `name` and of its parent packages (each runs)."""
         if not self.site_paths or name in self.seen:
             return
+        for partial, found, package in self._installed(name):
+            if found.is_source and partial not in self.seen:
+                assert found.file is not None
+                self.result.graph.add_module(Module(partial, "external"))
+                self._enqueue(_Visit(partial, found.file, False, package, (), True))
+            elif found.file is not None and partial not in self.seen:
+                self.seen.add(partial)
+                self._extension_imports(_Visit(partial, found.file, False, package, (), True))
+
+    def _installed(self, name: str) -> Iterator[tuple[str, Located, str | None]]:
+        """`name`'s parent packages, then `name`, as installed (each with the package its
+        relative imports start from), as far as they are found."""
         parts = name.split(".")
         search = self.site_paths
         for depth in range(1, len(parts) + 1):
@@ -647,15 +651,8 @@ class Walker:
             found = self.finder.find(partial, search)
             if found is None:
                 return
-            package = partial if found.search else partial.rpartition(".")[0]
-            if found.is_source and partial not in self.seen:
-                assert found.file is not None
-                self.result.graph.add_module(Module(partial, "external"))
-                self._enqueue(_Visit(partial, found.file, False, package or None, (), True))
-            elif found.file is not None and partial not in self.seen:
-                self.seen.add(partial)
-                self._extension_imports(_Visit(partial, found.file, False, package or None,
-                                               (), True))
+            yield partial, found, (partial if found.search
+                                   else partial.rpartition(".")[0]) or None
             search = found.search
 
     def _extension_imports(self, visit: _Visit) -> None:

@@ -218,7 +218,7 @@ def test_the_workers_are_handed_what_a_parsed_library_module_imports_at_module_l
     target = Target(3, 11)
     walker = Walker(tmp_path, target, FactsStore(target, None), lambda name: None,
                     site_paths=(site,), ahead=ahead)
-    walker._parse_ahead("lib.a", site / "lib" / "a.py", "lib")
+    walker._parse_ahead(site / "lib" / "a.py", "lib")
     assert ahead.handed == ["a.py"]
     ahead.parsed = [site / "lib" / "a.py"]
     walker._look_ahead(ahead)
