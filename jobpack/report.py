@@ -274,6 +274,8 @@ def how_it_runs(site: ImportSite) -> str:
         "in a function" if site.lazy else "module level")
     if site.function and site.reached_by:
         where += f" (named by {site.reached_by})"
+    if site.gate:
+        where += f", only once {site.gate} is imported (a type probe)"
     if site.branch:
         return f"{where}, called only in an undecidable branch"
     return f"{where}, under except ImportError" if site.optional else where

@@ -38,6 +38,8 @@ class ImportSite:
     # what made `function` reachable: the first code that named it (`pkg/mod.py:12, in
     # load`, `pkg/mod.py, module level`); not part of the site's identity
     reached_by: str = field(default="", compare=False)
+    # a type probe's package (`pandas`): the import runs only once that package is imported
+    gate: str = ""
 
     def render(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"

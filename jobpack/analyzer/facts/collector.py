@@ -30,7 +30,8 @@ from jobpack.analyzer.facts.model import (
     SysPathFact,
 )
 from jobpack.analyzer.facts.module_dir import left_out
-from jobpack.analyzer.facts.names import main_blocks, names_and_bindings
+from jobpack.analyzer.facts.names import blank_strings, main_blocks, names_and_bindings
+from jobpack.analyzer.facts.probes import find_probe
 from jobpack.analyzer.facts.reads import ReadCall, reads_of
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.diagnostics import DYNAMIC_IMPORT, Code
@@ -218,6 +219,8 @@ class Collector(Generic[Pos]):
               end_of: Callable[[Pos], int] | None = None) -> FileFacts:
         """The facts, in source order; `position_of` gives a (line, column) per position,
         `end_of` the last line of a body (default: `position_of`'s line)."""
+        spans = self._spans(position_of, end_of)
+        gates, probes = self._probes(position_of, source, spans)
         imports: list[tuple[tuple[int, int], ImportFact]] = []
         for pos, module, ctx, kind, names, level in self.imports:
             where = position_of(pos)
@@ -225,7 +228,8 @@ class Collector(Generic[Pos]):
                 module=module, line=where[0], kind=kind,  # type: ignore[arg-type]
                 names=names, level=level, scope=ctx.scope, main=ctx.main,
                 optional=ctx.optional, conditional=ctx.reach is None,
-                function=ctx.function)))
+                function=ctx.function,
+                gate=_gate(ctx.function, where[0], gates, probes) if gates else "")))
         notes: list[tuple[tuple[int, int], FileNote]] = []
         for pos, code, message in self.notes:
             where = position_of(pos)
@@ -242,8 +246,8 @@ class Collector(Generic[Pos]):
             ((position_of(pos), SysPathFact(position_of(pos)[0], folder.anchor, folder.path,
                                             front, main))
              for pos, folder, front, main in self.sys_paths), key=lambda item: item[0])
-        module_names, main_names, functions, bindings = self._functions(position_of, source,
-                                                                        end_of)
+        module_names, main_names, functions, bindings = self._functions(
+            position_of, source, spans, gates)
         return FileFacts(
             imports=tuple(fact for _, fact in imports),
             all_names=None if self.all_names is None else tuple(self.all_names),
@@ -259,32 +263,86 @@ class Collector(Generic[Pos]):
             bindings=bindings,
         )
 
+    def _spans(self, position_of: Callable[[Pos], tuple[int, int]],
+               end_of: Callable[[Pos], int] | None) -> list[tuple[int, int, int]]:
+        """Each function's `def` line, its body's first line and its last line."""
+        spans = []
+        for _, pos, first, last, _ in self.functions:
+            start = position_of(first)[0]
+            end = end_of(last) if end_of is not None else position_of(last)[0]
+            spans.append((position_of(pos)[0], start, max(start, end)))
+        return spans
+
+    def _probes(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
+                spans: list[tuple[int, int, int]]
+                ) -> tuple[dict[tuple[str, str], list[tuple[int, int]]], dict[int, str]]:
+        """The type probes (`facts/probes.py`): the regions each gates, by (function,
+        package), and the probes' own import lines with their package."""
+        gates: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        probes: dict[int, str] = {}
+        candidates = [(pos, ctx.function) for pos, _, ctx, kind, _, level in self.imports
+                      if ctx.optional and ctx.function and kind != "dynamic" and not level
+                      and ctx.function.rpartition(".")[2] != "__getattr__"]
+        if not candidates or (b"isinstance(" not in source and b"issubclass(" not in source):
+            return gates, probes
+        lines = blank_strings(source.decode("utf-8", "replace")).split("\n")
+        where: dict[str, list[tuple[int, int]]] = {}
+        for (name, *_), (defined, _, end) in zip(self.functions, spans, strict=True):
+            where.setdefault(name, []).append((defined, end))
+        for pos, function in candidates:
+            line = position_of(pos)[0]
+            span = next(((a, b) for a, b in where.get(function, ()) if a <= line <= b), None)
+            probe = None if span is None else find_probe(lines, line, span)
+            if probe is not None:
+                probes[line] = probe.gate
+                known = gates.setdefault((function, probe.gate), [])
+                known.extend(r for r in probe.regions if r not in known)
+        return gates, probes
+
+    def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
+                   spans: list[tuple[int, int, int]],
+                   gates: dict[tuple[str, str], list[tuple[int, int]]]
+                   ) -> tuple[str, str, tuple[FunctionFact, ...], str]:
+        """What module-level code refers to, what its `__main__` blocks do, each
+        function with what its body refers to (and each part gated by a type probe, apart),
+        and what module-level code binds."""
+        bodies = []
+        found = []
+        holes: dict[int, list[tuple[int, int]]] = {}
+        for index, ((name, pos, _, _, shared), (_, start, end)) in enumerate(
+                zip(self.functions, spans, strict=True)):
+            bodies.append((start, end, shared))
+            found.append((position_of(pos), name))
+            inside = [r for (function, _), regions in gates.items() if function == name
+                      for r in regions if start <= r[0] <= end]
+            if inside:
+                holes[index] = inside
+        gated = sorted(gates.items())
+        regions = [(first, last, False) for _, found_regions in gated
+                   for first, last in found_regions]
+        mains = main_blocks(source)
+        module_names, per_span, bindings = names_and_bindings(
+            source, bodies + regions + mains,
+            [name for name, *_ in self.functions if "." not in name], holes)
+        facts = [(where, FunctionFact(name, where[0], names))
+                 for (where, name), names in zip(found, per_span, strict=False)]
+        at = len(found)
+        for (function, gate), found_regions in gated:
+            names = {n for text in per_span[at:at + len(found_regions)] for n in text.split()}
+            at += len(found_regions)
+            first = min(a for a, _ in found_regions)
+            facts.append(((first, 0), FunctionFact(function, first, " ".join(sorted(names)),
+                                                   gate)))
+        facts.sort(key=lambda item: item[0])
+        main_names = " ".join(sorted({name for names in per_span[at:]
+                                      for name in names.split()}))
+        return module_names, main_names, tuple(fact for _, fact in facts), bindings
+
     def _is_lazy(self) -> bool:
         """Whether attribute access imports on demand: the module replaces itself in
         sys.modules (`_LazyModule`) or has a module `__getattr__` (PEP 562)."""
         return self.replaces_itself or any(name == "__getattr__"
                                            for name, *_ in self.functions)
-
-    def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
-                   end_of: Callable[[Pos], int] | None
-                   ) -> tuple[str, str, tuple[FunctionFact, ...], str]:
-        """What module-level code refers to, what its `__main__` blocks do, each
-        function with what its body refers to, and what module-level code binds."""
-        spans = []
-        found = []
-        for name, pos, first, last, shared in self.functions:
-            start = position_of(first)[0]
-            end = end_of(last) if end_of is not None else position_of(last)[0]
-            spans.append((start, max(start, end), shared))
-            found.append((position_of(pos), name))
-        mains = main_blocks(source)
-        module_names, per_span, bindings = names_and_bindings(
-            source, spans + mains, [name for name, *_ in self.functions if "." not in name])
-        facts = sorted((where, FunctionFact(name, where[0], names))
-                       for (where, name), names in zip(found, per_span, strict=False))
-        main_names = " ".join(sorted({name for names in per_span[len(found):]
-                                      for name in names.split()}))
-        return module_names, main_names, tuple(fact for _, fact in facts), bindings
 
     def _left_out_of_dir(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,
                          end_of: Callable[[Pos], int] | None) -> tuple[str, ...]:
@@ -312,6 +370,18 @@ class Collector(Generic[Pos]):
             if known is None or (fact.kind == "code" and known[1].kind != "code"):
                 found[key] = (min(where, known[0]) if known else where, fact)
         return tuple(fact for _, fact in sorted(found.values(), key=lambda item: item[0]))
+
+
+def _gate(function: str, line: int, gates: dict[tuple[str, str], list[tuple[int, int]]],
+          probes: dict[int, str]) -> str:
+    """The package an import of `function` on `line` is gated on (`facts/probes.py`): a
+    probe's own import, or one in the body under a probe's test; "" for none."""
+    if line in probes:
+        return probes[line]
+    for (owner, gate), regions in gates.items():
+        if owner == function and any(a <= line <= b for a, b in regions):
+            return gate
+    return ""
 
 
 def _dynamic(call: _Call[Pos], where: tuple[int, int],

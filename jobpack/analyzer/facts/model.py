@@ -24,6 +24,9 @@ class ImportFact:
     names of a `from` import (`("*",)` for a star import). `main` is True when the import
     only runs as `__main__`, False when it only runs when the file is imported, None when
     it runs in both roles. `optional` marks an import guarded by `except ImportError`.
+    `gate` names the package a type probe tests values against, for an import that runs
+    only once that package is imported (`facts/probes.py`): the probe's own import, and
+    those in the body under its test.
     """
 
     module: str
@@ -36,6 +39,7 @@ class ImportFact:
     optional: bool = False
     conditional: bool = False
     function: str = ""  # the enclosing function or method (`load`, `Loader.run`), if any
+    gate: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,17 @@ class SysPathFact:
 class FunctionFact:
     """A function or method defined at module or class level, by its qualified name
     (`load`, `Loader.run`; functions nested in it belong to it), with the names its body
-    refers to: one space-separated string, split only when the function is reached."""
+    refers to: one space-separated string, split only when the function is reached.
+
+    With `gate` (`pandas`), it is the part of the function's body that runs only once that
+    package is imported, the bodies under a type probe's tests (`facts/probes.py`): its
+    names are not the function's own, and count once both the function is reached and
+    the package is."""
 
     name: str
     line: int
     names: str = ""
+    gate: str = ""
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ import keyword
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate
 
 
@@ -584,12 +584,15 @@ def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
     return module, per_span
 
 
-def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[str] = ()
+def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[str] = (),
+                       holes: Mapping[int, Sequence[tuple[int, int]]] | None = None,
                        ) -> tuple[str, list[str], str]:
     """The tokens module-level code refers to and those of each function body in `spans`,
     each as one space-separated, sorted string (cheap to cache, split only when needed).
     A line a body shares with its header counts for both. An alias that module-level
-    code rebinds is no alias anywhere; one a function body rebinds, not in that body."""
+    code rebinds is no alias anywhere; one a function body rebinds, not in that body.
+    `holes`: by a span's index, the (first, last) lines its body leaves out (the bodies a
+    type probe gates, which are spans of their own)."""
     unquoted = blank_strings(source.decode("utf-8", "replace"))
     bases: list[tuple[str, str]] = []
     code = _code(_BASES.sub(lambda match: _cut_bases(match, bases),
@@ -609,8 +612,12 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     module, instances = bindings.instances(module, aliases)
     module, bound = bindings.bound(module, aliases)
     per_span: list[str] = []
-    for first, last, _ in spans:
-        body = "\n".join(lines[first - 1:last])
+    for index, (first, last, _) in enumerate(spans):
+        chunk = lines[first - 1:last]
+        for start, end in (holes or {}).get(index, ()):
+            for number in range(max(start, first), min(end, last) + 1):
+                chunk[number - first] = ""
+        body = "\n".join(chunk)
         local = rebound_lines.between(first, min(last, len(lines)))
         local_aliases = aliases if local.isdisjoint(aliases) \
             else {n: t for n, t in aliases.items() if n not in local}

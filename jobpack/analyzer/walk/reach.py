@@ -33,6 +33,12 @@ T = TypeVar("T")  # what travels with a function: the visit of the file defining
 GETATTR, GETATTR_HIDDEN = "__getattr__", "__getattr__-"
 
 
+def gate_name(package: str) -> str:
+    """The name the walker refers to once it reaches `package` (a module of it): what the
+    part of a function a type probe gates waits on last (`facts/probes.py`)."""
+    return f"?{package}"
+
+
 def is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
@@ -61,8 +67,8 @@ def _resolve(name: str, package: str) -> str:
 class _Pending(Generic[T]):
     """A function of `package` (its top-level package) waiting on `parts[index]`."""
 
-    __slots__ = ("bare_from", "dynamic", "function", "getattr", "index", "module", "owner",
-                 "package", "parts", "used", "via")
+    __slots__ = ("bare_from", "dynamic", "function", "gate", "getattr", "index", "module",
+                 "owner", "package", "parts", "used", "via")
 
     def __init__(self, owner: T, function: FunctionFact, package: str, module: str = ""
                  ) -> None:
@@ -89,6 +95,10 @@ class _Pending(Generic[T]):
         else:
             self.parts = function.parts[:-1] if is_dunder(function.parts[-1]) \
                 else function.parts
+        # a part gated by a type probe waits last on its package's import (`?pandas`)
+        self.gate = function.gate
+        if self.gate:
+            self.parts += (gate_name(self.gate),)
         self.index = 0
         self.via = ""  # the code whose reference made it reachable (`why` shows it)
         # `Cls.__call__`: waits on `pkg:Cls!` (Cls referred to other than by an instance
@@ -102,6 +112,8 @@ def _keys(pending: _Pending[T], index: int) -> list[str]:
     not called, as a property is), a module `__getattr__`'s name also read
     (`numpy:linalg@`: `linalg = np.linalg`) or enumerated (`dir()`, `numpy:dir()`)."""
     part = pending.parts[index]
+    if pending.gate and index == len(pending.parts) - 1:
+        return [part]
     qualified = f"{pending.package}:{part}"
     keys = [qualified + ("!" if pending.used else "")]
     if index == 0 and pending.module:
@@ -221,7 +233,9 @@ class Reachability(Generic[T]):
                     self._waiting.setdefault(key, []).append((pending, pending.index))
                 return
             pending.index += 1
-        last = _keys(pending, len(parts) - 1) if parts else []
+        # what named the function, not the import of the package its gated part waited on
+        end = len(parts) - 1 - (1 if pending.gate else 0)
+        last = _keys(pending, end) if end >= 0 else []
         pending.via = next((self._first[key] for key in last if key in names), "")
         self._ready.append(pending)
 

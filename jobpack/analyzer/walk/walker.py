@@ -23,7 +23,7 @@ from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.cython import cython_imports
 from jobpack.analyzer.walk.finder import Finder, Located
 from jobpack.analyzer.walk.lazy import LazyTables, with_stub_tables
-from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability
+from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability, gate_name
 from jobpack.analyzer.walk.resolve import Namespaces, ParseAhead, absolute
 from jobpack.analyzer.walk.star_scan import StarScan
 from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
@@ -70,6 +70,12 @@ class _Visit:
     package: str | None
     roots: tuple[Path, ...]
     library: bool = False
+
+
+def _held_key(function: str, gate: str) -> str:
+    """What a function's imports wait under in `_held`: its name, and for the part of it
+    a type probe gates, the package too (`facts/probes.py`)."""
+    return f"{function}?{gate}" if gate else function
 
 
 def _package(visit: _Visit) -> str:
@@ -123,6 +129,7 @@ class Walker:
         # library functions run when reachable by name; their imports wait until then
         self.reach: Reachability[_Visit] = Reachability(self._reached)
         self._held: dict[tuple[str, str], list[ImportFact]] = {}
+        self._imported_tops: set[str] = set()  # top-level packages some import reached
         scan = StarScan()  # what star imports' modules can bind, for both tables below
         self.lazy = LazyTables(facts_for, self._library_file, scan)
         # a lazy module's attributes wait on the names the job's own code refers to
@@ -252,6 +259,10 @@ class Walker:
     def _edge(self, importer: str, module: Module, site: ImportSite) -> None:
         self.result.graph.add_module(module)
         self.result.graph.add_import(importer, module.name, site)
+        top = module.name.partition(".")[0]
+        if top not in self._imported_tops:  # what type probes of `top` gate may run now
+            self._imported_tops.add(top)
+            self.reach.refer([gate_name(top)])
 
     def _warn(self, site: ImportSite, code: Code, message: str) -> Diagnostic | None:
         if self._library:
@@ -285,7 +296,8 @@ class Walker:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
             if visit.library and fact.function:
-                self._held.setdefault((visit.node, fact.function), []).append(fact)
+                self._held.setdefault((visit.node, _held_key(fact.function, fact.gate)),
+                                      []).append(fact)
             else:
                 self._run_import(visit, fact, rel)
         if facts.lazy and visit.library:
@@ -300,7 +312,7 @@ class Walker:
                     f"{function.name}"
                 self._refer(visit, function.names.split())
                 self._in_function = ""
-            elif function.name == GETATTR:
+            elif function.name == GETATTR and not function.gate:
                 self._lazy_attributes(visit, function, facts.left_out_of_dir)
             else:
                 self.reach.define(visit, function, _package(visit), visit.node)
@@ -359,13 +371,14 @@ class Walker:
 
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str, via: str = "") -> None:
         lazy = fact.scope == "function"
-        site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function, reached_by=via)
+        site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function, reached_by=via,
+                          gate=fact.gate)
         self._import_fact(visit, fact, site)
 
     def _reached(self, visit: _Visit, function: FunctionFact, via: str = "") -> None:
         """A library function became reachable (`via`: the code that named it): its
         imports run, its names count."""
-        held = self._held.pop((visit.node, function.name), [])
+        held = self._held.pop((visit.node, _held_key(function.name, function.gate)), [])
         library, self._library = self._library, visit.library
         rel = self.relative(visit.file)
         for fact in held:
