@@ -1,0 +1,86 @@
+"""A type probe's package is not shipped, and the job runs the same without it (issue #20,
+docs/reachability.md rule 11).
+
+`nx.Graph(array)` runs networkx's `to_networkx_graph`, which imports pandas only to ask
+whether the array is a DataFrame (`try: import pandas as pd` / `if isinstance(data,
+pd.DataFrame):` / `except ImportError:`). So the run imports pandas, and the runtime
+recorder counts it, but nothing needs it. jobpack does not pin it. The archive then runs
+offline on a bare `python3` 3.11 without pandas installed, and prints what the direct
+run printed. Real distributions from the index: networkx 3.6.1 (BSD-3-Clause), numpy
+and pandas.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack.analyzer.trace import record_imports
+from jobpack.runner.verify import read_spec
+from tests.support.pythons import python_or_skip
+from tests.support.tools import tool_venv
+
+pytestmark = pytest.mark.slow
+
+JOB = """\
+import networkx as nx
+import numpy as np
+
+G = nx.Graph(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]]))
+print(sorted(G.edges()), nx.density(G))
+"""
+
+
+def _offline_or_skip() -> None:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        why = "running offline needs `unshare -n` and root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs this: {why}")
+        pytest.skip(why)
+
+
+def test_a_probed_package_is_left_out_and_the_job_runs_the_same(tmp_path: Path) -> None:
+    _offline_or_skip()
+    bare = python_or_skip("3.11")
+    venv = tool_venv("type-probe", ["networkx==3.6.1", "numpy==2.4.6", "pandas==3.1.1"])
+    python = str(venv / "bin" / "python")
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "main.py").write_text(JOB)
+
+    direct = subprocess.run([python, "main.py"], cwd=job, capture_output=True, text=True,
+                            check=True)
+    _, imported, _ = record_imports([python, "main.py"], python=python, cwd=job,
+                                    env=dict(os.environ))
+    assert "pandas" in {item.module for item in imported}  # the probe ran
+
+    analysis = jobpack.analyze([job / "main.py"], python=python, root=job,
+                               cache_dir=tmp_path / "cache")
+    pinned = {r.name for r in analysis.manifest.requirements}
+    assert {"networkx", "numpy"} <= pinned and "pandas" not in pinned
+
+    built = subprocess.run(
+        [sys.executable, "-m", "jobpack", "build", "main.py", "--python", python, "--wheels",
+         "-o", "dist/"], cwd=job, capture_output=True, text=True, check=False,
+        env={**os.environ, "JOBPACK_CACHE_DIR": str(tmp_path / "cache")})
+    assert built.returncode == 0, built.stderr[-3000:]
+    [archive] = (job / "dist").glob("*.jobpack.zip")
+    with zipfile.ZipFile(archive) as opened:
+        spec = read_spec(opened)
+    assert "pandas" not in {wheel.name for wheel in spec.wheels}
+    assert "pandas" not in {record.name for record in spec.optional}
+
+    run = subprocess.run(
+        ["unshare", "-n", str(bare), str(archive), "--offline", "--env-cache",
+         str(tmp_path / "envs")],
+        cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True, text=True, check=False, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout == direct.stdout
