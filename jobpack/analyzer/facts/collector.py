@@ -221,6 +221,7 @@ class Collector(Generic[Pos]):
         `end_of` the last line of a body (default: `position_of`'s line)."""
         spans = self._spans(position_of, end_of)
         gates, probes = self._probes(position_of, source, spans)
+        gated = bool(gates or probes)
         imports: list[tuple[tuple[int, int], ImportFact]] = []
         for pos, module, ctx, kind, names, level in self.imports:
             where = position_of(pos)
@@ -229,7 +230,7 @@ class Collector(Generic[Pos]):
                 names=names, level=level, scope=ctx.scope, main=ctx.main,
                 optional=ctx.optional, conditional=ctx.reach is None,
                 function=ctx.function,
-                gate=_gate(ctx.function, where[0], gates, probes) if gates else "")))
+                gate=_gate(ctx.function, where[0], gates, probes) if gated else "")))
         notes: list[tuple[tuple[int, int], FileNote]] = []
         for pos, code, message in self.notes:
             where = position_of(pos)
@@ -295,8 +296,9 @@ class Collector(Generic[Pos]):
             probe = None if span is None else find_probe(lines, line, span)
             if probe is not None:
                 probes[line] = probe.gate
-                known = gates.setdefault((function, probe.gate), [])
-                known.extend(r for r in probe.regions if r not in known)
+                if probe.regions:
+                    known = gates.setdefault((function, probe.gate), [])
+                    known.extend(r for r in probe.regions if r not in known)
         return gates, probes
 
     def _functions(self, position_of: Callable[[Pos], tuple[int, int]], source: bytes,

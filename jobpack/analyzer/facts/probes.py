@@ -25,7 +25,10 @@ ordinary guarded one. Each of these must hold:
   `ModuleNotFoundError`, `Exception`, or a bare `except:`), and no handler raises;
 - every other use of the bound name in the function is the class argument of a one-line
   `if isinstance(v, x.C):` or `elif issubclass(v, (x.C, x.D)):` inside that `try` body
-  (every class of a tuple from the probed module), or lies inside the body of such a test.
+  (every class of a tuple from the probed module), or lies inside the body of such a test,
+  or is the class argument of a one-line `return isinstance(v, x.C)` in that body (a
+  predicate such as transformers' `is_torch_fx_proxy`: without the package the handler
+  answers as the test would, and only the import is gated).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ _CATCHES = re.compile(r"\s*except\s*:|.*\b(?:ImportError|ModuleNotFoundError|Exc
 _RAISE = re.compile(r"\braise\b")
 _TEST = re.compile(rf"\s*(?:el)?if\s+(?:isinstance|issubclass)\(\s*{_DOTTED}\s*,\s*"
                    r"(.+?)\s*\)\s*:\s*$")
+_RETURN_TEST = re.compile(rf"\s*return\s+(?:isinstance|issubclass)\(\s*{_DOTTED}\s*,\s*"
+                          r"(.+?)\s*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -148,19 +153,27 @@ def find_probe(lines: Sequence[str], line: int, span: tuple[int, int]) -> Probe 
         return None
     use = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
     tests: list[int] = []
+    answers: list[int] = []  # `return isinstance(v, x.C)`: a test with no body
     uses: list[int] = []
     for number in range(first, last + 1):
         if number == line or not use.search(lines[number - 1]):
             continue
         uses.append(number)
+        if not try_line < number <= body_end:
+            continue
         found = _TEST.match(lines[number - 1])
-        if try_line < number <= body_end and found and _tests_only(found[1], name):
+        if found and _tests_only(found[1], name):
             tests.append(number)
+            continue
+        found = _RETURN_TEST.match(lines[number - 1])
+        if found and _tests_only(found[1], name):
+            answers.append(number)
     regions = [(number + 1, _block_end(lines, number, last)) for number in tests]
     regions = [(start, end) for start, end in regions if end >= start]
-    if not regions or len(regions) < len(tests):
+    if len(regions) < len(tests) or not (regions or answers):
         return None
     for number in uses:
-        if number not in tests and not any(a <= number <= b for a, b in regions):
+        if number not in tests and number not in answers \
+                and not any(a <= number <= b for a, b in regions):
             return None
     return Probe(module.partition(".")[0], tuple(regions))

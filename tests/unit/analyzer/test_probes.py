@@ -169,3 +169,27 @@ def test_the_gated_body_runs_once_library_code_imports_the_package(
     assert "frame_helpers" in graph.modules
     graph = walk(tmp_path / "unnamed", "import nx, other\nnx.to_graph([])\n", library)
     assert "frame_helpers" not in graph.modules and "pandas" not in graph.modules
+
+
+def test_a_predicate_that_returns_the_test_gates_only_its_import() -> None:
+    # transformers' `is_torch_fx_proxy` (transformers/utils/import_utils.py, Apache-2.0)
+    found = facts("""\
+        def is_torch_fx_proxy(x) -> bool:
+            try:
+                import torch.fx
+
+                return isinstance(x, torch.fx.Proxy)
+            except Exception:
+                return False
+        """)
+    assert [(fact.module, fact.gate) for fact in found.imports] == [("torch.fx", "torch")]
+    assert [fact.gate for fact in found.functions] == [""]
+    shaped = facts("""\
+        def is_proxy(x) -> bool:
+            try:
+                import torch.fx
+                return isinstance(x, torch.fx.Proxy) or torch.fx.enabled
+            except Exception:
+                return False
+        """)
+    assert [fact.gate for fact in shaped.imports] == [""]
