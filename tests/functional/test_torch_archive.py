@@ -28,6 +28,7 @@ import pytest
 from jobpack.runner.verify import read_spec
 from tests.conftest import FIXTURES
 from tests.support.cache import tests_cache_root
+from tests.support.offline import offline_or_skip
 from tests.support.pythons import python_or_skip
 from tests.support.tools import tool_venv
 
@@ -36,17 +37,10 @@ pytestmark = pytest.mark.slow
 TORCH = ["torch==2.13.0", "numpy==2.2.6"]  # the venv of test_gpu_docs.py: shared
 
 
-def _offline_or_skip() -> None:
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        why = "running offline needs `unshare -n` and root"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs this: {why}")
-        pytest.skip(why)
-
 
 def test_the_torch_jobs_archive_with_its_wheels_runs_on_bare_python3_311(
         tmp_path: Path) -> None:
-    _offline_or_skip()
+    offline_or_skip()
     bare = python_or_skip("3.11")
     venv = tool_venv("torch-cpu", TORCH)
     job = tmp_path / "wlm"

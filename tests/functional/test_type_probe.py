@@ -13,7 +13,6 @@ and pandas.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -24,6 +23,7 @@ import pytest
 import jobpack
 from jobpack.analyzer.trace import record_imports
 from jobpack.runner.verify import read_spec
+from tests.support.offline import offline_or_skip
 from tests.support.pythons import python_or_skip
 from tests.support.tools import tool_venv
 
@@ -38,16 +38,9 @@ print(sorted(G.edges()), nx.density(G))
 """
 
 
-def _offline_or_skip() -> None:
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        why = "running offline needs `unshare -n` and root"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs this: {why}")
-        pytest.skip(why)
-
 
 def test_a_probed_package_is_left_out_and_the_job_runs_the_same(tmp_path: Path) -> None:
-    _offline_or_skip()
+    offline_or_skip()
     bare = python_or_skip("3.11")
     venv = tool_venv("type-probe", ["networkx==3.6.1", "numpy==2.4.6", "pandas==3.1.1"])
     python = str(venv / "bin" / "python")
