@@ -193,3 +193,22 @@ def test_a_predicate_that_returns_the_test_gates_only_its_import() -> None:
                 return False
         """)
     assert [fact.gate for fact in shaped.imports] == [""]
+
+
+def test_a_standard_library_module_gates_nothing(tmp_path: Path) -> None:
+    # a Decimal can come from code the walk never reads (sqlite3's converters, json's
+    # parse_float), so the body under the test counts as soon as the function does
+    library = {"lib.py": """\
+        def convert(value):
+            try:
+                import decimal
+                if isinstance(value, decimal.Decimal):
+                    import helper
+            except ImportError:
+                pass
+        """, "helper.py": ""}
+    assert [f.gate for f in facts(library["lib.py"]).imports] == ["decimal", "decimal"]
+    graph = walk(tmp_path, "import lib\nlib.convert(1)\n", library)
+    assert "helper" in graph.modules
+    (site,) = graph.get_import_sites("lib", "helper")
+    assert site.gate == ""
