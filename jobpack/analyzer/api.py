@@ -414,6 +414,39 @@ def _local_file(rel: str, file: Path, read: Mapping[Path, tuple[str, int]]) -> L
     return LocalFile(path=rel, sha256=digest, size=size)
 
 
+def probes_of(analysis: Analysis, name: str) -> list[str]:
+    """Where the library modules the job reaches import the package `name` only in a type
+    probe (`facts/probes.py`), as `file:line (in function)`: what `why` answers for a
+    package the run may import that is not shipped. Read again from the files (a query
+    on a package nobody pins, rare): each importing library file that names it."""
+    from packaging.utils import canonicalize_name
+
+    from jobpack.analyzer.facts.parser import parse_facts
+
+    if analysis.environment is None:
+        return []
+    wanted = canonicalize_name(name)
+    graph = analysis.graph
+    files = sorted({site.path for module in graph.find_modules("external")
+                    for imported in graph.find_modules_directly_imported_by(module.name)
+                    for site in graph.get_import_sites(module.name, imported)
+                    if site.path is not None})
+    target = Target.parse(analysis.manifest.target.python)
+    needle = name.replace("-", "_").encode()
+    found: list[str] = []
+    for rel in files:
+        file = next((folder / rel for folder in analysis.environment.distribution_paths
+                     if (folder / rel).is_file()), None)
+        source = b"" if file is None else file.read_bytes()
+        if needle not in source.replace(b"-", b"_") or (b"isinstance(" not in source \
+                and b"issubclass(" not in source):
+            continue
+        found += [f"{rel}:{fact.line} (in {fact.function})"
+                  for fact in parse_facts(source, target).imports
+                  if fact.gate and canonicalize_name(fact.gate) == wanted]
+    return found
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Why a job needs `name`: chains of imports, and distributions that require it."""
@@ -437,6 +470,14 @@ def why(analysis: Analysis, name: str) -> Explanation:
             if canonical in {d.name for d in analysis.index.providers(m.name)}
         }
     if not wanted and requirement is None:
+        probes = probes_of(analysis, name)
+        if probes:
+            shown = ", ".join(probes[:3]) + (f" and {len(probes) - 3} more"
+                                             if len(probes) > 3 else "")
+            raise QueryError(
+                f"{name!r} is not shipped: the code the job reaches imports it only in type "
+                f"probes, whose bodies run once something else imports it "
+                f"(docs/reachability.md, rule 11): {shown}")
         raise QueryError(f"{name!r} is neither a module of the job nor a distribution it needs")
     sources = [m.name for m in graph.find_modules("entry")]
     # a distribution's own modules import each other: chains end where it is entered

@@ -4,7 +4,8 @@ docs/reachability.md rule 11).
 `nx.Graph(array)` runs networkx's `to_networkx_graph`, which imports pandas only to ask
 whether the array is a DataFrame (`try: import pandas as pd` / `if isinstance(data,
 pd.DataFrame):` / `except ImportError:`). So the run imports pandas, and the runtime
-recorder counts it, but nothing needs it. jobpack does not pin it. The archive then runs
+recorder counts it, but nothing needs it. jobpack does not pin it, and `why pandas` says
+where it is only probed. The archive then runs
 offline on a bare `python3` 3.11 without pandas installed, and prints what the direct
 run printed. Real distributions from the index: networkx 3.6.1 (BSD-3-Clause), numpy
 and pandas.
@@ -21,7 +22,9 @@ from pathlib import Path
 import pytest
 
 import jobpack
+from jobpack.analyzer.api import why
 from jobpack.analyzer.trace import record_imports
+from jobpack.errors import QueryError
 from jobpack.runner.verify import read_spec
 from tests.support.offline import offline_or_skip
 from tests.support.pythons import python_or_skip
@@ -58,6 +61,9 @@ def test_a_probed_package_is_left_out_and_the_job_runs_the_same(tmp_path: Path) 
                                cache_dir=tmp_path / "cache")
     pinned = {r.name for r in analysis.manifest.requirements}
     assert {"networkx", "numpy"} <= pinned and "pandas" not in pinned
+    with pytest.raises(QueryError, match=r"'pandas' is not shipped: .* type probes, .*: "
+                       r"networkx/convert\.py:\d+ \(in to_networkx_graph\)$"):
+        why(analysis, "pandas")
 
     built = subprocess.run(
         [sys.executable, "-m", "jobpack", "build", "main.py", "--python", python, "--wheels",
