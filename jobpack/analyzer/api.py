@@ -9,6 +9,7 @@ requirements, auto or manual (`resolve`) -> assemble the manifest, once and comp
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -432,14 +433,16 @@ def probes_of(analysis: Analysis, name: str) -> list[str]:
                     for site in graph.get_import_sites(module.name, imported)
                     if site.path is not None})
     target = Target.parse(analysis.manifest.target.python)
-    needle = name.replace("-", "_").encode()
+    # a line importing it (a probe's import is one line), where a test can be
+    imports = re.compile(rb"^[ \t]*(?:import|from)[ \t]+" + re.escape(
+        name.replace("-", "_").encode()) + rb"\b", re.MULTILINE | re.IGNORECASE)
     found: list[str] = []
     for rel in files:
         file = next((folder / rel for folder in analysis.environment.distribution_paths
                      if (folder / rel).is_file()), None)
         source = b"" if file is None else file.read_bytes()
-        if needle not in source.replace(b"-", b"_") or (b"isinstance(" not in source \
-                and b"issubclass(" not in source):
+        if (b"isinstance(" not in source and b"issubclass(" not in source) \
+                or not imports.search(source):
             continue
         found += [f"{rel}:{fact.line} (in {fact.function})"
                   for fact in parse_facts(source, target).imports
