@@ -18,6 +18,22 @@ from tests.functional.test_cli import JOBPACK
 from tests.support.fake_ray import FakeRay
 
 
+def submit_following(archive: Path, address: str, stdin: int) -> subprocess.Popen[str]:
+    """`jobpack submit`, following the job, with SIGINT as a user's terminal gives it.
+
+    A process inherits an *ignored* SIGINT (a background job of a non-interactive shell
+    starts so, as `.ci/run &` would) but never a handler: with one set here while it
+    starts, the child starts with the default, and Python's KeyboardInterrupt."""
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen([JOBPACK, "submit", str(archive), "--ray", address],
+                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def jobpack(*args: str, stdin: int | None = subprocess.DEVNULL
             ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
@@ -70,10 +86,7 @@ def test_a_succeeded_job_exits_0_without_a_status_line(fake: FakeRay, archive: P
 def test_ctrl_c_without_a_terminal_detaches_and_leaves_the_job_running(
         fake: FakeRay, archive: Path) -> None:
     fake.script = [("RUNNING", "working\n")]
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    process = subprocess.Popen([JOBPACK, "submit", str(archive), "--ray", fake.address],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+    process = submit_following(archive, fake.address, subprocess.DEVNULL)
     assert process.stdout is not None
     assert process.stdout.readline() == "working\n"  # it is following the job now
     process.send_signal(signal.SIGINT)
@@ -87,11 +100,8 @@ def test_ctrl_c_without_a_terminal_detaches_and_leaves_the_job_running(
 def test_ctrl_c_at_a_terminal_asks_and_stop_stops_the_job(fake: FakeRay, archive: Path
                                                           ) -> None:
     fake.script = [("RUNNING", "working\n")]
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     controller, terminal = pty.openpty()
-    process = subprocess.Popen([JOBPACK, "submit", str(archive), "--ray", fake.address],
-                               stdin=terminal, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+    process = submit_following(archive, fake.address, terminal)
     os.close(terminal)
     assert process.stdout is not None
     assert process.stdout.readline() == "working\n"
