@@ -123,3 +123,27 @@ def _wheel_tags(major: int, minor: int) -> frozenset[Tag]:
     platforms = platform_tags()
     return frozenset((*cpython_tags((major, minor), platforms=platforms),
                       *compatible_tags((major, minor), platforms=platforms)))
+
+
+# Built into every CPython: found before sys.path, so a local file never shadows them.
+BUILTIN = frozenset(
+    {"sys", "builtins", "_imp", "_io", "_thread", "_warnings", "_weakref", "marshal", "posix"}
+)
+
+
+@cache
+def _top_level_names(version: str) -> frozenset[str]:
+    from stdlib_list import stdlib_list
+
+    names = {name.partition(".")[0] for name in stdlib_list(version)}
+    return frozenset(names | {"__future__", "__main__"} | BUILTIN)
+
+
+def is_stdlib(module: str, target: Target) -> bool:
+    """Whether the top-level package of `module` ships with the target's Python."""
+    version = target.python
+    try:
+        names = _top_level_names(version)
+    except ValueError:  # a version stdlib-list does not know yet: take the newest it knows
+        names = _top_level_names("3.14")
+    return module.partition(".")[0] in names

@@ -26,9 +26,9 @@ from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.notebooks import executor_argv
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.trace_copy import WorkCopy
-from jobpack.analyzer.walk.stdlib import is_stdlib
 from jobpack.errors import ConfigError
 from jobpack.layout import CommandError, command_argv, variable_lookup
+from jobpack.target import is_stdlib
 
 # where trace keeps what a job wrote: one new folder per run, never the job's folder
 OUTPUTS = Path(tempfile.gettempdir()) / "jobpack-trace-outputs"

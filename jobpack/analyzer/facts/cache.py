@@ -24,7 +24,7 @@ from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 17  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+FACTS_SCHEMA = 18  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
 # 4: `# jobpack: ignore[...]` comments; 5: notes without a level (the registry's);
 # 6: functions and the names code refers to; 7: files read; 8: lazy modules' tables;
 # 9: files written; 10: stdlib attributes and unbound builtins are no reference;
@@ -35,6 +35,7 @@ FACTS_SCHEMA = 17  # 2: the ast fast path (source order, syntax notes); 3: sys.p
 # 15: `dir(x)` of an object counts only in code that gets modules by name
 # 16: exact tokens (`torch/save`, resolved by the walker) and each module's bindings
 # 17: type probes: the bodies under their tests, and their imports, gated on the package
+# 18: a standard-library module is no probe's gate (decided in the facts, not the walker)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

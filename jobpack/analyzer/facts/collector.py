@@ -35,7 +35,7 @@ from jobpack.analyzer.facts.probes import find_probe
 from jobpack.analyzer.facts.reads import ReadCall, reads_of
 from jobpack.analyzer.facts.syspath import Folder, PathExpr, folder_named, stored
 from jobpack.diagnostics import DYNAMIC_IMPORT, Code
-from jobpack.target import Target
+from jobpack.target import Target, is_stdlib
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 Pos = TypeVar("Pos")  # an int line (ast) or a node whose line is looked up lazily (libcst)
@@ -122,7 +122,8 @@ class _Call(Generic[Pos]):
 class Collector(Generic[Pos]):
     """Accumulates what a traversal reports, in source order."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: Target) -> None:
+        self.target = target  # a standard-library module is no type probe's gate
         self.imports: list[tuple[Pos, str, Context, str, tuple[str, ...], int]] = []
         self.calls: list[_Call[Pos]] = []
         self.importlib_aliases: set[str] = set()
@@ -294,7 +295,9 @@ class Collector(Generic[Pos]):
             line = position_of(pos)[0]
             span = next(((a, b) for a, b in where.get(function, ()) if a <= line <= b), None)
             probe = None if span is None else find_probe(lines, line, span)
-            if probe is not None:
+            # a standard-library module gates nothing: its instances are made by code the
+            # walk does not read (a `Decimal` by sqlite3's converters, json's parse_float)
+            if probe is not None and not is_stdlib(probe.gate, self.target):
                 probes[line] = probe.gate
                 if probe.regions:
                     known = gates.setdefault((function, probe.gate), [])

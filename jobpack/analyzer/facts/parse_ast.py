@@ -114,7 +114,7 @@ class _Walker:
         self.source = source
         self._line_starts: list[int] | None = None
         self.fact_lines, self.call_lines = ([], []) if full else _fact_and_call_lines(source)
-        self.out: Collector[Pos] = Collector()
+        self.out: Collector[Pos] = Collector(target)
         self.handlers: dict[type, Callable[[Any, Context, Stack, bool], None]] = {
             ast.Import: self._import, ast.ImportFrom: self._import_from, ast.If: self._if,
             ast.Try: self._try, ast.FunctionDef: self._function,

@@ -60,7 +60,7 @@ class _Walker:
     def __init__(self, target: Target, deep: bool,
                  check: Callable[[cst.CSTNode, Collector[cst.CSTNode]], None] | None) -> None:
         self.target, self.deep, self.check = target, deep, check
-        self.out: Collector[cst.CSTNode] = Collector()
+        self.out: Collector[cst.CSTNode] = Collector(target)
         self.handlers: dict[type, Callable[[Any, Context, Stack], None]] = {
             cst.Import: self._import, cst.ImportFrom: self._import_from, cst.If: self._if,
             cst.Try: self._try, cst.TryStar: self._try, cst.FunctionDef: self._function,

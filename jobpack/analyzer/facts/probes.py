@@ -29,6 +29,7 @@ ordinary guarded one. Each of these must hold:
   or is the class argument of a one-line `return isinstance(v, x.C)` in that body (a
   predicate such as transformers' `is_torch_fx_proxy`: without the package the handler
   answers as the test would, and only the import is gated).
+The collector then leaves out a standard-library module: it gates nothing.
 """
 
 from __future__ import annotations

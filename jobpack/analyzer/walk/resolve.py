@@ -29,7 +29,7 @@ from typing import Protocol
 
 from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.walk.star_scan import StarScan
-from jobpack.analyzer.walk.stdlib import BUILTIN
+from jobpack.target import BUILTIN
 
 
 class ParseAhead(Protocol):

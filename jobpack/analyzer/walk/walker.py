@@ -26,10 +26,9 @@ from jobpack.analyzer.walk.lazy import LazyTables, with_stub_tables
 from jobpack.analyzer.walk.reach import GETATTR, GETATTR_HIDDEN, Reachability, gate_name
 from jobpack.analyzer.walk.resolve import Namespaces, ParseAhead, absolute
 from jobpack.analyzer.walk.star_scan import StarScan
-from jobpack.analyzer.walk.stdlib import BUILTIN, is_stdlib
 from jobpack.diagnostics import Code
 from jobpack.manifest import Diagnostic
-from jobpack.target import Target
+from jobpack.target import BUILTIN, Target, is_stdlib
 
 FactsFor = Callable[[Path], FileFacts]
 _LAZY_DEPTH = 8  # lazy tables that lead to lazy tables, at most this deep
@@ -296,8 +295,7 @@ class Walker:
             if fact.main is not None and fact.main != visit.is_entry:
                 continue
             if visit.library and fact.function:
-                gate = self._gate(fact.gate)
-                self._held.setdefault((visit.node, _held_key(fact.function, gate)),
+                self._held.setdefault((visit.node, _held_key(fact.function, fact.gate)),
                                       []).append(fact)
             else:
                 self._run_import(visit, fact, rel)
@@ -316,9 +314,7 @@ class Walker:
             elif function.name == GETATTR and not function.gate:
                 self._lazy_attributes(visit, function, facts.left_out_of_dir)
             else:
-                ungated = function.gate and not self._gate(function.gate)
-                self.reach.define(visit, replace(function, gate="") if ungated else function,
-                                  _package(visit), visit.node)
+                self.reach.define(visit, function, _package(visit), visit.node)
 
     def _reexports(self, visit: _Visit, facts: FileFacts) -> None:
         """A module-level `from other import name` makes `pkg.name` (the token
@@ -375,15 +371,8 @@ class Walker:
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str, via: str = "") -> None:
         lazy = fact.scope == "function"
         site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function, reached_by=via,
-                          gate=self._gate(fact.gate))
+                          gate=fact.gate)
         self._import_fact(visit, fact, site)
-
-    def _gate(self, gate: str) -> str:
-        """The package a type probe's part waits on (`facts/probes.py`), or "" for none. A
-        standard-library module gates nothing: its instances are made by code the walk
-        does not read (the interpreter's, the standard library's own), so no import the
-        walk sees need come first."""
-        return "" if not gate or is_stdlib(gate, self.target) else gate
 
     def _reached(self, visit: _Visit, function: FunctionFact, via: str = "") -> None:
         """A library function became reachable (`via`: the code that named it): its
