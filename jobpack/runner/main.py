@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +29,7 @@ from .progress import say
 from .run import command_argv, job_environment, run_job, variables
 from .unpack import unpack
 from .verify import read_spec
+from .workdirs import WorkFolder, sweep
 
 DESCRIPTION = """\
 Run the job packed in this archive: check every file against the archive's manifest,
@@ -114,15 +113,24 @@ def _cache_cap(args: argparse.Namespace) -> int:
                       or DEFAULT_MAX)
 
 
-def _workdir(args: argparse.Namespace) -> tuple[Path, bool]:
-    """The work folder and whether to remove it at the end."""
+def _workdir(args: argparse.Namespace) -> tuple[Path, WorkFolder | None]:
+    """The work folder, and the temporary one to remove at the end (None: --workdir)."""
     if args.workdir is None:
-        return Path(tempfile.mkdtemp(prefix="jobpack-run-")), not args.keep
+        temporary = WorkFolder()
+        return temporary.path, temporary
     workdir = Path(args.workdir).absolute()
     if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
         raise RunnerError(f"--workdir {workdir} is not an empty folder")
     workdir.mkdir(parents=True, exist_ok=True)
-    return workdir, False
+    return workdir, None
+
+
+def _sweep() -> None:
+    """Remove the work folders killed runs left (`workdirs.py`), saying so."""
+    removed = sweep()
+    if removed:
+        say(f"removed {len(removed)} work folder(s) that killed runs left in "
+            f"{removed[0].parent}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,13 +138,15 @@ def run(args: argparse.Namespace) -> int:
     archive = Path(args.archive).absolute()
     cache = cache_root(args.env_cache)
     prune(cache, _cache_cap(args))
+    _sweep()
     with zipfile.ZipFile(archive) as opened:
         spec = read_spec(opened)
     check_python(spec, args.allow_python_mismatch)
     output_root = None
     if spec.outputs or args.output_dir is not None:
         output_root = outputs.check_output_root(args.output_dir or outputs.DEFAULT)
-    workdir, remove = _workdir(args)
+    workdir, temporary = _workdir(args)
+    remove = temporary is not None and not args.keep
     try:
         src = workdir / "src"
         value = variables(spec, src, os.environ)
@@ -161,10 +171,13 @@ def run(args: argparse.Namespace) -> int:
             return code or EXIT_FAILURE
         return code
     finally:
-        if remove:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif args.workdir is None:
-            say(f"work folder kept: {workdir}")
+        if temporary is not None:
+            if remove:
+                temporary.remove()
+            else:
+                temporary.keep()  # before the lock goes: no later run may remove it
+                temporary.release()
+                say(f"work folder kept: {workdir}")
 
 
 def _install_optional(args: argparse.Namespace) -> None:
@@ -178,9 +191,12 @@ def _install_optional(args: argparse.Namespace) -> None:
         spec = read_spec(opened)
     given = args.layers if args.layers is not None else layer_folders(args.optional_spec)
     folders = search_folders(archive, given)
-    with tempfile.TemporaryDirectory(prefix="jobpack-layers-") as scratch:
+    scratch = WorkFolder("jobpack-layers-")
+    try:
         install_requested(list(spec.optional), args.install_optional, args.optional_spec,
-                          Layers(archive, spec, folders, Path(scratch)).open, args.imported)
+                          Layers(archive, spec, folders, scratch.path).open, args.imported)
+    finally:
+        scratch.remove()
 
 
 def _collect(spec: RunSpec, src: Path, root: Path, workdir: Path) -> bool:

@@ -74,8 +74,9 @@ def _start(archive: Path, cache: Path, env: dict[str, str]) -> subprocess.Popen[
                             text=True, env={**os.environ, **env}, cwd=archive.parent)
 
 
-def _kill_mid_job(archive: Path, cache: Path, go: Path) -> int:
-    runner = _start(archive, cache, {"JOB_WAIT_FOR": str(go)})
+def _kill_mid_job(archive: Path, cache: Path, go: Path, env: dict[str, str] | None = None
+                  ) -> int:
+    runner = _start(archive, cache, {**(env or {}), "JOB_WAIT_FOR": str(go)})
     assert runner.stderr is not None
     while "running:" not in (line := runner.stderr.readline()):
         assert line, "the job never started"
@@ -136,3 +137,54 @@ def test_the_jobs_own_children_die_with_the_killed_runner(tmp_path: Path) -> Non
         assert _gone(group), f"the job's children outlived the runner: {_live(group)}"
     finally:
         _cleanup(group)
+
+
+def _work_folders(tmp: Path) -> set[str]:
+    return {p.name for p in tmp.glob("jobpack-run-*")}
+
+
+def test_the_next_run_removes_what_a_killed_run_left(runner_archive: Path,
+                                                     tmp_path: Path) -> None:
+    """The killed runner's work folder outlives it; the next run removes it, and neither
+    a running one's folder nor one kept with --keep (`jobpack/runner/workdirs.py`)."""
+    tmp, cache = tmp_path / "tmp", tmp_path / "envs"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    kept = subprocess.run([sys.executable, str(runner_archive), "--offline", "--keep",
+                           "--env-cache", str(cache)], capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=runner_archive.parent, check=False,
+                          env={**env, "JOB_WAIT_FOR": str(runner_archive)})
+    assert kept.returncode == 0, kept.stderr
+    kept_folder = Path(kept.stderr.split("work folder kept: ")[1].split()[0]).name
+    group = _kill_mid_job(runner_archive, cache, tmp_path / "go", {"TMPDIR": str(tmp)})
+    try:
+        assert _gone(group)
+    finally:
+        _cleanup(group)
+    killed = _work_folders(tmp) - {kept_folder}
+    assert len(killed) == 1
+
+    # the next run removes it as it starts, and keeps its own while it runs
+    running = _start(runner_archive, cache, {"TMPDIR": str(tmp),
+                                             "JOB_WAIT_FOR": str(tmp_path / "go2")})
+    assert running.stderr is not None
+    said = ""
+    while "running:" not in (line := running.stderr.readline()):
+        assert line, "the job never started"
+        said += line
+    assert "removed 1 work folder(s) that killed runs left in " + str(tmp) in said
+    live = _work_folders(tmp) - {kept_folder}
+    assert len(live) == 1 and live != killed
+
+    # another run meanwhile leaves both the running one's and the kept one
+    (tmp_path / "go").touch()
+    again = subprocess.run([sys.executable, str(runner_archive), "--offline", "--env-cache",
+                            str(cache)], capture_output=True, text=True, timeout=TIMEOUT,
+                           cwd=runner_archive.parent, check=False, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "removed" not in again.stderr
+    assert _work_folders(tmp) == {kept_folder} | live
+    (tmp_path / "go2").touch()
+    _, err = running.communicate(timeout=TIMEOUT)
+    assert running.returncode == 0, err
+    assert _work_folders(tmp) == {kept_folder}
