@@ -51,14 +51,19 @@ def torch_python(given: str | None) -> str:
 
 
 def timed(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
-          ) -> tuple[float, float]:
-    """Run `command`: its wall and CPU seconds (children included)."""
+          ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Run `command`: wall and CPU seconds (children included), and what it printed; a
+    failure ends the benchmark with the end of its output."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False, timeout=3600)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n"
+                         f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
 
 
 def build(python: str, job: Path, cache: Path, wheels: Path, out: Path,
@@ -67,9 +72,9 @@ def build(python: str, job: Path, cache: Path, wheels: Path, out: Path,
     archive's sha256."""
     env = {**os.environ, "JOBPACK_CACHE_DIR": str(cache)}
     out.mkdir(parents=True, exist_ok=True)
-    wall, cpu = timed([sys.executable, "-m", "jobpack", "build", "main.py", "--wheels",
-                       "--python", python, "--wheel-cache", str(wheels), "-o", str(out)],
-                      cwd=job, env=env)
+    wall, cpu, _ = timed([sys.executable, "-m", "jobpack", "build", "main.py", "--wheels",
+                          "--python", python, "--wheel-cache", str(wheels), "-o",
+                          str(out)], cwd=job, env=env)
     [archive] = out.glob("*.jobpack.zip")
     return wall, cpu, hashlib.sha256(archive.read_bytes()).hexdigest()
 
@@ -112,7 +117,7 @@ def rebuilds(python: str, runs: int, keep: Path | None, cache: Path | None = Non
                 raise SystemExit(f"the rebuilt archive differs from a clean build of the "
                                  f"same tree: {digest} != {clean}")
             print(f"the last rebuild and a clean build of the edited tree: sha256:{clean}")
-        yardstick = [timed([python, "-c", "import torch"]) for _ in range(runs)]
+        yardstick = [timed([python, "-c", "import torch"])[:2] for _ in range(runs)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {"rows": rows, "import_torch": [(round(w, 3), round(c, 3)) for w, c in yardstick]}

@@ -39,27 +39,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_rebuild_torch import edit  # noqa: E402  (this script's folder is sys.path[0])
+from bench_rebuild_torch import edit, timed  # noqa: E402  (this script's folder is sys.path[0])
 
 from jobpack.runner.verify import read_spec  # noqa: E402
 from tests.support.pythons import find_python  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "jobpack-bench"
-
-
-def timed(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
-          ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Run `command`: wall and CPU seconds (children included), and what it printed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False, timeout=3600)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n"
-                         f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
 
 
 def venv(bare: Path, torch: str) -> tuple[Path, float]:

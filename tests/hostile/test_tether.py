@@ -76,7 +76,10 @@ def _start(archive: Path, cache: Path, env: dict[str, str]) -> subprocess.Popen[
 
 def _kill_mid_job(archive: Path, cache: Path, go: Path, env: dict[str, str] | None = None
                   ) -> int:
-    runner = _start(archive, cache, {**(env or {}), "JOB_WAIT_FOR": str(go)})
+    if env is None:  # the killed runner's work folder stays in the test's own folder
+        (go.parent / "tmp").mkdir(exist_ok=True)
+        env = {"TMPDIR": str(go.parent / "tmp")}
+    runner = _start(archive, cache, {**env, "JOB_WAIT_FOR": str(go)})
     assert runner.stderr is not None
     while "running:" not in (line := runner.stderr.readline()):
         assert line, "the job never started"

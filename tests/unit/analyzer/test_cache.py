@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,15 @@ def analyze(root: Path, cache: Path | None, workers: int = 1) -> tuple[jobpack.A
     finally:
         store.close()
     return analysis, store
+
+
+@pytest.fixture()
+def two_workers() -> Iterator[FactsStore]:
+    """A cacheless store with two workers, closed (its workers stopped) at the test's end
+    whatever happened."""
+    store = FactsStore(PY311, None, workers=2)
+    yield store
+    store.close()
 
 
 def test_a_warm_run_parses_nothing_and_an_edit_parses_one_file(tmp_path: Path) -> None:
@@ -106,31 +116,27 @@ def test_two_processes_can_share_one_cache(tmp_path: Path) -> None:
     assert store.parsed == 0
 
 
-def test_speculated_files_are_parsed_beside_the_walk_and_counted_once(tmp_path: Path) -> None:
+def test_speculated_files_are_parsed_beside_the_walk_and_counted_once(
+        tmp_path: Path, two_workers: FactsStore) -> None:
     make_tree(tmp_path / "p", 40)
     paths = sorted((tmp_path / "p" / "pkg").glob("m*.py"))
-    store = FactsStore(PY311, None, workers=2)
-    try:
-        store.speculate(paths)
-        assert store._pool is not None and store._pool.workers  # parsing already
-        assert store.prefetch(paths) == 40
-        assert store.prefetch(paths) == 0
-        assert store.parsed == 40
-    finally:
-        store.close()
+    store = two_workers
+    store.speculate(paths)
+    assert store._pool is not None and store._pool.workers  # parsing already
+    assert store.prefetch(paths) == 40
+    assert store.prefetch(paths) == 0
+    assert store.parsed == 40
 
 
-def test_too_few_speculated_files_start_no_workers(tmp_path: Path) -> None:
+def test_too_few_speculated_files_start_no_workers(
+        tmp_path: Path, two_workers: FactsStore) -> None:
     make_tree(tmp_path / "p", 3)
     paths = sorted((tmp_path / "p" / "pkg").glob("m*.py"))
-    store = FactsStore(PY311, None, workers=2)
-    try:
-        store.speculate(paths)
-        assert store._pool is None
-        assert store.prefetch(paths) == 3  # parsed here, in this process
-        assert store._pool is None
-    finally:
-        store.close()
+    store = two_workers
+    store.speculate(paths)
+    assert store._pool is None
+    assert store.prefetch(paths) == 3  # parsed here, in this process
+    assert store._pool is None
 
 
 def test_a_library_walk_parsed_beside_it_gives_what_a_sequential_one_does(
