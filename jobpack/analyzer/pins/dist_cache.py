@@ -1,9 +1,11 @@
-"""Import facts of installed distributions, cached by (name, version): no hashing on a warm run.
+"""Import facts of installed distributions, cached by build: no hashing on a warm run.
 
-A distribution's files never change for a given name and version, so the facts of its files
-are kept in one table per distribution, version and target, beside the content-addressed
-per-file cache (`FactsStore`), which still serves local code and anything not owned by
-exactly one installed (non-editable) distribution. Tables are written atomically; two
+A distribution's files never change for a given build, named by its name, version and the
+sha256 of its RECORD (which holds each file's own: a wheel rebuilt under the same version
+and reinstalled over it is another build). So the facts of its files are kept in one table
+per build and target, beside the content-addressed per-file cache (`FactsStore`), which
+still serves local code and anything not owned by exactly one installed (non-editable)
+distribution. Tables are written atomically; two
 processes writing the same table both write complete, valid tables.
 """
 
@@ -107,9 +109,14 @@ class DistFactsCache:
                 parts.pop()
             deepest = self.index.deepest(".".join(parts)) if parts else None
             providers = self.index.providers(deepest) if deepest else []
-            if len(providers) != 1 or not providers[0].version or providers[0].is_editable:
+            if len(providers) != 1 or providers[0].is_editable:
                 return None
-            return (providers[0].name, providers[0].version), rel
+            provider, version = providers[0], providers[0].version
+            if not version:
+                return None
+            # without a RECORD (a legacy egg-info), the version alone names the build
+            build = f"{version}-{provider.record[:16]}" if provider.record else version
+            return (provider.name, build), rel
         return None
 
     def _table(self, key: tuple[str, str]) -> dict[str, FileFacts | dict[str, Any]]:
@@ -119,8 +126,8 @@ class DistFactsCache:
         return table
 
     def _file(self, key: tuple[str, str]) -> Path:
-        name, version = key
-        return self.folder / f"{name}-{version}-py{self.target.full_version}-{__version__}.json"
+        name, build = key
+        return self.folder / f"{name}-{build}-py{self.target.full_version}-{__version__}.json"
 
     def _load(self, key: tuple[str, str]) -> dict[str, FileFacts | dict[str, Any]]:
         try:

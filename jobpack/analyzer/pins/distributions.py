@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -40,6 +41,10 @@ class InstalledDistribution:
     local_roots: tuple[tuple[str, Path], ...]  # top-level name -> folder, for local code
     concrete: frozenset[str] = frozenset()  # modules with code (a .py or an __init__)
     size: int | None = None  # bytes of the files its RECORD lists (None without a RECORD)
+    # sha256 of its RECORD, which holds every file's own: another build reinstalled under
+    # the same version (`pip install --force-reinstall` of a rebuilt wheel) has another
+    # ("" without a RECORD)
+    record: str = ""
 
     @property
     def is_editable(self) -> bool:
@@ -117,7 +122,8 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
     raw_name = meta["Name"] if meta is not None else None
     if not raw_name:
         return None
-    rows = _record_rows(dist)
+    record = dist.read_text("RECORD") or ""
+    rows = _record_rows(record)
     # plain strings: a PurePosixPath per RECORD row cost more than the rest of the
     # reading on a torch + transformers venv (tens of thousands of rows)
     names = [row[0] for row in rows]
@@ -147,15 +153,14 @@ def read_distribution(dist: metadata.Distribution) -> InstalledDistribution | No
         concrete=concrete,
         size=sum(int(row[2]) for row in rows if len(row) > 2 and row[2].isdigit())
         if rows else None,
+        record=hashlib.sha256(record.encode()).hexdigest() if record else "",
     )
 
 
-def _record_rows(dist: metadata.Distribution) -> list[list[str]]:
-    """The rows of RECORD (path, hash, size). `Distribution.files` would also stat every
-    file, which costs more than the rest of an analysis on a large environment."""
-    text = dist.read_text("RECORD")
-    if not text:
-        return []
+def _record_rows(text: str) -> list[list[str]]:
+    """The rows of a RECORD's text (path, hash, size). `Distribution.files` would also
+    stat every file, which costs more than the rest of an analysis on a large
+    environment."""
     return [row for row in csv.reader(text.splitlines()) if row and row[0]]
 
 

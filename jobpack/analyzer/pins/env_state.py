@@ -5,9 +5,10 @@ of every warm analysis of a torch + transformers venv).
 The digest covers every entry of every folder on the analysed `sys.path`: its name, size
 and modification time (a dist-info folder's changes when pip adds, removes or rewrites a
 file in it; an editable install's `.pth` or finder file is an entry too), and the folder's
-own modification time. Installing, removing or upgrading anything changes it; editing a
-file inside an installed package in place does not, as for the per-distribution facts
-tables (`dist_cache`), which hold a (name, version)'s files to be immutable.
+own modification time. Installing, removing, upgrading or reinstalling anything changes
+it; editing a file inside an installed package in place does not, as for the
+per-distribution facts tables (`dist_cache`), which hold a build's files (its name,
+version and RECORD) to be immutable.
 
 The index is stored with `pickle` (it is jobpack's own data, in the user's own cache
 folder) and written atomically; a missing, truncated or otherwise unreadable file is
@@ -26,7 +27,8 @@ from jobpack.analyzer.pins.distributions import DistributionIndex
 from jobpack.publish import read_cache_pickle, write_cache_file
 from jobpack.version import __version__
 
-INDEX_SCHEMA = 1  # bump when InstalledDistribution or DistributionIndex change shape
+INDEX_SCHEMA = 2  # bump when InstalledDistribution or DistributionIndex change shape
+# (2: `record`, the digest of each RECORD)
 
 
 def environment_state(paths: Iterable[Path]) -> str:
