@@ -328,7 +328,8 @@ class Collector(Generic[Pos]):
         mains = main_blocks(source)
         module_names, per_span, bindings = names_and_bindings(
             source, bodies + regions + mains,
-            [name for name, *_ in self.functions if "." not in name], holes)
+            [name for name, *_ in self.functions if "." not in name], holes,
+            [defined for defined, _, _ in spans])
         facts = [(where, FunctionFact(name, where[0], names))
                  for (where, name), names in zip(found, per_span, strict=False)]
         at = len(found)

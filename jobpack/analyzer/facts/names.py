@@ -457,9 +457,11 @@ class _Bindings:
                 tokens.add(token)
         return tokens
 
-    def tokens(self, text: str, aliases: dict[str, tuple[str, ...]]) -> set[str]:
+    def tokens(self, text: str, aliases: dict[str, tuple[str, ...]],
+               shadowed: frozenset[str] = frozenset()) -> set[str]:
         """The tokens of code already cut by `_qualify` with `aliases`: bare attributes,
-        plain names resolved (see the module's docstring)."""
+        plain names resolved (see the module's docstring); a `shadowed` name (a parameter
+        of the function the code is) is a local variable there."""
         found: set[str] = set()
         plain, stars = self.plain, self.stars
         builtins = set()
@@ -469,6 +471,8 @@ class _Bindings:
                 continue
             if dot:
                 found.add(name)
+            elif name in shadowed:
+                continue
             elif name in plain:
                 found |= plain[name]
             elif name not in self.local:
@@ -578,21 +582,26 @@ def main_blocks(source: bytes) -> list[Span]:
     return spans
 
 
-def split_names(source: bytes, spans: Sequence[Span]) -> tuple[str, list[str]]:
+def split_names(source: bytes, spans: Sequence[Span], headers: Sequence[int] = ()
+                ) -> tuple[str, list[str]]:
     """`names_and_bindings` without the bindings."""
-    module, per_span, _ = names_and_bindings(source, spans)
+    module, per_span, _ = names_and_bindings(source, spans, headers=headers)
     return module, per_span
 
 
 def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[str] = (),
                        holes: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+                       headers: Sequence[int] = (),
                        ) -> tuple[str, list[str], str]:
     """The tokens module-level code refers to and those of each function body in `spans`,
     each as one space-separated, sorted string (cheap to cache, split only when needed).
     A line a body shares with its header counts for both. An alias that module-level
     code rebinds is no alias anywhere; one a function body rebinds, not in that body.
     `holes`: by a span's index, the (first, last) lines its body leaves out (the bodies a
-    type probe gates, which are spans of their own)."""
+    type probe gates, which are spans of their own). `headers`: the line of the `def` of
+    each of the first spans (a function's body): its parameters name nothing, in the
+    header or in the body, whatever the file binds to the same names (torch's
+    `_check_with(error_type, cond, ...)` does not name `torch.cond`, imported beside)."""
     unquoted = blank_strings(source.decode("utf-8", "replace"))
     bases: list[tuple[str, str]] = []
     code = _code(_BASES.sub(lambda match: _cut_bases(match, bases),
@@ -601,12 +610,14 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     rebound_lines = _ReboundLines(code)
     bindings = _Bindings(unquoted, rebound_lines.everywhere())
     lines = code.split("\n")
+    parameters, heads = _header_parameters(lines, spans, headers)
     module_level = [True] * (len(lines) + 2)
     for first, last, shared in spans:
         start = first + 1 if shared else first
         if last >= start:
             module_level[start:last + 1] = [False] * (last + 1 - start)
-    module = "\n".join(line for number, line in enumerate(lines, 1) if module_level[number])
+    module = "\n".join(heads.get(number, line) for number, line in enumerate(lines, 1)
+                       if module_level[number])
     rebound = rebound_lines.within(n for n in range(1, len(lines) + 1) if module_level[n])
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
     module, instances = bindings.instances(module, aliases)
@@ -622,7 +633,8 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
         local_aliases = aliases if local.isdisjoint(aliases) \
             else {n: t for n, t in aliases.items() if n not in local}
         cut, tokens = _qualify(body, local_aliases)
-        found = _by_name_only(bindings.tokens(cut, local_aliases) | tokens, body)
+        shadowed = parameters.get(index, frozenset())
+        found = _by_name_only(bindings.tokens(cut, local_aliases, shadowed) | tokens, body)
         per_span.append(" ".join(sorted(found)))
     cut, tokens = _qualify(module, aliases)
     found = _by_name_only(bindings.tokens(cut, aliases) | tokens, module)
@@ -636,6 +648,60 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
                                    if module_level[number]), bindings.assigned, defined,
                          bindings.held)
     return " ".join(sorted(found)), per_span, table
+
+
+def _header_parameters(lines: list[str], spans: Sequence[Span], headers: Sequence[int]
+                       ) -> tuple[dict[int, frozenset[str]], dict[int, str]]:
+    """The parameters of each function whose `def` line `headers` gives, by its span's
+    index; their names are blanked in `lines` (the code, strings blanked), where the
+    header's annotations and defaults stay: what those name is read when the `def` runs.
+    And the header alone of each line a body shares with it (`def f(x): return g(x)`),
+    by line number: what module-level code reads of that line."""
+    found: dict[int, frozenset[str]] = {}
+    heads: dict[int, str] = {}
+    for index, (defined, (first, _, shared)) in enumerate(zip(headers, spans, strict=False)):
+        last = first if shared else first - 1
+        if not 0 < defined <= last <= len(lines):
+            continue
+        text = "\n".join(lines[defined - 1:last])
+        opening = text.find("(")  # `def name` is blanked already: the parameters' `(`
+        if opening < 0:
+            continue
+        blanked, names, end = _blank_parameters(text, opening + 1)
+        if names:
+            found[index] = frozenset(names)
+            lines[defined - 1:last] = blanked.split("\n")
+        colon = blanked.find(":", end)  # after a return annotation, if any
+        if shared and colon >= 0:
+            heads[last] = blanked[blanked.rfind("\n", 0, colon) + 1:colon + 1]
+    return found, heads
+
+
+def _blank_parameters(text: str, start: int) -> tuple[str, list[str], int]:
+    """`text` with the names of the parameters of the list opening just before `start`
+    blanked (not their annotations or defaults), those names, and where the list ends."""
+    chars = list(text)
+    names: list[str] = []
+    depth, expecting = 1, True  # a parameter's name comes next
+    position = start
+    while position < len(text) and depth:
+        char = text[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 1 and char == ",":
+            expecting = True
+        elif expecting and depth == 1 and not (char.isspace() or char in "*/\\"):
+            found = _IDENTIFIER.match(text, position)
+            expecting = False
+            if found is not None:
+                names.append(found[0])
+                chars[position:found.end()] = " " * (found.end() - position)
+                position = found.end()
+                continue
+        position += 1
+    return "".join(chars), names, position
 
 
 # a top-level `class Name(bases):` (no call in the bases: rarely written)

@@ -374,6 +374,37 @@ def test_a_name_bound_to_two_packages_names_both_and_a_rebound_one_none() -> Non
     assert body.split() == ["mean"]  # a local `np`: anyone's `mean`
 
 
+LIBRARY_PARAMETER = {  # torch/__init__.py's shape: `_check_with(error_type, cond, ...)`
+    "lib/__init__.py": ("from ._ops import cond as cond\nfrom ._types import Flag\n"
+                        "def check(\n    error_type,\n    cond: Flag,\n    message=None,\n):\n"
+                        "    if not cond:\n        raise error_type(message)\n"
+                        "def check_one(cond): return cond\n"),
+    "lib/_ops.py": "def cond(pred):\n    import dep_cond\n",
+    "lib/_types.py": "class Flag:\n    pass\n",
+    "dep_cond.py": "",
+}
+
+
+def test_a_parameter_named_like_an_imported_function_names_nothing(tmp_path: Path) -> None:
+    """A parameter is a local variable of its function, in its header (a multi-line one is
+    module-level code) and its body (a one-line function's too), whatever the file
+    imports under the same name; its annotation is still read."""
+    graph = walk(tmp_path / "a", "import lib\nlib.check(ValueError, True)\n"
+                 "lib.check_one(1)\n", LIBRARY_PARAMETER)
+    assert "lib._types" in graph.modules and "dep_cond" not in graph.modules
+    assert "dep_cond" in walk(tmp_path / "b", "import lib\nlib.cond(True)\n",
+                              LIBRARY_PARAMETER).modules
+    source = dedent("""\
+        from lib import cond, g
+        def one(cond) -> int: return cond(1) + g()
+        def two(x):
+            return cond(x)
+        """).encode()
+    module, (one, two) = split_names(source, [(2, 2, True), (4, 4, False)], headers=[2, 3])
+    assert module.split() == []  # a one-line function's body runs only when it is called
+    assert one.split() == ["lib/g"] and two.split() == ["lib/cond"]
+
+
 LIBRARY_TESTER = {
     "lib/__init__.py": "from ._t import Tester\ntest = Tester()\ndel Tester\n",
     "lib/_t.py": ("class Tester:\n    def __init__(self):\n        import dep_init\n"
