@@ -47,11 +47,22 @@ class WorkFolder:
         self.path = Path(tempfile.mkdtemp(prefix=prefix))
         self._descriptor: int | None = None
         if fcntl is not None:
-            partial = self.path / (LOCK + ".new")
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                self._descriptor = self._lock()
+            except BaseException:  # a full disk: nothing left behind that no run removes
+                shutil.rmtree(self.path, ignore_errors=True)
+                raise
+
+    def _lock(self) -> int:
+        partial = self.path / (LOCK + ".new")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # nobody knows the name yet: no wait
             partial.replace(self.path / LOCK)
-            self._descriptor = descriptor
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return descriptor
 
     def keep(self) -> None:
         """Mark the folder as kept on purpose: no later run removes it."""

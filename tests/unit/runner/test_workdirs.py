@@ -114,3 +114,14 @@ def test_a_missing_temporary_folder_sweeps_nothing(tmp_path: Path) -> None:
 def test_only_a_work_folder_prefix_is_made(tmp: Path) -> None:
     with pytest.raises(ValueError, match="prefix"):
         WorkFolder("precious-")
+
+
+def test_a_folder_whose_lock_cannot_be_made_is_not_left(tmp: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(self: WorkFolder) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(WorkFolder, "_lock", full)
+    with pytest.raises(OSError, match="No space"):
+        WorkFolder()
+    assert list(tmp.iterdir()) == []  # no unlocked folder that no later run would remove
