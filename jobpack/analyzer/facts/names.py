@@ -595,8 +595,10 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
                        ) -> tuple[str, list[str], str]:
     """The tokens module-level code refers to and those of each function body in `spans`,
     each as one space-separated, sorted string (cheap to cache, split only when needed).
-    A line a body shares with its header counts for both. An alias that module-level
-    code rebinds is no alias anywhere; one a function body rebinds, not in that body.
+    A line a body shares with its header counts for the body, and its header part (up
+    to the colon, when `headers` gives the `def`) for module-level code. An alias that
+    module-level code rebinds is no alias anywhere; one a function body rebinds, not in
+    that body.
     `holes`: by a span's index, the (first, last) lines its body leaves out (the bodies a
     type probe gates, which are spans of their own). `headers`: the line of the `def` of
     each of the first spans (a function's body): its parameters name nothing, in the
