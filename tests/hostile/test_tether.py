@@ -170,24 +170,29 @@ def test_the_next_run_removes_what_a_killed_run_left(runner_archive: Path,
     # the next run removes it as it starts, and keeps its own while it runs
     running = _start(runner_archive, cache, {"TMPDIR": str(tmp),
                                              "JOB_WAIT_FOR": str(tmp_path / "go2")})
-    assert running.stderr is not None
-    said = ""
-    while "running:" not in (line := running.stderr.readline()):
-        assert line, "the job never started"
-        said += line
-    assert "removed 1 work folder(s) that killed runs left in " + str(tmp) in said
-    live = _work_folders(tmp) - {kept_folder}
-    assert len(live) == 1 and live != killed
+    try:
+        assert running.stderr is not None
+        said = ""
+        while "running:" not in (line := running.stderr.readline()):
+            assert line, "the job never started"
+            said += line
+        assert "removed 1 work folder(s) that killed runs left in " + str(tmp) in said
+        live = _work_folders(tmp) - {kept_folder}
+        assert len(live) == 1 and live != killed
 
-    # another run meanwhile leaves both the running one's and the kept one
-    (tmp_path / "go").touch()
-    again = subprocess.run([sys.executable, str(runner_archive), "--offline", "--env-cache",
-                            str(cache)], capture_output=True, text=True, timeout=TIMEOUT,
-                           cwd=runner_archive.parent, check=False, env=env)
-    assert again.returncode == 0, again.stderr
-    assert "removed" not in again.stderr
-    assert _work_folders(tmp) == {kept_folder} | live
-    (tmp_path / "go2").touch()
-    _, err = running.communicate(timeout=TIMEOUT)
-    assert running.returncode == 0, err
-    assert _work_folders(tmp) == {kept_folder}
+        # another run meanwhile leaves both the running one's and the kept one
+        (tmp_path / "go").touch()
+        again = subprocess.run([sys.executable, str(runner_archive), "--offline", "--env-cache",
+                                str(cache)], capture_output=True, text=True, timeout=TIMEOUT,
+                               cwd=runner_archive.parent, check=False, env=env)
+        assert again.returncode == 0, again.stderr
+        assert "removed" not in again.stderr
+        assert _work_folders(tmp) == {kept_folder} | live
+        (tmp_path / "go2").touch()
+        _, err = running.communicate(timeout=TIMEOUT)
+        assert running.returncode == 0, err
+        assert _work_folders(tmp) == {kept_folder}
+    finally:  # a failed assertion must not leave a runner waiting for ever
+        if running.poll() is None:
+            running.kill()
+            running.communicate(timeout=TIMEOUT)
