@@ -13,18 +13,15 @@ distributions from the index: networkx 3.6.1 (BSD-3-Clause), numpy and scipy.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import jobpack
-from jobpack.analyzer.trace import record_imports
-from tests.support.offline import offline_or_skip
+from tests.support.offline import build_with_wheels, offline_or_skip, run_offline
 from tests.support.pythons import python_or_skip
 from tests.support.tools import tool_venv
+from tests.support.truth import run_and_record
 
 pytestmark = pytest.mark.slow
 
@@ -41,31 +38,15 @@ def test_an_import_only_large_inputs_reach_is_shipped(tmp_path: Path) -> None:
     bare = python_or_skip("3.11")
     venv = tool_venv("size-dependent", ["networkx==3.6.1", "numpy==2.4.6", "scipy==1.17.1"])
     python = str(venv / "bin" / "python")
-    job = tmp_path / "job"
-    job.mkdir()
-    (job / "main.py").write_text(JOB)
-
-    direct = subprocess.run([python, "main.py"], cwd=job, capture_output=True, text=True,
-                            check=True)
-    _, imported, _ = record_imports([python, "main.py"], python=python, cwd=job,
-                                    env=dict(os.environ))
-    assert "scipy" in {item.module.partition(".")[0] for item in imported}
+    job, printed, imported = run_and_record(tmp_path, JOB, python)
+    assert "scipy" in {module.partition(".")[0] for module in imported}
 
     analysis = jobpack.analyze([job / "main.py"], python=python, root=job,
                                cache_dir=tmp_path / "cache")
     tiers = {r.name: r.tier for r in analysis.manifest.requirements}
     assert tiers.get("scipy") == "required", tiers
 
-    built = subprocess.run(
-        [sys.executable, "-m", "jobpack", "build", "main.py", "--python", python, "--wheels",
-         "-o", "dist/"], cwd=job, capture_output=True, text=True, check=False,
-        env={**os.environ, "JOBPACK_CACHE_DIR": str(tmp_path / "cache")})
-    assert built.returncode == 0, built.stderr[-3000:]
-    [archive] = (job / "dist").glob("*.jobpack.zip")
-    run = subprocess.run(
-        ["unshare", "-n", str(bare), str(archive), "--offline", "--env-cache",
-         str(tmp_path / "envs")],
-        cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True, text=True, check=False, timeout=600)
+    archive = build_with_wheels(job, python, tmp_path / "cache", "main.py")
+    run = run_offline(bare, archive, tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout == direct.stdout
+    assert run.stdout == printed

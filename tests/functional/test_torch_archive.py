@@ -16,10 +16,7 @@ The run costs about 15 s of CPU (installing 219 MB of wheels, importing torch).
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -28,7 +25,7 @@ import pytest
 from jobpack.runner.verify import read_spec
 from tests.conftest import FIXTURES
 from tests.support.cache import tests_cache_root
-from tests.support.offline import offline_or_skip
+from tests.support.offline import build_with_wheels, offline_or_skip, run_offline
 from tests.support.pythons import python_or_skip
 from tests.support.tools import tool_venv
 
@@ -45,22 +42,15 @@ def test_the_torch_jobs_archive_with_its_wheels_runs_on_bare_python3_311(
     venv = tool_venv("torch-cpu", TORCH)
     job = tmp_path / "wlm"
     shutil.copytree(FIXTURES / "gpu", job)
-    built = subprocess.run(
-        [sys.executable, "-m", "jobpack", "build", "--config", "config.yaml", "--python",
-         str(venv / "bin" / "python"), "--wheels", "-o", "dist/"],
-        cwd=job, capture_output=True, text=True, check=False,
-        env={**os.environ, "JOBPACK_CACHE_DIR": str(tests_cache_root() / "torch-archive")})
-    assert built.returncode == 0, built.stderr[-3000:]
-    archive = job / "dist" / "wlm.jobpack.zip"
+    archive = build_with_wheels(job, str(venv / "bin" / "python"),
+                                tests_cache_root() / "torch-archive", "--config", "config.yaml")
+    assert archive.name == "wlm.jobpack.zip"
     with zipfile.ZipFile(archive) as opened:
         wheels = {wheel.name for wheel in read_spec(opened).wheels}
     assert "torch" in wheels  # what the rest needs is the analyser's to say
 
-    run = subprocess.run(
-        ["unshare", "-n", str(bare), str(archive), "--offline", "--env-cache",
-         str(tmp_path / "envs"), "--output-dir", str(tmp_path / "out")],
-        cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True, text=True, check=False, timeout=900)
+    run = run_offline(bare, archive, tmp_path, "--output-dir", str(tmp_path / "out"),
+                      timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"jobpack: installing {len(wheels)} wheels: done" in run.stderr
     assert "pip installing" not in run.stderr  # every wheel from the archive

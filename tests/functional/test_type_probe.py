@@ -13,9 +13,6 @@ and pandas.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -23,12 +20,12 @@ import pytest
 
 import jobpack
 from jobpack.analyzer.api import why
-from jobpack.analyzer.trace import record_imports
 from jobpack.errors import QueryError
 from jobpack.runner.verify import read_spec
-from tests.support.offline import offline_or_skip
+from tests.support.offline import build_with_wheels, offline_or_skip, run_offline
 from tests.support.pythons import python_or_skip
 from tests.support.tools import tool_venv
+from tests.support.truth import run_and_record
 
 pytestmark = pytest.mark.slow
 
@@ -47,15 +44,8 @@ def test_a_probed_package_is_left_out_and_the_job_runs_the_same(tmp_path: Path) 
     bare = python_or_skip("3.11")
     venv = tool_venv("type-probe", ["networkx==3.6.1", "numpy==2.4.6", "pandas==3.1.1"])
     python = str(venv / "bin" / "python")
-    job = tmp_path / "job"
-    job.mkdir()
-    (job / "main.py").write_text(JOB)
-
-    direct = subprocess.run([python, "main.py"], cwd=job, capture_output=True, text=True,
-                            check=True)
-    _, imported, _ = record_imports([python, "main.py"], python=python, cwd=job,
-                                    env=dict(os.environ))
-    assert "pandas" in {item.module for item in imported}  # the probe ran
+    job, printed, imported = run_and_record(tmp_path, JOB, python)
+    assert "pandas" in imported  # the probe ran
 
     analysis = jobpack.analyze([job / "main.py"], python=python, root=job,
                                cache_dir=tmp_path / "cache")
@@ -65,21 +55,12 @@ def test_a_probed_package_is_left_out_and_the_job_runs_the_same(tmp_path: Path) 
                        r"networkx/convert\.py:\d+ \(in to_networkx_graph\)$"):
         why(analysis, "pandas")
 
-    built = subprocess.run(
-        [sys.executable, "-m", "jobpack", "build", "main.py", "--python", python, "--wheels",
-         "-o", "dist/"], cwd=job, capture_output=True, text=True, check=False,
-        env={**os.environ, "JOBPACK_CACHE_DIR": str(tmp_path / "cache")})
-    assert built.returncode == 0, built.stderr[-3000:]
-    [archive] = (job / "dist").glob("*.jobpack.zip")
+    archive = build_with_wheels(job, python, tmp_path / "cache", "main.py")
     with zipfile.ZipFile(archive) as opened:
         spec = read_spec(opened)
     assert "pandas" not in {wheel.name for wheel in spec.wheels}
     assert "pandas" not in {record.name for record in spec.optional}
 
-    run = subprocess.run(
-        ["unshare", "-n", str(bare), str(archive), "--offline", "--env-cache",
-         str(tmp_path / "envs")],
-        cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True, text=True, check=False, timeout=600)
+    run = run_offline(bare, archive, tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout == direct.stdout
+    assert run.stdout == printed
