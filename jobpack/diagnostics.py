@@ -80,6 +80,9 @@ LOCAL_INSTALL = _code(
 PLATFORM_MISMATCH = _code(
     "platform-mismatch", "warning",
     "a binary distribution was installed for another platform or Python than the target")
+LOCAL_ARCHIVE_GONE = _code(
+    "local-archive-gone", "warning",
+    "a distribution was installed from a file that is gone; it is pinned from the index")
 REQUIREMENT_NOT_INSTALLED = _code(
     "requirement-not-installed", "info",
     "a required distribution is not installed here; pip resolves it on the target")

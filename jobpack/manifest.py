@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from jobpack.errors import ManifestError
 from jobpack.layout import CONSTRAINTS_NAME, SCHEMA
@@ -67,6 +69,13 @@ class Requirement:
     # import of any of them
     top_level: tuple[str, ...] = ()
 
+    @property
+    def local_file(self) -> Path | None:
+        """The archive file on this machine the distribution was installed from (`pip
+        install dist/mypkg-0.1.0-py3-none-any.whl`): no index serves it, so only a bundled
+        copy reaches the VM."""
+        return local_file(self.url)
+
     def pip_line(self) -> str:
         """The line `pip install -r` reads for this requirement."""
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
@@ -80,6 +89,19 @@ class Requirement:
             line += f" ; {self.marker}"
         line += "".join(f" --hash={h}" for h in self.hashes)
         return line
+
+
+def local_file(url: str | None) -> Path | None:
+    """The path a `file:` URL names (its `#sha256=...` fragment left out), else None."""
+    if not url or not url.startswith("file:"):
+        return None
+    return Path(url2pathname(urlsplit(url).path))
+
+
+def url_sha256(url: str) -> str | None:
+    """The sha256 a URL's `#sha256=...` fragment gives, else None."""
+    fragment = url.partition("#")[2]
+    return fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else None
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,12 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
             kind += ", LARGE and only reached under except ImportError (--exclude it?)"
         elif req.lazy_only and (req.size or 0) > LARGE_LAZY_BYTES:
             kind += ", LARGE and only imported lazily by a library (--exclude it?)"
-        rows.append((req.pip_line(), kind, ", ".join(req.imported_as),
+        # a local wheel's pin line holds its path and digest: the table says where it is
+        shown = req.pip_line() if req.local_file is None \
+            else f"{req.name}=={req.version} ({req.local_file.name})"
+        if req.local_file is not None:
+            kind += ", a local file (ships only with --wheels)"
+        rows.append((shown, kind, ", ".join(req.imported_as),
                      ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
                                                        else ""), _megabytes(req.size)))
     _print_table(console, f"Distributions ({len(manifest.installed)}: {_tiers(manifest)})",

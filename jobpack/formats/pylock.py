@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from jobpack.errors import FormatError
 from jobpack.formats import toml_string
-from jobpack.manifest import Manifest, Requirement
+from jobpack.manifest import Manifest, Requirement, url_sha256
 
 PYLOCK_NAME = "pylock.toml"
 _VCS_URL = re.compile(r"^(?P<vcs>git|hg|svn|bzr)\+(?P<url>.+)@(?P<commit>[^@/]+)$")
@@ -47,7 +48,9 @@ def _package_lines(requirement: Requirement, wheels: list[LockedWheel],
     lines = ["[[packages]]", f"name = {toml_string(requirement.name)}"]
     if requirement.marker:
         lines.append(f"marker = {toml_string(requirement.marker)}")
-    if requirement.url:
+    if requirement.local_file is not None and not wheels:  # `pip install dist/x.whl`
+        wheels = [_local_wheel(requirement, requirement.local_file)]
+    elif requirement.url and requirement.local_file is None:
         match = _VCS_URL.match(requirement.url)
         if match is None:
             raise FormatError(f"{requirement.name} @ {requirement.url}: a lock file needs a "
@@ -69,6 +72,16 @@ def _package_lines(requirement: Requirement, wheels: list[LockedWheel],
     lines += [f"  {_wheel_table(wheel)}," for wheel in sorted(wheels, key=lambda w: w.filename)]
     lines.append("]")
     return lines
+
+
+def _local_wheel(requirement: Requirement, path: Path) -> LockedWheel:
+    """The wheel file a pin was installed from, locked by its path and the sha256 pip
+    recorded when it installed it."""
+    sha256 = url_sha256(requirement.url or "")
+    if not path.name.endswith(".whl") or not sha256:
+        raise FormatError(f"{requirement.name} was installed from {path}: a lock file needs "
+                          "a wheel and its sha256")
+    return LockedWheel(requirement.name, path.name, sha256, path=str(path))
 
 
 def _wheel_table(wheel: LockedWheel) -> str:

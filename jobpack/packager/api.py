@@ -246,7 +246,8 @@ def _lock_member(manifest: Manifest, records: list[WheelRecord]) -> list[Member]
     wheels = [LockedWheel(r.name, r.file.rsplit("/", 1)[-1], r.sha256, path=r.file)
               for r in records]
     if not records or {r.name for r in manifest.installed} - {w.name for w in wheels} \
-            or any(r.url or not r.version for r in manifest.installed):
+            or any((r.url and r.local_file is None) or not r.version
+                   for r in manifest.installed):
         return []
     return [Member.from_bytes(PYLOCK_NAME, pylock_toml(manifest, wheels).encode())]
 

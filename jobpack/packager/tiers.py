@@ -50,6 +50,13 @@ def plan_tiers(manifest: Manifest, *, bundle_required: bool,
     installed = [r for r in manifest.requirements if r.tier != "provided"]
     bundled = [r for r in installed if (r.tier == "optional" and policy == "bundle")
                or (r.tier != "optional" and bundle_required)]
+    for requirement in installed:
+        if requirement.local_file is not None and requirement not in bundled:
+            raise BuildError(
+                f"{requirement.name} {requirement.version} was installed from "
+                f"{requirement.local_file}, which no index serves to the VM: build with "
+                "--wheels" + (" and without --optional index" if bundle_required else "")
+                + " to ship that wheel")
     return TierPlan(manifest, tuple(bundled), len(bundled) == len(installed))
 
 

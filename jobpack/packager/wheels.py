@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from jobpack.errors import MissingWheelsError, OfflineInstallError, WheelDownloadError
 from jobpack.layout import local_label, serving_index
-from jobpack.manifest import Manifest, PipOptions, Requirement
+from jobpack.manifest import Manifest, PipOptions, Requirement, url_sha256
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 from jobpack.packager.sdist import SourceVerdict, build_pure_wheel
 from jobpack.packager.stand_in import write_stand_in
@@ -61,13 +61,16 @@ class WheelFetcher:
         """One wheel per pin of `manifest`; with `prove` (and the fetcher's own), proved
         to install offline to exactly these pins."""
         tags = manifest.target.wheel_tags()
+        local = {r.name: self._local(r, manifest.target, tags) for r in manifest.installed
+                 if r.local_file is not None}
         wanted = [r for r in sorted(manifest.installed, key=lambda r: r.name)
                   if r.version and not r.url]
         listed = self._listing()
         todo = [r for r in wanted if self._cached(r, tags, listed) is None]
         refused = self._from_source(todo, manifest, tags) if todo else []
         if refused and not self.allow_sdist:
-            unpinned = [r for r in manifest.installed if r.url or not r.version]
+            unpinned = [r for r in manifest.installed
+                        if (r.url or not r.version) and r.name not in local]
             raise MissingWheelsError(_refusal(refused, manifest.target, unpinned))
         listed = self._listing() if todo else listed
         todo = [r for r in todo if self._cached(r, tags, listed) is None
@@ -80,6 +83,9 @@ class WheelFetcher:
         for requirement in sorted(manifest.installed, key=lambda r: r.name):
             if self.on_progress is not None:
                 self.on_progress(requirement.name)
+            if requirement.name in local:
+                found.append(local[requirement.name])
+                continue
             if requirement.url or not requirement.version:
                 missing.append((requirement, "not pinned to a version on an index"))
                 continue
@@ -97,6 +103,51 @@ class WheelFetcher:
             prove_installable(found, manifest)
             self._remember_proof(found, manifest)
         return found
+
+    def _local(self, requirement: Requirement, target: Target,
+               tags: frozenset[Tag]) -> FetchedWheel:
+        """The wheel file on this machine a pin was installed from, checked to be that very
+        file (the sha256 pip recorded at install time) and built for the target; no index
+        serves it, so it ships as it is."""
+        path = requirement.local_file
+        assert path is not None and requirement.url is not None
+        said = f"{requirement.name} {requirement.version} was installed from {path}"
+        if not path.is_file():
+            raise MissingWheelsError(f"{said}, which is gone: put it back, or reinstall "
+                                     f"{requirement.name} from its wheel, and build again")
+        parsed = _wheel_filename(path.name)
+        if parsed is None:
+            raise MissingWheelsError(
+                f"{said}, a source archive: build its wheel (pip wheel {path}), install "
+                "that and build again, so the VM gets what was tested here")
+        if not parsed[2] & tags:
+            built = ", ".join(sorted(str(t) for t in parsed[2]))
+            raise MissingWheelsError(
+                f"{said}, built for {built}, not for the target (CPython "
+                f"{target.major}.{target.minor}, manylinux x86_64): build it for the target")
+        expected = url_sha256(requirement.url)
+        if expected is not None and not self._same_file(path, expected):
+            raise MissingWheelsError(
+                f"{said}, which has changed since (its sha256 is no longer the installed "
+                f"one's): reinstall it (pip install --force-reinstall {path}) and build again")
+        return FetchedWheel(requirement.name, path.name, path)
+
+    def _same_file(self, path: Path, sha256: str) -> bool:
+        """Whether `path`'s sha256 is `sha256`, remembered by the file's path, size and
+        modification time (a marker in the cache), so a rebuild hashes a big wheel once."""
+        stat = path.stat()
+        seen = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{sha256}".encode()
+        marker = self.cache / ".local" / hashlib.sha256(seen).hexdigest()
+        if marker.is_file():
+            return True
+        digest = hashlib.sha256()
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != sha256:
+            return False
+        write_cache_file(marker, b"")  # read-only or full: only costs speed
+        return True
 
     def _proof_key(self, wheels: list[FetchedWheel], manifest: Manifest) -> Path:
         """Where a passed proof is remembered: keyed by the target, the pins and each

@@ -79,3 +79,18 @@ def test_every_pylock_a_test_leaves_behind_is_checked(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match=r"job\.zip:sub/pylock\.toml: not a valid"):
         check_pylocks_under(tmp_path)
     (tmp_path / "job.zip").unlink()  # the autouse check runs after this test too
+
+
+def test_a_pin_installed_from_a_local_wheel_is_locked_by_its_path_and_digest() -> None:
+    url = "file:///home/me/dist/my%20pkg-0.1.0-py3-none-any.whl#sha256=" + DIGEST
+    manifest = Manifest(target=Target(3, 11, 7), entry_points=("main.py",),
+                        requirements=(Requirement("mypkg", "0.1.0", True, url=url),))
+    [package] = tomllib.loads(pylock_toml(manifest))["packages"]
+    assert package["version"] == "0.1.0"
+    assert package["wheels"] == [{"name": "my pkg-0.1.0-py3-none-any.whl",
+                                  "path": "/home/me/dist/my pkg-0.1.0-py3-none-any.whl",
+                                  "hashes": {"sha256": DIGEST}}]
+    without = Requirement("mypkg", "0.1.0", True, url=url.partition("#")[0])
+    with pytest.raises(FormatError, match="installed from /home/me/dist"):
+        pylock_toml(Manifest(target=Target(3, 11, 7), entry_points=("main.py",),
+                             requirements=(without,)))

@@ -56,6 +56,20 @@ class InstalledDistribution:
         return "dir_info" in (self.direct_url or {}) and str(url).startswith("file:")
 
     @property
+    def archive_url(self) -> str | None:
+        """The `file:` URL of the wheel or source archive this was installed from (`pip
+        install dist/mypkg-0.1.0-py3-none-any.whl`), with its sha256 as pip recorded it in
+        a `#sha256=` fragment; None for an install from an index, a folder or a VCS."""
+        info = (self.direct_url or {}).get("archive_info")
+        url = str((self.direct_url or {}).get("url", ""))
+        if not isinstance(info, dict) or not url.startswith("file:"):
+            return None
+        hashes = info.get("hashes")
+        digest = str((hashes if isinstance(hashes, dict) else {}).get("sha256") or "") or \
+            str(info.get("hash") or "").partition("sha256=")[2]
+        return f"{url.partition('#')[0]}#sha256={digest}" if digest else url.partition("#")[0]
+
+    @property
     def vcs_url(self) -> str | None:
         info = (self.direct_url or {}).get("vcs_info")
         if not info:

@@ -41,7 +41,7 @@ from jobpack.analyzer.pins.provided import (
 )
 from jobpack.diagnostics import BUILD_TOOL_NOT_PINNED
 from jobpack.errors import DistributionError
-from jobpack.manifest import Diagnostic, Requirement
+from jobpack.manifest import Diagnostic, Requirement, local_file
 from jobpack.target import Target
 
 _JOB_KINDS = {"entry", "local", "namespace"}
@@ -424,7 +424,7 @@ def _pin(
         direct=entry.direct,
         imported_as=tuple(sorted(entry.imported_as)),
         required_by=tuple(sorted(entry.reasons())),
-        url=dist.vcs_url,
+        url=dist.vcs_url or _archive_url(dist, diagnostics),
         extras=tuple(sorted(entry.extras)),
         pure=dist.pure,
         size=dist.size,
@@ -433,6 +433,22 @@ def _pin(
         image_version=image.version or None if image is not None else None,
         top_level=tuple(sorted(m for m in dist.modules if "." not in m)),
     )
+
+
+def _archive_url(dist: InstalledDistribution, diagnostics: list[Diagnostic]) -> str | None:
+    """The file a distribution was installed from (`pip install dist/x.whl`), when it is
+    still there: the pin names it, so `build --wheels` ships that very wheel instead of
+    whatever the index serves under the same name and version. A file that is gone is
+    said, and the pin falls back to the index."""
+    url = dist.archive_url
+    path = local_file(url)
+    if path is None or path.is_file():
+        return url
+    diagnostics.append(codes.LOCAL_ARCHIVE_GONE.note(
+        f"{dist.name} {dist.version} was installed from {path}, which is gone: it is "
+        f"pinned as {dist.name}=={dist.version} from the index, which may serve another "
+        "project or build under that name; put the file back or reinstall from it"))
+    return None
 
 
 def _built_for_other_platform(dist: InstalledDistribution, target: Target) -> bool:

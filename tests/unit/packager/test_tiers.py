@@ -49,3 +49,24 @@ def test_an_optional_pin_without_modules_is_refused() -> None:
                         requirements=(Requirement("x", "1", False, tier="optional"),))
     with pytest.raises(BuildError, match="names no top-level module"):
         optional_records(plan_tiers(manifest, bundle_required=False, optional=None), [])
+
+
+LOCAL = Requirement("mypkg", "0.1.0", True, tier="optional", top_level=("mypkg",),
+                    url="file:///home/me/dist/mypkg-0.1.0-py3-none-any.whl#sha256=" + "0" * 64)
+
+
+@pytest.mark.parametrize(("wheels", "optional", "refused"), [
+    (True, None, False), (True, "bundle", False), (False, None, True),
+    (True, "index", True), (False, "bundle", False), (True, "drop", False)])
+def test_a_pin_installed_from_a_local_file_ships_only_bundled(
+        wheels: bool, optional: OptionalPolicy | None, refused: bool) -> None:
+    """No index serves a wheel file of this machine: a plan that would leave it to one is
+    refused, naming the file."""
+    manifest = Manifest(target=Target.parse("3.11"), entry_points=("main.py",),
+                        requirements=(*PINS, LOCAL))
+    if refused:
+        with pytest.raises(BuildError, match=r"installed from /home/me/dist/mypkg-0\.1\.0"):
+            plan_tiers(manifest, bundle_required=wheels, optional=optional)
+    else:
+        plan = plan_tiers(manifest, bundle_required=wheels, optional=optional)
+        assert (LOCAL in plan.bundled) is (optional != "drop")
