@@ -118,7 +118,9 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
         shown = req.pip_line() if req.local_file is None \
             else f"{req.name}=={req.version} ({req.local_file.name})"
         if req.local_file is not None:
-            kind += ", a local file (ships only with --wheels)"
+            kind += (", a local wheel (ships only with --wheels)"
+                     if req.local_file.name.endswith(".whl")
+                     else ", a local source archive (install its wheel to ship it)")
         rows.append((shown, kind, ", ".join(req.imported_as),
                      ", ".join(req.required_by[:3]) + (" ..." if len(req.required_by) > 3
                                                        else ""), _megabytes(req.size)))
