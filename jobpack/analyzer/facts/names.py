@@ -39,7 +39,7 @@ import keyword
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import accumulate
 
 
@@ -287,11 +287,11 @@ class _ReboundLines:
         self.by_line: dict[int, set[str]] = {}
         lines = code.split("\n")
         assigning = [number for number, line in enumerate(lines, 1) if "=" in line]
-        for number, _, match in _search_lines(_for(_ASSIGNED, code), lines, assigning):
+        for number, match in _search_lines(_for(_ASSIGNED, code), lines, assigning):
             self.by_line.setdefault(number, set()).add(match[1])
         binding = [number for number, line in enumerate(lines, 1) if "as" in line
                    or "for" in line or "global" in line or "nonlocal" in line]
-        for number, _, match in _search_lines(_AS_FOR, lines, binding):
+        for number, match in _search_lines(_AS_FOR, lines, binding):
             self.by_line.setdefault(number, set()).update(_identifiers(match[1]))
         self.numbers = sorted(self.by_line)
 
@@ -318,20 +318,18 @@ class _ReboundLines:
 
 
 def _search_lines(pattern: re.Pattern[str], lines: list[str], numbers: list[int]
-                  ) -> Iterator[tuple[int, int, re.Match[str]]]:
+                  ) -> list[tuple[int, re.Match[str]]]:
     """The matches of `pattern`, which never spans a line's end, on the lines `numbers`
-    (1-based, ascending) of `lines`: one search of them joined. Each comes with its line
-    and where that line starts in the joined text (`match.start()` less it: its column)."""
+    (1-based, ascending) of `lines`: one search of them joined. Each comes with its line."""
     text = "\n".join([lines[number - 1] for number in numbers])
-    index = last = line_start = 0
+    found: list[tuple[int, re.Match[str]]] = []
+    index = last = 0
     for match in pattern.finditer(text):
         start = match.start()
-        newlines = text.count("\n", last, start)
-        if newlines:
-            index += newlines
-            line_start = text.rfind("\n", 0, start) + 1
+        index += text.count("\n", last, start)
         last = start
-        yield numbers[index], line_start, match
+        found.append((numbers[index], match))
+    return found
 
 
 def _is_stdlib(target: str) -> bool:
@@ -611,7 +609,7 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
     # not searched
     dotted = [number for number, line in enumerate(lines, 1) if "." in line]
     text = "\n".join([lines[number - 1] for number in dotted])
-    line_starts: list[int] = []
+    lengths: list[int] = []
     index = last = line_start = 0  # the line of `dotted` the last alias was on, its start
     # every name a chain starts with, checked here: one pattern for every file (a pattern
     # of the file's aliases was compiled once per file, a tenth of a cold analysis); where
@@ -620,16 +618,16 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
         targets = aliases.get(match[1])
         if targets is None:
             continue  # not an alias
-        if not line_starts:
-            line_starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+        if not lengths:  # line n starts at lengths[n - 1] + n - 1 of `code`
+            lengths = list(accumulate(map(len, lines), initial=0))
         match_start = match.start()
         newlines = text.count("\n", last, match_start)
         if newlines:
             index += newlines
             line_start = text.rfind("\n", 0, match_start) + 1
         last = match_start
-        # from the text searched to `code`
-        shift = line_starts[dotted[index] - 1] - line_start
+        number = dotted[index]
+        shift = lengths[number - 1] + number - 1 - line_start  # from the text searched to `code`
         start = match_start + shift
         if start < done:
             continue  # inside the chain of one
@@ -765,14 +763,29 @@ def _header_parameters(lines: list[str], spans: Sequence[Span], headers: Sequenc
     return found, heads
 
 
+# What `_blank_parameters` can act on: where a parameter's name is next, any character but
+# a space, `*`, `/` and `\` (`\s` is what `str.isspace` says); elsewhere, a bracket or a comma
+_PARAMETER_START = re.compile(r"[^\s*/\\]")
+_PARAMETER_STOP = re.compile(r"[()\[\]{},]")
+
+
 def _blank_parameters(text: str, start: int) -> tuple[str, list[str], int]:
     """`text` with the names of the parameters of the list opening just before `start`
-    blanked (not their annotations or defaults), those names, and where the list ends."""
-    chars = list(text)
+    blanked (not their annotations or defaults), those names, and where the list ends.
+    It goes from one character that matters to the next (`_PARAMETER_START`,
+    `_PARAMETER_STOP`), not character by character."""
+    pieces: list[str] = []
     names: list[str] = []
+    done = 0  # `text` up to here is in `pieces`
     depth, expecting = 1, True  # a parameter's name comes next
-    position = start
-    while position < len(text) and depth:
+    position, end = start, len(text)
+    while position < end and depth:
+        acts = _PARAMETER_START if expecting and depth == 1 else _PARAMETER_STOP
+        found = acts.search(text, position)
+        if found is None:
+            position = end
+            break
+        position = found.start()
         char = text[position]
         if char in "([{":
             depth += 1
@@ -780,16 +793,17 @@ def _blank_parameters(text: str, start: int) -> tuple[str, list[str], int]:
             depth -= 1
         elif depth == 1 and char == ",":
             expecting = True
-        elif expecting and depth == 1 and not (char.isspace() or char in "*/\\"):
-            found = _IDENTIFIER.match(text, position)
+        elif expecting and depth == 1:  # neither a space nor `*`, `/`, `\`: skipped
+            name = _IDENTIFIER.match(text, position)
             expecting = False
-            if found is not None:
-                names.append(found[0])
-                chars[position:found.end()] = " " * (found.end() - position)
-                position = found.end()
+            if name is not None:
+                names.append(name[0])
+                pieces += (text[done:position], " " * (name.end() - position))
+                done = position = name.end()
                 continue
         position += 1
-    return "".join(chars), names, position
+    pieces.append(text[done:])
+    return "".join(pieces), names, position
 
 
 # a top-level `class Name(bases):` (no call in the bases: rarely written)
