@@ -85,7 +85,7 @@ _CHAIN = re.compile(rf"(?<![\w.])([^\W\d]{_NAME_REST})(?=((?:[ \t]*\.[ \t]*[^\W\
 _IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
 # `show.__doc__ = ...`, `wrapper.__name__`: reading a function's metadata calls nothing
 _METADATA_NAME = r"__(?:doc|name|qualname|module|wrapped|dict|annotations|defaults|kwdefaults)__"
-_METADATA = re.compile(rf"(?<![\w.])[^\W\d]\w*[ \t]*\.[ \t]*{_METADATA_NAME}\b")
+_METADATA = re.compile(rf"(?<![\w.])[^\W\d]{_NAME_REST}[ \t]*\.[ \t]*{_METADATA_NAME}\b")
 # the name alone: a search `re` starts only where `__` is (`_METADATA` is tried at every
 # offset), so most bodies, which read no metadata, skip the substitution
 _METADATA_HINT = re.compile(_METADATA_NAME)
@@ -147,7 +147,7 @@ def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 # the patterns that try every name of the code, with their twins (`_for`)
 _ASCII_TWINS = {pattern: _ascii_twin(pattern)
-                for pattern in (_IDENTIFIER, _ATTRIBUTE, _CHAIN, _ASSIGNED)}
+                for pattern in (_IDENTIFIER, _ATTRIBUTE, _CHAIN, _ASSIGNED, _METADATA)}
 
 
 def _for(pattern: re.Pattern[str], text: str) -> re.Pattern[str]:
@@ -245,6 +245,30 @@ def _replaced(text: str, matches: Iterable[re.Match[str]],
     return "".join(pieces)
 
 
+def _word_matches(pattern: re.Pattern[str], text: str, *words: str) -> list[re.Match[str]]:
+    """What `pattern.finditer(text)` finds, for a pattern whose every match starts with one
+    of `words` (`def`, `class`): it is tried where they are written alone, found by
+    `str.find` in C (a search tries it at each of their first letters, `c` and `d`)."""
+    starts: list[int] = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(word, at + 1)
+    starts.sort()
+    found: list[re.Match[str]] = []
+    end = 0  # where the last match ended: the next starts there or later
+    for start in starts:
+        if start >= end and (match := pattern.match(text, start)) is not None:
+            found.append(match)
+            end = match.end()
+    return found
+
+
+def _space(match: re.Match[str]) -> str:
+    return " "
+
+
 def _imports(text: str) -> list[re.Match[str]]:
     """The import statements of `text` (strings blanked): `_IMPORT.finditer(text)`."""
     return _line_matches(_IMPORT, text, "import")
@@ -260,7 +284,9 @@ def code_only(text: str) -> str:
 def _code(no_imports: str) -> str:
     """Code whose strings and imports are blanked, without what `def`, `class` and `del`
     name."""
-    return _DEL.sub(" ", _DEFINITION.sub(" ", no_imports))
+    no_definitions = _replaced(no_imports, _word_matches(_DEFINITION, no_imports, "def", "class"),
+                               _space)
+    return _replaced(no_definitions, _line_matches(_DEL, no_definitions, "del"), _space)
 
 
 def _identifiers(text: str) -> Iterable[str]:
@@ -404,10 +430,11 @@ class _Bindings:
     def __init__(self, unquoted: str, rebound: set[str], imports: Iterable[str]) -> None:
         """`imports`: the import statements of `unquoted` (`_imports`)."""
         targets, plain, stars = import_targets(imports)
-        for name in _DEFINED.findall(unquoted):
-            plain.setdefault(name, set()).add(f"/{name}")
-        parameters = {name for groups in _PARAMETERS.findall(unquoted)
-                      for name in parameter_names(" ".join(groups))}
+        for match in _word_matches(_DEFINED, unquoted, "def", "class"):
+            plain.setdefault(match[1], set()).add(f"/{match[1]}")
+        # (a group that took no part is "", as `findall` gives it)
+        parameters = {name for match in _word_matches(_PARAMETERS, unquoted, "def", "lambda")
+                      for name in parameter_names(" ".join(match.groups("")))}
         self.aliases = {name: tuple(sorted(found)) for name, found in targets.items()
                         if name not in parameters}
         self.plain = {name: frozenset(tokens - {""}) for name, tokens in plain.items()}
@@ -531,7 +558,7 @@ class _Bindings:
         of the function the code is) is a local variable there."""
         plain, stars = self.plain, self.stars
         builtins = set()
-        read = _METADATA.sub(" ", text) if _METADATA_HINT.search(text) else text
+        read = _for(_METADATA, text).sub(" ", text) if _METADATA_HINT.search(text) else text
         # `_REFERENCE`'s matches, each name once: those with a dot (attributes), then the
         # names left once those are blanked (two searches `re` makes faster than one)
         attribute = _for(_ATTRIBUTE, read)
