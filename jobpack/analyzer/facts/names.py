@@ -40,7 +40,7 @@ import re
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 
 
 def _word(*words: str) -> str:
@@ -327,6 +327,15 @@ class _ReboundLines:
         for number in lines:
             names = by_line.get(number)
             if names:
+                found |= names
+        return found
+
+    def where(self, chosen: Sequence[bool]) -> set[str]:
+        """`within` the lines whose number `chosen` holds True for (from the lines that
+        bind a name only)."""
+        found: set[str] = set()
+        for number, names in self.by_line.items():
+            if chosen[number]:
                 found |= names
         return found
 
@@ -729,9 +738,12 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
         start = first + 1 if shared else first
         if last >= start:
             module_level[start:last + 1] = [False] * (last + 1 - start)
-    module = "\n".join(heads.get(number, line) for number, line in enumerate(lines, 1)
-                       if module_level[number])
-    rebound = rebound_lines.within(n for n in range(1, len(lines) + 1) if module_level[n])
+    kept = module_level[1:len(lines) + 1]  # whether each line is module-level code
+    shown = lines.copy()
+    for number, head in heads.items():
+        shown[number - 1] = head
+    module = "\n".join(compress(shown, kept))
+    rebound = rebound_lines.where(module_level)
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
     module, instances = bindings.instances(module, aliases)
     module, bound = bindings.bound(module, aliases)
@@ -757,9 +769,8 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
         found.update(token if "/" not in token and ":" not in token else f"{token}>/{name}!"
                      for token in bindings.tokens(cut, aliases) | tokens)
     unquoted_lines = unquoted.split("\n")
-    table = module_table("\n".join(line for number, line in enumerate(unquoted_lines, 1)
-                                   if module_level[number]), bindings.assigned, defined,
-                         bindings.held)
+    table = module_table("\n".join(compress(unquoted_lines, kept)), bindings.assigned,
+                         defined, bindings.held)
     return " ".join(sorted(found)), per_span, table
 
 
