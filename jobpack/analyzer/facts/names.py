@@ -186,11 +186,11 @@ def blank_strings(text: str) -> str:
     done = 0
     for match in _QUOTED.finditer(text):
         start = match.start()
-        literal = match.group()
-        if literal[0] == "#":
+        if text[start] == "#":
             pieces += (text[done:start], " ")
             done = match.end()
             continue
+        literal = match.group()
         first = start
         while first > max(done, start - 2) and text[first - 1] in _PREFIX_LETTERS:
             first -= 1
@@ -684,9 +684,9 @@ def main_blocks(source: bytes) -> list[Span]:
     """The spans of `source`'s module-level `if __name__ == "__main__":` blocks, the `if`
     line included and an `else:` left out (it runs on import): what they refer to runs
     only when the file is run as a script."""
-    text = source.decode("utf-8", "replace")
-    if "__main__" not in text:
+    if b"__main__" not in source:  # (decoded, it holds `__main__` exactly when this does)
         return []
+    text = source.decode("utf-8", "replace")
     lines = text.split("\n")
     spans: list[Span] = []
     for match in _MAIN_TEST.finditer(text):
