@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from jobpack.analyzer.facts.conditions import (
     Cond,
@@ -54,8 +54,15 @@ class Context:
     owner: str = ""  # the qualified name of the class whose body the code is in
     typing: bool = False  # in the body of `if TYPE_CHECKING:` (never runs)
 
+    def _but(self, **changes: Any) -> Context:
+        """`dataclasses.replace(self, **changes)`, made directly: `replace` looks the fields
+        up at each call, and a context is made for each `def`, `class` and `if`."""
+        made = object.__new__(Context)
+        made.__dict__.update(self.__dict__, **changes)
+        return made
+
     def enter(self, scope: Scope) -> Context:
-        return self if scope == self.scope else replace(self, scope=scope)
+        return self if scope == self.scope else self._but(scope=scope)
 
     def define(self, scope: Scope, name: str) -> Context:
         """The context of the body of `def name` (scope "function") or `class name`: a
@@ -64,22 +71,22 @@ class Context:
             return self.enter(scope)
         qualified = f"{self.owner}.{name}" if self.owner else name
         if scope == "function":
-            return replace(self, scope=scope, function=qualified)
-        return replace(self, scope=scope, owner=qualified)
+            return self._but(scope=scope, function=qualified)
+        return self._but(scope=scope, owner=qualified)
 
     def guarded(self, catches: bool) -> Context:
         if not catches or self.optional:
             return self
-        return replace(self, optional=True)
+        return self._but(optional=True)
 
     def branches(self, test: Cond, target: Target) -> tuple[Context, Context]:
         """The contexts of an `if`'s body and of its `else`/`elif`."""
         if is_main_test(test):
-            return replace(self, main=True), replace(self, main=False)
+            return self._but(main=True), self._but(main=False)
         truth = evaluate(test, target)
         body = self._reach(truth)
         if is_type_checking(test):
-            body = replace(body, typing=True)
+            body = body._but(typing=True)
         return body, self._reach(None if truth is None else not truth)
 
     def _reach(self, inner: Truth) -> Context:
@@ -88,7 +95,7 @@ class Context:
             reach: Truth = False
         else:
             reach = True if outer and inner else None
-        return self if reach == outer else replace(self, reach=reach)
+        return self if reach == outer else self._but(reach=reach)
 
 
 MODULE = Context()

@@ -39,8 +39,8 @@ import keyword
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import accumulate, compress
 
 
 def _word(*words: str) -> str:
@@ -69,15 +69,23 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\
                      re.MULTILINE)
 # what a `def` or `class` binds is not a reference to it
 _DEFINITION = re.compile(_word("def", "class") + r"[ \t]+[^\W\d]\w*")
+# A name's letters after its first, where no match can follow a shorter name (what comes
+# next is no letter): possessive where `re` has it (3.11), so that it does not give the
+# letters back one by one to try the rest of the pattern after each (a third of the time
+# of `_ASSIGNED` and `_CHAIN`, which try every name of the code).
+_NAME_REST = r"\w*+" if sys.version_info >= (3, 11) else r"\w*"
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _REFERENCE = re.compile(r"(\.[ \t]*)?([^\W\d]\w*)")  # (a dot: it is an attribute, name)
+# `_REFERENCE`'s matches with a dot, for `_Bindings.tokens`: a search `re` starts only
+# where a dot is
+_ATTRIBUTE = re.compile(r"\.[ \t]*([^\W\d]\w*)")
 _BRACES = re.compile(r"\{([^{}]*)\}")
 # a name with attributes after it (`np.linalg.norm`), not itself an attribute
-_CHAIN = re.compile(r"(?<![\w.])([^\W\d]\w*)(?=((?:[ \t]*\.[ \t]*[^\W\d]\w*)+))")
+_CHAIN = re.compile(rf"(?<![\w.])([^\W\d]{_NAME_REST})(?=((?:[ \t]*\.[ \t]*[^\W\d]\w*)+))")
 _IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
 # `show.__doc__ = ...`, `wrapper.__name__`: reading a function's metadata calls nothing
 _METADATA_NAME = r"__(?:doc|name|qualname|module|wrapped|dict|annotations|defaults|kwdefaults)__"
-_METADATA = re.compile(rf"(?<![\w.])[^\W\d]\w*[ \t]*\.[ \t]*{_METADATA_NAME}\b")
+_METADATA = re.compile(rf"(?<![\w.])[^\W\d]{_NAME_REST}[ \t]*\.[ \t]*{_METADATA_NAME}\b")
 # the name alone: a search `re` starts only where `__` is (`_METADATA` is tried at every
 # offset), so most bodies, which read no metadata, skip the substitution
 _METADATA_HINT = re.compile(_METADATA_NAME)
@@ -92,7 +100,7 @@ _FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([\w.]+)")  # the module a `from` r
 # it only makes the rule keep a name), `as name`, `for a, name in`, `global name`
 # (not from inside a name: such a start never matches where the name's own start did not,
 # and trying each one made this the costliest pattern of a cold analysis of torch)
-_ASSIGNED = re.compile(r"(?<![^\W\d])([^\W\d]\w*)[ \t]*(?::[^=\n]*)?:?=(?!=)")
+_ASSIGNED = re.compile(rf"(?<![^\W\d])([^\W\d]{_NAME_REST})[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(_word("as", "for", "global", "nonlocal")
                      + r"[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
 _DEFINED = re.compile(_word("def", "class") + r"[ \t]+([^\W\d]\w*)")
@@ -127,6 +135,25 @@ _PARAMETERS = re.compile(rf"(?:{_word('def')}[ \t]+[^\W\d]\w*[ \t]*\(([^)]*)\)"
 _NESTED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
 _PARAMETER = re.compile(r"[ \t\n]*(?:\*{1,2}[ \t]*)?([^\W\d]\w*)")
 
+
+def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    r"""`pattern` for a text all in ASCII: the same matches there, about twice as fast.
+    `re` tests `[^\W\d]` and `\w` of any text by Unicode category, a lookup per letter
+    of every name; in ASCII they are `[A-Za-z_]` and `\w` under `re.ASCII`, one table
+    lookup. Code with its strings and comments blanked is nearly always ASCII."""
+    return re.compile(pattern.pattern.replace(r"[^\W\d]", "[A-Za-z_]"),
+                      (pattern.flags & ~re.UNICODE) | re.ASCII)
+
+
+# the patterns that try every name of the code, with their twins (`_for`)
+_ASCII_TWINS = {pattern: _ascii_twin(pattern)
+                for pattern in (_IDENTIFIER, _ATTRIBUTE, _CHAIN, _ASSIGNED, _METADATA)}
+
+
+def _for(pattern: re.Pattern[str], text: str) -> re.Pattern[str]:
+    """`pattern` to search `text` with: its ASCII twin when `text` is all ASCII."""
+    return _ASCII_TWINS[pattern] if text.isascii() else pattern
+
 # (first line, last line, whether the first line is shared with the `def` header), 1-based
 Span = tuple[int, int, bool]
 
@@ -159,11 +186,11 @@ def blank_strings(text: str) -> str:
     done = 0
     for match in _QUOTED.finditer(text):
         start = match.start()
-        literal = match.group()
-        if literal[0] == "#":
+        if text[start] == "#":
             pieces += (text[done:start], " ")
             done = match.end()
             continue
+        literal = match.group()
         first = start
         while first > max(done, start - 2) and text[first - 1] in _PREFIX_LETTERS:
             first -= 1
@@ -183,16 +210,83 @@ def _blank_lines(match: re.Match[str]) -> str:
     return "\n" * match.group().count("\n")
 
 
+def _line_matches(pattern: re.Pattern[str], text: str, word: str) -> list[re.Match[str]]:
+    """What `pattern.finditer(text)` finds, for a pattern that matches only from a line's
+    start (`^`, multi-line) and only where that line holds `word`: it is tried at the
+    start of those lines alone. A search tries a pattern that starts with `^` at every
+    offset of the text; `str.find` skips to the next `word` in C (three searches for
+    import statements were a tenth of the time to read a file's names)."""
+    found: list[re.Match[str]] = []
+    end = 0  # where the last match ended: the next starts there or later
+    at = text.find(word)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if start >= end:
+            match = pattern.match(text, start)
+            if match is not None:
+                found.append(match)
+                end = match.end()
+        line_end = text.find("\n", at)
+        if line_end < 0:
+            break
+        at = text.find(word, max(line_end, end))
+    return found
+
+
+def _replaced(text: str, matches: Iterable[re.Match[str]],
+              replacement: Callable[[re.Match[str]], str]) -> str:
+    """`pattern.sub(replacement, text)` of the matches `pattern.finditer(text)` gives."""
+    pieces: list[str] = []
+    done = 0
+    for match in matches:
+        pieces += (text[done:match.start()], replacement(match))
+        done = match.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _word_matches(pattern: re.Pattern[str], text: str, *words: str) -> list[re.Match[str]]:
+    """What `pattern.finditer(text)` finds, for a pattern whose every match starts with one
+    of `words` (`def`, `class`): it is tried where they are written alone, found by
+    `str.find` in C (a search tries it at each of their first letters, `c` and `d`)."""
+    starts: list[int] = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(word, at + 1)
+    starts.sort()
+    found: list[re.Match[str]] = []
+    end = 0  # where the last match ended: the next starts there or later
+    for start in starts:
+        if start >= end and (match := pattern.match(text, start)) is not None:
+            found.append(match)
+            end = match.end()
+    return found
+
+
+def _space(match: re.Match[str]) -> str:
+    return " "
+
+
+def _imports(text: str) -> list[re.Match[str]]:
+    """The import statements of `text` (strings blanked): `_IMPORT.finditer(text)`."""
+    return _line_matches(_IMPORT, text, "import")
+
+
 def code_only(text: str) -> str:
     """`text` without string literals, comments, import statements and the names `def`
     and `class` bind (lines kept)."""
-    return _code(_IMPORT.sub(_blank_lines, blank_strings(text)))
+    unquoted = blank_strings(text)
+    return _code(_replaced(unquoted, _imports(unquoted), _blank_lines))
 
 
 def _code(no_imports: str) -> str:
     """Code whose strings and imports are blanked, without what `def`, `class` and `del`
     name."""
-    return _DEL.sub(" ", _DEFINITION.sub(" ", no_imports))
+    no_definitions = _replaced(no_imports, _word_matches(_DEFINITION, no_imports, "def", "class"),
+                               _space)
+    return _replaced(no_definitions, _line_matches(_DEL, no_definitions, "del"), _space)
 
 
 def _identifiers(text: str) -> Iterable[str]:
@@ -219,11 +313,11 @@ class _ReboundLines:
         self.by_line: dict[int, set[str]] = {}
         lines = code.split("\n")
         assigning = [number for number, line in enumerate(lines, 1) if "=" in line]
-        for number, _, match in _search_lines(_ASSIGNED, lines, assigning):
+        for number, match in _search_lines(_for(_ASSIGNED, code), lines, assigning):
             self.by_line.setdefault(number, set()).add(match[1])
         binding = [number for number, line in enumerate(lines, 1) if "as" in line
                    or "for" in line or "global" in line or "nonlocal" in line]
-        for number, _, match in _search_lines(_AS_FOR, lines, binding):
+        for number, match in _search_lines(_AS_FOR, lines, binding):
             self.by_line.setdefault(number, set()).update(_identifiers(match[1]))
         self.numbers = sorted(self.by_line)
 
@@ -233,6 +327,15 @@ class _ReboundLines:
         for number in lines:
             names = by_line.get(number)
             if names:
+                found |= names
+        return found
+
+    def where(self, chosen: Sequence[bool]) -> set[str]:
+        """`within` the lines whose number `chosen` holds True for (from the lines that
+        bind a name only)."""
+        found: set[str] = set()
+        for number, names in self.by_line.items():
+            if chosen[number]:
                 found |= names
         return found
 
@@ -250,20 +353,18 @@ class _ReboundLines:
 
 
 def _search_lines(pattern: re.Pattern[str], lines: list[str], numbers: list[int]
-                  ) -> Iterator[tuple[int, int, re.Match[str]]]:
+                  ) -> list[tuple[int, re.Match[str]]]:
     """The matches of `pattern`, which never spans a line's end, on the lines `numbers`
-    (1-based, ascending) of `lines`: one search of them joined. Each comes with its line
-    and where that line starts in the joined text (`match.start()` less it: its column)."""
+    (1-based, ascending) of `lines`: one search of them joined. Each comes with its line."""
     text = "\n".join([lines[number - 1] for number in numbers])
-    index = last = line_start = 0
+    found: list[tuple[int, re.Match[str]]] = []
+    index = last = 0
     for match in pattern.finditer(text):
         start = match.start()
-        newlines = text.count("\n", last, start)
-        if newlines:
-            index += newlines
-            line_start = text.rfind("\n", 0, start) + 1
+        index += text.count("\n", last, start)
         last = start
-        yield numbers[index], line_start, match
+        found.append((numbers[index], match))
+    return found
 
 
 def _is_stdlib(target: str) -> bool:
@@ -335,12 +436,14 @@ class _Bindings:
     `from torch import nn`, `.utils/load` relative; parameters left out), the tokens a
     plain name stands for, and the modules of star imports."""
 
-    def __init__(self, unquoted: str, rebound: set[str]) -> None:
-        targets, plain, stars = import_targets(_IMPORT.findall(unquoted))
-        for name in _DEFINED.findall(unquoted):
-            plain.setdefault(name, set()).add(f"/{name}")
-        parameters = {name for groups in _PARAMETERS.findall(unquoted)
-                      for name in parameter_names(" ".join(groups))}
+    def __init__(self, unquoted: str, rebound: set[str], imports: Iterable[str]) -> None:
+        """`imports`: the import statements of `unquoted` (`_imports`)."""
+        targets, plain, stars = import_targets(imports)
+        for match in _word_matches(_DEFINED, unquoted, "def", "class"):
+            plain.setdefault(match[1], set()).add(f"/{match[1]}")
+        # (a group that took no part is "", as `findall` gives it)
+        parameters = {name for match in _word_matches(_PARAMETERS, unquoted, "def", "lambda")
+                      for name in parameter_names(" ".join(match.groups("")))}
         self.aliases = {name: tuple(sorted(found)) for name, found in targets.items()
                         if name not in parameters}
         self.plain = {name: frozenset(tokens - {""}) for name, tokens in plain.items()}
@@ -462,18 +565,20 @@ class _Bindings:
         """The tokens of code already cut by `_qualify` with `aliases`: bare attributes,
         plain names resolved (see the module's docstring); a `shadowed` name (a parameter
         of the function the code is) is a local variable there."""
-        found: set[str] = set()
         plain, stars = self.plain, self.stars
         builtins = set()
-        read = _METADATA.sub(" ", text) if _METADATA_HINT.search(text) else text
-        for dot, name in _REFERENCE.findall(read):
-            if name in _IGNORED:
+        read = _for(_METADATA, text).sub(" ", text) if _METADATA_HINT.search(text) else text
+        # `_REFERENCE`'s matches, each name once: those with a dot (attributes), then the
+        # names left once those are blanked (two searches `re` makes faster than one)
+        attribute = _for(_ATTRIBUTE, read)
+        attributes = attribute.findall(read)
+        found = set(attributes) - _IGNORED
+        if attributes:
+            read = attribute.sub(" ", read)
+        for name in set(_for(_IDENTIFIER, read).findall(read)):
+            if name in _IGNORED or name in shadowed:
                 continue
-            if dot:
-                found.add(name)
-            elif name in shadowed:
-                continue
-            elif name in plain:
+            if name in plain:
                 found |= plain[name]
             elif name not in self.local:
                 found.update(f"{module}/{name}" for module in stars)
@@ -536,18 +641,30 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
     pieces: list[str] = []
     done = 0
     lines = code.split("\n")
-    line_starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
     # a chain is on one line, with a dot: the lines without one (about half the code) are
     # not searched
     dotted = [number for number, line in enumerate(lines, 1) if "." in line]
+    text = "\n".join([lines[number - 1] for number in dotted])
+    lengths: list[int] = []
+    index = last = line_start = 0  # the line of `dotted` the last alias was on, its start
     # every name a chain starts with, checked here: one pattern for every file (a pattern
-    # of the file's aliases was compiled once per file, a tenth of a cold analysis)
-    for number, line_start, match in _search_lines(_CHAIN, lines, dotted):
+    # of the file's aliases was compiled once per file, a tenth of a cold analysis); where
+    # a match is, only worked out for an alias (most names are none)
+    for match in _for(_CHAIN, text).finditer(text):
         targets = aliases.get(match[1])
         if targets is None:
             continue  # not an alias
-        shift = line_starts[number - 1] - line_start  # from the text searched to `code`
-        start = match.start() + shift
+        if not lengths:  # line n starts at lengths[n - 1] + n - 1 of `code`
+            lengths = list(accumulate(map(len, lines), initial=0))
+        match_start = match.start()
+        newlines = text.count("\n", last, match_start)
+        if newlines:
+            index += newlines
+            line_start = text.rfind("\n", 0, match_start) + 1
+        last = match_start
+        number = dotted[index]
+        shift = lengths[number - 1] + number - 1 - line_start  # from the text searched to `code`
+        start = match_start + shift
         if start < done:
             continue  # inside the chain of one
         chain = ".".join(_identifiers(match[2]))
@@ -567,9 +684,9 @@ def main_blocks(source: bytes) -> list[Span]:
     """The spans of `source`'s module-level `if __name__ == "__main__":` blocks, the `if`
     line included and an `else:` left out (it runs on import): what they refer to runs
     only when the file is run as a script."""
-    text = source.decode("utf-8", "replace")
-    if "__main__" not in text:
+    if b"__main__" not in source:  # (decoded, it holds `__main__` exactly when this does)
         return []
+    text = source.decode("utf-8", "replace")
     lines = text.split("\n")
     spans: list[Span] = []
     for match in _MAIN_TEST.finditer(text):
@@ -606,11 +723,14 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     `_check_with(error_type, cond, ...)` does not name `torch.cond`, imported beside)."""
     unquoted = blank_strings(source.decode("utf-8", "replace"))
     bases: list[tuple[str, str]] = []
-    code = _code(_BASES.sub(lambda match: _cut_bases(match, bases),
-                            _IMPORT.sub(_blank_lines, unquoted)))
+    imports = _imports(unquoted)
+    no_imports = _replaced(unquoted, imports, _blank_lines)
+    code = _code(_replaced(no_imports, _line_matches(_BASES, no_imports, "class"),
+                           lambda match: _cut_bases(match, bases)))
     # `def`, `class` and `del` (blanked in `code`) bind nothing these patterns find
     rebound_lines = _ReboundLines(code)
-    bindings = _Bindings(unquoted, rebound_lines.everywhere())
+    bindings = _Bindings(unquoted, rebound_lines.everywhere(),
+                         [match[0] for match in imports])
     lines = code.split("\n")
     parameters, heads = _header_parameters(lines, spans, headers)
     module_level = [True] * (len(lines) + 2)
@@ -618,9 +738,12 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
         start = first + 1 if shared else first
         if last >= start:
             module_level[start:last + 1] = [False] * (last + 1 - start)
-    module = "\n".join(heads.get(number, line) for number, line in enumerate(lines, 1)
-                       if module_level[number])
-    rebound = rebound_lines.within(n for n in range(1, len(lines) + 1) if module_level[n])
+    kept = module_level[1:len(lines) + 1]  # whether each line is module-level code
+    shown = lines.copy()
+    for number, head in heads.items():
+        shown[number - 1] = head
+    module = "\n".join(compress(shown, kept))
+    rebound = rebound_lines.where(module_level)
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
     module, instances = bindings.instances(module, aliases)
     module, bound = bindings.bound(module, aliases)
@@ -646,9 +769,8 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
         found.update(token if "/" not in token and ":" not in token else f"{token}>/{name}!"
                      for token in bindings.tokens(cut, aliases) | tokens)
     unquoted_lines = unquoted.split("\n")
-    table = module_table("\n".join(line for number, line in enumerate(unquoted_lines, 1)
-                                   if module_level[number]), bindings.assigned, defined,
-                         bindings.held)
+    table = module_table("\n".join(compress(unquoted_lines, kept)), bindings.assigned,
+                         defined, bindings.held)
     return " ".join(sorted(found)), per_span, table
 
 
@@ -679,14 +801,29 @@ def _header_parameters(lines: list[str], spans: Sequence[Span], headers: Sequenc
     return found, heads
 
 
+# What `_blank_parameters` can act on: where a parameter's name is next, any character but
+# a space, `*`, `/` and `\` (`\s` is what `str.isspace` says); elsewhere, a bracket or a comma
+_PARAMETER_START = re.compile(r"[^\s*/\\]")
+_PARAMETER_STOP = re.compile(r"[()\[\]{},]")
+
+
 def _blank_parameters(text: str, start: int) -> tuple[str, list[str], int]:
     """`text` with the names of the parameters of the list opening just before `start`
-    blanked (not their annotations or defaults), those names, and where the list ends."""
-    chars = list(text)
+    blanked (not their annotations or defaults), those names, and where the list ends.
+    It goes from one character that matters to the next (`_PARAMETER_START`,
+    `_PARAMETER_STOP`), not character by character."""
+    pieces: list[str] = []
     names: list[str] = []
+    done = 0  # `text` up to here is in `pieces`
     depth, expecting = 1, True  # a parameter's name comes next
-    position = start
-    while position < len(text) and depth:
+    position, end = start, len(text)
+    while position < end and depth:
+        acts = _PARAMETER_START if expecting and depth == 1 else _PARAMETER_STOP
+        found = acts.search(text, position)
+        if found is None:
+            position = end
+            break
+        position = found.start()
         char = text[position]
         if char in "([{":
             depth += 1
@@ -694,16 +831,17 @@ def _blank_parameters(text: str, start: int) -> tuple[str, list[str], int]:
             depth -= 1
         elif depth == 1 and char == ",":
             expecting = True
-        elif expecting and depth == 1 and not (char.isspace() or char in "*/\\"):
-            found = _IDENTIFIER.match(text, position)
+        elif expecting and depth == 1:  # neither a space nor `*`, `/`, `\`: skipped
+            name = _IDENTIFIER.match(text, position)
             expecting = False
-            if found is not None:
-                names.append(found[0])
-                chars[position:found.end()] = " " * (found.end() - position)
-                position = found.end()
+            if name is not None:
+                names.append(name[0])
+                pieces += (text[done:position], " " * (name.end() - position))
+                done = position = name.end()
                 continue
         position += 1
-    return "".join(chars), names, position
+    pieces.append(text[done:])
+    return "".join(pieces), names, position
 
 
 # a top-level `class Name(bases):` (no call in the bases: rarely written)
@@ -731,7 +869,7 @@ def module_table(module: str, assigned: Iterable[str], defined: Iterable[str],
     methods) or, for `*`, a star import's module.
     `defined`: the module-level functions. Imports in class bodies count too (a harmless
     excess)."""
-    targets, _, stars = import_targets(_IMPORT.findall(module))
+    targets, _, stars = import_targets(match[0] for match in _imports(module))
     entries = {f"{name}={target}" for name, found in targets.items() for target in found}
     entries.update(f"{name}=/{name}" for name in (*_CLASS.findall(module), *defined))
     entries.update(f"{name}=?" for name in assigned)

@@ -15,6 +15,7 @@ import ast
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from jobpack.analyzer.facts import conditions as c
@@ -112,7 +113,8 @@ class _Walker:
                  check: Callable[[ast.AST, Collector[Pos]], None] | None) -> None:
         self.target, self.full, self.check = target, full, check
         self.source = source
-        self._line_starts: list[int] | None = None
+        # the length of `source` before each line, its newlines left out (`_shares_line`)
+        self._before_line: list[int] | None = None
         self.fact_lines, self.call_lines = ([], []) if full else _fact_and_call_lines(source)
         self.out: Collector[Pos] = Collector(target)
         self.handlers: dict[type, Callable[[Any, Context, Stack, bool], None]] = {
@@ -157,9 +159,10 @@ class _Walker:
 
     def _shares_line(self, node: ast.stmt) -> bool:
         """Whether `node`, a body's first statement, starts on its header's line."""
-        if self._line_starts is None:
-            self._line_starts = [0, *(m.end() for m in re.finditer(rb"\n", self.source))]
-        start = self._line_starts[node.lineno - 1]
+        if self._before_line is None:  # summed in C (one per line), the last line's left out
+            self._before_line = list(accumulate(map(len, self.source.split(b"\n")[:-1]),
+                                                initial=0))
+        start = self._before_line[node.lineno - 1] + node.lineno - 1  # with its newlines
         return bool(self.source[start:start + node.col_offset].strip())
 
     def _body(self, stack: Stack, nodes: Sequence[Any], ctx: Context) -> None:
@@ -327,7 +330,15 @@ def _children(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.Dict):
         return [n for pair in zip(node.keys, node.values, strict=True) for n in pair
                 if n is not None]
-    return list(ast.iter_child_nodes(node))
+    # `list(ast.iter_child_nodes(node))` without its two generators
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children += [item for item in value if isinstance(item, ast.AST)]
+    return children
 
 
 def _opt(node: ast.AST | None) -> list[ast.AST]:

@@ -11,7 +11,9 @@ import ast
 import dataclasses
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,3 +220,115 @@ def test_asking_a_plain_module_for_a_lazy_name_parses_nothing(tmp_path: Path) ->
 
 def test_the_oracles_run_on_this_python() -> None:
     assert sys.version_info >= (3, 10) and len(FILES) > 50
+
+
+def _texts() -> list[str]:
+    """Real code with its strings blanked, and a few tricky lines."""
+    tricky = ("import a\nfrom b import (c,\n  d)\n  import e; import f\nx = 'import g'\n"
+              "class A(B):\n    def f(self, x=1): del x\nclass C(D, E): pass\nmodel = 1\n"
+              "del a, b\n  del c\ndefault = lambda q, r=2: q\nimportlib.x = 1\nimport")
+    return [tricky] + [names.blank_strings(file.read_bytes().decode("utf-8", "replace"))
+                       for file in FILES]
+
+
+def _found(matches: Iterable[re.Match[str]]
+           ) -> list[tuple[tuple[int, int], tuple[str | Any, ...]]]:
+    return [(match.span(), match.groups()) for match in matches]
+
+
+def test_patterns_tried_only_where_their_words_are_match_as_a_search() -> None:
+    """`_line_matches` and `_word_matches` find what `finditer` finds."""
+    for text in _texts():
+        assert _found(names._imports(text)) == _found(names._IMPORT.finditer(text))
+        for pattern, word in ((names._BASES, "class"), (names._DEL, "del")):
+            assert _found(names._line_matches(pattern, text, word)) \
+                == _found(pattern.finditer(text))
+        for pattern, words in ((names._DEFINITION, ("def", "class")),
+                               (names._DEFINED, ("def", "class")),
+                               (names._PARAMETERS, ("def", "lambda"))):
+            assert _found(names._word_matches(pattern, text, *words)) \
+                == _found(pattern.finditer(text))
+
+
+def test_ascii_twins_match_as_their_patterns_on_ascii_text() -> None:
+    texts = [text for text in _texts() if text.isascii()]
+    assert len(texts) > 20
+    for pattern, twin in names._ASCII_TWINS.items():
+        assert twin is not pattern and twin.flags & re.ASCII
+        for text in texts:
+            assert _found(twin.finditer(text)) == _found(pattern.finditer(text))
+    assert names._for(names._CHAIN, "é = np.x") is names._CHAIN
+
+
+def _tokens_by_reference(bindings: names._Bindings, text: str,
+                         aliases: dict[str, tuple[str, ...]],
+                         shadowed: frozenset[str] = frozenset()) -> set[str]:
+    """`_Bindings.tokens` as it was written first: one search, each match in turn."""
+    found: set[str] = set()
+    builtins: set[str] = set()
+    read = names._METADATA.sub(" ", text)
+    for dot, name in names._REFERENCE.findall(read):
+        if name in names._IGNORED:
+            continue
+        if dot:
+            found.add(name)
+        elif name in shadowed:
+            continue
+        elif name in bindings.plain:
+            found |= bindings.plain[name]
+        elif name not in bindings.local:
+            found.update(f"{module}/{name}" for module in bindings.stars)
+            builtins.add(name)
+    if "dir" in builtins and builtins & {"getattr", "hasattr"}:
+        found |= names._enumerated(names._DIR_CALL.findall(text), aliases)
+    return found
+
+
+def test_tokens_are_those_of_one_search_of_every_reference() -> None:
+    tricky = "x.y . z .\tw + a.__doc__ + f(b) + 1.e5 + é.ü + self.m(cls) + q\n" \
+             "for n in dir(np): getattr(np, n)\nu.__name__.v"
+    for text in [tricky, *_texts()]:
+        imports = [match[0] for match in names._imports(text)]
+        bindings = names._Bindings(text, {"q"}, imports)
+        aliases = {"np": ("numpy/",), **bindings.aliases}
+        for shadowed in (frozenset(), frozenset({"b", "x"})):
+            assert bindings.tokens(text, aliases, shadowed) \
+                == _tokens_by_reference(bindings, text, aliases, shadowed)
+
+
+def _blank_parameters_by_character(text: str, start: int) -> tuple[str, list[str], int]:
+    """`_blank_parameters` as it was written first: one character at a time."""
+    chars = list(text)
+    found: list[str] = []
+    depth, expecting = 1, True
+    position = start
+    while position < len(text) and depth:
+        char = text[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 1 and char == ",":
+            expecting = True
+        elif expecting and depth == 1 and not (char.isspace() or char in "*/\\"):
+            name = names._IDENTIFIER.match(text, position)
+            expecting = False
+            if name is not None:
+                found.append(name[0])
+                chars[position:name.end()] = " " * (name.end() - position)
+                position = name.end()
+                continue
+        position += 1
+    return "".join(chars), found, position
+
+
+def test_parameters_are_blanked_as_character_by_character() -> None:
+    headers = ["def f(a, *b, c: int = (1, 2), **d) -> X:", "def f(\n  a,\n  /, b=[x, y],\n",
+               "def f(self, x: dict[str, int] = {}, *, y=lambda z: z): return x",
+               "def f(\u00a0é, 1x, =y, ,, )", "def f(a", "def f()", "lambda a, b: a"]
+    for text in _texts():
+        headers += [match[0] for match in re.finditer(r"def[ \t]+\w+[ \t]*\([^:]*:", text)]
+    for header in headers:
+        start = header.find("(") + 1 if "(" in header else 6
+        assert names._blank_parameters(header, start) \
+            == _blank_parameters_by_character(header, start), header
