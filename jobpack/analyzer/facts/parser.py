@@ -36,8 +36,14 @@ _BRACKETS = re.compile(rb"[^()\[\]{}]+")
 _SUPPRESSION_HINT = b"jobpack:"  # cheap test before tokenizing for comments
 
 
+# what the interpreter reads as a line break besides LF and CRLF: line numbers stay the same
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
 def parse_facts(source: bytes, target: Target) -> FileFacts:
     """The import facts of `source`; a file that does not parse yields `syntax_error`."""
+    if b"\r" in source:  # a line ended by a lone CR (classic Mac OS) ends a line for Python
+        source = _LONE_CR.sub(b"\n", source)
     facts = _parse_collected(source, target)
     if _SUPPRESSION_HINT in source and facts.syntax_error is None:
         facts = replace(facts, suppressions=suppressions(source))

@@ -66,6 +66,19 @@ def test_an_expression_too_deep_for_cpython_is_one_syntax_error() -> None:
     assert error is not None and error.code == "syntax-error"
 
 
+@pytest.mark.parametrize("end", [b"\r", b"\r\n"])
+def test_lines_ended_by_cr_read_as_the_interpreter_reads_them(end: bytes) -> None:
+    """Classic Mac OS line ends (a lone CR) end lines for Python; they raised IndexError
+    in the parser, and the file was reported unreadable."""
+    lines = [b"import os", b"class C:", b"    def run(self):", b"        import json",
+             b"        return json", b"x = C().run()"]
+    plain = facts(b"\n".join(lines) + b"\n")
+    ended = facts(end.join(lines) + end)
+    assert ended.syntax_error is None
+    assert [(f.module, f.line) for f in ended.imports] == [("os", 1), ("json", 4)]
+    assert ended == plain
+
+
 def test_null_bytes_are_one_error_at_their_line() -> None:
     error = facts(b"import a\nx = 1\x00\n").syntax_error
     assert error is not None and error.line == 2 and "null bytes" in error.message
