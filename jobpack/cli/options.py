@@ -101,7 +101,8 @@ def shared_options(*, omit: Collection[str] = ()) -> Callable[[F], F]:
             if kind not in _SHARED:
                 expanded.append(parameter.replace(
                     kind=inspect.Parameter.KEYWORD_ONLY,  # typer passes keywords only
-                    annotation=hints.get(parameter.name, parameter.annotation)))
+                    annotation=as_declared(hints.get(parameter.name,
+                                                     parameter.annotation))))
                 continue
             names = [f.name for f in fields(kind) if f.name not in omit]
             groups[parameter.name] = (kind, names)
@@ -118,6 +119,19 @@ def shared_options(*, omit: Collection[str] = ()) -> Callable[[F], F]:
         wrapper.__annotations__ = {p.name: p.annotation for p in expanded}
         return typing.cast(F, wrapper)
     return decorate
+
+
+def as_declared(hint: Any) -> Any:
+    """`hint` as written. Python 3.10's `get_type_hints` wraps the hint of a parameter
+    whose default is None in `Optional[...]` (3.11 no longer does), which hides an
+    `Annotated[..., typer.Argument(...)]` from typer: `jobpack trace main.py` said "Got
+    unexpected extra argument(s)" there, its ENTRY and ARGS gone."""
+    if typing.get_origin(hint) is typing.Union:
+        annotated = [a for a in typing.get_args(hint)
+                     if typing.get_origin(a) is typing.Annotated]
+        if len(annotated) == 1:
+            return annotated[0]
+    return hint
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}
