@@ -10,9 +10,11 @@ wheel's installation and its RECORD.
 
 The `.pyc` files are hash-based and checked (PEP 552): Python compares them with the
 source's hash on import, so one never stands in for a source it was not compiled from.
-They are byte-reproducible for a given interpreter: each compiling process is fresh and
-isolated (`-I -S`, no site, a fixed hash seed), since `marshal`'s output depends on what
-else the process holds.
+They are byte-reproducible for a given interpreter: each compiling process is fresh, runs
+without site (`-s -S`) in an empty folder with nothing of this environment but PATH, and
+has a fixed hash seed, since `marshal`'s output depends on what else the process holds and
+(before Python 3.11) writes a frozen set's elements in their hash order. Not `-I`: it
+ignores PYTHONHASHSEED, and every 3.10 build then wrote `x in {'a', 'b'}` differently.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from jobpack.packager.archive import Member, write_members
 from jobpack.publish import write_cache_file
 from jobpack.target import Target
 
-# Runs in the analysed interpreter with -I -S: standard library only, nothing from site.
+# How the bytecode is made, in its cache key: 2 since the hash seed is really fixed (what
+# an older jobpack compiled for a 3.8 to 3.10 target had a random one: compiled again)
+_COMPILED_BY = b"2"
+# Runs in the analysed interpreter with -s -S: standard library only, nothing from site.
 _COMPILE = r"""
 import importlib.util, json, marshal, os, sys, zipfile
 flags = (3).to_bytes(4, "little")  # PEP 552: hash-based, checked against the source
@@ -119,7 +124,7 @@ class BytecodeCompiler:
             with tempfile.TemporaryDirectory(prefix="jobpack-bytecode-") as temp:
                 outs = {wheel: Path(temp) / str(index) for index, (wheel, _) in enumerate(todo)}
                 shares = _shares([(str(w), str(outs[w]), m) for w, m in todo], self.workers)
-                cache_tag = self._run(shares, target)
+                cache_tag = self._run(shares, target, Path(temp))
                 for wheel, _ in todo:
                     if outs[wheel].is_dir():  # else nothing of it compiled
                         done[wheel] = CompiledWheel.of(wheel.name,
@@ -134,7 +139,7 @@ class BytecodeCompiler:
             stat = binary.stat()
         except OSError:
             return ""  # it cannot run either: _run says so
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(_COMPILED_BY)
         for part in (str(binary), str(stat.st_mtime_ns), str(stat.st_size), target_python,
                      wheel_sha256, *members):
             digest.update(part.encode() + b"\0")
@@ -214,12 +219,18 @@ class BytecodeCompiler:
             write_cache_file(listing, "".join(f"{n}\n" for n in names).encode())
         return names
 
-    def _run(self, shares: list[list[tuple[str, str, list[str]]]], target: Target) -> str:
+    def _run(self, shares: list[list[tuple[str, str, list[str]]]], target: Target,
+             folder: Path) -> str:
+        # `-s -S` and a bare environment, not `-I`, which would drop PYTHONHASHSEED; run in
+        # `folder` (empty but for the output), since `-c` puts the working folder first
+        # on sys.path
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
-        command = [self.python, "-I", "-S", "-B", "-c", _COMPILE]
+        python = str(Path(self.python).absolute()) if os.sep in self.python else self.python
+        command = [python, "-s", "-S", "-B", "-c", _COMPILE]
         try:
             running = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env=env) for _ in shares]
+                                        stderr=subprocess.PIPE, env=env, cwd=folder)
+                       for _ in shares]
         except OSError as exc:
             raise BuildError(f"cannot run {self.python} to compile bytecode: {exc}") from None
         answers = [process.communicate(json.dumps(share).encode())

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import io
 import marshal
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from jobpack.errors import BuildError
 from jobpack.packager.bytecode import BytecodeCompiler
 from jobpack.target import Target
+from tests.support.pythons import python_or_skip
 from tests.support.wheels import WheelSpec, write_wheel
 
 TAG = sys.implementation.cache_tag
@@ -174,3 +176,29 @@ def test_a_rebuild_finds_cached_bytecode_by_its_index_without_reading_it(
     index.unlink()  # an entry an older jobpack wrote: read once, then indexed
     (older,) = compiler.compile({wheel: _digest(wheel)}, HERE)
     assert older == first and index.is_file()
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.9", "3.10"])
+def test_a_target_before_3_11_compiles_the_same_bytes_every_time(tmp_path: Path,
+                                                                  version: str) -> None:
+    """Before 3.11, marshal writes a frozen set (`x in {'a', 'b'}`) in its elements' hash
+    order: the compiling process needs a fixed hash seed. It had none (`-I` ignores
+    PYTHONHASHSEED), and every build for such a target differed."""
+    python = python_or_skip(version)
+    wheel = _wheel(tmp_path / "w")
+    modules = frozenset({"demo", "demo.core"})
+    runs = [BytecodeCompiler(str(python), modules, workers=n).compile(
+        {wheel: _digest(wheel)}, Target.parse(version)) for n in (1, 2, 1)]
+    assert runs[0][0].files == 2
+    assert runs[0][0].data == runs[1][0].data == runs[2][0].data
+
+
+def test_a_relative_interpreter_path_compiles(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiler runs in a folder of its own: an interpreter named relative to the
+    user's folder (`--python .venv/bin/python`) is still found."""
+    wheel = _wheel(tmp_path / "w")
+    monkeypatch.chdir(Path(sys.executable).parent)
+    [compiled] = BytecodeCompiler(f".{os.sep}{Path(sys.executable).name}",
+                                  frozenset({"demo"})).compile({wheel: _digest(wheel)}, HERE)
+    assert compiled.files == 1
