@@ -98,6 +98,18 @@ def local_file(url: str | None) -> Path | None:
     return Path(url2pathname(urlsplit(url).path))
 
 
+def archive_sha256(archive_info: object) -> str | None:
+    """The sha256 a PEP 610 `archive_info` records (an installed distribution's
+    `direct_url.json`, pip's `--report`): its `hashes`, else the older `hash` field."""
+    if not isinstance(archive_info, dict):
+        return None
+    hashes = archive_info.get("hashes")
+    found = hashes.get("sha256") if isinstance(hashes, dict) else None
+    if not found:
+        found = str(archive_info.get("hash") or "").partition("sha256=")[2]
+    return str(found) or None
+
+
 def url_sha256(url: str) -> str | None:
     """The sha256 a URL's `#sha256=...` fragment gives, else None."""
     fragment = url.partition("#")[2]

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from jobpack.errors import WheelDownloadError
 from jobpack.formats.pylock import LockedWheel
-from jobpack.manifest import Manifest
+from jobpack.manifest import Manifest, archive_sha256
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 
 
@@ -47,9 +47,7 @@ def locate_wheels(manifest: Manifest, *, find_links: tuple[str, ...] = (),
 def _wheel(item: dict[str, Any]) -> LockedWheel | None:
     info = item.get("download_info") or {}
     url = str(info.get("url", ""))
-    hashes = (info.get("archive_info") or {}).get("hashes") or {}
-    digest = hashes.get("sha256") or str((info.get("archive_info") or {}).get("hash", "")
-                                         ).removeprefix("sha256=")
+    digest = archive_sha256(info.get("archive_info"))
     if not url.endswith(".whl") or not digest:
         return None
     name = canonicalize_name(str(item.get("metadata", {}).get("name", "")))

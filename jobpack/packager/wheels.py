@@ -25,6 +25,7 @@ from packaging.version import InvalidVersion, Version
 from jobpack.errors import MissingWheelsError, OfflineInstallError, WheelDownloadError
 from jobpack.layout import local_label, serving_index
 from jobpack.manifest import Manifest, PipOptions, Requirement, url_sha256
+from jobpack.packager.layers import DigestMemo
 from jobpack.packager.pip import pip_error, run_pip, target_pip
 from jobpack.packager.sdist import SourceVerdict, build_pure_wheel
 from jobpack.packager.stand_in import write_stand_in
@@ -126,28 +127,13 @@ class WheelFetcher:
                 f"{said}, built for {built}, not for the target (CPython "
                 f"{target.major}.{target.minor}, manylinux x86_64): build it for the target")
         expected = url_sha256(requirement.url)
-        if expected is not None and not self._same_file(path, expected):
+        # remembered by path, size and modification time: a rebuild hashes a big wheel once
+        digests = DigestMemo(self.cache / ".local-digests")
+        if expected is not None and digests.member(path.name, path).sha256 != expected:
             raise MissingWheelsError(
                 f"{said}, which has changed since (its sha256 is no longer the installed "
                 f"one's): reinstall it (pip install --force-reinstall {path}) and build again")
         return FetchedWheel(requirement.name, path.name, path)
-
-    def _same_file(self, path: Path, sha256: str) -> bool:
-        """Whether `path`'s sha256 is `sha256`, remembered by the file's path, size and
-        modification time (a marker in the cache), so a rebuild hashes a big wheel once."""
-        stat = path.stat()
-        seen = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{sha256}".encode()
-        marker = self.cache / ".local" / hashlib.sha256(seen).hexdigest()
-        if marker.is_file():
-            return True
-        digest = hashlib.sha256()
-        with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != sha256:
-            return False
-        write_cache_file(marker, b"")  # read-only or full: only costs speed
-        return True
 
     def _proof_key(self, wheels: list[FetchedWheel], manifest: Manifest) -> Path:
         """Where a passed proof is remembered: keyed by the target, the pins and each

@@ -333,11 +333,7 @@ class _ReboundLines:
     def where(self, chosen: Sequence[bool]) -> set[str]:
         """`within` the lines whose number `chosen` holds True for (from the lines that
         bind a name only)."""
-        found: set[str] = set()
-        for number, names in self.by_line.items():
-            if chosen[number]:
-                found |= names
-        return found
+        return self.within(number for number in self.by_line if chosen[number])
 
     def everywhere(self) -> set[str]:
         return self.within(self.by_line)

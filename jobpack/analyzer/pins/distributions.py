@@ -21,6 +21,8 @@ from typing import Any
 import importlib_metadata as metadata
 from packaging.utils import canonicalize_name
 
+from jobpack.manifest import archive_sha256
+
 _MODULE_SUFFIXES = (".py", ".so", ".pyd")
 _MAPPING = re.compile(r"^MAPPING\s*(?::[^=]*)?=\s*(\{.*?\})\s*$", re.MULTILINE | re.DOTALL)
 
@@ -64,9 +66,7 @@ class InstalledDistribution:
         url = str((self.direct_url or {}).get("url", ""))
         if not isinstance(info, dict) or not url.startswith("file:"):
             return None
-        hashes = info.get("hashes")
-        digest = str((hashes if isinstance(hashes, dict) else {}).get("sha256") or "") or \
-            str(info.get("hash") or "").partition("sha256=")[2]
+        digest = archive_sha256(info)
         return f"{url.partition('#')[0]}#sha256={digest}" if digest else url.partition("#")[0]
 
     @property
