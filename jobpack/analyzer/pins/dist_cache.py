@@ -3,10 +3,10 @@
 A distribution's files never change for a given build, named by its name, version and the
 sha256 of its RECORD (which holds each file's own: a wheel rebuilt under the same version
 and reinstalled over it is another build). So the facts of its files are kept in one table
-per build and target, beside the content-addressed per-file cache (`FactsStore`), which
-still serves local code and anything not owned by exactly one installed (non-editable)
-distribution. Tables are written atomically; two
-processes writing the same table both write complete, valid tables.
+per build and target, and only there: the content-addressed per-file cache (`FactsStore`)
+serves local code and anything not owned by exactly one installed (non-editable)
+distribution. Tables are written atomically, once the walk is done; two processes writing
+the same table both write complete, valid tables.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class DistFactsCache:
         self._dirty: set[tuple[str, str]] = set()
         self._prefixes = [(str(base).rstrip("/") + "/") for base in self.site_paths]
         self._owners: dict[Path, tuple[tuple[str, str], str] | None] = {}
+        inner.kept_elsewhere = self.owns
 
     def __call__(self, path: Path) -> FileFacts:
         owner = self._owner(path)
@@ -77,6 +78,10 @@ class DistFactsCache:
     def arrived(self) -> list[Path]:
         """As `FactsStore.arrived`."""
         return self.inner.arrived()
+
+    def owns(self, path: Path) -> bool:
+        """Whether `path`'s facts are kept in a table here (not in the per-file cache)."""
+        return self._owner(path) is not None
 
     def _tabled(self, path: Path) -> bool:
         owner = self._owner(path)
@@ -138,7 +143,7 @@ class DistFactsCache:
             cache_prune.mark_used(self._file(key))
             return {rel: _checked(facts) for rel, facts in files.items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return {}  # missing or corrupt: rebuilt from the per-file cache
+            return {}  # missing or corrupt: its files are parsed again
 
     def _write(self, key: tuple[str, str], table: dict[str, FileFacts | dict[str, Any]]
                ) -> None:
