@@ -141,6 +141,7 @@ class Walker:
         self._own_tops: set[str] = set()  # the job's own top-level modules found so far
         # library files handed to the workers ahead of the walk, with their package
         self._ahead_of: dict[Path, str | None] = {}
+        self._chained: set[str] = set()  # names `_parse_ahead_chain` has looked up
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
@@ -197,7 +198,11 @@ class Walker:
                     self._parse_ahead_chain(target)
 
     def _parse_ahead_chain(self, name: str) -> None:
-        """`name` and its parent packages, which importing it runs."""
+        """`name` and its parent packages, which importing it runs (once per name: a
+        second look finds the same files, already handed to the workers or visited)."""
+        if name in self._chained:
+            return
+        self._chained.add(name)
         for partial, found, package in self._installed(name):
             if found.file is not None and found.is_source and partial not in self.seen:
                 self._parse_ahead(found.file, package)
