@@ -64,8 +64,8 @@ class FactsStore:
         self._fresh: set[Path] = set()
         self._arrived: list[Path] = []  # parsed, not yet told by `arrived`
         # files whose facts another cache keeps (an installed distribution's table,
-        # `DistFactsCache`): no entry of their own is read or written here (a cold
-        # analysis of torch wrote each library file's facts twice, a tenth of its time)
+        # `DistFactsCache`): they are not hashed, and no entry of their own is read or
+        # written here (a cold analysis of torch wrote each library file's facts twice)
         self.kept_elsewhere: Callable[[Path], bool] = _nowhere_else
 
     # -- the walker's seam -----------------------------------------------------------------
@@ -163,8 +163,11 @@ class FactsStore:
 
     # -- parsing -----------------------------------------------------------------------------
     def _lookup(self, path: Path) -> tuple[bytes, str] | None:
-        """Read `path`: its facts from the cache (None), else its source and cache key."""
+        """Read `path`: its facts from the cache (None), else its source and cache key
+        (none, "", for a file whose facts another cache keeps: it is not hashed either)."""
         source = read_regular(path)
+        if self.kept_elsewhere(path):  # nothing here is keyed by its content
+            return source, ""
         content = hashlib.sha256(source)
         self.read[path] = (content.hexdigest(), len(source))
         if path.suffix == ".ipynb":  # a notebook is read as the Python of its cells
@@ -173,7 +176,7 @@ class FactsStore:
             source = notebook_python(source, str(path))
             content = hashlib.sha256(source)
         key = self._key(content)
-        cached = None if self.kept_elsewhere(path) else self._load(key)
+        cached = self._load(key)
         if cached is None:
             return source, key
         self.hits += 1
@@ -211,7 +214,7 @@ class FactsStore:
         if self.workers >= 2:  # one process: nothing parses beside the walk, nor ahead of it
             self._arrived.append(path)
         self.parsed += 1
-        if not self.kept_elsewhere(path):
+        if key:  # "": another cache keeps these facts
             self._store(key, facts)
 
     def _retry(self, source: bytes) -> FileFacts:
