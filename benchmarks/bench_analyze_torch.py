@@ -13,11 +13,15 @@ Trainer, datasets, numpy), in a new folder each round, in the venv of
 library-walk memo; the OS page cache is not dropped). Warm: the same caches again (the
 library walk's memo does not depend on the project folder, so a new folder replays it).
 Edited: warm, after a one-line edit of the job that moves every line below it
-(a comment line put above a changed literal): the walk's memo is reused. `--cache DIR`
-keeps one cache across rounds and runs (no cold figure). With --rebuild: a first
-`jobpack build --wheels` (downloads the wheels once, not timed), another one-line edit,
-the timed rebuild over the first archive, and a check that it has the same bytes as an
-archive of the same code built with the memo off (JOBPACK_WALK_MEMO=0). Each measurement
+(a comment line put above a changed literal): the walk's memo is reused. Named: warm,
+after an edit that makes the job call a torch function it did not name before
+(`torch.special.erf`): the roots of the library walk change, so it walks again, reading
+the distributions' facts tables (nothing is parsed). `--cache DIR` keeps one cache across
+rounds and runs (no cold figure; after the first run, the named edit replays a memo).
+With --rebuild: a first `jobpack build --wheels` (downloads the wheels once, not timed),
+another one-line edit, the timed rebuild over the first archive, and a check that it has
+the same bytes as an archive of the same code built with the memo off
+(JOBPACK_WALK_MEMO=0). Each measurement
 runs in a fresh interpreter (jobpack's bytecode compiled first, as installed): wall
 seconds, the process' CPU seconds, and (`*_all_cpu_s`) those of its children too (the
 parser's worker processes, the interpreter inspection).
@@ -88,6 +92,14 @@ def edit(job: Path, number: int) -> None:
     job.write_text("".join(lines))
 
 
+def name_more(job: Path) -> None:
+    """An edit that refers to a library function the job did not name before."""
+    lines = job.read_text().splitlines(keepends=True)
+    [at] = [n for n, line in enumerate(lines) if "torch.manual_seed(0)" in line]
+    lines.insert(at + 1, "    print(torch.special.erf(torch.zeros(1)))\n")
+    job.write_text("".join(lines))
+
+
 def build(python: str, cache: Path, job: Path, out: Path, memo: bool = True,
           ) -> tuple[float, float, str]:
     """`jobpack build --wheels` of `job` into `out`: wall and CPU seconds, the archive's
@@ -134,9 +146,12 @@ def one_round(python: str, cache: Path | None = None, rebuild: bool = False,
         warm = analyse(python, cache or folder / "cache", job)
         edit(job, fresh())
         edited = analyse(python, cache or folder / "cache", job)
+        name_more(job)
+        named = analyse(python, cache or folder / "cache", job)
         row.update({"warm_s": warm["seconds"], "warm_cpu_s": warm["cpu"],
                     "edited_s": edited["seconds"], "edited_cpu_s": edited["cpu"],
                     "edited_all_cpu_s": edited["all_cpu"],
+                    "named_s": named["seconds"], "named_cpu_s": named["cpu"],
                     "pins": warm["pins"]})
         if rebuild:
             row.update(rebuilt(python, cache or folder / "cache", job, folder))
