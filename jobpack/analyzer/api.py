@@ -21,7 +21,7 @@ from jobpack.analyzer.facts.model import FileFacts
 from jobpack.analyzer.facts.reads import WRITES
 from jobpack.analyzer.graph import ImportGraph, Step
 from jobpack.analyzer.job import Job, load_job
-from jobpack.analyzer.library_memo import LibraryMemo
+from jobpack.analyzer.library_memo import Closure, LibraryMemo
 from jobpack.analyzer.notebook_outputs import executed_outputs
 from jobpack.analyzer.notebooks import placed, placed_reads, placed_reasons
 from jobpack.analyzer.outputs import settle_outputs
@@ -254,12 +254,21 @@ def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
     result = walker.walk_local(entries, answers)
     if walker.learned:
         memo.store_answers(answers)
-    key = memo.key(walker.roots(), walker.root, walker.site_paths, walker.extra_roots)
+    roots, where = walker.roots(), (walker.root, walker.site_paths, walker.extra_roots)
+    key = memo.key(roots, *where)
     if memo.replay(key, result.graph):
+        return result
+    # the same modules, other names: a walk they cannot change is replayed too
+    modules = memo.key(roots, *where, names=False)
+    closure = memo.closure(modules)
+    if closure is not None and closure.covers(walker.job_keys(closure.job)) \
+            and memo.replay(closure.part, result.graph):
         return result
     part = walker.walk_libraries()
     if part is not None:
         memo.store(key, part)
+        memo.store_closure(modules, Closure(walker.job_keys(), walker.reach.frontier(),
+                                            walker.job_reach.frontier(), key))
     return result
 
 

@@ -19,7 +19,8 @@ call graph and never needs one; see `docs/reachability.md`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from jobpack.analyzer.facts.model import FunctionFact
@@ -50,6 +51,12 @@ INSTANCE_USE = frozenset({
     "__call__", "__enter__", "__exit__", "__aenter__", "__aexit__", "__iter__", "__next__",
     "__aiter__", "__anext__", "__getitem__", "__setitem__", "__delitem__", "__len__",
     "__contains__", "__repr__", "__str__", "__format__", "__await__"})
+
+
+def resolve_name(name: str, package: str) -> str:
+    """`name` as `Reachability.refer` takes it from code of `package` (`:load` is
+    `package:load`)."""
+    return _resolve(name, package)
 
 
 def _resolve(name: str, package: str) -> str:
@@ -224,6 +231,15 @@ class Reachability(Generic[T]):
             for other in self._star.get(package, ()):
                 self._add(f"{other}:{attribute}", constructed)
 
+    def frontier(self) -> Frontier:
+        """What referring to a further name would do now (see `Frontier`)."""
+        awaited = frozenset(key for key, entries in self._waiting.items()
+                            if any(pending.index == index for pending, index in entries))
+        return Frontier(frozenset(self.names), awaited, frozenset(self._bound),
+                        frozenset(self._instances),
+                        {key: frozenset(value) for key, value in self._forward.items()},
+                        {key: frozenset(value) for key, value in self._star.items()})
+
     def _offer(self, pending: _Pending[T]) -> None:
         names, parts = self.names, pending.parts
         while pending.index < len(parts):
@@ -249,3 +265,42 @@ class Reachability(Generic[T]):
                 self._on_reached(pending.owner, pending.function, pending.via)
         finally:
             self._draining = False
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """A `Reachability` at rest, without its functions: the names referred to, those a
+    function still waits on, and those that hand a reference on (a binding or an instance
+    waiting on its name, a re-export, a star import). Enough to tell whether further names
+    are *inert*: referring to them would reach nothing new (`_add`, replayed on names), so
+    a walk that refers to them as well ends where this one did."""
+
+    names: frozenset[str]
+    awaited: frozenset[str]
+    bound: frozenset[str]
+    instances: frozenset[str]
+    forward: Mapping[str, frozenset[str]]
+    star: Mapping[str, frozenset[str]]
+
+    def inert(self, names: Iterable[str]) -> bool:
+        """Whether referring to `names` (as `refer` takes them) would change nothing but
+        the set of names referred to."""
+        seen: set[str] = set()
+        return all(self._inert(name, seen) for name in names)
+
+    def _inert(self, name: str, seen: set[str]) -> bool:
+        if "=>" in name or "<" in name or ">" in name:
+            return False  # a re-export, a binding, an instance: not judged, walked
+        if ":" in name and not name.endswith("!") and not self._inert(name + "!", seen):
+            return False
+        if name in self.names or name in seen:
+            return True
+        seen.add(name)
+        if name in self.awaited or name in self.bound or name in self.instances:
+            return False
+        package, colon, attribute = name.partition(":")
+        if not colon or attribute.startswith(":"):
+            return True
+        return all(self._inert(other, seen) for other in self.forward.get(name, ())) \
+            and all(self._inert(f"{other}:{attribute}", seen)
+                    for other in self.star.get(package, ()))

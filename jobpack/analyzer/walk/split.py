@@ -15,15 +15,17 @@ reaches. `tests/unit/analyzer/test_library_memo.py` compares the two on real lib
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from jobpack.analyzer.graph import ImportGraph, ImportSite, Module
 from jobpack.analyzer.walk.lazy import LazyTables, Source
-from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult, _Visit
+from jobpack.analyzer.walk.reach import resolve_name
+from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult, _package, _Visit
 
 Edge = tuple[str, str, tuple[ImportSite, ...]]  # importer, imported, the sites it added
 Answers = dict[tuple[str, str], "Source | None"]  # (lazy module, name) -> where it is
+JobToken = tuple[str, str, str]  # a name the job's code refers to: (module, package, token)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,25 @@ class SplitWalker(Walker):
                if m.kind in ("entry", "local", "namespace")} | self.seen
         return Roots(tuple(sorted(self._follows)), tuple(sorted(self._names)),
                      tuple(sorted(own)))
+
+    def job_keys(self, known: Mapping[JobToken, tuple[str, ...]] | None = None
+                 ) -> dict[JobToken, tuple[str, ...]]:
+        """What the library walk takes of each name the job's own code refers to: its
+        keys, resolved through the libraries' namespaces (`torch.save` in `main` is
+        `torch.serialization::save`); those of `known` (an earlier walk's) are not
+        resolved again. The walk's result depends on the job's code only through these,
+        `follows` and `own` (`library_memo.Closure`)."""
+        found: dict[JobToken, tuple[str, ...]] = {}
+        for visit, names, _ in self._held_names:
+            for name in names:
+                token = name.partition("<")[0]  # as `Walker._refer` takes the job's
+                key = (visit.node, visit.package or "", token)
+                if key not in found:
+                    keys = (known or {}).get(key)
+                    found[key] = keys if keys is not None else tuple(
+                        resolve_name(resolved, _package(visit))
+                        for resolved in self._resolved(visit, [token]))
+        return found
 
     def walk_libraries(self) -> LibraryPart | None:
         """Phase 2: the libraries from the recorded roots. Returns what it added to the

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import jobpack
+from jobpack.analyzer.graph import ImportSite
 from jobpack.analyzer.library_memo import LibraryMemo
 from jobpack.analyzer.pins.env_state import cached_index, environment_state
 from jobpack.analyzer.walk.split import SplitWalker
@@ -38,14 +40,24 @@ if __name__ == "__main__":
 """
 
 
-def analysed(job: Path, python: Path, cache: Path, memo: bool) -> str:
+def analysed(job: Path, python: Path, cache: Path, memo: bool, named_by: bool = True
+             ) -> str:
+    """The manifest and the import graph whole; without `named_by`, the graph's sites
+    without the code that first named the function they sit in (`why`'s "named by", which
+    the graph does not compare: a replayed walk keeps the first walk's)."""
     os.environ["JOBPACK_WALK_MEMO"] = "1" if memo else "0"
     try:
         analysis = jobpack.analyze([job], python=str(python), cache_dir=cache, workers=1)
     finally:
         del os.environ["JOBPACK_WALK_MEMO"]
     graph = analysis.graph
-    edges = sorted((m.name, imported, tuple(graph.get_import_sites(m.name, imported)))
+
+    def sites(importer: str, imported: str) -> tuple[ImportSite, ...]:
+        found = graph.get_import_sites(importer, imported)
+        return tuple(found) if named_by else tuple(sorted(
+            (replace(site, reached_by="") for site in found), key=repr))
+
+    edges = sorted((m.name, imported, sites(m.name, imported))
                    for m in graph for imported in graph.find_modules_directly_imported_by(m.name))
     return "\n".join([analysis.manifest.to_json(), repr(list(graph)), repr(edges)])
 
@@ -93,6 +105,47 @@ def test_memoised_walks_make_the_unmemoised_manifest(tmp_path: Path,
     assert '"beautifulsoup4"' in rooted
     assert rooted == analysed(job, python, cache, memo=False)
     assert len(memos(cache)) == 2
+
+
+@pytest.mark.slow
+def test_an_edit_that_names_only_what_the_walk_reached_replays_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same modules, more names: a walk they cannot change is replayed (its
+    `Closure`), one they can is walked again; either way the unmemoised manifest."""
+    python = ensure_environment()
+    job, cache = tmp_path / "job" / "main.py", tmp_path / "cache"
+    job.parent.mkdir()
+    job.write_text(JOB)
+    analysed(job, python, cache, memo=True)
+    assert len(list((cache / "walks").rglob("*.closure"))) == 1
+    walked: list[int] = []
+    original = SplitWalker.walk_libraries
+
+    def counted(self: SplitWalker) -> object:
+        walked.append(1)
+        return original(self)
+
+    monkeypatch.setattr(SplitWalker, "walk_libraries", counted)
+    edits = [
+        # another way to write what `fetch` calls: a new name, the same function
+        ("    print(requests.api.get)\n", False),
+        # a function of a module the walk reached that nothing called yet: walked again
+        ("    print(yaml.scan)\n", True),
+    ]
+    text = JOB
+    for line, walks in edits:
+        text = text.replace("def main():\n", "def main():\n" + line, 1)
+        job.write_text(text)
+        walked.clear()
+        assert analysed(job, python, cache, memo=True, named_by=False) == analysed(
+            job, python, cache, memo=False, named_by=False)
+        assert bool(walked) == walks, line
+    # a name removed: what it reached may be left out now, so the libraries are walked
+    job.write_text(text.replace("    return requests.get(url, timeout=5).text\n",
+                                "    return url\n"))
+    walked.clear()
+    fewer = analysed(job, python, cache, memo=True, named_by=False)
+    assert walked and fewer == analysed(job, python, cache, memo=False, named_by=False)
 
 
 def _not_walked(self: SplitWalker) -> None:

@@ -1,0 +1,138 @@
+"""`Frontier.inert`: whether names a finished reachability has not seen would reach
+anything, judged without its functions (what lets `library_memo.Closure` replay a library
+walk after an edit that names more). Checked against the engine itself: on random
+libraries, whatever `inert` says of some names, a walk that refers to them first (as the
+library walk refers to the job's names before anything else) reaches exactly what the walk
+without them reached."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from jobpack.analyzer.facts.model import FunctionFact
+from jobpack.analyzer.walk.reach import Reachability
+
+PACKAGES = ("pkg", "other")
+WORDS = ("load", "save", "run", "fit", "plot", "Model", "Cache", "NAME", "test")
+
+
+def _name(rng: random.Random) -> str:
+    """A reference as code refers to it: bare (a method's name), qualified by a package
+    or exact (`module::name`), or one of the special forms (a binding, an instance, a
+    re-export)."""
+    word, package = rng.choice(WORDS), rng.choice(PACKAGES)
+    form = rng.randrange(9)
+    if form == 0:
+        return word
+    if form == 1:
+        return f"{word}@"
+    if form == 2:
+        return f"{package}.mod::{word}"
+    if form == 3:
+        return f"{package}:{word}<{package}:{rng.choice(WORDS)}"
+    if form == 4:
+        return f"{package}:{word}>{package}:{rng.choice(WORDS)}"
+    if form == 5 and rng.random() < 0.3:
+        return f"{package}:{word}=>{rng.choice(PACKAGES)}"
+    return f"{package}:{word}"
+
+
+# what a walk does, in order: ("define", owner, function, package, module) when a module
+# defines a function; ("refer", names, package) when code refers to names; ("forward",
+# name, package, other) when a package re-exports a name (or "*") from another
+Step = tuple[object, ...]
+
+
+def _library(rng: random.Random) -> list[Step]:
+    steps: list[Step] = []
+    for _ in range(rng.randrange(4, 30)):
+        kind = rng.randrange(4)
+        package = rng.choice(PACKAGES)
+        if kind == 0:
+            parts = [rng.choice(WORDS)]
+            if rng.random() < 0.4:  # a method; `__call__` runs only once an instance is used
+                parts.append(rng.choice((*WORDS, "__call__", "__call__", "__init__")))
+            body = " ".join(_name(rng) for _ in range(rng.randrange(4)))
+            function = FunctionFact(".".join(parts), 1, body)
+            module = f"{package}.mod" if rng.random() < 0.5 else ""
+            steps.append(("define", f"{package}:{function.name}", function, package, module))
+        elif kind == 1:
+            steps.append(("refer", [_name(rng) for _ in range(rng.randrange(1, 3))], package))
+        else:
+            name = "*" if kind == 3 else rng.choice(WORDS)
+            other = rng.choice([p for p in PACKAGES if p != package])
+            steps.append(("forward", name, package, other))
+    return steps
+
+
+class _Walk:
+    """A reachability driven as the walker drives it: a reached function's body refers
+    to its names."""
+
+    def __init__(self) -> None:
+        self.reached: set[str] = set()
+        self.engine: Reachability[str] = Reachability(self._on_reached)
+
+    def _on_reached(self, owner: str, function: FunctionFact, via: str) -> None:
+        self.reached.add(owner)
+        self.engine.refer(function.names.split(), "pkg")
+
+    def run(self, steps: list[Step], first: list[str]) -> _Walk:
+        self.engine.refer(first, "pkg")
+        for kind, *args in steps:
+            if kind == "define":
+                owner, function, package, module = args
+                assert isinstance(owner, str) and isinstance(function, FunctionFact)
+                self.engine.define(owner, function, str(package), str(module))
+            elif kind == "refer":
+                names, package = args
+                assert isinstance(names, list)
+                self.engine.refer(names, str(package))
+            else:
+                name, package, other = map(str, args)
+                self.engine.forward(name, package, other)
+        return self
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_names_said_inert_reach_nothing_new_even_referred_first(seed: int) -> None:
+    rng = random.Random(seed)
+    inert = changed = 0
+    for _ in range(300):
+        steps = _library(rng)
+        walk = _Walk().run(steps, [])
+        before = walk.reached
+        more = [_name(rng) for _ in range(rng.randrange(1, 3))]
+        after = _Walk().run(steps, more).reached
+        if walk.engine.frontier().inert(more):
+            inert += 1
+            assert after == before, (more, before, after)
+        changed += after != before
+    # neither answer is vacuous: some names are inert, some reach more
+    assert inert > 30 and changed > 30
+
+
+def test_a_name_already_referred_is_inert_and_one_a_function_waits_on_is_not() -> None:
+    engine: Reachability[str] = Reachability(lambda owner, function, via: None)
+    engine.define("pkg:load", FunctionFact("load", 1), "pkg")
+    engine.define("pkg:Model.fit", FunctionFact("Model.fit", 2), "pkg")
+    engine.refer(["pkg:load", "pkg:Model"], "pkg")
+    frontier = engine.frontier()
+    assert frontier.inert(["pkg:load", "pkg:nothing"])  # referred, or waited on by none
+    assert not frontier.inert(["pkg:nothing", "fit"])  # Model.fit waits on its bare name
+    assert not frontier.inert(["pkg:x=>other"])  # a re-export is walked, not judged
+
+
+def test_naming_an_instance_kept_in_a_global_is_not_inert() -> None:
+    """`NAME = Model()` at module level: `Model.__call__` runs once NAME is named."""
+    reached: list[str] = []
+    engine: Reachability[str] = Reachability(
+        lambda owner, function, via: reached.append(owner))
+    engine.define("call", FunctionFact("Model.__call__", 1), "pkg")
+    engine.refer(["pkg:Model>pkg:NAME"], "pkg")
+    assert not reached
+    assert not engine.frontier().inert(["pkg:NAME"])
+    engine.refer(["pkg:NAME"], "pkg")
+    assert reached == ["call"]
