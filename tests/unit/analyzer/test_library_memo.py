@@ -19,6 +19,7 @@ from jobpack.analyzer.graph import ImportSite
 from jobpack.analyzer.library_memo import LibraryMemo
 from jobpack.analyzer.pins.env_state import cached_index, environment_state
 from jobpack.analyzer.walk.split import SplitWalker
+from jobpack.target import Target
 from tests.conformance.environment import ensure_environment
 
 JOB = """\
@@ -146,6 +147,14 @@ def test_an_edit_that_names_only_what_the_walk_reached_replays_it(
     walked.clear()
     fewer = analysed(job, python, cache, memo=True, named_by=False)
     assert walked and fewer == analysed(job, python, cache, memo=False, named_by=False)
+    # a torn closure is not trusted (the next new name walks again)
+    [closure] = (cache / "walks").rglob("*.closure")
+    assert LibraryMemo(cache, "", Target(3, 11, 7)).closure(closure.stem) is not None
+    closure.write_bytes(closure.read_bytes()[:1000])
+    assert LibraryMemo(cache, "", Target(3, 11, 7)).closure(closure.stem) is None
+    job.write_text(job.read_text().replace("def main():\n", "def main():\n    yaml.dump\n"))
+    assert analysed(job, python, cache, memo=True, named_by=False) == analysed(
+        job, python, cache, memo=False, named_by=False)
 
 
 def _not_walked(self: SplitWalker) -> None:
@@ -154,7 +163,6 @@ def _not_walked(self: SplitWalker) -> None:
 
 def test_memo_keys_follow_the_roots(tmp_path: Path) -> None:
     from jobpack.analyzer.walk.split import Roots
-    from jobpack.target import Target
 
     memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
     roots = Roots(("yaml",), ("main",), ("main.py",))
@@ -204,7 +212,6 @@ def test_memo_keys_leave_out_the_project_folder_unless_the_environment_is_in_it(
     """A copy of the job in another folder replays the walk; a venv inside the project
     (its library files' paths could be relative to the project) keeps the folder."""
     from jobpack.analyzer.walk.split import Roots
-    from jobpack.target import Target
 
     memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
     roots = Roots(("yaml",), ("main",), ("main.py",))
@@ -220,7 +227,6 @@ def test_memo_keys_leave_out_the_project_folder_unless_the_environment_is_in_it(
 def test_a_replayed_memo_is_marked_used(tmp_path: Path) -> None:
     from jobpack.analyzer.graph import ImportGraph, Module
     from jobpack.analyzer.walk.split import LibraryPart
-    from jobpack.target import Target
 
     memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
     memo.store("k", LibraryPart((Module("yaml", "external"),), ()))
@@ -237,7 +243,6 @@ def test_a_memo_file_of_another_layout_is_not_replayed(tmp_path: Path) -> None:
     from jobpack.analyzer.graph import ImportGraph, Module
     from jobpack.analyzer.library_memo import MEMO_SCHEMA
     from jobpack.analyzer.walk.split import LibraryPart
-    from jobpack.target import Target
 
     memo = LibraryMemo(tmp_path, "state", Target(3, 11, 7))
     part = LibraryPart((Module("yaml", "external"),), ())
