@@ -258,17 +258,18 @@ def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
     key = memo.key(roots, *where)
     if memo.replay(key, result.graph):
         return result
-    # the same modules, other names: a walk they cannot change is replayed too
-    modules = memo.key(roots, *where, names=False)
+    # more imports and names: a walk they cannot change is replayed too
+    modules = memo.key(roots, *where, closure=True)
     closure = memo.closure(modules)
-    if closure is not None and closure.covers(walker.job_keys(closure.job)) \
+    if closure is not None and closure.covers(roots.follows, walker.job_keys(closure.job)) \
             and memo.replay(closure.part, result.graph):
         return result
     part = walker.walk_libraries()
     if part is not None:
         memo.store(key, part)
-        memo.store_closure(modules, Closure(walker.job_keys(), walker.reach.frontier(),
-                                            walker.job_reach.frontier(), key))
+        memo.store_closure(modules, Closure(
+            frozenset(roots.follows), frozenset(walker.seen), walker.job_keys(),
+            walker.reach.frontier(), walker.job_reach.frontier(), key))
     return result
 
 

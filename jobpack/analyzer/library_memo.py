@@ -60,16 +60,17 @@ class LibraryMemo:
         self._base = hashlib.sha256(base.encode()).hexdigest()
 
     def key(self, roots: Roots, root: Path, site_paths: Iterable[Path],
-            extra_roots: Mapping[str, Path], names: bool = True) -> str:
-        """The memo key of a library walk from `roots`; without `names`, that of every
-        walk from the same modules, whatever names the job refers to (its `Closure`)."""
+            extra_roots: Mapping[str, Path], closure: bool = False) -> str:
+        """The memo key of a library walk from `roots`; with `closure`, that of every walk
+        of a job with the same modules of its own, whatever it imports from installed
+        libraries and whatever names it refers to (their `Closure`)."""
         digest = hashlib.sha256(self._base.encode())
         site_paths = tuple(site_paths)
         where = str(root) if _nested(root, [*site_paths, *extra_roots.values()]) else ""
         for part in (where, *map(str, site_paths), "\0extra",
                      *(f"{k}={v}" for k, v in sorted(extra_roots.items())),
-                     "\0follows", *roots.follows,
-                     *(("\0names", *roots.names) if names else ("\0any names",)),
+                     *(("\0any follows, any names",) if closure else
+                       ("\0follows", *roots.follows, "\0names", *roots.names)),
                      "\0own", *roots.own):
             # a file name may hold bytes that are not UTF-8 (kept as surrogates)
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -122,7 +123,7 @@ class LibraryMemo:
 
 
     def closure(self, key: str) -> Closure | None:
-        """The `Closure` kept under `key` (`key(..., names=False)`), if any."""
+        """The `Closure` kept under `key` (`key(..., closure=True)`), if any."""
         file = self.folder / f"{key}.closure"
         loaded = read_cache_pickle(file)
         if not (isinstance(loaded, tuple) and len(loaded) == 3
@@ -140,22 +141,32 @@ class LibraryMemo:
 
 @dataclass(frozen=True)
 class Closure:
-    """A library walk, kept as far as more names of the job's code could change it: the
-    names the job referred to (`SplitWalker.job_keys`), what its reachability (and the
-    job's, over lazy modules' tables) would do with another (`Frontier`), and the memo
-    key of the `LibraryPart` it added. Reachability is a least fixpoint over names: a job
-    with the same modules whose code refers to all of those names, and to more that are
-    inert, adds the very same part, so an edit that names a library function the walk
-    had already reached (or one that reaches nothing) replays it instead of walking
-    torch and transformers again (8 of the 8.3 s such an analysis took)."""
+    """A library walk, kept as far as more imports and names of the job's code could
+    change it: the installed modules the job imported (`Roots.follows`) and those the
+    walk visited, the names the job referred to (`SplitWalker.job_keys`), what its
+    reachability (and the job's, over lazy modules' tables) would do with another
+    (`Frontier`), and the memo key of the `LibraryPart` it added. Reachability is a least
+    fixpoint: a job with the same modules of its own that imports all of those modules
+    and names all of those names, and more of them that are inert (a module the walk
+    visited anyway; a name already referred to, or awaited by nothing), adds the very
+    same part. So an edit that calls a library function the walk had reached, or imports
+    a module it had visited, replays it instead of walking torch and transformers again
+    (8 of the 8.3 s such an analysis took)."""
 
+    follows: frozenset[str]
+    seen: frozenset[str]
     job: Mapping[JobToken, tuple[str, ...]]  # `SplitWalker.job_keys`
     library: Frontier
     lazy: Frontier
     part: str
 
-    def covers(self, job: Mapping[JobToken, tuple[str, ...]]) -> bool:
-        """Whether a walk whose job refers to `job` ends where this one did."""
+    def covers(self, follows: Iterable[str], job: Mapping[JobToken, tuple[str, ...]]
+               ) -> bool:
+        """Whether a walk whose job imports `follows` and refers to `job` ends where this
+        one did."""
+        imported = frozenset(follows)
+        if not (self.follows <= imported and imported - self.follows <= self.seen):
+            return False
         before, now = _keys(self.job), _keys(job)
         more = now - before
         return before <= now and self.library.inert(more) and self.lazy.inert(more)

@@ -284,13 +284,32 @@ class Frontier:
 
     def inert(self, names: Iterable[str]) -> bool:
         """Whether referring to `names` (as `refer` takes them) would change nothing but
-        the set of names referred to."""
-        seen: set[str] = set()
-        return all(self._inert(name, seen) for name in names)
+        the set of names referred to (and dormant re-exports)."""
+        seen: set[str] = set()  # what referring to them adds to the names
+        names = list(names)
+        if not all(self._inert(name, seen) for name in names if "=>" not in name):
+            return False
+        # `pkg:name=>other` (the job's module re-exports an import): dormant unless
+        # `pkg:name` is referred to, now or by what the others add; then `other:name` is
+        waiting = [name for name in names if "=>" in name]
+        while True:
+            fired = []
+            for name in waiting:
+                source, _, other = name.partition("=>")
+                package, _, attribute = source.partition(":")
+                if not package or attribute == "*" or ">" in source or "<" in source:
+                    return False  # a star re-export: what it hands on is not kept here
+                if source in self.names or source in seen:
+                    fired.append(name)
+                    if not self._inert(f"{other}:{attribute}", seen):
+                        return False
+            if not fired:
+                return True
+            waiting = [name for name in waiting if name not in fired]
 
     def _inert(self, name: str, seen: set[str]) -> bool:
         if "=>" in name or "<" in name or ">" in name:
-            return False  # a re-export, a binding, an instance: not judged, walked
+            return False  # a binding, an instance: not judged, walked
         if ":" in name and not name.endswith("!") and not self._inert(name + "!", seen):
             return False
         if name in self.names or name in seen:

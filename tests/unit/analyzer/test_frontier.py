@@ -122,7 +122,14 @@ def test_a_name_already_referred_is_inert_and_one_a_function_waits_on_is_not() -
     frontier = engine.frontier()
     assert frontier.inert(["pkg:load", "pkg:nothing"])  # referred, or waited on by none
     assert not frontier.inert(["pkg:nothing", "fit"])  # Model.fit waits on its bare name
-    assert not frontier.inert(["pkg:x=>other"])  # a re-export is walked, not judged
+    # the job's module re-exports an import (`from other import load` in it): dormant
+    # until that name of it is referred to, then it names `other:load`
+    engine.define("other:load", FunctionFact("load", 3), "other")
+    frontier = engine.frontier()
+    assert frontier.inert(["main:load=>other"])
+    assert not frontier.inert(["main:load=>other", "main:load"])
+    assert not frontier.inert(["pkg:load=>other"])  # pkg:load is referred to already
+    assert not frontier.inert(["main:*=>other"])  # a star re-export is walked
 
 
 def test_naming_an_instance_kept_in_a_global_is_not_inert() -> None:

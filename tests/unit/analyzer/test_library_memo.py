@@ -109,10 +109,10 @@ def test_memoised_walks_make_the_unmemoised_manifest(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_an_edit_that_names_only_what_the_walk_reached_replays_it(
+def test_an_edit_that_names_or_imports_only_what_the_walk_reached_replays_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same modules, more names: a walk they cannot change is replayed (its
-    `Closure`), one they can is walked again; either way the unmemoised manifest."""
+    """More imports and names: a walk they cannot change is replayed (its `Closure`),
+    one they can is walked again; either way the unmemoised manifest."""
     python = ensure_environment()
     job, cache = tmp_path / "job" / "main.py", tmp_path / "cache"
     job.parent.mkdir()
@@ -130,6 +130,9 @@ def test_an_edit_that_names_only_what_the_walk_reached_replays_it(
     edits = [
         # another way to write what `fetch` calls: a new name, the same function
         ("    print(requests.api.get)\n", False),
+        # an import of modules the walk visited anyway (requests imports its adapters,
+        # dateutil's parser its tz)
+        ("    import requests.adapters\n    from dateutil import tz\n", False),
         # a function of a module the walk reached that nothing called yet: walked again
         ("    print(yaml.scan)\n", True),
     ]
