@@ -121,7 +121,6 @@ class LibraryMemo:
         cache_prune.now_and_then(self.folder, cache_prune.WALKS_BYTES,
                                  keep=self.folder / f"{key}.pickle")
 
-
     def closure(self, key: str) -> Closure | None:
         """The `Closure` kept under `key` (`key(..., closure=True)`), if any."""
         file = self.folder / f"{key}.closure"

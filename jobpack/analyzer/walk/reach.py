@@ -298,7 +298,7 @@ class Frontier:
                 source, _, other = name.partition("=>")
                 package, _, attribute = source.partition(":")
                 if not package or attribute == "*" or ">" in source or "<" in source:
-                    return False  # a star re-export: what it hands on is not kept here
+                    return False  # a star re-export (what it would hand on is not kept)
                 if source in self.names or source in seen:
                     fired.append(name)
                     if not self._inert(f"{other}:{attribute}", seen):
