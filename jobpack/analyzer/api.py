@@ -255,14 +255,14 @@ def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
     if walker.learned:
         memo.store_answers(answers)
     roots, where = walker.roots(), (walker.root, walker.site_paths, walker.extra_roots)
-    key = memo.key(roots, *where)
-    if memo.replay(key, result.graph):
+    key, referrers = memo.key(roots, *where), walker.referrers()
+    if memo.replay(key, result.graph, referrers):
         return result
     # more imports and names: a walk they cannot change is replayed too
     modules = memo.key(roots, *where, closure=True)
     closure = memo.closure(modules)
     if closure is not None and closure.covers(roots.follows, walker.job_keys(closure.job)) \
-            and memo.replay(closure.part, result.graph):
+            and memo.replay(closure.part, result.graph, referrers):
         return result
     part = walker.walk_libraries()
     if part is not None:

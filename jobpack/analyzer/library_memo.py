@@ -24,7 +24,7 @@ import gc
 import hashlib
 import pickle
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,16 +76,22 @@ class LibraryMemo:
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return digest.hexdigest()
 
-    def replay(self, key: str, graph: ImportGraph) -> bool:
+    def replay(self, key: str, graph: ImportGraph,
+               referrers: Mapping[tuple[str, str], str] | None = None) -> bool:
         """Add the memoised library part of `key` to `graph`; False when there is none.
-        The collector stays off while a hundred thousand import sites are made and added
-        (they hold no cycles; collecting cost a third of the time)."""
+        `referrers`: where each of the job's functions is now (`SplitWalker.referrers`),
+        so that a site the job's code first named says so at its line of today, not at
+        the line of the walk that was memoised (an edit above it moved it). The collector
+        stays off while a hundred thousand import sites are made and added (they hold no
+        cycles; collecting cost a third of the time)."""
         enabled = gc.isenabled()
         gc.disable()
         try:
             stored = self.load(key)
             if stored is not None:
                 modules, imports = stored
+                if referrers:
+                    _moved(imports, referrers)
                 for module in modules:
                     graph.add_module(module)
                 graph.add_edges(imports)
@@ -173,6 +179,25 @@ class Closure:
 
 def _keys(job: Mapping[JobToken, tuple[str, ...]]) -> set[str]:
     return {key for keys in job.values() for key in keys}
+
+
+def _moved(imports: dict[str, dict[str, set[ImportSite]]],
+           referrers: Mapping[tuple[str, str], str]) -> None:
+    """Each site whose `reached_by` names a function of the job's own at another line than
+    `referrers` says it is at now, said anew (in place)."""
+    prefixes = tuple({f"{rel}:" for rel, _ in referrers})
+    for targets in imports.values():
+        for sites in targets.values():
+            stale = []
+            for site in sites:
+                if site.reached_by.startswith(prefixes):
+                    where, _, name = site.reached_by.partition(", in ")
+                    now = referrers.get((where.rpartition(":")[0], name))
+                    if now is not None and now != site.reached_by:
+                        stale.append((site, now))
+            for site, now in stale:  # equal sites (`reached_by` is not compared)
+                sites.discard(site)
+                sites.add(replace(site, reached_by=now))
 
 
 def _nested(root: Path, folders: Iterable[Path]) -> bool:

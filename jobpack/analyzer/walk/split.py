@@ -102,6 +102,17 @@ class SplitWalker(Walker):
                         for resolved in self._resolved(visit, [token]))
         return found
 
+    def referrers(self) -> dict[tuple[str, str], str]:
+        """Where each function of the job's own code is now, as the walk says it named
+        something (`main.py:12, in train`), by (file, function): what a replayed walk's
+        sites say instead of the lines of the walk it memoised."""
+        found: dict[tuple[str, str], str] = {}
+        for _, _, where in self._held_names:
+            place, found_in, name = where.partition(", in ")
+            if found_in:
+                found[(place.rpartition(":")[0], name)] = where
+        return found
+
     def walk_libraries(self) -> LibraryPart | None:
         """Phase 2: the libraries from the recorded roots. Returns what it added to the
         graph, or None when it also touched anything of the job's own (an editable

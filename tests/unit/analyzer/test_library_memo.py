@@ -7,6 +7,7 @@ beautifulsoup4 from the package index) with a job written here."""
 
 from __future__ import annotations
 
+import ast
 import os
 import pickle
 from dataclasses import replace
@@ -158,6 +159,35 @@ def test_an_edit_that_names_or_imports_only_what_the_walk_reached_replays_it(
     job.write_text(job.read_text().replace("def main():\n", "def main():\n    yaml.dump\n"))
     assert analysed(job, python, cache, memo=True, named_by=False) == analysed(
         job, python, cache, memo=False, named_by=False)
+
+
+@pytest.mark.slow
+def test_a_replayed_walk_says_where_the_job_s_functions_are_now(tmp_path: Path) -> None:
+    """`why`'s "named by" of a site the job's code first named: after an edit that moved
+    the job's functions, the memo replays the walk, and the sites say today's lines."""
+    python = ensure_environment()
+    job, cache = tmp_path / "job" / "main.py", tmp_path / "cache"
+    job.parent.mkdir()
+    # urllib3's `inject_into_urllib3` imports inside its body, and only the job calls it
+    text = "import urllib3.http2\n\n\ndef upgrade():\n    urllib3.http2.inject_into_urllib3()\n"
+    job.write_text(text)
+
+    def named_by_the_job() -> set[str]:
+        graph = jobpack.analyze([job], python=str(python), cache_dir=cache, workers=1).graph
+        return {site.reached_by for module in graph
+                for imported in graph.find_modules_directly_imported_by(module.name)
+                for site in graph.get_import_sites(module.name, imported)
+                if site.reached_by.startswith("main.py:")}
+
+    before = named_by_the_job()
+    job.write_text("# one\n# two\n" + text)
+    now = {f"main.py:{node.lineno}, in {node.name}"
+           for node in ast.parse(job.read_text()).body if isinstance(node, ast.FunctionDef)}
+    assert before and not before & now  # the job's functions named library code; they moved
+    memos = list((cache / "walks").rglob("*.pickle"))
+    after = named_by_the_job()
+    assert list((cache / "walks").rglob("*.pickle")) == memos  # replayed, not walked
+    assert after and after <= now
 
 
 def _not_walked(self: SplitWalker) -> None:
