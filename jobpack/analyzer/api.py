@@ -390,7 +390,7 @@ def _counting(prefetch: Callable[[list[Path]], int],
     def counted(paths: list[Path]) -> int:
         parsed = prefetch(paths)
         seen.update(paths)
-        on_progress("parsing files", len(seen), None)
+        on_progress("reading files", len(seen), None)  # parsed, or from a cache
         return parsed
 
     return counted

@@ -28,8 +28,8 @@ def test_piped_progress_prints_a_plain_line_per_step() -> None:
     console, out = _console(terminal=False)
     with progress_reporter(console) as progress:
         for done in range(1, 2501):
-            progress("parsing files", done, None)
-    assert out.getvalue() == "parsing files: 1000\nparsing files: 2000\n"
+            progress("reading files", done, None)
+    assert out.getvalue() == "reading files: 1000\nreading files: 2000\n"
 
 
 def test_piped_wheel_progress_counts_each_wheel() -> None:
@@ -53,5 +53,5 @@ def test_a_terminal_gets_a_progress_bar() -> None:
 def test_quiet_prints_no_progress() -> None:
     console, out = _console(terminal=True)
     with progress_reporter(console, quiet=True) as progress:
-        progress("parsing files", 5000, None)
+        progress("reading files", 5000, None)
     assert out.getvalue() == ""
