@@ -261,14 +261,18 @@ def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
     # more imports and names: a walk they cannot change is replayed too
     modules = memo.key(roots, *where, closure=True)
     closure = memo.closure(modules)
-    if closure is not None and closure.covers(roots.follows, walker.job_keys(closure.job)) \
-            and memo.replay(closure.part, result.graph, referrers):
-        return result
+    job_keys = None  # resolved once: the covering check's are the walk's own
+    if closure is not None:
+        job_keys = walker.job_keys(closure.job)
+        if closure.covers(roots.follows, job_keys) \
+                and memo.replay(closure.part, result.graph, referrers):
+            return result
     part = walker.walk_libraries()
     if part is not None:
         memo.store(key, part)
         memo.store_closure(modules, Closure(
-            frozenset(roots.follows), frozenset(walker.seen), walker.job_keys(),
+            frozenset(roots.follows), frozenset(walker.seen),
+            job_keys if job_keys is not None else walker.job_keys(),
             walker.reach.frontier(), walker.job_reach.frontier(), key))
     return result
 

@@ -56,18 +56,14 @@ INSTANCE_USE = frozenset({
 def resolve_name(name: str, package: str) -> str:
     """`name` as `Reachability.refer` takes it from code of `package` (`:load` is
     `package:load`)."""
-    return _resolve(name, package)
-
-
-def _resolve(name: str, package: str) -> str:
     if "=>" in name:
         return name
     if "<" in name:  # `TOKEN<:NAME`: TOKEN once NAME is referred to (`facts/names.py`)
         target, _, trigger = name.partition("<")
-        return f"{_resolve(target, package)}<{_resolve(trigger, package)}"
+        return f"{resolve_name(target, package)}<{resolve_name(trigger, package)}"
     if ">" in name:  # `Cls>:NAME`: both halves relative to the referring package
         cls, _, instance = name.partition(">")
-        return f"{_resolve(cls, package)}>{_resolve(instance, package)}"
+        return f"{resolve_name(cls, package)}>{resolve_name(instance, package)}"
     return package + name if name.startswith(":") else name
 
 
@@ -164,7 +160,7 @@ class Reachability(Generic[T]):
         """Code of `package` that runs refers to `names` (`:load`, relative, is
         `package:load`); then reached functions run, transitively."""
         for name in names:
-            self._add(_resolve(name, package))
+            self._add(resolve_name(name, package))
         self._drain()
 
     def define(self, owner: T, function: FunctionFact, package: str = "", module: str = ""
