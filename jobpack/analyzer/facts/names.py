@@ -86,6 +86,11 @@ _IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", 
 # `show.__doc__ = ...`, `wrapper.__name__`: reading a function's metadata calls nothing
 _METADATA_NAME = r"__(?:doc|name|qualname|module|wrapped|dict|annotations|defaults|kwdefaults)__"
 _METADATA = re.compile(rf"(?<![\w.])[^\W\d]{_NAME_REST}[ \t]*\.[ \t]*{_METADATA_NAME}\b")
+# The metadata a chain of a module's names may end on and still call nothing
+# (`_qualify`): what it names is only read. (`__wrapped__` and `__dict__` lead on to what
+# may be called: `f.__wrapped__(x)`, `Cls.__dict__["meth"](x)`.)
+_READ_ONLY = frozenset({"__doc__", "__name__", "__qualname__", "__module__",
+                        "__annotations__", "__defaults__", "__kwdefaults__"})
 # the name alone: a search `re` starts only where `__` is (`_METADATA` is tried at every
 # offset), so most bodies, which read no metadata, skip the substitution
 _METADATA_HINT = re.compile(_METADATA_NAME)
@@ -663,9 +668,21 @@ def _qualify(code: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, set[s
         start = match_start + shift
         if start < done:
             continue  # inside the chain of one
-        chain = ".".join(_identifiers(match[2]))
-        tokens.update(join(target, chain) for target in targets if not _is_stdlib(target))
-        pieces += (code[done:start], match[1])
+        parts = list(_identifiers(match[2]))
+        cut = next((index for index, part in enumerate(parts) if part in _READ_ONLY), None)
+        if cut is None:
+            chain = ".".join(parts)
+            tokens.update(join(target, chain) for target in targets
+                          if not _is_stdlib(target))
+            pieces += (code[done:start], match[1])
+        else:
+            # `visualize_sharding.__module__ = ...`: what the chain leads to is read for
+            # its metadata, not called (a module `__getattr__` still runs: `@`)
+            chain = ".".join(parts[:cut])
+            tokens.update((join(target, chain) if chain else target) + "@"
+                          for target in targets
+                          if not _is_stdlib(target) and (chain or target.partition("/")[2]))
+            pieces += (code[done:start], " " * len(match[1]))
         done = match.end(2) + shift
     pieces.append(code[done:])
     return "".join(pieces), tokens

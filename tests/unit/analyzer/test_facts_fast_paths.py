@@ -150,7 +150,15 @@ def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
     tokens: set[str] = set()
 
     def cut(match: re.Match[str]) -> str:
-        chain = ".".join(names._identifiers(match[2]))
+        parts = list(names._identifiers(match[2]))
+        read = [part in names._READ_ONLY for part in parts]
+        if True in read:  # metadata: what leads to it is read, and the alias named not
+            chain = ".".join(parts[:read.index(True)])
+            tokens.update((names.join(target, chain) if chain else target) + "@"
+                          for target in aliases[match[1]]
+                          if not names._is_stdlib(target) and (chain or target[-1] != "/"))
+            return " " * len(match[1])
+        chain = ".".join(parts)
         tokens.update(names.join(target, chain) for target in aliases[match[1]]
                       if not names._is_stdlib(target))
         return match[1]
@@ -160,7 +168,8 @@ def _qualified_by_alternation(code: str, aliases: dict[str, tuple[str, ...]]
 
 def test_qualified_chains_are_those_of_one_pattern_of_the_aliases() -> None:
     tricky = "np.first\n\nx = np. linalg.norm(a) + foo. np.mean(b) + np .sum + npx.y + a.np.z\n" \
-             "    cute.compile(k)\t.run  # np.c\ny = np\n\tz = cute\nnp.last"
+             "    cute.compile(k)\t.run  # np.c\ny = np\n\tz = cute\nnp.last\n" \
+             "np.__doc__ + np.linalg.__name__.strip() + cute.__module__ + a.x.__dict__"
     aliases = {"np": ("numpy/",), "cute": ("cutlass.cute/",), "a": ("alpha/", "os/")}
     assert names._qualify(tricky, aliases) == _qualified_by_alternation(tricky, aliases)
     for file in FILES:

@@ -128,3 +128,36 @@ def test_facts_record_each_module_level_binding() -> None:
     _, _, table = names_and_bindings(source, [(7, 8, False), (9, 10, False)], ["top"])
     assert table.split() == ["*=.k/", "C=/C", "Q=?", "R=!", "d=a.b/c", "e=a.b/e", "f=f/",
                              "j=h.i/", "m=./m", "top=/top"]
+
+
+# torch/distributed/tensor/debug/__init__.py's shape: a re-exported function's metadata
+# set at module level (`visualize_sharding.__module__ = ...`), whose body imports rich
+DEBUG = {
+    "dbg/__init__.py": """
+        from dbg._visualize import visualize, Table
+        import dbg.lazy as lazy
+        visualize.__module__ = "dbg"
+        Table.__doc__ = "A table."
+        NAME = lazy.plots.__name__
+        """,
+    "dbg/_visualize.py": ("def visualize(x):\n    import dep_rich\n"
+                          "class Table:\n    def render(self):\n        import dep_render\n"),
+    "dbg/lazy.py": "def __getattr__(name):\n    from dep_lazy_plots import plots\n",
+    **{f"dep_{name}.py": "" for name in ("rich", "render", "lazy_plots")},
+}
+
+
+def test_an_imported_name_s_metadata_is_read_not_named(tmp_path: Path) -> None:
+    def reached(job: str, folder: str) -> set[str]:
+        deps = {name.removesuffix(".py") for name in DEBUG if name.startswith("dep_")}
+        return deps & set(walk(tmp_path / folder, job, DEBUG).modules)
+
+    # setting `visualize.__module__` calls nothing, nor makes Table's methods anyone's;
+    # reading `lazy.plots.__name__` still asks the lazy module's `__getattr__`
+    assert reached("import dbg\nobj.render()\n", "a") == {"dep_lazy_plots"}
+    assert reached("import dbg\ndbg.visualize(1)\n", "b") == {"dep_lazy_plots", "dep_rich"}
+    assert reached("import dbg\ndbg.Table().render()\n", "c") == {"dep_lazy_plots",
+                                                                   "dep_render"}
+    module = names_and_bindings(b"from a.b import f\nimport np\nf.__module__ = 'x'\n"
+                                b"np.__doc__\nnp.linalg.__doc__.strip()\n", [])[0]
+    assert module.split() == ["a.b/f@", "np/linalg@"]
