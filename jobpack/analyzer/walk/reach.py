@@ -170,15 +170,18 @@ class Reachability(Generic[T]):
         self._offer(_Pending(owner, function, package, module))
         self._drain()
 
-    def forward(self, name: str, package: str, other: str) -> None:
-        """A module of `package` re-exports `name` from `other` (`name` "*": every name)."""
+    def forward(self, name: str, package: str, other: str, alias: str = "") -> None:
+        """A module of `package` re-exports `name` from `other` (`name` "*": every name),
+        as `alias` when it is bound to another name (`from tqdm.auto import tqdm as
+        old_tqdm`: `pkg:old_tqdm` is `tqdm:tqdm`, and `pkg:tqdm` is not)."""
         if name == "*":
             self._star.setdefault(package, set()).add(other)
             for attribute in list(self._attributes.get(package, ())):
                 self._add(f"{other}:{attribute}")
         else:
-            self._forward.setdefault(f"{package}:{name}", set()).add(f"{other}:{name}")
-            if f"{package}:{name}" in self.names:
+            source = f"{package}:{alias or name}"
+            self._forward.setdefault(source, set()).add(f"{other}:{name}")
+            if source in self.names:
                 self._add(f"{other}:{name}")
         self._drain()
 

@@ -355,6 +355,24 @@ def test_a_name_re_exported_from_another_package_names_that_package_s_function(
     assert "dep_run" not in graph.modules and "dep_b_run" not in graph.modules
 
 
+LIBRARY_RENAMED = {
+    # huggingface_hub/utils/tqdm.py's shape: `from tqdm.auto import tqdm as old_tqdm`
+    "hub/__init__.py": "from bar import tqdm as old_tqdm\n",
+    "bar.py": "def tqdm():\n    import dep_bar_tqdm\n",
+    "dep_bar_tqdm.py": "",
+}
+
+
+def test_a_name_re_exported_under_an_alias_is_that_alias_of_the_package(
+        tmp_path: Path) -> None:
+    # `hub.missing.X`: the namespace cannot say, so `hub:X` names any `X` of the package,
+    # and what a module of it re-exports as `X`: `bar.tqdm` is re-exported as `old_tqdm`
+    named = walk(tmp_path / "a", "import hub\nhub.missing.old_tqdm()\n", LIBRARY_RENAMED)
+    assert "dep_bar_tqdm" in named.modules
+    other = walk(tmp_path / "b", "import hub\nhub.missing.tqdm()\n", LIBRARY_RENAMED)
+    assert "dep_bar_tqdm" not in other.modules
+
+
 def test_a_name_bound_to_two_packages_names_both_and_a_rebound_one_none() -> None:
     source = dedent('''\
         try:
