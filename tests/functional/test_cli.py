@@ -125,13 +125,15 @@ def test_manual_requirements_file_and_local_paths(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text(
         "--extra-index-url https://example.org/simple\n-c extra.txt\n"
         "numpy>=1.20 ; python_version < '3.13'\nrequests==2.31.0\n")
+    # a version other than the analysing interpreter's: the analysis warns of it
+    other = "3.12" if sys.version_info[:2] == (3, 10) else "3.10"
     (tmp_path / "config.yaml").write_text(
-        "cmd: python main.py\nenv:\n  python:\n    type: manual\n    version: '3.10'\n"
+        f"cmd: python main.py\nenv:\n  python:\n    type: manual\n    version: '{other}'\n"
         "    requirements-file: requirements.txt\n    local-paths: [main.py, lib/]\n")
     result = jobpack("analyze", "--config", "config.yaml", "--json", cwd=tmp_path)
     manifest = json.loads(result.stdout)
     assert manifest["python"] == {"mode": "manual"}
-    assert manifest["target"]["python"] == "3.10"
+    assert manifest["target"]["python"] == other
     assert [f["path"] for f in manifest["local_files"]] == ["lib/util.py", "main.py"]
     assert manifest["pip"]["extra_index_urls"] == ["https://example.org/simple"]
     assert manifest["pip"]["constraints"] == ["urllib3<2"]
@@ -282,8 +284,10 @@ def test_a_job_argument_without_the_separator_gets_a_hint(tmp_path: Path) -> Non
 
 
 def test_shell_completion_completes_commands_and_formats() -> None:
-    # The shell is detected from the parent process, as when a user types it in bash.
-    script = subprocess.run(["bash", "-c", f"'{JOBPACK}' --show-completion"],
+    # The shell is detected from the parent process, as when a user types it in bash
+    # (`; exit`: bash would exec a lone command, and the parent found be pytest's own,
+    # a shell only when pytest was started from one)
+    script = subprocess.run(["bash", "-c", f"'{JOBPACK}' --show-completion; exit $?"],
                             capture_output=True, text=True)
     assert script.returncode == 0, script.stderr
     assert "_JOBPACK_COMPLETE=complete_bash" in script.stdout

@@ -95,8 +95,9 @@ FAKE_PY = "#!/bin/sh\n"
 REQS = MANUAL + "    requirements-file: requirements.txt\n"
 
 CONFIG_CASES = [
+    # 3.10, not 3.1 (YAML's float); on a 3.10 interpreter the target is its 3.10.x
     Case("version-3.10-unquoted", job(MANUAL + "    version: 3.10\n"), ANALYZE,
-         fragments=('"python": "3.10"',)),
+         fragments=('"python": "3.10',)),
     Case("version-3.12-unquoted-builds", job(MANUAL + "    version: 3.12\n"), BUILD,
          check=lambda j, o: target_is(o, "3.12")),
     Case("args-number-kept-as-text", job(PY.replace("main.py", "main.py --lr ${LR}")
