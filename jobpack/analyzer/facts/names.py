@@ -561,12 +561,25 @@ class _Bindings:
                 tokens.add(token)
         return tokens
 
+    def globals_only(self, own: set[str]) -> dict[str, frozenset[str]]:
+        """`plain` as a function body sees it: of the file's `def`s and `class`es, only
+        `own` (those of the module's namespace) are names there, not methods, nor
+        functions nested in others (part of the body that names them)."""
+        found = {}
+        for name, tokens in self.plain.items():
+            kept = tokens if name in own else tokens - {f"/{name}"}
+            if kept or not tokens:  # (else as if never bound: a local, a star's name)
+                found[name] = kept
+        return found
+
     def tokens(self, text: str, aliases: dict[str, tuple[str, ...]],
-               shadowed: frozenset[str] = frozenset()) -> set[str]:
+               shadowed: frozenset[str] = frozenset(),
+               plain: dict[str, frozenset[str]] | None = None) -> set[str]:
         """The tokens of code already cut by `_qualify` with `aliases`: bare attributes,
         plain names resolved (see the module's docstring); a `shadowed` name (a parameter
-        of the function the code is) is a local variable there."""
-        plain, stars = self.plain, self.stars
+        of the function the code is) is a local variable there. `plain`: what plain names
+        stand for there, if not what they do in module-level code."""
+        plain, stars = self.plain if plain is None else plain, self.stars
         builtins = set()
         read = _for(_METADATA, text).sub(" ", text) if _METADATA_HINT.search(text) else text
         # `_REFERENCE`'s matches, each name once: those with a dot (attributes), then the
@@ -719,7 +732,8 @@ def split_names(source: bytes, spans: Sequence[Span], headers: Sequence[int] = (
     return module, per_span
 
 
-def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[str] = (),
+def names_and_bindings(source: bytes, spans: Sequence[Span],
+                       defined: Iterable[str] | None = None,
                        holes: Mapping[int, Sequence[tuple[int, int]]] | None = None,
                        headers: Sequence[int] = (),
                        ) -> tuple[str, list[str], str]:
@@ -729,6 +743,11 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     to the colon, when `headers` gives the `def`) for module-level code. An alias that
     module-level code rebinds is no alias anywhere; one a function body rebinds, not in
     that body.
+    `defined`: the module-level functions, when known: a plain name in a function body
+    names only those of the file's own `def`s and `class`es (and the classes of
+    module-level code); a method's name is no global (scipy's `_kstest_n_samples` keeps
+    a local `cdf`, and `def cdf(self, x)` methods in the same file made it name every
+    `cdf` of scipy).
     `holes`: by a span's index, the (first, last) lines its body leaves out (the bodies a
     type probe gates, which are spans of their own). `headers`: the line of the `def` of
     each of the first spans (a function's body): its parameters name nothing, in the
@@ -760,6 +779,10 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
     module, instances = bindings.instances(module, aliases)
     module, bound = bindings.bound(module, aliases)
+    unquoted_lines = unquoted.split("\n")
+    module_text = "\n".join(compress(unquoted_lines, kept))
+    in_bodies = None if defined is None else bindings.globals_only(
+        {*defined, *_CLASS.findall(module_text)})
     per_span: list[str] = []
     for index, (first, last, _) in enumerate(spans):
         chunk = lines[first - 1:last]
@@ -772,7 +795,8 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
             else {n: t for n, t in aliases.items() if n not in local}
         cut, tokens = _qualify(body, local_aliases)
         shadowed = parameters.get(index, frozenset())
-        found = _by_name_only(bindings.tokens(cut, local_aliases, shadowed) | tokens, body)
+        found = _by_name_only(
+            bindings.tokens(cut, local_aliases, shadowed, in_bodies) | tokens, body)
         per_span.append(" ".join(sorted(found)))
     cut, tokens = _qualify(module, aliases)
     found = _by_name_only(bindings.tokens(cut, aliases) | tokens, module)
@@ -781,9 +805,7 @@ def names_and_bindings(source: bytes, spans: Sequence[Span], defined: Iterable[s
         cut, tokens = _qualify(text, aliases)
         found.update(token if "/" not in token and ":" not in token else f"{token}>/{name}!"
                      for token in bindings.tokens(cut, aliases) | tokens)
-    unquoted_lines = unquoted.split("\n")
-    table = module_table("\n".join(compress(unquoted_lines, kept)), bindings.assigned,
-                         defined, bindings.held)
+    table = module_table(module_text, bindings.assigned, defined or (), bindings.held)
     return " ".join(sorted(found)), per_span, table
 
 

@@ -490,3 +490,33 @@ def test_a_compiled_module_s_imports_are_read_from_its_shipped_cython_sources(
     assert "deep" not in graph.modules  # inside a function
     [site] = graph.get_import_sites("arrowish.lib", "cloudy")
     assert site.optional and site.path == "arrowish/compat.pxi"
+
+
+# scipy/stats/_stats_py.py's shape: `_kstest_n_samples` keeps a local `cdf`, and
+# distribution classes of the same file define `def cdf(self, x)`
+LIBRARY_METHOD_NAMES = {
+    "lib/__init__.py": "from lib._stats import kstest, Dist\n",
+    "lib/_stats.py": """
+        class Dist:
+            def cdf(self, x):
+                import dep_cdf
+            def _get_size(self):
+                import dep_size
+            size = property(_get_size)
+        dist = Dist()
+        def kstest(kwargs):
+            cdf = kwargs['cdf']
+            return callable(cdf)
+        """,
+    "dep_cdf.py": "", "dep_size.py": "",
+}
+
+
+def test_a_plain_name_in_a_function_is_no_method_s_name(tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lib\nlib.kstest({})\n", LIBRARY_METHOD_NAMES)
+    assert "dep_cdf" not in graph.modules  # the local `cdf` is not `Dist.cdf`
+    # a method named in its class body (module-level code) is a name there
+    graph = walk(tmp_path / "b", "import lib\nlib.dist.size\n", LIBRARY_METHOD_NAMES)
+    assert "dep_size" in graph.modules and "dep_cdf" not in graph.modules
+    graph = walk(tmp_path / "c", "import lib\nlib.dist.cdf(1)\n", LIBRARY_METHOD_NAMES)
+    assert "dep_cdf" in graph.modules
