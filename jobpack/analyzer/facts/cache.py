@@ -24,7 +24,7 @@ from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 21  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+FACTS_SCHEMA = 22  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
 # 4: `# jobpack: ignore[...]` comments; 5: notes without a level (the registry's);
 # 6: functions and the names code refers to; 7: files read; 8: lazy modules' tables;
 # 9: files written; 10: stdlib attributes and unbound builtins are no reference;
@@ -38,7 +38,8 @@ FACTS_SCHEMA = 21  # 2: the ast fast path (source order, syntax notes); 3: sys.p
 # 18: a standard-library module is no probe's gate (decided in the facts, not the walker)
 # 19: a function's parameters name nothing (in its header or body); a one-line function's
 # body is no module-level code; 20: an imported name's metadata (`f.__module__ = ...`) is
-# read, not named (`tok@`); 21: in a function body, a plain name is no method's name
+# read, not named (`tok@`); 21: in a function body, a plain name is no method's name;
+# 22: a parameter shadows an import in its own function only (`def f(np=None)`)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

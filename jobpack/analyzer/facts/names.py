@@ -101,10 +101,11 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 _PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(.*)", re.DOTALL)
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(.*)", re.DOTALL)
 _FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([\w.]+)")  # the module a `from` reads
-# where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (counted too:
-# it only makes the rule keep a name), `as name`, `for a, name in`, `global name`
-# (not from inside a name: such a start never matches where the name's own start did not,
-# and trying each one made this the costliest pattern of a cold analysis of torch)
+# where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (counted as
+# a local name too: it only makes the rule keep a name; but see `_ReboundLines`), `as
+# name`, `for a, name in`, `global name` (not from inside a name: such a start never
+# matches where the name's own start did not, and trying each one made this the costliest
+# pattern of a cold analysis of torch)
 _ASSIGNED = re.compile(rf"(?<![^\W\d])([^\W\d]{_NAME_REST})[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(_word("as", "for", "global", "nonlocal")
                      + r"[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
@@ -298,9 +299,19 @@ def _identifiers(text: str) -> Iterable[str]:
     return _IDENTIFIER.findall(text)
 
 
+def _is_keyword(match: re.Match[str]) -> bool:
+    """Whether an `_ASSIGNED` match is a keyword argument: `(` or `,` before it on its
+    line."""
+    text, before = match.string, match.start() - 1
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    return before >= 0 and text[before] in "(,"
+
+
 def _rebound(code: str) -> set[str]:
-    """Names `code` (import statements blanked) assigns: `name =`, `as name`, `for name`."""
-    found = set(_ASSIGNED.findall(code))
+    """Names `code` (import statements blanked) assigns: `name =`, `as name`, `for name`
+    (not a keyword argument: `_is_keyword`)."""
+    found = {match[1] for match in _ASSIGNED.finditer(code) if not _is_keyword(match)}
     for group in _AS_FOR.findall(code):
         found.update(_identifiers(group))
     return found
@@ -316,10 +327,16 @@ class _ReboundLines:
 
     def __init__(self, code: str) -> None:
         self.by_line: dict[int, set[str]] = {}
+        # keyword arguments written after `(` or `,` on their line (`f(x, np=np)`): they
+        # bind no name, yet keep one local for a star import (`print(x, end="")`)
+        self.keywords: set[str] = set()
         lines = code.split("\n")
         assigning = [number for number, line in enumerate(lines, 1) if "=" in line]
         for number, match in _search_lines(_for(_ASSIGNED, code), lines, assigning):
-            self.by_line.setdefault(number, set()).add(match[1])
+            if _is_keyword(match):
+                self.keywords.add(match[1])
+            else:
+                self.by_line.setdefault(number, set()).add(match[1])
         binding = [number for number, line in enumerate(lines, 1) if "as" in line
                    or "for" in line or "global" in line or "nonlocal" in line]
         for number, match in _search_lines(_AS_FOR, lines, binding):
@@ -334,6 +351,17 @@ class _ReboundLines:
             if names:
                 found |= names
         return found
+
+    def forget(self, number: int, names: set[str]) -> None:
+        """Line `number` binds none of `names` (the parameters of a `def` line: only its
+        function sees them)."""
+        found = self.by_line.get(number)
+        if found is None or found.isdisjoint(names):
+            return
+        found -= names
+        if not found:
+            del self.by_line[number]
+            self.numbers.remove(number)
 
     def where(self, chosen: Sequence[bool]) -> set[str]:
         """`within` the lines whose number `chosen` holds True for (from the lines that
@@ -445,8 +473,9 @@ class _Bindings:
         # (a group that took no part is "", as `findall` gives it)
         parameters = {name for match in _word_matches(_PARAMETERS, unquoted, "def", "lambda")
                       for name in parameter_names(" ".join(match.groups("")))}
-        self.aliases = {name: tuple(sorted(found)) for name, found in targets.items()
-                        if name not in parameters}
+        # a parameter shadows an import only in its own function (`names_and_bindings`):
+        # `def f(np=None)` leaves `np.linalg.norm` in the next function numpy's
+        self.aliases = {name: tuple(sorted(found)) for name, found in targets.items()}
         self.plain = {name: frozenset(tokens - {""}) for name, tokens in plain.items()}
         self.stars = tuple(sorted(module for module in stars if not _is_stdlib(module)))
         # bound in the file some other way (a local variable): no star import's name
@@ -761,10 +790,16 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
                            lambda match: _cut_bases(match, bases)))
     # `def`, `class` and `del` (blanked in `code`) bind nothing these patterns find
     rebound_lines = _ReboundLines(code)
-    bindings = _Bindings(unquoted, rebound_lines.everywhere(),
+    bindings = _Bindings(unquoted, rebound_lines.everywhere() | rebound_lines.keywords,
                          [match[0] for match in imports])
     lines = code.split("\n")
+    written = lines.copy()
     parameters, heads = _header_parameters(lines, spans, headers)
+    if parameters:  # a parameter (`def f(np=None)`) binds nothing outside its function
+        named = set().union(*parameters.values())
+        for number, (before, after) in enumerate(zip(written, lines, strict=True), 1):
+            if before is not after and before != after:
+                rebound_lines.forget(number, named)
     module_level = [True] * (len(lines) + 2)
     for first, last, shared in spans:
         start = first + 1 if shared else first
@@ -790,11 +825,12 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
             for number in range(max(start, first), min(end, last) + 1):
                 chunk[number - first] = ""
         body = "\n".join(chunk)
-        local = rebound_lines.between(first, min(last, len(lines)))
+        # a name the body rebinds, or its function's parameter, is no module there
+        shadowed = parameters.get(index, frozenset())
+        local = rebound_lines.between(first, min(last, len(lines))) | shadowed
         local_aliases = aliases if local.isdisjoint(aliases) \
             else {n: t for n, t in aliases.items() if n not in local}
         cut, tokens = _qualify(body, local_aliases)
-        shadowed = parameters.get(index, frozenset())
         found = _by_name_only(
             bindings.tokens(cut, local_aliases, shadowed, in_bodies) | tokens, body)
         per_span.append(" ".join(sorted(found)))

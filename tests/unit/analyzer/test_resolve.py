@@ -161,3 +161,31 @@ def test_an_imported_name_s_metadata_is_read_not_named(tmp_path: Path) -> None:
     module = names_and_bindings(b"from a.b import f\nimport np\nf.__module__ = 'x'\n"
                                 b"np.__doc__\nnp.linalg.__doc__.strip()\n", [])[0]
     assert module.split() == ["a.b/f@", "np/linalg@"]
+
+
+# networkx/drawing/layout.py's shape: `import numpy as np` at the top, and a function of
+# the same file with a parameter `np`
+SHADOWED = {
+    "lay/__init__.py": """
+        import other
+        def configure(other=None):
+            return other.settings
+        def run():
+            return other.load()
+        def call(use):
+            return use(x=1, other=other) + other.fetch()
+        """,
+    "other.py": ("def load():\n    import dep_load\ndef settings():\n    import dep_settings\n"
+                 "def fetch():\n    import dep_fetch\n"),
+    "dep_load.py": "", "dep_settings.py": "", "dep_fetch.py": "",
+}
+
+
+def test_a_parameter_shadows_an_import_only_in_its_own_function(tmp_path: Path) -> None:
+    graph = walk(tmp_path / "a", "import lay\nlay.run()\nlay.configure()\n", SHADOWED)
+    # `other.load()` in `run` is other's `load`, not a method of an unknown object, and
+    # in `configure` `other` is the parameter: its `settings` is no module's
+    assert "dep_load" in graph.modules and "dep_settings" not in graph.modules
+    # a keyword argument (`other=other`) binds no `other` in `call`
+    graph = walk(tmp_path / "b", "import lay\nlay.call(print)\n", SHADOWED)
+    assert "dep_fetch" in graph.modules
