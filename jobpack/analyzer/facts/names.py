@@ -308,6 +308,17 @@ def _is_keyword(match: re.Match[str]) -> bool:
     return before >= 0 and text[before] in "(,"
 
 
+_DECLARED = re.compile(r"(?<![\w.])(?:global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*"
+                       r"[^\W\d]\w*)*)")
+
+
+def _declared(code: str) -> set[str]:
+    """The names `global` and `nonlocal` statements of `code` declare."""
+    if "global" not in code and "nonlocal" not in code:
+        return set()
+    return {name for group in _DECLARED.findall(code) for name in _identifiers(group)}
+
+
 def _rebound(code: str) -> set[str]:
     """Names `code` (import statements blanked) assigns: `name =`, `as name`, `for name`
     (not a keyword argument: `_is_keyword`)."""
@@ -812,6 +823,10 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
     module = "\n".join(compress(shown, kept))
     rebound = rebound_lines.where(module_level)
     aliases = {name: top for name, top in bindings.aliases.items() if name not in rebound}
+    # an import module-level code also binds to something else (`except ImportError: np =
+    # None`; `np = None`, then `global np` and `import numpy as np` in a function): each
+    # attribute may be the module's or another object's, so it counts as both
+    either = {name: top for name, top in bindings.aliases.items() if name in rebound}
     module, instances = bindings.instances(module, aliases)
     module, bound = bindings.bound(module, aliases)
     unquoted_lines = unquoted.split("\n")
@@ -825,16 +840,23 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
             for number in range(max(start, first), min(end, last) + 1):
                 chunk[number - first] = ""
         body = "\n".join(chunk)
-        # a name the body rebinds, or its function's parameter, is no module there
+        # a name the body rebinds, or its function's parameter, is no module there; one
+        # it declares `global` is the module-level name (and it may rebind it: either)
         shadowed = parameters.get(index, frozenset())
-        local = rebound_lines.between(first, min(last, len(lines))) | shadowed
-        local_aliases = aliases if local.isdisjoint(aliases) \
-            else {n: t for n, t in aliases.items() if n not in local}
+        declared = _declared(body)
+        local = (rebound_lines.between(first, min(last, len(lines))) - declared) | shadowed
+        local_aliases = aliases if local.isdisjoint(aliases) and declared.isdisjoint(aliases) \
+            else {n: t for n, t in aliases.items() if n not in local and n not in declared}
         cut, tokens = _qualify(body, local_aliases)
+        if either or declared:
+            tokens |= _qualify(body, {n: t for n, t in bindings.aliases.items()
+                                      if n not in local and (n in either or n in declared)})[1]
         found = _by_name_only(
             bindings.tokens(cut, local_aliases, shadowed, in_bodies) | tokens, body)
         per_span.append(" ".join(sorted(found)))
     cut, tokens = _qualify(module, aliases)
+    if either:
+        tokens |= _qualify(module, either)[1]
     found = _by_name_only(bindings.tokens(cut, aliases) | tokens, module)
     found |= instances | bound
     for name, text in bases:

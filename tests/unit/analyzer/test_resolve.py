@@ -189,3 +189,36 @@ def test_a_parameter_shadows_an_import_only_in_its_own_function(tmp_path: Path) 
     # a keyword argument (`other=other`) binds no `other` in `call`
     graph = walk(tmp_path / "b", "import lay\nlay.call(print)\n", SHADOWED)
     assert "dep_fetch" in graph.modules
+
+
+# optional dependencies, as libraries write them: a fallback binding of the alias, and a
+# placeholder a function fills in (`global`)
+EITHER = {
+    "opt/__init__.py": """
+        try:
+            import other as oth
+        except ImportError:
+            oth = None
+        _lazy = None
+        def _get():
+            global _lazy
+            import other as _lazy
+            return _lazy.settings()
+        def run():
+            return oth.load()
+        def call():
+            return _lazy.fetch()
+        """,
+    "other.py": ("def load():\n    import dep_load\ndef settings():\n    import dep_settings\n"
+                 "def fetch():\n    import dep_fetch\n"),
+    "dep_load.py": "", "dep_settings.py": "", "dep_fetch.py": "",
+}
+
+
+def test_an_import_also_bound_to_something_else_names_the_module_s_functions_too(
+        tmp_path: Path) -> None:
+    graph = walk(tmp_path, "import opt\nopt.run()\nopt.call()\nopt._get()\n", EITHER)
+    assert {"dep_load", "dep_settings", "dep_fetch"} <= graph.modules
+    # and only what is called
+    graph = walk(tmp_path / "b", "import opt\nopt.run()\n", EITHER)
+    assert "dep_load" in graph.modules and "dep_fetch" not in graph.modules
