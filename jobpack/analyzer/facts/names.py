@@ -781,8 +781,9 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
     each as one space-separated, sorted string (cheap to cache, split only when needed).
     A line a body shares with its header counts for the body, and its header part (up
     to the colon, when `headers` gives the `def`) for module-level code. An alias that
-    module-level code rebinds is no alias anywhere; one a function body rebinds, not in
-    that body.
+    module-level code also rebinds, or that a function declares `global`, is the module
+    or another object (its chains count both ways); one a function body rebinds, or a
+    parameter of that function, is no alias in that body.
     `defined`: the module-level functions, when known: a plain name in a function body
     names only those of the file's own `def`s and `class`es (and the classes of
     module-level code); a method's name is no global (scipy's `_kstest_n_samples` keeps
@@ -861,6 +862,8 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
     found |= instances | bound
     for name, text in bases:
         cut, tokens = _qualify(text, aliases)
+        if either:
+            tokens |= _qualify(text, either)[1]
         found.update(token if "/" not in token and ":" not in token else f"{token}>/{name}!"
                      for token in bindings.tokens(cut, aliases) | tokens)
     table = module_table(module_text, bindings.assigned, defined or (), bindings.held)
