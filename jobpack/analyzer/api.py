@@ -464,6 +464,14 @@ def probes_of(analysis: Analysis, name: str) -> list[str]:
     return found
 
 
+def _entering(chain: tuple[Step, ...], inside: set[str]) -> tuple[Step, ...]:
+    """`chain` up to its first step into one of the modules `inside`."""
+    for index, step in enumerate(chain):
+        if step.imported in inside:
+            return chain[:index + 1]
+    return chain
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Why a job needs `name`: chains of imports, and distributions that require it."""
@@ -500,8 +508,12 @@ def why(analysis: Analysis, name: str) -> Explanation:
     # a distribution's own modules import each other: chains end where it is entered
     entered = {m for m in wanted
                if any(i not in wanted for i in graph.find_modules_that_directly_import(m))}
-    wanted = entered or wanted
+    inside, wanted = wanted, entered or wanted
+    # (the shortest chain to a module entered from outside may still go through the
+    # distribution: torch's `import matplotlib.pyplot`, then pyplot's `matplotlib.colors`,
+    # which pandas imports too; it is cut where it first enters)
     chains = list(dict.fromkeys(
-        c for target in sorted(wanted) for c in graph.find_chains(target, sources)))
+        _entering(c, inside) for target in sorted(wanted)
+        for c in graph.find_chains(target, sources)))
     required_by = () if requirement is None or requirement.direct else requirement.required_by
     return Explanation(name, tuple(chains), required_by)

@@ -28,3 +28,18 @@ def test_why_an_import_name_inside_a_distribution_is_still_answered(tmp_path: Pa
     lines = result.stdout.splitlines()[1:]
     assert "  main.py:1: imports yaml.constructor (external; module level)" in lines
     assert not any("yaml/" in line for line in lines)  # no step inside pyyaml's own files
+
+
+def test_a_chain_that_reaches_the_distribution_early_ends_there(tmp_path: Path) -> None:
+    # `yaml.constructor` is entered from the job's own `d.py` too, four steps away; its
+    # shortest chain runs through pyyaml's own files (yaml -> yaml.loader -> ...), as
+    # word_language_model's chain to `matplotlib.colors` ran on through `pyplot`
+    (tmp_path / "main.py").write_text("import yaml\nimport b\n")
+    (tmp_path / "b.py").write_text("import c\n")
+    (tmp_path / "c.py").write_text("import d\n")
+    (tmp_path / "d.py").write_text("import yaml.constructor\n")
+    result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()[1:]
+    assert not any("yaml/" in line for line in lines), lines
+    assert lines.count("  main.py:1: imports yaml (external; module level)") == 1
