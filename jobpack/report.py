@@ -8,7 +8,7 @@ count unless `verbose`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -266,6 +266,7 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
         console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
     if not explanation.chains and not explanation.required_by:
         console.print(f"{name} is not reached from any entry point")
+    shown: set[str] = set()  # the functions whose namers are printed already
     for chain in explanation.chains:
         console.print(chain[0].importer if chain else name)
         for step in chain:
@@ -273,6 +274,24 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
             site = placed_site(step.site.render(), analysis.sources)
             console.print(f"  {site}: imports {step.imported} ({kind}; "
                           f"{how_it_runs(step.site)})")
+            for namer in named_back(step.site.reached_by, analysis.reached, shown):
+                console.print(f"      {namer}")
+
+
+def named_back(first: str, reached: Mapping[str, str], shown: set[str]) -> list[str]:
+    """What named the library function `first` (itself named by a lazy import's function),
+    and so on back to module-level code or the job's own: each link as `<- where`. One
+    printed before (`shown`) ends the list with `<- ... (above)`."""
+    found: list[str] = []
+    current = first
+    while reached.get(current):
+        if current in shown:
+            found.append("<- ... (above)")
+            break
+        shown.add(current)
+        current = reached[current]
+        found.append(f"<- {current}")
+    return found
 
 
 def how_it_runs(site: ImportSite) -> str:

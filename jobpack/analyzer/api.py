@@ -65,6 +65,9 @@ class Analysis:
     sources: dict[str, Path] = field(default_factory=dict)  # manifest path -> file on disk
     environment: PythonEnvironment | None = None
     index: DistributionIndex | None = None
+    # with `analyze(explain=True)`: each library function the walk reached (`pkg/mod.py:12,
+    # in load`) -> the code that named it first, which `why` follows back
+    reached: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -96,6 +99,7 @@ def analyze(
     cwd: str | Path | None = None,
     provided: Sequence[str | Path] = (),
     provided_python: str | None = None,
+    explain: bool = False,
 ) -> Analysis:
     """Analyse a job statically from `entry_points` (`main.py`, `-m pkg.mod`) or `config`.
 
@@ -114,7 +118,9 @@ def analyze(
     as a `pip freeze` of the image) and `provided_python` (an interpreter of the image) name
     what the image the job runs on already has: neither shipped nor installed, checked by
     the runner. Relative paths are read from `cwd` (default: the working folder).
-    `on_progress(stage, done, total)` hears how far it is.
+    `on_progress(stage, done, total)` hears how far it is. With `explain`, the libraries
+    are walked afresh (not replayed from the walk's memo) and the analysis keeps what
+    named each library function reached (`Analysis.reached`, which `why` follows).
     """
     progress = on_progress or _no_progress
     silenced = check_ignorable(ignore)
@@ -136,7 +142,8 @@ def analyze(
     entries = job.entries(site)
     store = facts_for or FactsStore(target, cache, workers=workers)
     memo = LibraryMemo(cache, state, target) if cache is not None and state is not None \
-        and facts_for is None and os.environ.get("JOBPACK_WALK_MEMO", "1") != "0" else None
+        and facts_for is None and not explain \
+        and os.environ.get("JOBPACK_WALK_MEMO", "1") != "0" else None
     try:
         walked = walk_imports(job.walk_entries(entries), job.root, target, index, environment,
                               store, on_progress=progress, memo=memo)
@@ -173,6 +180,7 @@ class Walked:
     reads: tuple[Read, ...] = ()  # files the job's own code reads (not imports)
     # folders inside the root that editable installs of the job's packages put on sys.path
     sys_path: tuple[str, ...] = ()
+    reached: Mapping[str, str] = field(default_factory=dict)  # see `Analysis.reached`
 
 
 def widened_root(root: Path, outside: Sequence[Path], levels: int = 2) -> Path | None:
@@ -243,7 +251,7 @@ def walk_imports(
                      and folder.is_relative_to(root)})
     return Walked(result.graph, dict(result.local_files), (*result.diagnostics, *notes),
                   tuple(result.outside_root), tuple(result.unresolved), result.suppressions,
-                  tuple(result.reads), tuple(inside))
+                  tuple(result.reads), tuple(inside), result.reached)
 
 
 def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
@@ -325,7 +333,7 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         data_files=placed_reads(data.records(), sources),
     ).normalized()
     return Analysis(manifest, walked.graph, job.root, {**data.files, **sources}, environment,
-                    index)
+                    index, walked.reached)
 
 
 def _data_files(job: Job, walked: Walked, sources: dict[str, Path],

@@ -61,11 +61,12 @@ def why_command(
     name: Annotated[str, typer.Argument(help="A distribution, import name or local module.")],
     job: JobOptions,
 ) -> None:
-    """Show the chains of imports from an entry point to NAME."""
+    """Show the chains of imports from an entry point to NAME, and for an import inside a
+    library function, the chain of code that named that function."""
     from jobpack.analyzer.api import why
     from jobpack.report import print_explanation
 
-    analysis = analyze_job(job)
+    analysis = analyze_job(job, explain=True)
     print_explanation(why(analysis, name), analysis, console())
 
 

@@ -48,9 +48,10 @@ def console(stderr: bool = False) -> Console:
     return Console(highlight=False, soft_wrap=True, stderr=stderr)
 
 
-def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = False
-                ) -> Analysis:
-    """Analyse the job `job` names, with progress on stderr unless `quiet`."""
+def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = False,
+                explain: bool = False) -> Analysis:
+    """Analyse the job `job` names, with progress on stderr unless `quiet` (`explain`:
+    see `analyze`)."""
     from jobpack.analyzer.api import analyze
     from jobpack.report import progress_reporter
 
@@ -61,7 +62,7 @@ def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = Fals
                        workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude,
                        ignore=job.ignore, provided=job.provided,
                        provided_python=job.provided_python,
-                       exclude_files=job.exclude_files)
+                       exclude_files=job.exclude_files, explain=explain)
 
 
 # The process environment is read here, and only here; the library is told.

@@ -43,3 +43,26 @@ def test_a_chain_that_reaches_the_distribution_early_ends_there(tmp_path: Path) 
     lines = result.stdout.splitlines()[1:]
     assert not any("yaml/" in line for line in lines), lines
     assert lines.count("  main.py:1: imports yaml (external; module level)") == 1
+
+
+def test_why_follows_what_named_a_library_function_back(tmp_path: Path) -> None:
+    """An import inside a library function: `why` says what named the function, what
+    named that, and so on back to code that runs. Asked twice, so that the second answer
+    would come from the walk's memo, which keeps no such chain: `why` walks afresh."""
+    from tests.support.wheels import WheelSpec, make_venv, pip_install, write_wheel
+
+    lazy = WheelSpec("lazylib", "1.0", {"lazylib/__init__.py": (
+        "def plot():\n    import lazydep\n"
+        "def draw():\n    return plot()\n"
+        "class Figure:\n    shown = draw()\n"), "lazydep/__init__.py": ""})
+    wheel = write_wheel(lazy, tmp_path / "wheels")
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, "--no-deps", str(wheel))
+    (tmp_path / "main.py").write_text("import lazylib\n")
+    for _ in range(2):
+        result = jobpack("why", "lazydep", "main.py", "--python", str(python),
+                         "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "lazylib/__init__.py:2: imports lazydep (external; in function plot (named by " \
+               "lazylib/__init__.py:3, in draw))" in result.stdout
+        assert "      <- lazylib/__init__.py, module level" in result.stdout.splitlines()

@@ -59,6 +59,9 @@ class WalkResult:
     # folders a file puts on sys.path relative to itself that lie outside the root
     outside_root: list[Path] = field(default_factory=list)
     reads: list[Read] = field(default_factory=list)  # files the job's own code reads
+    # each library function reached (`pkg/mod.py:12, in load`) -> the code that named it
+    # first (`pkg/other.py:40, in run`, `pkg/mod.py, module level`, `main.py:3, in main`)
+    reached: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -405,8 +408,9 @@ class Walker:
         for fact in held:
             self._run_import(visit, fact, rel, via)
         self._library = library
-        referrer, self.reach.referrer = self.reach.referrer, \
-            f"{rel}:{function.line}, in {function.name}"
+        here = f"{rel}:{function.line}, in {function.name}"
+        self.result.reached.setdefault(here, via)
+        referrer, self.reach.referrer = self.reach.referrer, here
         names = self._resolved(visit, function.names.split())
         if "." in function.name:  # a method naming its own class does not use it (`!`)
             own = f"{visit.node}::{function.parts[0]}"

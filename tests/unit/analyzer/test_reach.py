@@ -12,8 +12,8 @@ from jobpack.analyzer.facts.parser import parse_facts
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
 from jobpack.analyzer.pins.requirements import resolve_requirements
-from jobpack.analyzer.walk.walker import Entry, Walker
-from jobpack.report import how_it_runs
+from jobpack.analyzer.walk.walker import Entry, Walker, WalkResult
+from jobpack.report import how_it_runs, named_back
 from jobpack.target import Target
 
 T311 = Target(3, 11)
@@ -28,6 +28,11 @@ def write(folder: Path, files: dict[str, str]) -> None:
 
 def walk(tmp_path: Path, job: str, library: dict[str, str]) -> ImportGraph:
     """Walk `job` (main.py) with `library` installed as plain files in a site folder."""
+    return walked(tmp_path, job, library).graph
+
+
+def walked(tmp_path: Path, job: str, library: dict[str, str]) -> WalkResult:
+    """`walk`'s whole result."""
     site, root = tmp_path / "site", tmp_path / "job"
     write(site, library)
     write(root, {"main.py": job})
@@ -43,7 +48,7 @@ def walk(tmp_path: Path, job: str, library: dict[str, str]) -> ImportGraph:
 
     walker = Walker(root, T311, FactsStore(T311, None), find_external,
                     site_paths=(site,))
-    return walker.walk([Entry(root / "main.py", "main.py")]).graph
+    return walker.walk([Entry(root / "main.py", "main.py")])
 
 
 LIBRARY = {
@@ -91,6 +96,25 @@ def test_why_says_what_named_the_function_an_import_sits_in(tmp_path: Path) -> N
     assert how_it_runs(convert) == "in function _convert (named by lib/_impl.py:2, in load)"
     (load,) = graph.get_import_sites("main.py", "lib")
     assert how_it_runs(load) == "module level"
+
+
+def test_why_follows_what_named_each_function_back_to_code_that_runs(
+        tmp_path: Path) -> None:
+    library = {**LIBRARY, "lib/_impl.py": LIBRARY["lib/_impl.py"] + """
+        def api():
+            return load()
+        class Model2:
+            fitted = api()
+        """}
+    result = walked(tmp_path, "import lib\nfrom lib._impl import Model2\n", library)
+    (convert,) = result.graph.get_import_sites("lib._impl", "dep_convert")
+    assert convert.reached_by == "lib/_impl.py:2, in load"
+    # load <- api <- the class body of Model2 (module-level code)
+    shown: set[str] = set()
+    assert named_back(convert.reached_by, result.reached, shown) == [
+        "<- lib/_impl.py:16, in api", "<- lib/_impl.py, module level"]
+    assert named_back("lib/_impl.py:2, in load", result.reached, shown) == [
+        "<- ... (above)"]
 
 
 def test_a_method_is_reachable_when_its_class_and_its_name_are(tmp_path: Path) -> None:
