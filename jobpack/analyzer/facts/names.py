@@ -65,8 +65,10 @@ _SINGLE = r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
 _QUOTED = re.compile(rf"{_TRIPLE_DOUBLE}|{_TRIPLE_SINGLE}|{_DOUBLE}|{_SINGLE}|#[^\n]*",
                      re.DOTALL)
 _PREFIX_LETTERS = frozenset("rRbBuUfFtT")
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|[^\n;]*)",
-                     re.MULTILINE)
+# (a statement goes on after a backslash at a line's end: `from pygments.token import
+# Text, \` then `Number, ...`)
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+"
+                     r"(?:\([^)]*\)|(?:[^\n;\\]|\\\n?)*)", re.MULTILINE)
 # what a `def` or `class` binds is not a reference to it
 _DEFINITION = re.compile(_word("def", "class") + r"[ \t]+[^\W\d]\w*")
 # A name's letters after its first, where no match can follow a shorter name (what comes
@@ -106,7 +108,7 @@ _FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([\w.]+)")  # the module a `from` r
 # name`, `for a, name in`, `global name` (not from inside a name: such a start never
 # matches where the name's own start did not, and trying each one made this the costliest
 # pattern of a cold analysis of torch)
-_ASSIGNED = re.compile(rf"(?<![^\W\d])([^\W\d]{_NAME_REST})[ \t]*(?::[^=\n]*)?:?=(?!=)")
+_ASSIGNED = re.compile(rf"(?<![^\W\d])(?<!\.)([^\W\d]{_NAME_REST})[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(_word("as", "for", "global", "nonlocal")
                      + r"[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
 _DEFINED = re.compile(_word("def", "class") + r"[ \t]+([^\W\d]\w*)")
@@ -203,7 +205,11 @@ def blank_strings(text: str) -> str:
         prefix = text[first:start].lower()
         newlines = "\n" * literal.count("\n")
         if "f" in prefix or "t" in prefix:  # what the braces hold is code (an expression)
-            pieces += (text[done:first], " (", " ".join(_BRACES.findall(literal)), ")",
+            # (not `{{`/`}}`, escaped braces: text; and on one line, as the literal's
+            # newlines follow: a `{{` on one line and `}}` on the next shifted the lines
+            # of the rest of matplotlib's backend_ps.py by two)
+            code = _BRACES.findall(literal.replace("{{", "").replace("}}", ""))
+            pieces += (text[done:first], " (", " ".join(code).replace("\n", " "), ")",
                        newlines)
         else:
             pieces += (text[done:first], " ", newlines)
@@ -299,11 +305,22 @@ def _identifiers(text: str) -> Iterable[str]:
     return _IDENTIFIER.findall(text)
 
 
-def _is_keyword(match: re.Match[str]) -> bool:
+def _is_keyword(match: re.Match[str], lines: Sequence[str] = (), number: int = 0) -> bool:
     """Whether an `_ASSIGNED` match is a keyword argument: `(` or `,` before it on its
-    line."""
+    line, or, first on its line, at the end of the last line above it that is not blank
+    (line `number` of `lines`, if given; else the text matched), as a call's arguments one
+    a line are written."""
     text, before = match.string, match.start() - 1
     while before >= 0 and text[before] in " \t":
+        before -= 1
+    if before >= 0 and text[before] != "\n":
+        return text[before] in "(,"
+    if number:
+        above = number - 2
+        while above >= 0 and not lines[above].strip():
+            above -= 1
+        return above >= 0 and lines[above].rstrip()[-1:] in ("(", ",")
+    while before >= 0 and text[before] in " \t\n":
         before -= 1
     return before >= 0 and text[before] in "(,"
 
@@ -319,12 +336,19 @@ def _declared(code: str) -> set[str]:
     return {name for group in _DECLARED.findall(code) for name in _identifiers(group)}
 
 
+def _bound_by(match: re.Match[str]) -> list[str]:
+    """The names an `_AS_FOR` match binds: after `for`, `global`, `nonlocal` each of the
+    list; after `as`, the first only (`with A as a, B as b`: `B` is no target)."""
+    names = _IDENTIFIER.findall(match[1])
+    return names[:1] if match[0].lstrip().startswith("as") else names
+
+
 def _rebound(code: str) -> set[str]:
     """Names `code` (import statements blanked) assigns: `name =`, `as name`, `for name`
-    (not a keyword argument: `_is_keyword`)."""
+    (not a keyword argument: `_is_keyword`; not an attribute: `obj.name =`)."""
     found = {match[1] for match in _ASSIGNED.finditer(code) if not _is_keyword(match)}
-    for group in _AS_FOR.findall(code):
-        found.update(_identifiers(group))
+    for match in _AS_FOR.finditer(code):
+        found.update(_bound_by(match))
     return found
 
 
@@ -344,14 +368,14 @@ class _ReboundLines:
         lines = code.split("\n")
         assigning = [number for number, line in enumerate(lines, 1) if "=" in line]
         for number, match in _search_lines(_for(_ASSIGNED, code), lines, assigning):
-            if _is_keyword(match):
+            if _is_keyword(match, lines, number):
                 self.keywords.add(match[1])
             else:
                 self.by_line.setdefault(number, set()).add(match[1])
         binding = [number for number, line in enumerate(lines, 1) if "as" in line
                    or "for" in line or "global" in line or "nonlocal" in line]
         for number, match in _search_lines(_AS_FOR, lines, binding):
-            self.by_line.setdefault(number, set()).update(_identifiers(match[1]))
+            self.by_line.setdefault(number, set()).update(_bound_by(match))
         self.numbers = sorted(self.by_line)
 
     def within(self, lines: Iterable[int]) -> set[str]:
@@ -441,7 +465,8 @@ def import_targets(statements: Iterable[str]
     targets: dict[str, set[str]] = {}
     plain: dict[str, set[str]] = {}
     stars: set[str] = set()
-    for statement in statements:
+    for written in statements:
+        statement = written.replace("\\\n", " ")  # a line continued
         imported = _PLAIN_IMPORT.match(statement)
         if imported is not None:
             for clause in imported[1].strip("()\n ").split(","):
@@ -805,13 +830,13 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
     bindings = _Bindings(unquoted, rebound_lines.everywhere() | rebound_lines.keywords,
                          [match[0] for match in imports])
     lines = code.split("\n")
-    written = lines.copy()
     parameters, heads = _header_parameters(lines, spans, headers)
-    if parameters:  # a parameter (`def f(np=None)`) binds nothing outside its function
-        named = set().union(*parameters.values())
-        for number, (before, after) in enumerate(zip(written, lines, strict=True), 1):
-            if before is not after and before != after:
-                rebound_lines.forget(number, named)
+    # a parameter (`def f(np=None)`) binds nothing outside its function: not on the lines
+    # of its header (from the `def` to the body)
+    for index, names in parameters.items():
+        first, _, shared = spans[index]
+        for number in range(headers[index], first + 1 if shared else first):
+            rebound_lines.forget(number, names)
     module_level = [True] * (len(lines) + 2)
     for first, last, shared in spans:
         start = first + 1 if shared else first

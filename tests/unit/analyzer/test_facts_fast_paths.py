@@ -79,7 +79,8 @@ def _blanked_by_prefixed_pattern(text: str) -> str:
         prefix = (match.group("prefix") or "").lower()
         newlines = "\n" * literal.count("\n")
         if "f" in prefix or "t" in prefix:
-            return " (" + " ".join(re.findall(r"\{([^{}]*)\}", literal)) + ")" + newlines
+            code = re.findall(r"\{([^{}]*)\}", literal.replace("{{", "").replace("}}", ""))
+            return " (" + " ".join(code).replace("\n", " ") + ")" + newlines
         return " " + newlines
 
     return _PREFIXED_STRING.sub(blank, text)
@@ -89,12 +90,26 @@ def test_strings_are_blanked_as_by_one_pattern_from_their_prefix() -> None:
     tricky = ["if'a' in x: pass\n", "x = rb\"\\\"\" + Rf'{a}{b!r}' + ubr\"y\"\n",
               "s = '''a\n'' \\''' b'''\n'''\n", 's = """x""""\n', "'a'f'{b}'\n",
               '"a"rb"c"\n', "t'{x}' # f'{y}'\n", "x = f'''\n{a}\n''' + '''unclosed\n",
-              'print("a\\\n  b") ; # c\n', "'\\\\' '\\'' x\n", "fr'{a}'brf'{b}'"]
+              'print("a\\\n  b") ; # c\n', "'\\\\' '\\'' x\n", "fr'{a}'brf'{b}'",
+              'f"""\n{{\nx\n}} {y}\n{\nz\n}"""\n']
     for text in tricky:
         assert names.blank_strings(text) == _blanked_by_prefixed_pattern(text), text
     for file in FILES:
         text = file.read_bytes().decode("utf-8", "replace")
         assert names.blank_strings(text) == _blanked_by_prefixed_pattern(text), file
+
+
+def test_blanking_strings_keeps_every_line_where_it_was() -> None:
+    """matplotlib's backend_ps.py writes PostScript in a multi-line f-string with `{{` on
+    one line and `}}` on a later one: the braces' text kept its newlines, and the rest of
+    the file was read two lines off (each function below it got another one's names)."""
+    source = ('def draw(w):\n    out.write(f"""\\\ngsave\n{{\ncurrentfile pop\n}} bind\n'
+              '{w:d} {\n  w\n}\n""")\n\ndef later():\n    import json\n    return obj.finish()\n')
+    assert names.blank_strings(source).count("\n") == source.count("\n")
+    facts = parse_facts(source.encode(), T311)
+    assert [(f.name, f.line, f.names) for f in facts.functions] == [
+        ("draw", 1, "write"), ("later", 12, "finish")]
+    assert [(i.module, i.line) for i in facts.imports] == [("json", 13)]
 
 
 @pytest.mark.parametrize("file", FILES, ids=lambda p: "/".join(p.parts[-2:]))
@@ -341,3 +356,67 @@ def test_parameters_are_blanked_as_character_by_character() -> None:
         start = header.find("(") + 1 if "(" in header else 6
         assert names._blank_parameters(header, start) \
             == _blank_parameters_by_character(header, start), header
+
+
+@pytest.mark.slow  # about 400 uses in 1,000 real modules: some 15 s
+def test_an_import_is_qualified_in_every_function_where_python_sees_it_as_global() -> None:
+    """A differential against the interpreter's own scopes (`symtable`): where a function
+    uses `alias.attr` and `alias` is a global there (a module-level import), its names
+    hold the chain's exact token. Each rule that made a global look local (a parameter of
+    another function, a keyword argument, a line continued, `obj.alias = ...`, `with A
+    as a, alias.f() as b`) left such chains a method's name, which names no module-level
+    function: a reference the walk could miss."""
+    import symtable
+
+    import _pytest
+    import click
+    import hypothesis
+
+    files = [*FILES, *(file for package in (click, hypothesis, _pytest)
+                       for file in sorted(Path(str(package.__file__)).parent.rglob("*.py")))]
+    checked = 0
+    for file in files:
+        source = file.read_bytes()
+        tree = ast.parse(source)
+        targets: dict[str, set[str]] = {}
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                found, _, _ = names.import_targets([ast.get_source_segment(
+                    source.decode(), node) or ""])
+                for name, where in found.items():
+                    targets.setdefault(name, set()).update(
+                        t for t in where if not names._is_stdlib(t))
+        bodies = {node.name: node for node in tree.body
+                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        bodies.update({f"{node.name}.{item.name}": item for node in tree.body
+                       if isinstance(node, ast.ClassDef) for item in node.body
+                       if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))})
+        scopes = {child.get_name(): child for child in
+                  symtable.symtable(source.decode(), str(file), "exec").get_children()}
+        facts = {f.name: f.names.split() for f in parse_facts(source, T311).functions
+                 if not f.gate}
+        for name, node in bodies.items():
+            owner, _, method = name.rpartition(".")
+            scope = scopes.get(owner or name)
+            if scope is not None and method:
+                scope = next((c for c in scope.get_children() if c.get_name() == method),
+                             None)
+            if scope is None or name not in facts:
+                continue
+            used = {(n.value.id, n.attr) for statement in node.body
+                    for n in ast.walk(statement) if isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name) and targets.get(n.value.id)
+                    and n.attr not in names._READ_ONLY}
+            for alias, attr in sorted(used):
+                try:
+                    symbol = scope.lookup(alias)
+                except KeyError:  # used in a nested scope only: a global there too
+                    pass
+                else:
+                    if symbol.is_local() or symbol.is_parameter():
+                        continue
+                checked += 1
+                expected = {names.join(target, attr) for target in targets[alias]}
+                assert any(token.startswith(tuple(expected)) for token in facts[name]), (
+                    file, name, alias, attr, facts[name])
+    assert checked > 300

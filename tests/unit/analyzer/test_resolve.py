@@ -222,3 +222,42 @@ def test_an_import_also_bound_to_something_else_names_the_module_s_functions_too
     # and only what is called
     graph = walk(tmp_path / "b", "import opt\nopt.run()\n", EITHER)
     assert "dep_load" in graph.modules and "dep_fetch" not in graph.modules
+
+
+# shapes found by comparing the facts of the torch test venv's files with Python's own
+# scopes (`symtable`): each made `other` look local, and `other.load()` a method's name
+WRITTEN = {
+    "shapes/__init__.py": """
+        import other
+        from other import settings, \\
+            fetch
+        class Holder:
+            def keyword(self, make):
+                make(
+                    other=1,
+                )
+                return other.load()
+            def attribute(self):
+                self.other = other.ready()
+                return self.other
+            def with_items(self, path):
+                with open(path) as handle, other.opened() as inner:
+                    return handle, inner
+        def continued():
+            return fetch()
+        """,
+    "other.py": "".join(f"def {name}():\n    import dep_{name}\n" for name in (
+        "load", "ready", "opened", "settings", "fetch")),
+    **{f"dep_{name}.py": "" for name in ("load", "ready", "opened", "settings", "fetch")},
+}
+
+
+def test_what_python_binds_is_what_the_walk_reads(tmp_path: Path) -> None:
+    calls = {"keyword": "load", "attribute": "ready", "with_items": "opened"}
+    for number, (method, dep) in enumerate(calls.items()):
+        graph = walk(tmp_path / str(number),
+                     f"from shapes import Holder\nHolder().{method}(print)\n", WRITTEN)
+        assert f"dep_{dep}" in graph.modules, method
+    # a `from` import continued after a backslash binds the names of the next line
+    graph = walk(tmp_path / "c", "import shapes\nshapes.continued()\n", WRITTEN)
+    assert "dep_fetch" in graph.modules and "dep_settings" not in graph.modules
