@@ -39,7 +39,7 @@ import keyword
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import accumulate, compress
 
 
@@ -387,13 +387,13 @@ class _ReboundLines:
                 found |= names
         return found
 
-    def forget(self, number: int, names: set[str]) -> None:
+    def forget(self, number: int, names: Collection[str]) -> None:
         """Line `number` binds none of `names` (the parameters of a `def` line: only its
         function sees them)."""
         found = self.by_line.get(number)
         if found is None or found.isdisjoint(names):
             return
-        found -= names
+        found.difference_update(names)
         if not found:
             del self.by_line[number]
             self.numbers.remove(number)
