@@ -494,6 +494,20 @@ def import_targets(statements: Iterable[str]
     return targets, plain, stars
 
 
+def _in_class_body(lines: Sequence[str], index: int) -> bool:
+    """Whether line `index` of module-level code `lines` (function bodies left out, `def`
+    lines kept) is in a class body: a `class` line among the less indented ones above."""
+    indent = len(lines[index]) - len(lines[index].lstrip(" \t"))
+    while indent and index:
+        index -= 1
+        stripped = lines[index].lstrip(" \t")
+        if stripped and len(lines[index]) - len(stripped) < indent:
+            if _CLASS.match(stripped):
+                return True
+            indent = len(lines[index]) - len(stripped)
+    return False
+
+
 class _Bindings:
     """What the names of one file (strings already blanked) are bound to, as far as the
     rules above need: the modules each import binds a name to, as exact targets
@@ -519,11 +533,16 @@ class _Bindings:
         self.assigned: set[str] = set()  # module globals `NAME = obj.attr`
         self.held: set[str] = set()  # module globals holding an instance: `NAME = Cls(...)`
 
-    def instances(self, module: str, aliases: dict[str, tuple[str, ...]]
-                  ) -> tuple[str, set[str]]:
+    def instances(self, module: str, aliases: dict[str, tuple[str, ...]],
+                  written: Sequence[str] = ()) -> tuple[str, set[str]]:
         """Module-level `NAME = Cls(...)` (or `mod.Cls(...)`): the class's tokens as
         `pkg:Cls>:NAME` (an instance of it lives in NAME, see `walk/reach.py`), `module`
-        without those class names, and NAME a plain name of the file from now on."""
+        without those class names, and NAME a plain name of the file from now on. Outside
+        a class body, NAME is a module global, named by a plain or a qualified reference
+        only (`pkg:Cls>>:NAME`), as a module-level function is: numpy's `test =
+        PytestTester(__name__)` is not networkx's `self.test = "graph"`; in one (a class
+        attribute), also by an attribute of anything (`self.NAME`). `written`: the lines
+        of `module` as written (`class` kept); without them every NAME is a global."""
         tokens: set[str] = set()
 
         def cut(match: re.Match[str]) -> str:
@@ -537,7 +556,9 @@ class _Bindings:
                 return match[0]
             self.plain[match[1]] = frozenset({f":{match[1]}"})
             self.held.add(match[1])
-            tokens.update(f"{cls}>:{match[1]}" for cls in classes)
+            mark = ">>" if not written or not _in_class_body(
+                written, module.count("\n", 0, match.start())) else ">"
+            tokens.update(f"{cls}{mark}:{match[1]}" for cls in classes)
             # the target refers to nothing; what leads to the class still counts
             return " " + head + "("
 
@@ -853,10 +874,10 @@ def names_and_bindings(source: bytes, spans: Sequence[Span],
     # None`; `np = None`, then `global np` and `import numpy as np` in a function): each
     # attribute may be the module's or another object's, so it counts as both
     either = {name: top for name, top in bindings.aliases.items() if name in rebound}
-    module, instances = bindings.instances(module, aliases)
-    module, bound = bindings.bound(module, aliases)
     unquoted_lines = unquoted.split("\n")
     module_text = "\n".join(compress(unquoted_lines, kept))
+    module, instances = bindings.instances(module, aliases, module_text.split("\n"))
+    module, bound = bindings.bound(module, aliases)
     in_bodies = None if defined is None else bindings.globals_only(
         {*defined, *_CLASS.findall(module_text)})
     per_span: list[str] = []

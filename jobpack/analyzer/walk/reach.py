@@ -61,9 +61,10 @@ def resolve_name(name: str, package: str) -> str:
     if "<" in name:  # `TOKEN<:NAME`: TOKEN once NAME is referred to (`facts/names.py`)
         target, _, trigger = name.partition("<")
         return f"{resolve_name(target, package)}<{resolve_name(trigger, package)}"
-    if ">" in name:  # `Cls>:NAME`: both halves relative to the referring package
+    if ">" in name:  # `Cls>:NAME` (`Cls>>:NAME`): both halves relative to the package
         cls, _, instance = name.partition(">")
-        return f"{resolve_name(cls, package)}>{resolve_name(instance, package)}"
+        mark = ">>" if instance.startswith(">") else ">"
+        return f"{resolve_name(cls, package)}{mark}{resolve_name(instance.lstrip('>'), package)}"
     return package + name if name.startswith(":") else name
 
 
@@ -199,11 +200,13 @@ class Reachability(Generic[T]):
             else:
                 self._bound.setdefault(trigger, set()).add(target)
             return
-        if ">" in name:  # in a module global, or a class attribute (`self.NAME`)
+        if ">" in name:  # in a class attribute (`self.NAME`), or a module global (`>>`:
+            # named as a module-level function is, not by an attribute of anything)
             cls, _, instance = name.partition(">")
-            bare = instance.partition(":")[2]
+            keys = (instance[1:],) if instance.startswith(">") \
+                else (instance, instance.partition(":")[2])
             self._add(cls, constructed=True)
-            for key in (instance, bare):
+            for key in keys:
                 self._instances.setdefault(key, set()).add(cls)
                 if key in self.names:
                     self._add(cls + "!")

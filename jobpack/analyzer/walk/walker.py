@@ -433,13 +433,16 @@ class Walker:
         for separator in "<>":  # `X<:NAME` (bound to NAME), `Cls>:NAME` (an instance)
             head, found, tail = token.partition(separator)
             if found:
+                mark = separator
+                if separator == ">" and tail.startswith(">"):  # `Cls>>:NAME`: a global's
+                    mark, tail = ">>", tail[1:]
                 tails = [tail]
                 if tail.startswith("/"):  # `Base>/Sub!`: a subclass of this module's
                     tail = f":{tail[1:]}"
                     tails = [tail]
                 if visit.library and tail.startswith(":"):  # and `module::NAME`, exactly
                     tails.append(f"{visit.node}:{tail}")
-                return [f"{key}{separator}{end}" for key in self._exact(visit, head)
+                return [f"{key}{mark}{end}" for key in self._exact(visit, head)
                         for end in tails]
         if "/" not in token:
             return [token]

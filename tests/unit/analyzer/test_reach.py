@@ -447,8 +447,11 @@ def test_a_parameter_named_like_an_imported_function_names_nothing(tmp_path: Pat
     assert one.split() == ["lib/g"] and two.split() == ["lib/cond"]
 
 
-LIBRARY_TESTER = {
-    "lib/__init__.py": "from ._t import Tester\ntest = Tester()\ndel Tester\n",
+LIBRARY_TESTER = {  # numpy's `test = PytestTester(__name__)`, in its `else:` block
+    "lib/__init__.py": ("from ._t import Tester\nif NO:\n    pass\nelse:\n"
+                        "    test = Tester()\n    del Tester\n"),
+    "lib/kept.py": ("from ._t import Tester\nclass Holder:\n    run = Tester()\n"
+                    "    def go(self):\n        return self.run()\n"),
     "lib/_t.py": ("class Tester:\n    def __init__(self):\n        import dep_init\n"
                   "    def __call__(self):\n        import dep_call\n"),
     "dep_init.py": "", "dep_call.py": "",
@@ -464,6 +467,14 @@ def test_an_instance_kept_in_a_module_global_is_called_only_once_that_global_is_
         assert "dep_call" in walk(tmp_path / str(number), job, LIBRARY_TESTER).modules, job
     # the class named any other way: its instances may be called anywhere
     graph = walk(tmp_path / "c", "from lib._t import Tester\nx = [Tester]\n", LIBRARY_TESTER)
+    assert "dep_call" in graph.modules
+    # a module global is named as a module-level function is, not by an attribute of
+    # anything (networkx's `self.test = "graph"`); a class attribute is (`self.run()`)
+    graph = walk(tmp_path / "d", "import lib\nclass M:\n    def f(self):\n"
+                 "        self.test = 1\n", LIBRARY_TESTER)
+    assert "dep_call" not in graph.modules
+    graph = walk(tmp_path / "e", "from lib.kept import Holder\nHolder().go()\n",
+                 LIBRARY_TESTER)
     assert "dep_call" in graph.modules
 
 
