@@ -65,8 +65,9 @@ class Analysis:
     sources: dict[str, Path] = field(default_factory=dict)  # manifest path -> file on disk
     environment: PythonEnvironment | None = None
     index: DistributionIndex | None = None
-    # with `analyze(explain=True)`: each library function the walk reached (`pkg/mod.py:12,
-    # in load`) -> the code that named it first, which `why` follows back
+    # each library function the walk reached (`pkg/mod.py:12, in load`) -> the code that
+    # named it first, which `why` follows back; empty where the library walk was replayed
+    # from its memo (`analyze(explain=True)` never replays it)
     reached: Mapping[str, str] = field(default_factory=dict)
 
     @property

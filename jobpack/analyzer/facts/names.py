@@ -103,11 +103,11 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 _PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(.*)", re.DOTALL)
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(.*)", re.DOTALL)
 _FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([\w.]+)")  # the module a `from` reads
-# where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (counted as
-# a local name too: it only makes the rule keep a name; but see `_ReboundLines`), `as
-# name`, `for a, name in`, `global name` (not from inside a name: such a start never
-# matches where the name's own start did not, and trying each one made this the costliest
-# pattern of a cold analysis of torch)
+# where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (told apart
+# by `_is_keyword`: it binds nothing, yet keeps a name local for a star import), `as
+# name`, `for a, name in`, `global name`; not an attribute (`self.name =`), nor from inside
+# a name (such a start never matches where the name's own start did not, and trying each
+# one made this the costliest pattern of a cold analysis of torch)
 _ASSIGNED = re.compile(rf"(?<![^\W\d])(?<!\.)([^\W\d]{_NAME_REST})[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(_word("as", "for", "global", "nonlocal")
                      + r"[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
@@ -534,7 +534,7 @@ class _Bindings:
         self.held: set[str] = set()  # module globals holding an instance: `NAME = Cls(...)`
 
     def instances(self, module: str, aliases: dict[str, tuple[str, ...]],
-                  written: Sequence[str] = ()) -> tuple[str, set[str]]:
+                  written: Sequence[str]) -> tuple[str, set[str]]:
         """Module-level `NAME = Cls(...)` (or `mod.Cls(...)`): the class's tokens as
         `pkg:Cls>:NAME` (an instance of it lives in NAME, see `walk/reach.py`), `module`
         without those class names, and NAME a plain name of the file from now on. Outside
@@ -542,7 +542,7 @@ class _Bindings:
         only (`pkg:Cls>>:NAME`), as a module-level function is: numpy's `test =
         PytestTester(__name__)` is not networkx's `self.test = "graph"`; in one (a class
         attribute), also by an attribute of anything (`self.NAME`). `written`: the lines
-        of `module` as written (`class` kept); without them every NAME is a global."""
+        of `module` as written (`class` kept)."""
         tokens: set[str] = set()
 
         def cut(match: re.Match[str]) -> str:
@@ -556,8 +556,8 @@ class _Bindings:
                 return match[0]
             self.plain[match[1]] = frozenset({f":{match[1]}"})
             self.held.add(match[1])
-            mark = ">>" if not written or not _in_class_body(
-                written, module.count("\n", 0, match.start())) else ">"
+            at = module.count("\n", 0, match.start())
+            mark = ">" if _in_class_body(written, at) else ">>"
             tokens.update(f"{cls}{mark}:{match[1]}" for cls in classes)
             # the target refers to nothing; what leads to the class still counts
             return " " + head + "("

@@ -214,6 +214,13 @@ class Namespaces:
                 hops |= {(star, parts) for star in self._stars_for(table, name)}
         return hops
 
+    def bound_as(self, module: str, target: str) -> list[str]:
+        """The names `module`'s namespace binds to `target` (`tqdm.auto/tqdm`: `from
+        tqdm.auto import tqdm as old_tqdm` binds `old_tqdm`)."""
+        table = self._table(module)
+        return [] if table is None else [
+            name for name, targets in table.names.items() if target in targets]
+
     def lookup(self, module: str, name: str) -> Answer:
         key = (module, name)
         known = self._memo.get(key)

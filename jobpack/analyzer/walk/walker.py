@@ -80,18 +80,6 @@ def _held_key(function: str, gate: str) -> str:
     return f"{function}?{gate}" if gate else function
 
 
-def _bound_as(bindings: str) -> dict[str, list[str]]:
-    """The module-level names each absolute `from` import target of a module's bindings
-    table (`facts/names.py`, `module_table`) is bound to: `tqdm.auto/tqdm` ->
-    [`old_tqdm`]."""
-    found: dict[str, list[str]] = {}
-    for entry in bindings.split():
-        name, _, target = entry.partition("=")
-        if "/" in target and not target.startswith((".", "/")) and not target.endswith("/"):
-            found.setdefault(target, []).append(name)
-    return found
-
-
 def _package(visit: _Visit) -> str:
     """The top-level package of the visited module: what its qualified names mean."""
     return visit.node.partition(".")[0]
@@ -340,18 +328,16 @@ class Walker:
         """A module-level `from other import name` makes `pkg.name` (the token
         `pkg:name`) name `other`'s function too: the package re-exports it."""
         package = _package(visit)
-        bound: dict[str, list[str]] | None = None
         for fact in facts.imports:
             if fact.kind == "from" and not fact.level and fact.scope == "module":
                 other = fact.module.partition(".")[0]
                 if other == package:
                     continue
                 if visit.library:
-                    if bound is None:
-                        bound = _bound_as(facts.bindings)
                     for name in fact.names:
                         # the names the module binds it to (as written, if none is found)
-                        for alias in bound.get(f"{fact.module}/{name}", [name]):
+                        bound = self.namespaces.bound_as(visit.node, f"{fact.module}/{name}")
+                        for alias in bound or [name]:
                             self.reach.forward(name, package, other, alias)
                 else:  # as a name the job refers to: what a memo of the library walk keys
                     self._refer(visit, [f"{package}:{name}=>{other}" for name in fact.names])
