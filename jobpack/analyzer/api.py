@@ -279,8 +279,11 @@ def _memoised_walk(walker: SplitWalker, entries: list[Entry], memo: LibraryMemo
     part = walker.walk_libraries()
     if part is not None:
         memo.store(key, part)
+        # a module visited only through an `except ImportError` fallback is not "visited"
+        # for a job that imports it: what it names would then run for sure
+        seen = walker.settled if walker.settled is not None else walker.seen
         memo.store_closure(modules, Closure(
-            frozenset(roots.follows), frozenset(walker.seen),
+            frozenset(roots.follows), frozenset(seen),
             job_keys if job_keys is not None else walker.job_keys(),
             walker.reach.frontier(), walker.job_reach.frontier(), key))
     return result

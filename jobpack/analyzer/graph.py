@@ -40,6 +40,10 @@ class ImportSite:
     reached_by: str = field(default="", compare=False)
     # a type probe's package (`pandas`): the import runs only once that package is imported
     gate: str = ""
+    # `function` is named only by code that runs once an `except ImportError` fallback's
+    # import succeeds (a module only such an import reaches, a function only it names):
+    # optional, as that import is (`Walker.walk`)
+    via_optional: bool = False
 
     def render(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"<unknown>:{self.line}"

@@ -156,6 +156,8 @@ class Reachability(Generic[T]):
         self._attributes: dict[str, set[str]] = {}  # package -> its qualified names so far
         self._instances: dict[str, set[str]] = {}  # `pkg:test` -> {`numpy:PytestTester`}
         self._bound: dict[str, set[str]] = {}  # `numpy:run_main` -> what binding it named
+        self._settled: frozenset[str] | None = None  # the names referred to by `settle()`
+        self._late: set[str] = set()  # the names that let functions run only after it
 
     def refer(self, names: Iterable[str], package: str = "") -> None:
         """Code of `package` that runs refers to `names` (`:load`, relative, is
@@ -163,6 +165,13 @@ class Reachability(Generic[T]):
         for name in names:
             self._add(resolve_name(name, package))
         self._drain()
+
+    def settle(self) -> None:
+        """What is referred to from now on is referred to only by code that runs once an
+        `except ImportError` fallback's import succeeds (`Walker.walk`): a `Frontier`
+        keeps those names apart."""
+        if self._settled is None:
+            self._settled = frozenset(self.names)
 
     def define(self, owner: T, function: FunctionFact, package: str = "", module: str = ""
                ) -> None:
@@ -237,10 +246,12 @@ class Reachability(Generic[T]):
         """What referring to a further name would do now (see `Frontier`)."""
         awaited = frozenset(key for key, entries in self._waiting.items()
                             if any(pending.index == index for pending, index in entries))
+        late = frozenset() if self._settled is None \
+            else frozenset((self.names - self._settled) | self._late)
         return Frontier(frozenset(self.names), awaited, frozenset(self._bound),
                         frozenset(self._instances),
                         {key: frozenset(value) for key, value in self._forward.items()},
-                        {key: frozenset(value) for key, value in self._star.items()})
+                        {key: frozenset(value) for key, value in self._star.items()}, late)
 
     def _offer(self, pending: _Pending[T]) -> None:
         names, parts = self.names, pending.parts
@@ -255,6 +266,11 @@ class Reachability(Generic[T]):
         end = len(parts) - 1 - (1 if pending.gate else 0)
         last = _keys(pending, end) if end >= 0 else []
         pending.via = next((self._first[key] for key in last if key in names), "")
+        if self._settled is not None:  # a name of a part it passed only after settling,
+            for index in range(len(parts)):  # referred to sooner, would run it sooner
+                keys = _keys(pending, index)
+                if not any(key in self._settled for key in keys):
+                    self._late.update(keys)
         self._ready.append(pending)
 
     def _drain(self) -> None:
@@ -275,7 +291,10 @@ class Frontier:
     function still waits on, and those that hand a reference on (a binding or an instance
     waiting on its name, a re-export, a star import). Enough to tell whether further names
     are *inert*: referring to them would reach nothing new (`_add`, replayed on names), so
-    a walk that refers to them as well ends where this one did."""
+    a walk that refers to them as well ends where this one did. `late`: the names referred
+    to only after `Reachability.settle`, and those of a part of a function that it passed
+    only after: referring to one of them sooner could make a function run for sure, so
+    none is inert."""
 
     names: frozenset[str]
     awaited: frozenset[str]
@@ -283,6 +302,7 @@ class Frontier:
     instances: frozenset[str]
     forward: Mapping[str, frozenset[str]]
     star: Mapping[str, frozenset[str]]
+    late: frozenset[str] = frozenset()
 
     def inert(self, names: Iterable[str]) -> bool:
         """Whether referring to `names` (as `refer` takes them) would change nothing but
@@ -299,8 +319,11 @@ class Frontier:
             for name in waiting:
                 source, _, other = name.partition("=>")
                 package, _, attribute = source.partition(":")
-                if not package or attribute == "*" or ">" in source or "<" in source:
-                    return False  # a star re-export (what it would hand on is not kept)
+                if not package or attribute == "*" or ">" in source or "<" in source \
+                        or source in self.late:
+                    # a star re-export (what it would hand on is not kept), or a name only
+                    # code under an optional import referred to
+                    return False
                 if source in self.names or source in seen:
                     fired.append(name)
                     if not self._inert(f"{other}:{attribute}", seen):
@@ -313,6 +336,8 @@ class Frontier:
         if "=>" in name or "<" in name or ">" in name:
             return False  # a binding, an instance: not judged, walked
         if ":" in name and not name.endswith("!") and not self._inert(name + "!", seen):
+            return False
+        if name in self.late:
             return False
         if name in self.names or name in seen:
             return True

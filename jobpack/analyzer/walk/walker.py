@@ -145,19 +145,40 @@ class Walker:
         # library files handed to the workers ahead of the walk, with their package
         self._ahead_of: dict[Path, str | None] = {}
         self._chained: set[str] = set()  # names `_parse_ahead_chain` has looked up
+        # Library imports under `except ImportError` wait until the walk reaches nothing
+        # more without them: then `settled` is what ran for sure (the modules visited), and
+        # a function first reached after that is named only by code under such an import.
+        self._fallbacks: list[tuple[_Visit, ImportFact, ImportSite]] = []
+        self.settled: frozenset[str] | None = None
 
     def walk(self, entries: Iterable[Entry]) -> WalkResult:
         for entry in entries:
             self._add_entry(entry)
-        # In waves: every file of a wave is known before any is read, so a cold cache can
-        # parse the whole wave in parallel. The visiting order stays breadth-first.
-        while self.queue:
-            wave = list(self.queue)
-            self.queue.clear()
-            self._prefetch(wave)
-            for visit in wave:
-                self._visit(visit)
-        return self.result
+        while True:
+            # In waves: every file of a wave is known before any is read, so a cold cache
+            # can parse the whole wave in parallel. The visiting order stays breadth-first.
+            while self.queue:
+                wave = list(self.queue)
+                self.queue.clear()
+                self._prefetch(wave)
+                for visit in wave:
+                    self._visit(visit)
+            if not self._fallbacks:
+                return self.result
+            self._settle()
+
+    def _settle(self) -> None:
+        """Run the library imports held under `except ImportError` (the first time, once
+        everything else reachable is reached: see `_fallbacks`)."""
+        if self.settled is None:
+            self.settled = frozenset(self.seen)
+            self.reach.settle()
+            self.job_reach.settle()
+        fallbacks, self._fallbacks = self._fallbacks, []
+        library, self._library = self._library, True
+        for visit, fact, site in fallbacks:
+            self._import_fact(visit, fact, site)
+        self._library = library
 
     def _prefetch(self, wave: list[_Visit]) -> None:
         """Make the wave's facts ready (parsed together, in parallel, on a cold cache), and
@@ -381,8 +402,13 @@ class Walker:
 
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str, via: str = "") -> None:
         lazy = fact.scope == "function"
-        site = ImportSite(rel, fact.line, fact.optional, lazy, fact.function, reached_by=via,
-                          gate=fact.gate)
+        # a function reached only once the fallbacks ran: named only by code under them
+        late = bool(fact.function) and visit.library and self.settled is not None
+        site = ImportSite(rel, fact.line, fact.optional or late, lazy, fact.function,
+                          reached_by=via, gate=fact.gate, via_optional=late)
+        if fact.optional and visit.library and self.settled is None:
+            self._fallbacks.append((visit, fact, site))
+            return
         self._import_fact(visit, fact, site)
 
     def _reached(self, visit: _Visit, function: FunctionFact, via: str = "") -> None:

@@ -73,15 +73,21 @@ class _Walk:
 
     def __init__(self) -> None:
         self.reached: set[str] = set()
+        self.sure: set[str] = set()  # what was reached when the engine settled
         self.engine: Reachability[str] = Reachability(self._on_reached)
 
     def _on_reached(self, owner: str, function: FunctionFact, via: str) -> None:
         self.reached.add(owner)
         self.engine.refer(function.names.split(), "pkg")
 
-    def run(self, steps: list[Step], first: list[str]) -> _Walk:
+    def run(self, steps: list[Step], first: list[str], settle: int = -1) -> _Walk:
+        """`settle`: the step before which the engine settles (the walker's `except
+        ImportError` fallbacks run after it); -1: never."""
         self.engine.refer(first, "pkg")
-        for kind, *args in steps:
+        for number, (kind, *args) in enumerate(steps):
+            if number == settle:
+                self.engine.settle()
+                self.sure = set(self.reached)
             if kind == "define":
                 owner, function, package, module = args
                 assert isinstance(owner, str) and isinstance(function, FunctionFact)
@@ -102,14 +108,18 @@ def test_names_said_inert_reach_nothing_new_even_referred_first(seed: int) -> No
     inert = changed = 0
     for _ in range(300):
         steps = _library(rng)
-        walk = _Walk().run(steps, [])
+        # half of the walks settle part way: what was reached by then must stay the same
+        settle = rng.randrange(len(steps)) if rng.random() < 0.5 else -1
+        walk = _Walk().run(steps, [], settle)
         before = walk.reached
         more = [_name(rng) for _ in range(rng.randrange(1, 3))]
-        after = _Walk().run(steps, more).reached
+        again = _Walk().run(steps, more, settle)
+        after = again.reached
         if walk.engine.frontier().inert(more):
             inert += 1
             assert after == before, (more, before, after)
-        changed += after != before
+            assert again.sure == walk.sure, (more, walk.sure, again.sure)
+        changed += after != before or again.sure != walk.sure
     # neither answer is vacuous: some names are inert, some reach more
     assert inert > 30 and changed > 30
 
@@ -143,3 +153,18 @@ def test_naming_an_instance_kept_in_a_global_is_not_inert() -> None:
     assert not engine.frontier().inert(["pkg:NAME"])
     engine.refer(["pkg:NAME"], "pkg")
     assert reached == ["call"]
+
+
+def test_a_name_referred_to_only_after_settling_is_not_inert() -> None:
+    """Code under an `except ImportError` fallback named `fit`: a job naming it too makes
+    `Model.fit` run for sure, so the walk is not replayed."""
+    engine: Reachability[str] = Reachability(lambda owner, function, via: None)
+    engine.define("pkg:Model.fit", FunctionFact("Model.fit", 2), "pkg")
+    engine.refer(["pkg:Model", "pkg:load"], "pkg")
+    engine.settle()
+    engine.refer(["fit"], "other")
+    frontier = engine.frontier()
+    assert frontier.inert(["pkg:load"])  # referred to before: inert
+    assert not frontier.inert(["fit"])
+    # Model was referred to before: naming it sooner changes nothing
+    assert "fit" in frontier.late and frontier.inert(["pkg:Model"])

@@ -511,6 +511,53 @@ def test_a_distribution_reached_only_under_except_import_error_is_optional(
     assert tiers == {"lib": "required", "fast": "optional", "helper": "optional"}
 
 
+# scipy's `FitResult.plot` imports matplotlib; matplotlib's own module-level code names
+# `.plot`, and the job reaches matplotlib only through an `except ImportError` fallback
+LIBRARY_OPTIONAL_NAMER = {
+    "lib.py": """
+        try:
+            import viz
+        except ImportError:
+            viz = None
+        class Result:
+            def plot(self):
+                import viz
+        """,
+    "viz.py": """
+        import drawing
+        canvas = drawing.Canvas()
+        canvas.plot()
+        """,
+    "drawing.py": """
+        class Canvas:
+            def plot(self):
+                pass
+        """,
+}
+
+
+def test_a_function_named_only_by_code_under_an_optional_import_is_optional(
+        tmp_path: Path) -> None:
+    index = DistributionIndex([_dist("lib"), _dist("viz", "drawing"), _dist("drawing")])
+    graph = walk(tmp_path / "a", "import lib\nresult = lib.Result()\n",
+                 LIBRARY_OPTIONAL_NAMER)
+    # `Result.plot` runs only if viz imports: `canvas.plot()` is viz's, not the job's
+    (site,) = [s for s in graph.get_import_sites("lib", "viz") if s.function]
+    assert site.via_optional and site.function == "Result.plot"
+    assert how_it_runs(site) == ("in function Result.plot (named by viz.py, module level), "
+                                 "named only by code under an optional import")
+    pins, _ = resolve_requirements(graph, index, T311)
+    assert {pin.name: pin.tier for pin in pins} == {
+        "lib": "required", "viz": "optional", "drawing": "optional"}
+    # the job naming `plot` itself makes it run for sure
+    graph = walk(tmp_path / "b", "import lib\nlib.Result().plot()\n", LIBRARY_OPTIONAL_NAMER)
+    pins, _ = resolve_requirements(graph, index, T311)
+    assert {pin.name: pin.tier for pin in pins} == {
+        "lib": "required", "viz": "required", "drawing": "required"}
+    (site,) = [s for s in graph.get_import_sites("lib", "viz") if s.function]
+    assert not site.via_optional and not site.optional
+
+
 def test_a_compiled_module_s_imports_are_read_from_its_shipped_cython_sources(
         tmp_path: Path) -> None:
     library = {"arrowish/__init__.py": "from arrowish.lib import Table\n",
