@@ -24,7 +24,7 @@ from jobpack.publish import write_cache_file
 from jobpack.target import Target
 from jobpack.version import __version__
 
-FACTS_SCHEMA = 28  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
+FACTS_SCHEMA = 29  # 2: the ast fast path (source order, syntax notes); 3: sys.path folders;
 # 4: `# jobpack: ignore[...]` comments; 5: notes without a level (the registry's);
 # 6: functions and the names code refers to; 7: files read; 8: lazy modules' tables;
 # 9: files written; 10: stdlib attributes and unbound builtins are no reference;
@@ -47,6 +47,7 @@ FACTS_SCHEMA = 28  # 2: the ast fast path (source order, syntax notes); 3: sys.p
 # after a backslash binds its names on the next lines; 27: an instance in a module global
 # written at a line's start is `Cls>>:NAME` (no attribute of anything names it); 28: one
 # outside a class body is, indented under an `if` too (numpy's `test = PytestTester(...)`)
+# 29: an annotated assignment binds its target, not its annotation (`self.h: T = ...`)
 PARALLEL_THRESHOLD = 24  # fewer uncached files than this are parsed in this process
 
 

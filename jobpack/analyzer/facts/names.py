@@ -105,10 +105,12 @@ _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(.*)", re.D
 _FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([\w.]+)")  # the module a `from` reads
 # where a name is bound: `name =`, `name: T =`, `name :=`, a keyword argument (told apart
 # by `_is_keyword`: it binds nothing, yet keeps a name local for a star import), `as
-# name`, `for a, name in`, `global name`; not an attribute (`self.name =`), nor from inside
-# a name (such a start never matches where the name's own start did not, and trying each
-# one made this the costliest pattern of a cold analysis of torch)
-_ASSIGNED = re.compile(rf"(?<![^\W\d])(?<!\.)([^\W\d]{_NAME_REST})[ \t]*(?::[^=\n]*)?:?=(?!=)")
+# name`, `for a, name in`, `global name`; not an attribute (`self.name =`), nor an
+# annotation (`self.h: T = ...` binds no `T`), nor from inside a name (such a start never
+# matches where the name's own start did not, and trying each one made this the costliest
+# pattern of a cold analysis of torch)
+_ASSIGNED = re.compile(rf"(?<![^\W\d])(?<!\.)(?<!:)(?<!:[ \t])([^\W\d]{_NAME_REST})"
+                       r"[ \t]*(?::[^=\n]*)?:?=(?!=)")
 _AS_FOR = re.compile(_word("as", "for", "global", "nonlocal")
                      + r"[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
 _DEFINED = re.compile(_word("def", "class") + r"[ \t]+([^\W\d]\w*)")

@@ -243,17 +243,22 @@ WRITTEN = {
             def with_items(self, path):
                 with open(path) as handle, other.opened() as inner:
                     return handle, inner
+            def annotated(self):
+                self.source: other = other.made()
+                return self.source
         def continued():
             return fetch()
         """,
     "other.py": "".join(f"def {name}():\n    import dep_{name}\n" for name in (
-        "load", "ready", "opened", "settings", "fetch")),
-    **{f"dep_{name}.py": "" for name in ("load", "ready", "opened", "settings", "fetch")},
+        "load", "ready", "opened", "made", "settings", "fetch")),
+    **{f"dep_{name}.py": "" for name in (
+        "load", "ready", "opened", "made", "settings", "fetch")},
 }
 
 
 def test_what_python_binds_is_what_the_walk_reads(tmp_path: Path) -> None:
-    calls = {"keyword": "load", "attribute": "ready", "with_items": "opened"}
+    calls = {"keyword": "load", "attribute": "ready", "with_items": "opened",
+             "annotated": "made"}
     for number, (method, dep) in enumerate(calls.items()):
         graph = walk(tmp_path / str(number),
                      f"from shapes import Holder\nHolder().{method}(print)\n", WRITTEN)
