@@ -3,15 +3,21 @@ the conformance corpus, never used to choose a reachability rule, measured on bo
 
     python benchmarks/bench_precision_gallery.py                       # lmfit's examples
     python benchmarks/bench_precision_gallery.py --gallery networkx
+    python benchmarks/bench_precision_gallery.py --gallery statsmodels
     python benchmarks/bench_precision_gallery.py --only doc_model_gaussian
 
-Each gallery is the `examples/` folder of a project's sdist from PyPI:
+Each gallery is a folder of example scripts in a project's sdist from PyPI (`examples/`
+unless said; the sdist fetched as a file, its sha256 checked against the index's):
 - lmfit 1.3.4 (BSD-3-Clause; 49 scripts and the data files they read): curve fitting on
   numpy and scipy with asteval, uncertainties and dill, most scripts plotting with
   matplotlib;
 - networkx 3.6.1 (BSD-3-Clause; 88 scripts in topic folders, with the data files beside
   them): graph algorithms, most drawing with matplotlib, some with scipy, pandas or
-  scikit-learn.
+  scikit-learn;
+- statsmodels 0.15.0 (BSD-3-Clause; the 79 scripts of `examples/python`, its
+  documentation's notebooks as scripts): regression, time series and state-space models on
+  pandas, some plotting with matplotlib, a few reading data from the web (which fail here
+  and are left out).
 The venv holds more than the scripts import (pandas, pyarrow, requests, scikit-learn,
 ...), so that what jobpack pins for nothing can show. Each script runs once in its own
 folder (with the data files of its folder) under the runtime import recorder: the
@@ -30,10 +36,13 @@ gallery).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import subprocess
 import sys
 import tarfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +59,7 @@ class Gallery:
     others: tuple[str, ...]  # what the venv holds beside the project
     data: tuple[str, ...] | None = None  # data files' suffixes (None: all of the folder)
     slow: frozenset[str] = frozenset()  # left out unless named with --only
+    folder: str = "examples"  # the sdist's folder of example scripts
 
 
 GALLERIES = {
@@ -60,6 +70,10 @@ GALLERIES = {
                      frozenset({"doc_confidence_chi2_maps"})),
     "networkx": Gallery("networkx==3.6.1", ("matplotlib", "scipy", "pandas", "pyarrow",
                                             "requests", "scikit-learn", "sympy")),
+    # the notebooks of its documentation as scripts; `examples/incomplete` is left out
+    "statsmodels": Gallery("statsmodels==0.15.0",
+                           ("matplotlib", "seaborn", "pyarrow", "requests", "scikit-learn",
+                            "sympy", "networkx"), folder="examples/python"),
 }
 
 
@@ -69,16 +83,33 @@ def _pip(python: Path, *args: str) -> None:
 
 
 def examples_of(gallery: Gallery, folder: Path) -> Path:
-    """The sdist's `examples/` folder, downloaded once."""
+    """The sdist's folder of examples (`examples/`), downloaded once."""
     name, _, version = gallery.project.partition("==")
-    examples = folder / f"{name}-{version}" / "examples"
+    examples = folder / f"{name}-{version}" / gallery.folder
     if not examples.is_dir():
-        _pip(Path(sys.executable), "download", "--no-deps", "--no-binary", ":all:",
-             "-d", str(folder), gallery.project)
-        with tarfile.open(folder / f"{name}-{version}.tar.gz") as sdist:
-            members = [m for m in sdist.getmembers() if "/examples/" in m.name]
+        archive = _sdist(name, version, folder)
+        with tarfile.open(archive) as sdist:
+            inside = f"{name}-{version}/{gallery.folder}/"
+            members = [m for m in sdist.getmembers() if m.name.startswith(inside)]
             sdist.extractall(folder, members, filter="data")
     return examples
+
+
+def _sdist(name: str, version: str, folder: Path) -> Path:
+    """The project's sdist from the package index, its sha256 checked. Fetched as a file:
+    `pip download --no-binary` would build its metadata, and statsmodels' needs a
+    compiler toolchain."""
+    with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json") as answer:
+        files = json.load(answer)["releases"][version]
+    (found,) = [u for u in files if u["packagetype"] == "sdist"]
+    path = folder / str(found["filename"])
+    if not path.exists():
+        with urllib.request.urlopen(found["url"]) as answer:
+            data = answer.read()
+        if hashlib.sha256(data).hexdigest() != found["digests"]["sha256"]:
+            raise SystemExit(f"{found['filename']}: sha256 differs from the index's")
+        path.write_bytes(data)
+    return path
 
 
 def venv(gallery: Gallery, folder: Path) -> Path:
