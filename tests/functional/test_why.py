@@ -66,3 +66,17 @@ def test_why_follows_what_named_a_library_function_back(tmp_path: Path) -> None:
         assert "lazylib/__init__.py:2: imports lazydep (external; in function plot (named by " \
                "lazylib/__init__.py:3, in draw))" in result.stdout
         assert "      <- lazylib/__init__.py, module level" in result.stdout.splitlines()
+
+
+def test_why_says_a_distribution_is_in_the_optional_tier(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(
+        "try:\n    import yaml\nexcept ImportError:\n    yaml = None\n")
+    result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "pyyaml is in the optional tier: every chain to it passes code that may not " \
+           "run (marked below)" in " ".join(result.stdout.split())
+    assert "  main.py:2: imports yaml (external; module level, under except ImportError)" \
+        in result.stdout.splitlines()
+    (tmp_path / "main.py").write_text("import yaml\n")
+    result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
+    assert "optional tier" not in result.stdout
