@@ -169,9 +169,8 @@ class Reachability(Generic[T]):
     def settle(self) -> None:
         """What is referred to from now on is referred to only by code that runs once an
         `except ImportError` fallback's import succeeds (`Walker.walk`): a `Frontier`
-        keeps those names apart."""
-        if self._settled is None:
-            self._settled = frozenset(self.names)
+        keeps those names apart. Called once, if at all."""
+        self._settled = frozenset(self.names)
 
     def define(self, owner: T, function: FunctionFact, package: str = "", module: str = ""
                ) -> None:

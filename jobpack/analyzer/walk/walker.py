@@ -168,12 +168,12 @@ class Walker:
             self._settle()
 
     def _settle(self) -> None:
-        """Run the library imports held under `except ImportError` (the first time, once
-        everything else reachable is reached: see `_fallbacks`)."""
-        if self.settled is None:
-            self.settled = frozenset(self.seen)
-            self.reach.settle()
-            self.job_reach.settle()
+        """Everything reachable without the library imports held under `except
+        ImportError` is reached: say so (`settled`), then run them. Once: from now on
+        such imports run as they come (`_run_import`)."""
+        self.settled = frozenset(self.seen)
+        self.reach.settle()
+        self.job_reach.settle()
         fallbacks, self._fallbacks = self._fallbacks, []
         library, self._library = self._library, True
         for visit, fact, site in fallbacks:
