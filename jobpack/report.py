@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
 from rich.console import Console
 from rich.table import Table
 
@@ -265,9 +264,7 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
     name = explanation.name
     if explanation.required_by:
         console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
-    tier = next((r.tier for r in analysis.manifest.requirements
-                 if r.name == canonicalize_name(name)), None)
-    if tier == "optional":
+    if explanation.tier == "optional":
         console.print(f"{name} is in the optional tier: every chain to it passes code that "
                       "may not run (marked below); the runner installs it the first time "
                       "the job imports it")

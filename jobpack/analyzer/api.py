@@ -47,6 +47,7 @@ from jobpack.manifest import (
     LocalFile,
     Manifest,
     SourceMap,
+    Tier,
 )
 from jobpack.paths import cache_dir as default_cache_dir
 from jobpack.target import Target
@@ -491,6 +492,8 @@ class Explanation:
     name: str
     chains: tuple[tuple[Step, ...], ...]
     required_by: tuple[str, ...] = ()
+    # the tier of the distribution `name` is (or that provides the module `name`)
+    tier: Tier | None = None
 
 
 def why(analysis: Analysis, name: str) -> Explanation:
@@ -528,4 +531,9 @@ def why(analysis: Analysis, name: str) -> Explanation:
         _entering(c, inside) for target in sorted(wanted)
         for c in graph.find_chains(target, sources)))
     required_by = () if requirement is None or requirement.direct else requirement.required_by
-    return Explanation(name, tuple(chains), required_by)
+    if requirement is None and analysis.index is not None:  # asked by a module's name
+        owners = {d.name for d in analysis.index.providers(name)}
+        requirement = next((r for r in analysis.manifest.requirements if r.name in owners),
+                           None)
+    return Explanation(name, tuple(chains), required_by,
+                       None if requirement is None else requirement.tier)

@@ -77,6 +77,8 @@ def test_why_says_a_distribution_is_in_the_optional_tier(tmp_path: Path) -> None
            "run (marked below)" in " ".join(result.stdout.split())
     assert "  main.py:2: imports yaml (external; module level, under except ImportError)" \
         in result.stdout.splitlines()
+    result = jobpack("why", "yaml", "main.py", cwd=tmp_path)  # asked by its module's name
+    assert "yaml is in the optional tier" in " ".join(result.stdout.split())
     (tmp_path / "main.py").write_text("import yaml\n")
     result = jobpack("why", "pyyaml", "main.py", cwd=tmp_path)
     assert "optional tier" not in result.stdout
