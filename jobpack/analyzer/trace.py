@@ -7,7 +7,9 @@ its file and the file:line of the code that imported it (the first frame outside
 import machinery), and every file under the job's folder opened for reading before the
 job wrote it, with the file:line of the job's code that opened it; and every file there
 it wrote (opened for writing, or renamed into place): what of it no declared output holds
-is reported too, so that a user sees the outputs the config forgets.
+is reported too, so that a user sees the outputs the config forgets. And the other side:
+the pins the run needed for nothing (none of their modules imported, none required by a
+distribution that was), which the static rule ships because some code may import them.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from typing import Any
 from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.notebooks import executor_argv
 from jobpack.analyzer.pins.distributions import DistributionIndex, InstalledDistribution
+from jobpack.analyzer.pins.requirements import pip_closure
 from jobpack.analyzer.trace_copy import WorkCopy
 from jobpack.errors import ConfigError
 from jobpack.layout import CommandError, command_argv, variable_lookup
-from jobpack.target import is_stdlib
+from jobpack.manifest import Requirement
+from jobpack.target import Target, is_stdlib
 
 # where trace keeps what a job wrote: one new folder per run, never the job's folder
 OUTPUTS = Path(tempfile.gettempdir()) / "jobpack-trace-outputs"
@@ -170,6 +174,9 @@ class TraceResult:
     missing_files: tuple[Opened, ...] = ()
     written: tuple[str, ...] = ()  # relative to the job's folder, still there at the end
     undeclared: tuple[str, ...] = ()  # of `written`: under no declared output
+    # pins this run needed for nothing (`unneeded`), largest first
+    unneeded: tuple[Requirement, ...] = ()
+    pinned: int = 0  # how many distributions the archive brings (the image's left out)
 
     @property
     def exit_code(self) -> int:
@@ -247,7 +254,7 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
     pinned = {r.name for r in analysis.manifest.requirements}
     local = {(analysis.root / f.path).resolve() for f in analysis.manifest.local_files}
     target = analysis.manifest.target
-    site_paths = analysis.environment.distribution_paths if analysis.environment else ()
+    site_paths = _site_paths(analysis)
     missing: list[Missing] = []
     reported: set[str] = set()
     for item in imported:
@@ -257,8 +264,7 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
         if is_stdlib(item.module, target) and not _under(file, site_paths):
             continue
         if _under(file, site_paths) and index is not None:
-            providers = _providers(index, item.module) or _providers(
-                index, _module_of(file, site_paths))
+            providers = _owners(index, item.module, file, site_paths)
             if not providers:
                 key = item.module.partition(".")[0]
                 if key not in reported and key not in analysis.graph.modules:
@@ -275,6 +281,44 @@ def compare(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Missing, 
                 reported.add(rel)
                 missing.append(Missing(rel, "local", item))
     return tuple(missing)
+
+
+def runtime_distributions(analysis: Analysis, imported: Sequence[Imported]
+                          ) -> frozenset[str]:
+    """The installed distributions that own a module the run imported: the runtime truth
+    of what the job needs (for this run)."""
+    index, site_paths = analysis.index, _site_paths(analysis)
+    found: set[str] = set()
+    for item in imported:
+        if index is None or item.module == "sitecustomize" or not _real_file(item.file):
+            continue
+        file = Path(str(item.file)).resolve()
+        if _under(file, site_paths):
+            found.update(d.name for d in _owners(index, item.module, file, site_paths))
+    return frozenset(found)
+
+
+def unneeded(analysis: Analysis, imported: Sequence[Imported]) -> tuple[Requirement, ...]:
+    """The pins the archive brings that this run needed for nothing: outside pip's closure
+    of the distributions it imported (their requirements without extras, for the target),
+    largest first. Another run (other arguments, data or configuration) may need them."""
+    if analysis.index is None:
+        return ()
+    target = Target.parse(analysis.manifest.target.python)
+    needed = pip_closure(runtime_distributions(analysis, imported), analysis.index, target)
+    return tuple(sorted((r for r in analysis.manifest.installed if r.name not in needed),
+                        key=lambda r: (-(r.size or 0), r.name)))
+
+
+def _owners(index: DistributionIndex, module: str, file: Path, site_paths: Sequence[Path]
+            ) -> list[InstalledDistribution]:
+    """The distributions providing an imported module: by its name, else by the name its
+    file has under its site folder (`_cyutility` lives in a package)."""
+    return _providers(index, module) or _providers(index, _module_of(file, site_paths))
+
+
+def _site_paths(analysis: Analysis) -> tuple[Path, ...]:
+    return tuple(analysis.environment.distribution_paths) if analysis.environment else ()
 
 
 def _real_file(file: str | None) -> bool:
@@ -324,7 +368,8 @@ def trace(analysis: Analysis, argv: Sequence[str], *, python: str, cwd: Path,
                     if Path(f).is_relative_to(root) and "__pycache__" not in Path(f).parts)
     return TraceResult(run.returncode, run.imported, compare(analysis, run.imported),
                        run.opened, unshipped_files(analysis, run.opened), written,
-                       undeclared_outputs(analysis, written))
+                       undeclared_outputs(analysis, written),
+                       unneeded(analysis, run.imported), len(analysis.manifest.installed))
 
 
 def undeclared_outputs(analysis: Analysis, written: Sequence[str]) -> tuple[str, ...]:
@@ -409,6 +454,7 @@ def render(result: TraceResult, root: Path) -> list[str]:
     lines += [f"undeclared output: {rel} (written at run time; no `outputs:` entry of the "
               "config holds it, so the archive's run does not bring it back)"
               for rel in result.undeclared]
+    lines += _unneeded_lines(result)
     counted = (f"{len(result.imported)} modules imported and {len(result.opened)} files of "
                f"the job's folder read at run time, {len(result.written)} written "
                f"({len(result.undeclared)} undeclared)")
@@ -420,3 +466,26 @@ def render(result: TraceResult, root: Path) -> list[str]:
     if result.returncode != 0:
         lines.append(f"the job exited with status {result.returncode}")
     return lines
+
+
+def _unneeded_lines(result: TraceResult) -> list[str]:
+    """What the archive brings that this run imported nothing of, by tier, largest first."""
+    if not result.unneeded or result.returncode != 0:
+        return []  # a failed run stopped early: it says nothing of what a whole run needs
+    total = sum(r.size or 0 for r in result.unneeded)
+    lines = [f"not needed by this run: {len(result.unneeded)} of the {result.pinned} "
+             f"distributions the archive brings ({_megabytes(total)}): it imported none of "
+             "their modules, nor do the distributions it imported require them"]
+    for tier in ("required", "optional"):
+        names = [f"{r.name} ({_megabytes(r.size or 0)})" for r in result.unneeded
+                 if r.tier == tier]
+        if names:
+            lines.append(f"  {tier} tier: {', '.join(names)}")
+    lines.append("  another run (other arguments, data or configuration) may need them: "
+                 "`jobpack why NAME` shows the code that reaches one, `--exclude NAME` "
+                 "leaves it out")
+    return lines
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"

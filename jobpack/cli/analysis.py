@@ -107,8 +107,9 @@ def trace_command(
 ) -> None:
     """RUNS THE JOB (your code) once locally, in a temporary copy of its folder, with a
     recorder, and lists every module imported and every file of the job's folder read at
-    run time that the static manifest lacks, and every file it wrote there that no
-    declared output holds. Exits with the job's own code when the job
+    run time that the static manifest lacks, every file it wrote there that no
+    declared output holds, and the pinned distributions this run needed none of (by
+    tier, with sizes). Exits with the job's own code when the job
     failed, else 1 if anything is missing. What the job wrote is kept in a new folder
     under $TMPDIR/jobpack-trace-outputs/ (named at the end), never in the job's folder.
     analyze and build never run your code; trace does."""

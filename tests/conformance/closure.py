@@ -4,7 +4,8 @@ closure of that, compared with what jobpack pins (issue #20).
 The truth is the runtime import recorder of `jobpack trace`: every distribution that owns
 a module the script imported. Its closure is what pip would install for those: their
 `Requires-Dist` without extras, markers judged for the target, transitively. A pin outside
-that closure ships for nothing; a truth distribution not pinned is a miss.
+that closure ships for nothing (what `jobpack trace` lists as not needed by the run); a
+truth distribution not pinned is a miss.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jobpack
-from jobpack.analyzer.pins.distributions import DistributionIndex
-from jobpack.analyzer.pins.requirements import requirements_for
-from jobpack.analyzer.trace import Imported, record_imports
+from jobpack.analyzer.pins.requirements import pip_closure
+from jobpack.analyzer.trace import record_imports, runtime_distributions
 from jobpack.target import Target
 
 
@@ -56,47 +56,6 @@ class Precision:
                 f"{sorted(self.beyond_required)})")
 
 
-def runtime_distributions(imported: Sequence[Imported], index: DistributionIndex,
-                          site_paths: Sequence[Path]) -> frozenset[str]:
-    """The installed distributions that own a module the run imported."""
-    found: set[str] = set()
-    sites = [folder.resolve() for folder in site_paths]
-    for item in imported:
-        if item.module == "sitecustomize" or item.file is None:
-            continue
-        file = Path(item.file).resolve()
-        if not any(file.is_relative_to(folder) for folder in sites):
-            continue
-        deepest = index.deepest(item.module) or index.deepest(_dotted(file, sites) or "")
-        found |= {d.name for d in index.providers(deepest)} if deepest else set()
-    return frozenset(found)
-
-
-def _dotted(file: Path, sites: Sequence[Path]) -> str | None:
-    for folder in sites:
-        if file.is_relative_to(folder):
-            parts = list(file.relative_to(folder).parts)
-            parts[-1] = parts[-1].split(".")[0]
-            if parts[-1] == "__init__":
-                parts.pop()
-            return ".".join(parts) or None
-    return None
-
-
-def pip_closure(names: frozenset[str], index: DistributionIndex, target: Target
-                ) -> frozenset[str]:
-    """`names` and what they require, transitively, without extras, for the target."""
-    todo, done = sorted(names), set()
-    while todo:
-        name = todo.pop()
-        dist = index.get(name)
-        if name in done or dist is None:
-            continue
-        done.add(name)
-        todo += [r.name for r in requirements_for(dist, (), target)[0]]
-    return frozenset(done)
-
-
 def measure(script: Path, python: str, env: Mapping[str, str], cache: Path,
             timeout: float | None = None) -> Precision:
     """Run `script` once with the recorder and analyse it: the figures of one script.
@@ -109,8 +68,7 @@ def measure(script: Path, python: str, env: Mapping[str, str], cache: Path,
     if timeout is not None:
         argv = ["timeout", str(timeout), *argv]
     code, imported, _ = record_imports(argv, python=python, cwd=script.parent, env=env)
-    truth = runtime_distributions(imported, analysis.index,
-                                  analysis.environment.distribution_paths)
+    truth = runtime_distributions(analysis, imported)
     return Precision(script.name, code, truth, pip_closure(truth, analysis.index, target),
                      {r.name: r.tier for r in analysis.manifest.requirements},
                      {r.name: r.size or 0 for r in analysis.manifest.requirements})

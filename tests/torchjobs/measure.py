@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 from jobpack.analyzer.api import Analysis
 from jobpack.analyzer.pins.distributions import DistributionIndex
-from jobpack.analyzer.pins.requirements import requirements_for
-from jobpack.analyzer.trace import Imported
+from jobpack.analyzer.pins.requirements import pip_closure
+from jobpack.analyzer.trace import Imported, runtime_distributions
 from jobpack.target import Target
 
 MB = 1e6
@@ -64,9 +61,9 @@ def measure(analysis: Analysis, imported: Sequence[Imported]) -> Measure:
     index = DistributionIndex.from_paths(analysis.environment.distribution_paths)
     target = Target.parse(analysis.manifest.target.python)
     pinned = frozenset(r.name for r in analysis.manifest.requirements)
-    recorded = frozenset(_providers_of(analysis, imported, index))
+    recorded = runtime_distributions(analysis, imported)
     missed = recorded - pinned
-    closure = _closure(recorded, index, target)
+    closure = pip_closure(recorded, index, target)
     beyond = pinned - closure
     tiers: dict[str, str] = {r.name: r.tier for r in analysis.manifest.requirements}
     required = frozenset(n for n in beyond if tiers.get(n) != "optional")
@@ -74,42 +71,11 @@ def measure(analysis: Analysis, imported: Sequence[Imported]) -> Measure:
                    _bytes(beyond, index), tiers, _bytes(required, index))
 
 
-def _providers_of(analysis: Analysis, imported: Sequence[Imported],
-                  index: DistributionIndex) -> set[str]:
-    """Distributions providing a module the job imported from the analysed environment."""
-    assert analysis.environment is not None
-    sites = [p.resolve() for p in analysis.environment.distribution_paths]
-    found: set[str] = set()
-    for item in imported:
-        if item.file is None or not any(Path(item.file).resolve().is_relative_to(s)
-                                        for s in sites):
-            continue
-        deepest = index.deepest(item.module)
-        if deepest is not None:
-            found.update(d.name for d in index.providers(deepest))
-    return found
-
-
 def closure_of(name: str, analysis: Analysis) -> frozenset[str]:
     """`name` and what pip would install with it, for the analysed target."""
     assert analysis.environment is not None
     index = DistributionIndex.from_paths(analysis.environment.distribution_paths)
-    return _closure(frozenset({name}), index,
-                    Target.parse(analysis.manifest.target.python))
-
-
-def _closure(names: frozenset[str], index: DistributionIndex, target: Target
-             ) -> frozenset[str]:
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        dist = index.get(name)
-        if name in seen or dist is None:
-            continue
-        seen.add(name)
-        todo.extend(canonicalize_name(r.name) for r in requirements_for(dist, (), target)[0])
-    return frozenset(seen)
+    return pip_closure({name}, index, Target.parse(analysis.manifest.target.python))
 
 
 def _bytes(names: frozenset[str], index: DistributionIndex) -> int:

@@ -306,6 +306,21 @@ def requirements_for(
     return found, done - {""}
 
 
+def pip_closure(names: Iterable[str], index: DistributionIndex, target: Target
+                ) -> frozenset[str]:
+    """`names` and what pip installs with them: each one's requirements without extras,
+    markers judged for the target, transitively (as far as `index` has them installed)."""
+    todo, done = sorted({canonicalize_name(n) for n in names}), set()
+    while todo:
+        name = todo.pop()
+        dist = index.get(name)
+        if name in done or dist is None:
+            continue
+        done.add(name)
+        todo += [canonicalize_name(r.name) for r in requirements_for(dist, (), target)[0]]
+    return frozenset(done)
+
+
 def _add_closure(
     pending: dict[str, _Pending], index: DistributionIndex, target: Target,
     diagnostics: list[Diagnostic], image: ProvidedSet, elsewhere: dict[str, set[str]],

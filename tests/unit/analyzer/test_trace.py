@@ -61,6 +61,54 @@ def test_the_help_says_it_runs_user_code() -> None:
     assert "RUNS THE JOB" in result.stdout
 
 
+BRANCHED_JOB = """\
+import sys
+import typer
+if sys.argv[1:]:
+    import yaml
+print(typer.__name__)
+"""
+
+
+def _unneeded(stderr: str) -> list[str]:
+    """The distributions trace says the run needed none of, by tier line."""
+    return [line.strip() for line in stderr.splitlines()
+            if line.startswith(("  required tier:", "  optional tier:"))]
+
+
+def test_what_the_archive_brings_and_the_run_never_needed_is_named(tmp_path: Path) -> None:
+    # typer imports neither rich nor pygments, markdown-it-py and mdurl when it starts, but
+    # requires them: pip's closure of what ran holds them, so they are not named
+    (tmp_path / "main.py").write_text(BRANCHED_JOB)
+    result = trace(tmp_path, "main.py")
+    assert result.returncode == 0, result.stderr
+    assert "not needed by this run: 1 of the " in result.stderr
+    assert _unneeded(result.stderr) == [f"required tier: pyyaml ({_megabytes('pyyaml')})"]
+    assert "--exclude NAME" in result.stderr
+
+
+def test_a_run_that_imports_every_pin_names_none_as_unneeded(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(BRANCHED_JOB)
+    result = trace(tmp_path, "main.py", "--", "with-yaml")
+    assert result.returncode == 0, result.stderr
+    assert "not needed by this run" not in result.stderr
+    assert _unneeded(result.stderr) == []
+
+
+def test_a_failed_run_says_nothing_of_what_a_whole_run_would_not_need(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(BRANCHED_JOB + "raise SystemExit(3)\n")
+    result = trace(tmp_path, "main.py")
+    assert result.returncode == 3, result.stderr
+    assert "not needed by this run" not in result.stderr
+
+
+def _megabytes(name: str) -> str:
+    from importlib.metadata import distribution
+
+    files = distribution(name).files or []
+    return f"{sum(f.size or 0 for f in files) / 1e6:.1f} MB"
+
+
 TRACED_JOB = """\
 import argparse
 import importlib
