@@ -99,6 +99,11 @@ EXCLUDED = _code(
     "excluded", "warning", "--exclude NAME: NAME and what only it brought in will not ship")
 EXCLUDE_UNKNOWN = _code(
     "exclude-unknown", "warning", "--exclude NAME names a distribution the job does not need")
+ON_DEMAND = _code(
+    "on-demand", "info", "--on-demand NAME: NAME, and what only it made required, is optional")
+ON_DEMAND_UNKNOWN = _code(
+    "on-demand-unknown", "warning",
+    "--on-demand NAME names a distribution the job does not need")
 
 # -- the config -------------------------------------------------------------------------
 CLOUD_ONLY_KEY = _code(

@@ -264,10 +264,15 @@ def print_explanation(explanation: Explanation, analysis: Analysis, console: Con
     name = explanation.name
     if explanation.required_by:
         console.print(f"{name} is required by: {', '.join(explanation.required_by)}")
-    if explanation.tier == "optional":
+    installs = "the runner installs it the first time the job imports it"
+    if explanation.tier == "optional" and explanation.on_demand == (name,):
+        console.print(f"{name} is in the optional tier: --on-demand named it; {installs}")
+    elif explanation.tier == "optional" and explanation.on_demand:
+        console.print(f"{name} is in the optional tier: only what --on-demand named "
+                      f"({', '.join(explanation.on_demand)}) makes it required; {installs}")
+    elif explanation.tier == "optional":
         console.print(f"{name} is in the optional tier: every chain to it passes code that "
-                      "may not run (marked below); the runner installs it the first time "
-                      "the job imports it")
+                      f"may not run (marked below); {installs}")
     if not explanation.chains and not explanation.required_by:
         console.print(f"{name} is not reached from any entry point")
     shown: set[str] = set()  # the functions whose namers are printed already

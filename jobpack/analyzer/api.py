@@ -46,6 +46,7 @@ from jobpack.manifest import (
     Interpreter,
     LocalFile,
     Manifest,
+    Requirement,
     SourceMap,
     Tier,
 )
@@ -70,6 +71,8 @@ class Analysis:
     # named it first, which `why` follows back; empty where the library walk was replayed
     # from its memo (`analyze(explain=True)` never replays it)
     reached: Mapping[str, str] = field(default_factory=dict)
+    # the distributions the user put in the optional tier (`on_demand`), canonical names
+    on_demand: tuple[str, ...] = ()
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -94,6 +97,7 @@ def analyze(
     workers: int | None = None,
     facts_for: FactsFor | None = None,
     exclude: Sequence[str] = (),
+    on_demand: Sequence[str] = (),
     ignore: Iterable[str] = (),
     exclude_files: Sequence[str] = (),
     read_pep723: bool = True,
@@ -112,7 +116,9 @@ def analyze(
     interpreter's takes its micro version). Per-file import facts are cached in `cache_dir`
     (default: the user cache folder) unless `no_cache`; `workers` caps the processes that
     parse a cold tree (default: all cores). `exclude` names distributions not to ship, with
-    whatever only they bring in; `exclude_files` holds globs of files the job reads that
+    whatever only they bring in; `on_demand` names distributions to put in the optional
+    tier (installed when the job first imports them), with whatever only they make
+    required; `exclude_files` holds globs of files the job reads that
     must not ship (paths relative to the project root). `ignore` names diagnostic codes
     not to report (warnings and infos; `# jobpack: ignore[code]` on a line of the job's
     code silences one there). An entry script's PEP 723 block, when it declares
@@ -161,12 +167,18 @@ def analyze(
         if isinstance(store, FactsStore):
             store.close()
     resolution = resolve(job, walked.graph, entries, index, target, no_deps=no_deps,
-                         exclude=exclude, read_pep723=read_pep723, provided=image)
+                         exclude=exclude, read_pep723=read_pep723, provided=image,
+                         on_demand=on_demand)
     resolution = replace(resolution, diagnostics=(
         *resolution.diagnostics, *machine_diagnostics(job, resolution, image)))
     read = store.read if isinstance(store, FactsStore) else {}
-    return _assemble(job, target, environment, walked, resolution, entries, index,
-                     exclude_files=exclude_files, ignore=silenced, read=read)
+    analysis = _assemble(job, target, environment, walked, resolution, entries, index,
+                         exclude_files=exclude_files, ignore=silenced, read=read)
+    if not on_demand:
+        return analysis
+    from packaging.utils import canonicalize_name
+
+    return replace(analysis, on_demand=tuple(sorted({canonicalize_name(n) for n in on_demand})))
 
 
 @dataclass(frozen=True)
@@ -494,6 +506,9 @@ class Explanation:
     required_by: tuple[str, ...] = ()
     # the tier of the distribution `name` is (or that provides the module `name`)
     tier: Tier | None = None
+    # why an optional one is: `--on-demand` named it (itself), or only distributions it
+    # named make it required (those); empty: code that may not run is all that reaches it
+    on_demand: tuple[str, ...] = ()
 
 
 def why(analysis: Analysis, name: str) -> Explanation:
@@ -535,5 +550,20 @@ def why(analysis: Analysis, name: str) -> Explanation:
         owners = {d.name for d in analysis.index.providers(name)}
         requirement = next((r for r in analysis.manifest.requirements if r.name in owners),
                            None)
-    return Explanation(name, tuple(chains), required_by,
-                       None if requirement is None else requirement.tier)
+    tier = None if requirement is None else requirement.tier
+    return Explanation(name, tuple(chains), required_by, tier,
+                       _on_demand_reason(analysis, requirement) if tier == "optional" else ())
+
+
+def _on_demand_reason(analysis: Analysis, requirement: Requirement | None) -> tuple[str, ...]:
+    """The `--on-demand` names that put an optional requirement in its tier, if any."""
+    if requirement is None or not analysis.on_demand:
+        return ()
+    if requirement.name in analysis.on_demand:
+        return (requirement.name,)
+    index = analysis.index
+    sure = analysis.graph.find_surely_reached()
+    if index is not None and any(requirement.name in {d.name for d in index.providers(m)}
+                                 for m in sure):
+        return analysis.on_demand
+    return ()

@@ -7,7 +7,7 @@ Nodes are modules: entry points are named by their project-relative path (`main.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -177,15 +177,17 @@ class ImportGraph:
                     queue.append(imported)
         return frozenset(reached)
 
-    def find_surely_reached(self) -> frozenset[str]:
+    def find_surely_reached(self, avoiding: Collection[str] = ()) -> frozenset[str]:
         """The modules reached from the entry points through imports that are not all
-        optional (`except ImportError` fallbacks): what the job needs for sure."""
+        optional (`except ImportError` fallbacks): what the job needs for sure. With
+        `avoiding`, those modules are not entered (what only they lead to is not sure)."""
         reached = {name for name, module in self._modules.items() if module.kind == "entry"}
         queue = deque(sorted(reached))
         while queue:
             current = queue.popleft()
             for imported, sites in self._imports[current].items():
-                if imported not in reached and any(not s.optional for s in sites):
+                if imported not in reached and imported not in avoiding and any(
+                        not s.optional for s in sites):
                     reached.add(imported)
                     queue.append(imported)
         return frozenset(reached)

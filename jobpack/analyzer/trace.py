@@ -482,8 +482,8 @@ def _unneeded_lines(result: TraceResult) -> list[str]:
         if names:
             lines.append(f"  {tier} tier: {', '.join(names)}")
     lines.append("  another run (other arguments, data or configuration) may need them: "
-                 "`jobpack why NAME` shows the code that reaches one, `--exclude NAME` "
-                 "leaves it out")
+                 "`jobpack why NAME` shows the code that reaches one; `--on-demand NAME` "
+                 "installs it only if the job imports it, `--exclude NAME` leaves it out")
     return lines
 
 

@@ -60,7 +60,7 @@ def analyze_job(job: JobOptions, *, read_pep723: bool = True, quiet: bool = Fals
                        target_python=job.target_python, cache_dir=cache_folder(job.cache_dir),
                        no_cache=job.no_cache, read_pep723=read_pep723, on_progress=on_progress,
                        workers=parse_workers(), cwd=Path.cwd(), exclude=job.exclude,
-                       ignore=job.ignore, provided=job.provided,
+                       on_demand=job.on_demand, ignore=job.ignore, provided=job.provided,
                        provided_python=job.provided_python,
                        exclude_files=job.exclude_files, explain=explain)
 

@@ -53,6 +53,10 @@ class JobOptions:
     exclude: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
         "--exclude", help="Do not ship this distribution, nor what only it brings in "
         "(repeatable).", metavar="NAME")))
+    on_demand: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
+        "--on-demand", help="Install this distribution (and what only it makes required) "
+        "only when the job first imports it: the optional tier (repeatable).",
+        metavar="NAME")))
     ignore: tuple[str, ...] = field(default=(), metadata=_cli(typer.Option(
         "--ignore", help="Do not report this diagnostic code (a warning's or an info's; "
         "repeatable). '# jobpack: ignore[CODE]' silences one line.", metavar="CODE")))

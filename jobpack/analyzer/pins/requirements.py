@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
@@ -76,13 +76,15 @@ class _Pending:
 def resolve_requirements(
     graph: ImportGraph, index: DistributionIndex, target: Target, *, no_deps: bool = False,
     exclude: Iterable[str] = (), provided: ProvidedSet | None = None,
-    roots: Iterable[tuple[str, tuple[str, ...], str]] = (),
+    roots: Iterable[tuple[str, tuple[str, ...], str]] = (), on_demand: Iterable[str] = (),
 ) -> tuple[tuple[Requirement, ...], tuple[Diagnostic, ...]]:
     """Pin every distribution the graph's external modules need, plus their closure; what
     the image provides (`provided`) is recorded as such, and what only it needs is left
     to the image. `roots` are installed distributions the job declares outside its
     imports (name, extras, why: a notebook's `%pip install`, a tool cmd runs): pinned as
-    direct requirements, with their closure."""
+    direct requirements, with their closure. `on_demand` names distributions the user
+    puts in the optional tier, with what only they make required."""
+    roots = list(roots)
     pending: dict[str, _Pending] = {}
     for name, extras, reason in roots:
         entry = pending.setdefault(name, _Pending())
@@ -107,6 +109,10 @@ def resolve_requirements(
     excluded: list[str] = [canonicalize_name(name) for name in exclude]
     if excluded:
         _exclude(pending, excluded, diagnostics)
+    demoted = [canonicalize_name(name) for name in on_demand]
+    if demoted:
+        _on_demand(pending, demoted, graph, index, target, {n for n, _, _ in roots},
+                   diagnostics)
     recorded = _provide(pending, index, target, image, diagnostics) if image else set()
     requirements = tuple(
         _pin(index.distributions[name], entry, target, diagnostics, image.get(name)
@@ -417,6 +423,47 @@ def _exclude(
         diagnostics.append(codes.EXCLUDED.note(f"{name} is excluded and will not ship{also}"))
     for name in [n for n in pending if n not in kept]:
         del pending[name]
+
+
+def _on_demand(
+    pending: dict[str, _Pending], demoted: Sequence[str], graph: ImportGraph,
+    index: DistributionIndex, target: Target, roots: set[str], diagnostics: list[Diagnostic],
+) -> None:
+    """Put the distributions the user named (`--on-demand`) in the optional tier, and
+    whatever was required only through them: the import chains that pass their modules and
+    the requirements they bring no longer make anything required."""
+    for name in demoted:
+        if name not in pending:
+            diagnostics.append(codes.ON_DEMAND_UNKNOWN.note(
+                f"--on-demand {name}: the job does not need it"))
+    named = set(demoted)
+    avoided = {m.name for m in graph.find_modules("external")
+               if any(d.name in named for d in index.providers(m.name))}
+    required = {n for n in roots if n in pending} - named
+    for module in graph.find_surely_reached(avoiding=avoided):
+        required.update(d.name for d in index.providers(module)
+                        if d.name in pending and d.name not in named)
+    queue = deque(sorted(required))
+    while queue:  # what a required pin requires is required (as `_add_closure` has it)
+        name = queue.popleft()
+        found, _ = requirements_for(index.distributions[name], pending[name].extras, target)
+        for requirement in found:
+            child = canonicalize_name(requirement.name)
+            if child in pending and child not in named and child not in required:
+                required.add(child)
+                queue.append(child)
+    moved = sorted(n for n, e in pending.items() if e.required and n not in required)
+    for name in moved:
+        pending[name].required = False
+    known = sorted(n for n in named if n in pending)
+    if known:
+        one = len(known) == 1
+        also = sorted(n for n in moved if n not in named)
+        more = (f"; so {'is' if len(also) == 1 else 'are'} {', '.join(also)}, which only "
+                f"{'it' if one else 'they'} made required") if also else ""
+        diagnostics.append(codes.ON_DEMAND.note(
+            f"--on-demand {', '.join(known)}: in the optional tier, installed when the job "
+            f"first imports {'it' if one else 'them'}{more}"))
 
 
 def _pin(

@@ -45,7 +45,8 @@ class Resolution:
 
 def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: DistributionIndex,
             target: Target, *, no_deps: bool = False, exclude: Sequence[str] = (),
-            read_pep723: bool = True, provided: ProvidedSet | None = None) -> Resolution:
+            read_pep723: bool = True, provided: ProvidedSet | None = None,
+            on_demand: Sequence[str] = ()) -> Resolution:
     """The requirements of `job` whose imports are `graph` (see the module docstring)."""
     config = job.config
     if config is not None and config.requirements_file is not None:
@@ -59,7 +60,8 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
     roots, unpinned, said = _declared(job, entries, index)
     inferred, found = resolve_requirements(graph, index, target,
                                            no_deps=no_deps or job.pip.no_deps, exclude=exclude,
-                                           provided=provided, roots=roots)
+                                           provided=provided, roots=roots,
+                                           on_demand=on_demand)
     resolution = Resolution((*inferred, *unpinned), job.pip, _mode(job), (*found, *said))
     if read_pep723:
         resolution = _with_pep723(resolution, graph, entries, index, target)

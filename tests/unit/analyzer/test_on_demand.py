@@ -1,0 +1,66 @@
+"""`--on-demand NAME`: the user puts a distribution in the optional tier, with what only it
+makes required, on real distributions (jobpack's own: typer requires rich, which requires
+markdown-it-py and pygments; markdown-it-py requires mdurl)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jobpack
+
+TYPER_JOB = "import typer\nprint(typer.__name__)\n"
+RICH_STACK = {"rich", "markdown-it-py", "mdurl", "pygments"}
+
+
+def _tiers(folder: Path, source: str, on_demand: tuple[str, ...] = ()
+           ) -> tuple[dict[str, str], jobpack.Analysis]:
+    (folder / "main.py").write_text(source)
+    analysis = jobpack.analyze([folder / "main.py"], python=sys.executable,
+                               cache_dir=folder / "cache", on_demand=on_demand)
+    return {r.name: r.tier for r in analysis.manifest.requirements}, analysis
+
+
+def test_a_distribution_and_what_only_it_makes_required_go_to_the_optional_tier(
+        tmp_path: Path) -> None:
+    before, _ = _tiers(tmp_path, TYPER_JOB)
+    assert {before[n] for n in RICH_STACK} == {"required"}, before
+    after, analysis = _tiers(tmp_path, TYPER_JOB, ("Rich",))  # any spelling of the name
+    assert set(after) == set(before)  # still pinned: nothing is left out
+    assert {n for n, tier in after.items() if tier == "optional"} == RICH_STACK
+    assert after["typer"] == "required"
+    [note] = [d for d in analysis.diagnostics if d.code == "on-demand"]
+    assert note.message == ("--on-demand rich: in the optional tier, installed when the job "
+                            "first imports it; so are markdown-it-py, mdurl, pygments, which "
+                            "only it made required")
+
+
+def test_what_is_required_another_way_stays_required(tmp_path: Path) -> None:
+    after, _ = _tiers(tmp_path, "import pygments\n" + TYPER_JOB, ("rich",))
+    assert after["pygments"] == "required"  # the job imports it itself
+    assert {after[n] for n in ("rich", "markdown-it-py", "mdurl")} == {"optional"}
+
+
+def test_a_name_the_job_does_not_need_is_a_warning(tmp_path: Path) -> None:
+    before, _ = _tiers(tmp_path, TYPER_JOB)
+    after, analysis = _tiers(tmp_path, TYPER_JOB, ("no-such-thing",))
+    assert after == before
+    [warning] = [d for d in analysis.diagnostics if d.code == "on-demand-unknown"]
+    assert warning.level == "warning"
+    assert "no-such-thing" in warning.message
+
+
+def test_why_says_the_tier_comes_from_on_demand(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(TYPER_JOB)
+
+    def why(name: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "jobpack", "why", name, "main.py", "--python",
+             sys.executable, "--on-demand", "rich", "--cache-dir", str(tmp_path / "cache")],
+            cwd=tmp_path, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    assert "rich is in the optional tier: --on-demand named it" in why("rich")
+    assert ("pygments is in the optional tier: only what --on-demand named (rich) makes it "
+            "required") in why("pygments")
