@@ -101,6 +101,9 @@ EXCLUDE_UNKNOWN = _code(
     "exclude-unknown", "warning", "--exclude NAME names a distribution the job does not need")
 ON_DEMAND = _code(
     "on-demand", "info", "--on-demand NAME: NAME, and what only it made required, is optional")
+NOT_APPLIED = _code(
+    "not-applied", "warning", "--exclude or --on-demand names pins a requirements file or a "
+    "PEP 723 block declares instead")
 ON_DEMAND_UNKNOWN = _code(
     "on-demand-unknown", "warning",
     "--on-demand NAME names a distribution the job does not need")

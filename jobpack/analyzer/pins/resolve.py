@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from jobpack import diagnostics as codes
 from jobpack.analyzer.graph import ImportGraph
 from jobpack.analyzer.job import Job
 from jobpack.analyzer.pins.distributions import DistributionIndex
@@ -54,8 +55,9 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
 
         requirements, pip = read_requirements_file(
             config.root / config.requirements_file, config.root, config.pip)
-        return Resolution(requirements, pip, _mode(job), _undeclared(
-            graph, index, target, requirements, config.requirements_file),
+        return Resolution(requirements, pip, _mode(job), (*_undeclared(
+            graph, index, target, requirements, config.requirements_file), *_not_applied(
+            exclude, on_demand, f"{config.requirements_file} (env.python.requirements-file)")),
             frozenset(canonicalize_name(r.name) for r in requirements))
     roots, unpinned, said = _declared(job, entries, index)
     inferred, found = resolve_requirements(graph, index, target,
@@ -64,8 +66,21 @@ def resolve(job: Job, graph: ImportGraph, entries: Sequence[Entry], index: Distr
                                            on_demand=on_demand)
     resolution = Resolution((*inferred, *unpinned), job.pip, _mode(job), (*found, *said))
     if read_pep723:
-        resolution = _with_pep723(resolution, graph, entries, index, target)
+        resolution = _with_pep723(resolution, graph, entries, index, target,
+                                  exclude=exclude, on_demand=on_demand)
     return resolution
+
+
+def _not_applied(exclude: Sequence[str], on_demand: Sequence[str], declared: str
+                 ) -> list[Diagnostic]:
+    """What `--exclude` and `--on-demand` asked of pins the job declares itself."""
+    asked = [f"--exclude {name}" for name in exclude] + [
+        f"--on-demand {name}" for name in on_demand]
+    if not asked:
+        return []
+    return [codes.NOT_APPLIED.note(
+        f"{', '.join(asked)}: not applied: {declared} declares the requirements; edit it "
+        "there")]
 
 
 def _declared(job: Job, entries: Sequence[Entry], index: DistributionIndex,
@@ -97,15 +112,20 @@ def _undeclared(graph: ImportGraph, index: DistributionIndex, target: Target,
 
 
 def _with_pep723(auto: Resolution, graph: ImportGraph, entries: Sequence[Entry],
-                 index: DistributionIndex, target: Target) -> Resolution:
+                 index: DistributionIndex, target: Target, *, exclude: Sequence[str] = (),
+                 on_demand: Sequence[str] = ()) -> Resolution:
+    """`auto` as an entry script's PEP 723 block has it. A block that declares
+    `dependencies` leaves `--exclude` and `--on-demand` nothing to act on."""
     from jobpack.analyzer.pins.pep723 import apply_metadata, metadata_of_entries
 
     metadata = metadata_of_entries([(e.file, e.name) for e in entries])
     if metadata is None:
         return auto
     requirements, notes = apply_metadata(metadata, auto.requirements, target, index, graph)
-    kept = auto.diagnostics if metadata.dependencies is None else ()
-    return Resolution(requirements, auto.pip, auto.mode, (*kept, *notes))
+    if metadata.dependencies is None:
+        return Resolution(requirements, auto.pip, auto.mode, (*auto.diagnostics, *notes))
+    ignored = _not_applied(exclude, on_demand, f"{metadata.path}'s PEP 723 block")
+    return Resolution(requirements, auto.pip, auto.mode, (*notes, *ignored))
 
 
 def _mode(job: Job) -> PythonMode:

@@ -64,3 +64,32 @@ def test_why_says_the_tier_comes_from_on_demand(tmp_path: Path) -> None:
     assert "rich is in the optional tier: --on-demand named it" in why("rich")
     assert ("pygments is in the optional tier: only what --on-demand named (rich) makes it "
             "required") in why("pygments")
+
+
+def test_pins_a_requirements_file_declares_are_not_moved_and_it_says_so(
+        tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import yaml\n")
+    (tmp_path / "requirements.txt").write_text("pyyaml\n")
+    (tmp_path / "config.yaml").write_text(
+        "cmd: python main.py\nenv:\n  python:\n    type: manual\n"
+        "    requirements-file: requirements.txt\n")
+    analysis = jobpack.analyze(config=tmp_path / "config.yaml", python=sys.executable,
+                               cache_dir=tmp_path / "cache", exclude=["pyyaml"],
+                               on_demand=["pyyaml"])
+    assert [(r.name, r.tier) for r in analysis.manifest.requirements] == [
+        ("pyyaml", "required")]
+    [warning] = [d for d in analysis.diagnostics if d.code == "not-applied"]
+    assert warning.message == (
+        "--exclude pyyaml, --on-demand pyyaml: not applied: requirements.txt "
+        "(env.python.requirements-file) declares the requirements; edit it there")
+
+
+def test_pins_a_pep_723_block_declares_are_not_moved_and_it_says_so(tmp_path: Path) -> None:
+    block = '# /// script\n# dependencies = ["pyyaml"]\n# ///\n'
+    tiers, analysis = _tiers(tmp_path, block + "import yaml\n", ("pyyaml",))
+    assert tiers == {"pyyaml": "required"}
+    [warning] = [d for d in analysis.diagnostics if d.code == "not-applied"]
+    assert warning.message.startswith("--on-demand pyyaml: not applied: main.py's PEP 723 "
+                                      "block declares the requirements")
+    _, plain = _tiers(tmp_path, block + "import yaml\n")
+    assert not [d for d in plain.diagnostics if d.code == "not-applied"]
