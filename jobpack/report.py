@@ -313,8 +313,8 @@ def how_it_runs(site: ImportSite) -> str:
         where += f", only once {site.gate} is imported (a type probe)"
     if site.branch:
         return f"{where}, called only in an undecidable branch"
-    if site.via_optional:
-        return f"{where}, named only by code under an optional import"
+    if site.via_optional:  # an `except ImportError` import's, or a method's bare name
+        return f"{where}, named only by code that may not run"
     return f"{where}, under except ImportError" if site.optional else where
 
 

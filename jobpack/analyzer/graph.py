@@ -40,9 +40,10 @@ class ImportSite:
     reached_by: str = field(default="", compare=False)
     # a type probe's package (`pandas`): the import runs only once that package is imported
     gate: str = ""
-    # `function` is named only by code that runs once an `except ImportError` fallback's
-    # import succeeds (a module only such an import reaches, a function only it names):
-    # optional, as that import is (`Walker.walk`)
+    # `function` is named only by code that may not run: code that runs once an `except
+    # ImportError` fallback's import succeeds (a module only such an import reaches, a
+    # function only it names), or a method's bare name on an object of unknown type (a call
+    # the rule cannot resolve): optional (`Walker.walk`)
     via_optional: bool = False
 
     def render(self) -> str:

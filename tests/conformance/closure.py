@@ -45,6 +45,12 @@ class Precision:
     def beyond_required(self) -> frozenset[str]:
         return frozenset(n for n in self.beyond if self.pinned[n] == "required")
 
+    @property
+    def installed_on_demand(self) -> frozenset[str]:
+        """What the run imported that is in the optional tier: installed at its first
+        import during the run (needed, not missed, but not installed up front)."""
+        return frozenset(n for n in self.truth if self.pinned.get(n) == "optional")
+
     def megabytes(self, names: frozenset[str]) -> float:
         return sum(self.sizes.get(n, 0) for n in names) / 1e6
 
@@ -53,7 +59,8 @@ class Precision:
                 f"({self.megabytes(self.closure & set(self.pinned)):.1f} MB), pinned "
                 f"{len(self.pinned)}, missed {sorted(self.missed)}, beyond "
                 f"{sorted(self.beyond)} ({self.megabytes(self.beyond):.1f} MB; required: "
-                f"{sorted(self.beyond_required)})")
+                f"{sorted(self.beyond_required)}); imported from the optional tier: "
+                f"{sorted(self.installed_on_demand)}")
 
 
 def measure(script: Path, python: str, env: Mapping[str, str], cache: Path,
@@ -81,4 +88,6 @@ def summary(rows: Sequence[Precision]) -> str:
             f"closure median {statistics.median(beyond)}, max {max(beyond)} (required tier "
             f"median {statistics.median(required)}, max {max(required)}); MB beyond median "
             f"{statistics.median(r.megabytes(r.beyond) for r in rows):.1f}, max "
-            f"{max(r.megabytes(r.beyond) for r in rows):.1f}")
+            f"{max(r.megabytes(r.beyond) for r in rows):.1f}; imported from the optional "
+            f"tier (installed during the run) in {sum(bool(r.installed_on_demand) for r in rows)}"
+            f" scripts, {sum(len(r.installed_on_demand) for r in rows)} distributions")

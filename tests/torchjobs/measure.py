@@ -47,7 +47,13 @@ class Measure:
                 f"{len(self.beyond)} ({self.beyond_bytes / MB:.0f} MB, "
                 f"{100 * self.beyond_share:.1f}%): {sorted(self.beyond)}"
                 + (f"; of them optional: {optional}" if optional else "")
-                + f"; required beyond: {required} ({self.required_bytes / MB:.0f} MB)")
+                + f"; required beyond: {required} ({self.required_bytes / MB:.0f} MB)"
+                + f"; imported from the optional tier: {sorted(self.on_demand)}")
+
+    @property
+    def on_demand(self) -> frozenset[str]:
+        """What the run imported that is in the optional tier (installed during the run)."""
+        return frozenset(n for n in self.recorded if self.tiers.get(n) == "optional")
 
     def without(self, names: frozenset[str], index: DistributionIndex) -> tuple[int, float]:
         """Beyond the closure, leaving out `names` (a distribution and its own closure):

@@ -53,6 +53,12 @@ INSTANCE_USE = frozenset({
     "__contains__", "__repr__", "__str__", "__format__", "__await__"})
 
 
+def is_method_name(name: str) -> bool:
+    """A bare name (`fit`) or its read (`fit@`): an attribute of an object of unknown type,
+    which names methods of any class; a call the rule cannot resolve."""
+    return name.removesuffix("@").isidentifier()
+
+
 def resolve_name(name: str, package: str) -> str:
     """`name` as `Reachability.refer` takes it from code of `package` (`:load` is
     `package:load`)."""
@@ -141,7 +147,8 @@ class Reachability(Generic[T]):
     qualified by its own package) and moves on only when that name arrives.
     """
 
-    def __init__(self, on_reached: Callable[[T, FunctionFact, str], None]) -> None:
+    def __init__(self, on_reached: Callable[[T, FunctionFact, str], None],
+                 defer_methods: bool = False) -> None:
         self.names: set[str] = set()
         # the code referring to names now (`pkg/mod.py (module level)`), set by the walker;
         # each name keeps the first (what made a function reachable, for `why`)
@@ -158,6 +165,15 @@ class Reachability(Generic[T]):
         self._bound: dict[str, set[str]] = {}  # `numpy:run_main` -> what binding it named
         self._settled: frozenset[str] | None = None  # the names referred to by `settle()`
         self._late: set[str] = set()  # the names that let functions run only after it
+        # with `defer_methods`, a method's bare name counts only from `settle()` on (a call
+        # the rule cannot resolve): name -> the code that first referred to it
+        self._defer = defer_methods
+        self._deferred: dict[str, str] = {}
+
+    @property
+    def deferred(self) -> bool:
+        """Whether names wait for `settle()`: methods' names, with `defer_methods`."""
+        return bool(self._deferred)
 
     def refer(self, names: Iterable[str], package: str = "") -> None:
         """Code of `package` that runs refers to `names` (`:load`, relative, is
@@ -167,10 +183,19 @@ class Reachability(Generic[T]):
         self._drain()
 
     def settle(self) -> None:
-        """What is referred to from now on is referred to only by code that runs once an
-        `except ImportError` fallback's import succeeds (`Walker.walk`): a `Frontier`
-        keeps those names apart. Called once, if at all."""
+        """What is referred to from now on is referred to only by code that may not run:
+        code that runs once an `except ImportError` fallback's import succeeds
+        (`Walker.walk`), or a method that only its name on an object of unknown type
+        calls (the names `defer_methods` held back, referred to now). A `Frontier` keeps
+        those names apart. Called once, if at all."""
         self._settled = frozenset(self.names)
+        deferred, self._deferred = self._deferred, {}
+        referrer = self.referrer
+        for name, first in deferred.items():
+            self.referrer = first
+            self._add(name)
+        self.referrer = referrer
+        self._drain()
 
     def define(self, owner: T, function: FunctionFact, package: str = "", module: str = ""
                ) -> None:
@@ -219,6 +244,9 @@ class Reachability(Generic[T]):
                 if key in self.names:
                     self._add(cls + "!")
             return
+        if self._defer and self._settled is None and is_method_name(name):
+            self._deferred.setdefault(name, self.referrer)
+            return
         if not constructed and ":" in name and not name.endswith("!"):
             self._add(name + "!")
         if name in self.names:
@@ -245,8 +273,10 @@ class Reachability(Generic[T]):
         """What referring to a further name would do now (see `Frontier`)."""
         awaited = frozenset(key for key, entries in self._waiting.items()
                             if any(pending.index == index for pending, index in entries))
-        late = frozenset() if self._settled is None \
-            else frozenset((self.names - self._settled) | self._late)
+        # a method's bare name is never referred to sooner than settling (`defer_methods`)
+        late = frozenset() if self._settled is None else frozenset(
+            name for name in (self.names - self._settled) | self._late
+            if not (self._defer and is_method_name(name)))
         return Frontier(frozenset(self.names), awaited, frozenset(self._bound),
                         frozenset(self._instances),
                         {key: frozenset(value) for key, value in self._forward.items()},

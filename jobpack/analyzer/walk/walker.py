@@ -129,7 +129,9 @@ class Walker:
         self._relative: dict[Path, str] = {}
         self._library = False  # whether the file being visited is installed library code
         # library functions run when reachable by name; their imports wait until then
-        self.reach: Reachability[_Visit] = Reachability(self._reached)
+        # a library function reached only by a method's name (an unresolved call) runs
+        # only after what runs for sure: its imports are optional (docs: "Tiers")
+        self.reach: Reachability[_Visit] = Reachability(self._reached, defer_methods=True)
         self._held: dict[tuple[str, str], list[ImportFact]] = {}
         self._imported_tops: set[str] = set()  # top-level packages some import reached
         scan = StarScan()  # what star imports' modules can bind, for both tables below
@@ -145,9 +147,10 @@ class Walker:
         # library files handed to the workers ahead of the walk, with their package
         self._ahead_of: dict[Path, str | None] = {}
         self._chained: set[str] = set()  # names `_parse_ahead_chain` has looked up
-        # Library imports under `except ImportError` wait until the walk reaches nothing
-        # more without them: then `settled` is what ran for sure (the modules visited), and
-        # a function first reached after that is named only by code under such an import.
+        # Library imports under `except ImportError`, and methods' bare names (`reach`'s
+        # `defer_methods`), wait until the walk reaches nothing more without them: then
+        # `settled` is what ran for sure (the modules visited), and a function first
+        # reached after that is named only by code that may not run.
         self._fallbacks: list[tuple[_Visit, ImportFact, ImportSite]] = []
         self.settled: frozenset[str] | None = None
 
@@ -163,14 +166,15 @@ class Walker:
                 self._prefetch(wave)
                 for visit in wave:
                     self._visit(visit)
-            if not self._fallbacks:
+            if not self._fallbacks and not self.reach.deferred:
                 return self.result
             self._settle()
 
     def _settle(self) -> None:
         """Everything reachable without the library imports held under `except
-        ImportError` is reached: say so (`settled`), then run them. Once: from now on
-        such imports run as they come (`_run_import`)."""
+        ImportError` and without methods' bare names is reached: say so (`settled`), then
+        count those names and run those imports. Once: from now on both count as they come
+        (`_run_import`)."""
         self.settled = frozenset(self.seen)
         self.reach.settle()
         self.job_reach.settle()
@@ -402,7 +406,7 @@ class Walker:
 
     def _run_import(self, visit: _Visit, fact: ImportFact, rel: str, via: str = "") -> None:
         lazy = fact.scope == "function"
-        # a function reached only once the fallbacks ran: named only by code under them
+        # a function reached only after settling: named only by code that may not run
         late = bool(fact.function) and visit.library and self.settled is not None
         site = ImportSite(rel, fact.line, fact.optional or late, lazy, fact.function,
                           reached_by=via, gate=fact.gate, via_optional=late)

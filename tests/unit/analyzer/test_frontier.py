@@ -71,10 +71,11 @@ class _Walk:
     """A reachability driven as the walker drives it: a reached function's body refers
     to its names."""
 
-    def __init__(self) -> None:
+    def __init__(self, defer_methods: bool = False) -> None:
         self.reached: set[str] = set()
         self.sure: set[str] = set()  # what was reached when the engine settled
-        self.engine: Reachability[str] = Reachability(self._on_reached)
+        self.engine: Reachability[str] = Reachability(self._on_reached, defer_methods)
+        self.defer = defer_methods
 
     def _on_reached(self, owner: str, function: FunctionFact, via: str) -> None:
         self.reached.add(owner)
@@ -99,21 +100,27 @@ class _Walk:
             else:
                 name, package, other = map(str, args)
                 self.engine.forward(name, package, other)
+        if self.defer and not 0 <= settle < len(steps):
+            # the walker settles once its queue is empty when methods' names wait
+            self.sure = set(self.reached)
+            self.engine.settle()
         return self
 
 
+@pytest.mark.parametrize("defer_methods", [False, True])
 @pytest.mark.parametrize("seed", range(8))
-def test_names_said_inert_reach_nothing_new_even_referred_first(seed: int) -> None:
+def test_names_said_inert_reach_nothing_new_even_referred_first(seed: int,
+                                                                 defer_methods: bool) -> None:
     rng = random.Random(seed)
     inert = changed = 0
     for _ in range(300):
         steps = _library(rng)
         # half of the walks settle part way: what was reached by then must stay the same
         settle = rng.randrange(len(steps)) if rng.random() < 0.5 else -1
-        walk = _Walk().run(steps, [], settle)
+        walk = _Walk(defer_methods).run(steps, [], settle)
         before = walk.reached
         more = [_name(rng) for _ in range(rng.randrange(1, 3))]
-        again = _Walk().run(steps, more, settle)
+        again = _Walk(defer_methods).run(steps, more, settle)
         after = again.reached
         if walk.engine.frontier().inert(more):
             inert += 1
@@ -168,3 +175,20 @@ def test_a_name_referred_to_only_after_settling_is_not_inert() -> None:
     assert not frontier.inert(["fit"])
     # Model was referred to before: naming it sooner changes nothing
     assert "fit" in frontier.late and frontier.inert(["pkg:Model"])
+
+
+def test_a_method_s_name_waits_for_settling_and_is_never_late() -> None:
+    """With `defer_methods`, `fit` (a method named on an object of unknown type) counts
+    only from settling on: `Model.fit` runs after what runs for sure. Naming `fit` sooner
+    cannot change that, so a name referred to already stays inert."""
+    reached: list[str] = []
+    engine: Reachability[str] = Reachability(
+        lambda owner, function, via: reached.append(owner), defer_methods=True)
+    engine.define("pkg:Model.fit", FunctionFact("Model.fit", 2), "pkg")
+    engine.define("pkg:load", FunctionFact("load", 3), "pkg")
+    engine.refer(["pkg:Model", "fit", "pkg:load"], "pkg")
+    assert reached == ["pkg:load"] and engine.deferred
+    engine.settle()
+    assert reached == ["pkg:load", "pkg:Model.fit"] and not engine.deferred
+    frontier = engine.frontier()
+    assert "fit" not in frontier.late and frontier.inert(["fit", "pkg:load"])

@@ -545,17 +545,39 @@ def test_a_function_named_only_by_code_under_an_optional_import_is_optional(
     (site,) = [s for s in graph.get_import_sites("lib", "viz") if s.function]
     assert site.via_optional and site.function == "Result.plot"
     assert how_it_runs(site) == ("in function Result.plot (named by viz.py, module level), "
-                                 "named only by code under an optional import")
+                                 "named only by code that may not run")
     pins, _ = resolve_requirements(graph, index, T311)
     assert {pin.name: pin.tier for pin in pins} == {
         "lib": "required", "viz": "optional", "drawing": "optional"}
-    # the job naming `plot` itself makes it run for sure
-    graph = walk(tmp_path / "b", "import lib\nlib.Result().plot()\n", LIBRARY_OPTIONAL_NAMER)
+
+
+UNRESOLVED_CALLS = {
+    "lib.py": """
+        def load():
+            import viz
+        class Result:
+            def plot(self):
+                import drawing
+            def __init__(self):
+                import frame
+        """,
+    "viz.py": "", "drawing.py": "", "frame.py": "",
+}
+
+
+def test_what_only_an_unresolved_call_reaches_is_optional(tmp_path: Path) -> None:
+    # `lib.load()` names lib's own `load` and `lib.Result()` its class (whose `__init__`
+    # the interpreter calls): both run for sure. `.plot()` on the instance names every
+    # method `plot` of any class: a call the rule cannot resolve
+    index = DistributionIndex([_dist(n) for n in ("lib", "viz", "drawing", "frame")])
+    graph = walk(tmp_path, "import lib\nlib.load()\nlib.Result().plot()\n",
+                 UNRESOLVED_CALLS)
     pins, _ = resolve_requirements(graph, index, T311)
     assert {pin.name: pin.tier for pin in pins} == {
-        "lib": "required", "viz": "required", "drawing": "required"}
-    (site,) = [s for s in graph.get_import_sites("lib", "viz") if s.function]
-    assert not site.via_optional and not site.optional
+        "lib": "required", "viz": "required", "frame": "required", "drawing": "optional"}
+    (site,) = graph.get_import_sites("lib", "drawing")
+    assert how_it_runs(site) == ("in function Result.plot (named by main.py, module level), "
+                                 "named only by code that may not run")
 
 
 def test_a_compiled_module_s_imports_are_read_from_its_shipped_cython_sources(
