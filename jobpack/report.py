@@ -111,9 +111,10 @@ def print_manifest(manifest: Manifest, console: Console, *, verbose: bool = Fals
         if req.tier != "required":
             kind += f", {req.tier}"
         if req.tier == "optional" and (req.size or 0) > LARGE_LAZY_BYTES:
-            kind += ", LARGE and only reached under except ImportError (--exclude it?)"
+            kind += (", LARGE and only reached through code that may not run (bundled unless "
+                     "--optional index)")
         elif req.lazy_only and (req.size or 0) > LARGE_LAZY_BYTES:
-            kind += ", LARGE and only imported lazily by a library (--exclude it?)"
+            kind += ", LARGE and only imported lazily by a library (--on-demand it?)"
         # a local wheel's pin line holds its path and digest: the table says where it is
         shown = req.pip_line() if req.local_file is None \
             else f"{req.name}=={req.version} ({req.local_file.name})"

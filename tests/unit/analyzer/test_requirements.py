@@ -144,14 +144,19 @@ def test_the_report_shows_sizes_and_flags_a_large_lazy_only_distribution() -> No
 
     big = Requirement("bigdist", "1.0", False, required_by=("lib (lib/x.py:3, lazy)",),
                       size=150_000_000, lazy_only=True)
+    maybe = Requirement("maybedist", "1.0", False, size=120_000_000, tier="optional")
     small = Requirement("small", "1.0", True, size=2_000_000, lazy_only=False)
     out = io.StringIO()
-    print_manifest(Manifest(T311, ("main.py",), requirements=(big, small)),
-                   Console(file=out, width=200))
+    print_manifest(Manifest(T311, ("main.py",), requirements=(big, maybe, small)),
+                   Console(file=out, width=250))
     lines = out.getvalue().splitlines()
     [big_line] = [line for line in lines if "bigdist" in line]
+    [maybe_line] = [line for line in lines if "maybedist" in line]
     [small_line] = [line for line in lines if "small==" in line]
+    # required, yet only a library's lazy import asks for it: the safe way to trim it
     assert "150.0 MB" in big_line and "LARGE and only imported lazily" in big_line
+    assert "--on-demand it?" in big_line
+    assert "LARGE and only reached through code that may not run" in maybe_line
     assert "2.0 MB" in small_line and "LARGE" not in small_line
 
 
