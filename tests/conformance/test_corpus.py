@@ -93,6 +93,9 @@ def test_the_pin_set_is_closed(script: Path, python: Path) -> None:
 # What the corpus measured on the session's final main (README, "Precision"): a ceiling, so a
 # change that pins more for nothing fails here. Issue #20's target is 1 / 5.
 BEYOND_MEDIAN, BEYOND_MAX = 3, 13
+# ... and of the tiers: nothing beyond the closure is installed up front; what the runs
+# import from the optional tier (installed during the run) stays as few as measured
+REQUIRED_BEYOND_MAX, ON_DEMAND_TOTAL = 0, 52
 
 
 def test_pins_beyond_pip_s_closure_of_the_runtime_truth(python: Path, tmp_path: Path) -> None:
@@ -109,6 +112,8 @@ def test_pins_beyond_pip_s_closure_of_the_runtime_truth(python: Path, tmp_path: 
     assert not [row.row() for row in rows if row.missed]
     beyond = [len(row.beyond) for row in rows]
     assert statistics.median(beyond) <= BEYOND_MEDIAN and max(beyond) <= BEYOND_MAX
+    assert max(len(row.beyond_required) for row in rows) <= REQUIRED_BEYOND_MAX
+    assert sum(len(row.installed_on_demand) for row in rows) <= ON_DEMAND_TOTAL
 
 
 def test_the_pandas_case_pins_no_extras_and_no_pyarrow(python: Path) -> None:

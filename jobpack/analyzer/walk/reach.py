@@ -15,6 +15,11 @@ plain or a qualified reference, a method's name by a bare attribute too. A dunde
 runs only when an instance is used (`__call__`, `__getitem__`, ...) of a class named only
 by `NAME = Cls(...)` runs once NAME is referred to (`np.test()`). It over-approximates a
 call graph and never needs one; see `docs/reachability.md`.
+
+A method's bare name is a call the rule cannot resolve (whose `fit`?): with
+`defer_methods` (the walker's library reachability), such names count only from
+`settle()` on, so what only they reach is reached after what runs for sure, and its
+imports are optional ("Tiers" in the same page).
 """
 
 from __future__ import annotations
