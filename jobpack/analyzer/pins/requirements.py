@@ -110,10 +110,12 @@ def resolve_requirements(
     if excluded:
         _exclude(pending, excluded, diagnostics)
     demoted = [canonicalize_name(name) for name in on_demand]
-    if demoted:
-        _on_demand(pending, demoted, graph, index, target, {n for n, _, _ in roots},
-                   diagnostics)
+    moved = _on_demand(pending, demoted, graph, index, target, {n for n, _, _ in roots},
+                       diagnostics) if demoted else []
     recorded = _provide(pending, index, target, image, diagnostics) if image else set()
+    if demoted:  # what the image provides is left to it, not installed on demand
+        _on_demand_note(demoted, [n for n in moved if n in pending and n not in recorded],
+                        [n for n in pending if n not in recorded], diagnostics)
     requirements = tuple(
         _pin(index.distributions[name], entry, target, diagnostics, image.get(name)
              if name in recorded else None)
@@ -428,10 +430,10 @@ def _exclude(
 def _on_demand(
     pending: dict[str, _Pending], demoted: Sequence[str], graph: ImportGraph,
     index: DistributionIndex, target: Target, roots: set[str], diagnostics: list[Diagnostic],
-) -> None:
+) -> list[str]:
     """Put the distributions the user named (`--on-demand`) in the optional tier, and
     whatever was required only through them: the import chains that pass their modules and
-    the requirements they bring no longer make anything required."""
+    the requirements they bring no longer make anything required. Returns what moved."""
     for name in demoted:
         if name not in pending:
             diagnostics.append(codes.ON_DEMAND_UNKNOWN.note(
@@ -455,15 +457,24 @@ def _on_demand(
     moved = sorted(n for n, e in pending.items() if e.required and n not in required)
     for name in moved:
         pending[name].required = False
-    known = sorted(n for n in named if n in pending)
-    if known:
-        one = len(known) == 1
-        also = sorted(n for n in moved if n not in named)
-        more = (f"; so {'is' if len(also) == 1 else 'are'} {', '.join(also)}, which only "
-                f"{'it' if one else 'they'} made required") if also else ""
-        diagnostics.append(codes.ON_DEMAND.note(
-            f"--on-demand {', '.join(known)}: in the optional tier, installed when the job "
-            f"first imports {'it' if one else 'them'}{more}"))
+    return moved
+
+
+def _on_demand_note(demoted: Sequence[str], moved: Sequence[str], installed: Sequence[str],
+                    diagnostics: list[Diagnostic]) -> None:
+    """The info naming what `--on-demand` put in the optional tier (of `installed`: the
+    pins the archive brings, not the image's)."""
+    named = set(demoted)
+    known = sorted(named & set(installed))
+    if not known:
+        return
+    one = len(known) == 1
+    also = sorted(n for n in moved if n not in named)
+    more = (f"; so {'is' if len(also) == 1 else 'are'} {', '.join(also)}, which only "
+            f"{'it' if one else 'they'} made required") if also else ""
+    diagnostics.append(codes.ON_DEMAND.note(
+        f"--on-demand {', '.join(known)}: in the optional tier, installed when the job "
+        f"first imports {'it' if one else 'them'}{more}"))
 
 
 def _pin(

@@ -93,3 +93,17 @@ def test_pins_a_pep_723_block_declares_are_not_moved_and_it_says_so(tmp_path: Pa
                                       "block declares the requirements")
     _, plain = _tiers(tmp_path, block + "import yaml\n")
     assert not [d for d in plain.diagnostics if d.code == "not-applied"]
+
+
+def test_what_the_image_provides_is_left_to_it_not_installed_on_demand(
+        tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(TYPER_JOB)
+    (tmp_path / "image.txt").write_text("rich==99.0\n")
+    analysis = jobpack.analyze([tmp_path / "main.py"], python=sys.executable,
+                               cache_dir=tmp_path / "cache", on_demand=["rich", "mdurl"],
+                               provided=[tmp_path / "image.txt"])
+    tiers = {r.name: r.tier for r in analysis.manifest.requirements}
+    assert tiers["rich"] == "provided" and "mdurl" not in tiers  # left to the image
+    codes = [d.code for d in analysis.diagnostics]
+    assert "left-to-image" in codes
+    assert "on-demand" not in codes and "on-demand-unknown" not in codes
