@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from jobpack import diagnostics as codes
 from jobpack.analyzer.datafiles import DataFiles, Read, collect
@@ -130,6 +133,10 @@ def analyze(
     are walked afresh (not replayed from the walk's memo) and the analysis keeps what
     named each library function reached (`Analysis.reached`, which `why` follows).
     """
+    # a single name where a list is asked for is that name, not its letters
+    entry_points, exclude, on_demand, ignore, exclude_files, provided = (
+        _listed(value) for value in (entry_points, exclude, on_demand, ignore,
+                                     exclude_files, provided))
     progress = on_progress or _no_progress
     silenced = check_ignorable(ignore)
     here = Path(cwd) if cwd is not None else Path.cwd()
@@ -172,13 +179,14 @@ def analyze(
     resolution = replace(resolution, diagnostics=(
         *resolution.diagnostics, *machine_diagnostics(job, resolution, image)))
     read = store.read if isinstance(store, FactsStore) else {}
-    analysis = _assemble(job, target, environment, walked, resolution, entries, index,
-                         exclude_files=exclude_files, ignore=silenced, read=read)
-    if not on_demand:
-        return analysis
-    from packaging.utils import canonicalize_name
+    return _assemble(job, target, environment, walked, resolution, entries, index,
+                     exclude_files=exclude_files, ignore=silenced, read=read,
+                     on_demand=on_demand)
 
-    return replace(analysis, on_demand=tuple(sorted({canonicalize_name(n) for n in on_demand})))
+
+def _listed(value: str | Path | Iterable[str | Path]) -> tuple[Any, ...]:
+    """`value` as a tuple of items; a lone string or path is one item."""
+    return (value,) if isinstance(value, (str, Path)) else tuple(value)
 
 
 @dataclass(frozen=True)
@@ -313,7 +321,8 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
               index: DistributionIndex | None = None, *,
               exclude_files: Sequence[str] = (),
               ignore: frozenset[str] = frozenset(),
-              read: Mapping[Path, tuple[str, int]] | None = None) -> Analysis:
+              read: Mapping[Path, tuple[str, int]] | None = None,
+              on_demand: Sequence[str] = ()) -> Analysis:
     """Step 6: the manifest, built once and complete, and the analysis around it."""
     sources, left_out = _sources(job, walked, entries)
     run = job.run
@@ -350,7 +359,8 @@ def _assemble(job: Job, target: Target, environment: PythonEnvironment, walked: 
         data_files=placed_reads(data.records(), sources),
     ).normalized()
     return Analysis(manifest, walked.graph, job.root, {**data.files, **sources}, environment,
-                    index, walked.reached)
+                    index, walked.reached,
+                    tuple(sorted({canonicalize_name(n) for n in on_demand})))
 
 
 def _data_files(job: Job, walked: Walked, sources: dict[str, Path],
@@ -459,8 +469,6 @@ def probes_of(analysis: Analysis, name: str) -> list[str]:
     probe (`facts/probes.py`), as `file:line (in function)`: what `why` answers for a
     package the run may import that is not shipped. Read again from the files (a query
     on a package nobody pins, rare): each importing library file that names it."""
-    from packaging.utils import canonicalize_name
-
     from jobpack.analyzer.facts.parser import parse_facts
 
     if analysis.environment is None:
@@ -513,8 +521,6 @@ class Explanation:
 
 def why(analysis: Analysis, name: str) -> Explanation:
     """The import chains from the entry points to a distribution, import name or module."""
-    from packaging.utils import canonicalize_name
-
     graph = analysis.graph
     wanted = {m.name for m in graph if name in {m.name, m.path}}
     canonical = canonicalize_name(name)

@@ -31,6 +31,7 @@ from jobpack.analyzer.pins.requirements import pip_closure
 from jobpack.analyzer.trace_copy import WorkCopy
 from jobpack.errors import ConfigError
 from jobpack.layout import CommandError, command_argv, variable_lookup
+from jobpack.layout.sizes import megabytes
 from jobpack.manifest import Requirement
 from jobpack.target import Target, is_stdlib
 
@@ -474,10 +475,10 @@ def _unneeded_lines(result: TraceResult) -> list[str]:
         return []  # a failed run stopped early: it says nothing of what a whole run needs
     total = sum(r.size or 0 for r in result.unneeded)
     lines = [f"not needed by this run: {len(result.unneeded)} of the {result.pinned} "
-             f"distributions the archive brings ({_megabytes(total)}): it imported none of "
+             f"distributions the archive brings ({megabytes(total)}): it imported none of "
              "their modules, nor do the distributions it imported require them"]
     for tier in ("required", "optional"):
-        names = [f"{r.name} ({_megabytes(r.size or 0)})" for r in result.unneeded
+        names = [f"{r.name} ({megabytes(r.size or 0)})" for r in result.unneeded
                  if r.tier == tier]
         if names:
             lines.append(f"  {tier} tier: {', '.join(names)}")
@@ -485,7 +486,3 @@ def _unneeded_lines(result: TraceResult) -> list[str]:
                  "`jobpack why NAME` shows the code that reaches one; `--on-demand NAME` "
                  "installs it only if the job imports it, `--exclude NAME` leaves it out")
     return lines
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"

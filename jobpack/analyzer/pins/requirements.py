@@ -106,6 +106,11 @@ def resolve_requirements(
     elsewhere: dict[str, set[str]] = {}  # provided, not installed here -> required by
     if not no_deps:
         _add_closure(pending, index, target, diagnostics, image, elsewhere)
+    for option, asked, code in (("--exclude", exclude, codes.EXCLUDE_UNKNOWN),
+                                 ("--on-demand", on_demand, codes.ON_DEMAND_UNKNOWN)):
+        diagnostics += [code.note(f"{option} {name!r}: the job needs no distribution of that "
+                                  "name") for name in asked
+                        if canonicalize_name(name) not in pending]  # as the user wrote it
     excluded: list[str] = [canonicalize_name(name) for name in exclude]
     if excluded:
         _exclude(pending, excluded, diagnostics)
@@ -417,9 +422,7 @@ def _exclude(
         queue.extend(c for c in sorted(children.get(name, ())) if c not in excluded)
     for name in excluded:
         if name not in pending:
-            diagnostics.append(codes.EXCLUDE_UNKNOWN.note(
-                f"--exclude {name}: the job does not need it"))
-            continue
+            continue  # said already, as written
         gone = sorted(n for n in pending if n not in kept and n != name and n not in excluded)
         also = f"; also dropped (only it needed them): {', '.join(gone)}" if gone else ""
         diagnostics.append(codes.EXCLUDED.note(f"{name} is excluded and will not ship{also}"))
@@ -434,10 +437,6 @@ def _on_demand(
     """Put the distributions the user named (`--on-demand`) in the optional tier, and
     whatever was required only through them: the import chains that pass their modules and
     the requirements they bring no longer make anything required. Returns what moved."""
-    for name in demoted:
-        if name not in pending:
-            diagnostics.append(codes.ON_DEMAND_UNKNOWN.note(
-                f"--on-demand {name}: the job does not need it"))
     named = set(demoted)
     avoided = {m.name for m in graph.find_modules("external")
                if any(d.name in named for d in index.providers(m.name))}

@@ -107,3 +107,17 @@ def test_what_the_image_provides_is_left_to_it_not_installed_on_demand(
     codes = [d.code for d in analysis.diagnostics]
     assert "left-to-image" in codes
     assert "on-demand" not in codes and "on-demand-unknown" not in codes
+
+
+def test_a_lone_name_is_one_name_and_an_unknown_one_is_named_as_written(
+        tmp_path: Path) -> None:
+    # the library's list arguments take a single string too (it was split into letters:
+    # `exclude="rich"` warned of `r`, `i`, `c` and `h`)
+    (tmp_path / "main.py").write_text(TYPER_JOB)
+    analysis = jobpack.analyze(str(tmp_path / "main.py"), python=sys.executable,
+                               cache_dir=tmp_path / "cache", on_demand="Rich",
+                               exclude="../Not_Here.py")
+    tiers = {r.name: r.tier for r in analysis.manifest.requirements}
+    assert tiers["rich"] == "optional" and tiers["typer"] == "required"
+    assert [d.message for d in analysis.diagnostics if d.code.endswith("-unknown")] == [
+        "--exclude '../Not_Here.py': the job needs no distribution of that name"]
